@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Builds the sample models in this folder. Deterministic: same inputs, same bytes.
+
+Needs Debian's python3-sklearn and python3-onnx (`apt-get install python3-sklearn python3-onnx`).
+skl2onnx is not packaged by Debian, so each trained estimator is exported by writing its
+ONNX graph directly from the fitted coefficients; the expected outputs stored beside each
+model come from scikit-learn itself, so the tests check the runtime against the trainer.
+
+Outputs (all committed):
+  iris_classifier.onnx     LogisticRegression on iris: features[N,4] -> probabilities[N,3], label[N]
+  diabetes_regressor.onnx  MLPRegressor on diabetes: features[N,10] -> prediction[N,1]
+  all_types.onnx           Identity over one input of every element type the C# API supports
+  *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
+  *.confidence.jsonl       held-out inputs with labels (confidence test set)
+  *.train.csv              training features (drift reference source)
+"""
+import csv
+import json
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPRegressor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 17
+IR_VERSION = 8
+
+
+def save(model, name):
+    model.ir_version = IR_VERSION
+    onnx.checker.check_model(model)
+    path = os.path.join(HERE, name)
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+    print("wrote", name, os.path.getsize(path), "bytes")
+
+
+def write_jsonl(name, rows):
+    with open(os.path.join(HERE, name), "w") as f:
+        for row in rows:
+            f.write(json.dumps(row, separators=(",", ":")) + "\n")
+
+
+def write_csv(name, header, rows):
+    with open(os.path.join(HERE, name), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([repr(float(v)) for v in r])
+
+
+def f32_list(a):
+    return [float(np.float32(v)) for v in np.asarray(a, dtype=np.float32).ravel()]
+
+
+def iris():
+    data = load_iris()
+    x = data.data.astype(np.float32)
+    y = data.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=7, stratify=y)
+    clf = LogisticRegression(max_iter=1000, random_state=7).fit(x_train, y_train)
+
+    w = clf.coef_.T.astype(np.float32)        # [4,3]
+    b = clf.intercept_.astype(np.float32)     # [3]
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["features", "W"], ["xw"]),
+            helper.make_node("Add", ["xw", "B"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+            helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
+        ],
+        "iris_logreg",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])],
+        [
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3]),
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+        ],
+        [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Iris species classifier (scikit-learn LogisticRegression, random_state=7)."
+    save(model, "iris_classifier.onnx")
+
+    proba = clf.predict_proba(x_test).astype(np.float32)
+    label = clf.predict(x_test)
+    write_jsonl("iris_classifier.e2e.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}},
+         "outputs": {"probabilities": {"shape": [1, 3], "data": f32_list(proba[i])},
+                     "label": {"shape": [1], "data": [int(label[i])]}}}
+        for i in range(len(x_test))])
+    write_jsonl("iris_classifier.confidence.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
+        for i in range(len(x_test))])
+    write_csv("iris_classifier.train.csv", data.feature_names, x_train)
+    print("iris test accuracy", clf.score(x_test, y_test))
+
+
+def diabetes():
+    data = load_diabetes()
+    x = data.data.astype(np.float32)
+    y = data.target.astype(np.float32)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=11)
+    reg = MLPRegressor(hidden_layer_sizes=(16,), activation="relu", solver="lbfgs", max_iter=2000, random_state=11)
+    reg.fit(x_train, y_train)
+
+    inits = []
+    nodes = []
+    current = "features"
+    for i, (w, b) in enumerate(zip(reg.coefs_, reg.intercepts_)):
+        inits += [numpy_helper.from_array(w.astype(np.float32), f"W{i}"), numpy_helper.from_array(b.astype(np.float32), f"B{i}")]
+        nodes += [helper.make_node("MatMul", [current, f"W{i}"], [f"mm{i}"]), helper.make_node("Add", [f"mm{i}", f"B{i}"], [f"z{i}"])]
+        last = i == len(reg.coefs_) - 1
+        out = "prediction" if last else f"h{i}"
+        nodes.append(helper.make_node("Identity" if last else "Relu", [f"z{i}"], [out]))
+        current = out
+    graph = helper.make_graph(
+        nodes, "diabetes_mlp",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 10])],
+        [helper.make_tensor_value_info("prediction", TensorProto.FLOAT, ["batch", 1])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Diabetes progression regressor (scikit-learn MLPRegressor 10-16-1, random_state=11)."
+    save(model, "diabetes_regressor.onnx")
+
+    pred = reg.predict(x_test).astype(np.float32)
+    write_jsonl("diabetes_regressor.e2e.jsonl", [
+        {"inputs": {"features": {"shape": [1, 10], "data": f32_list(x_test[i])}},
+         "outputs": {"prediction": {"shape": [1, 1], "data": [float(pred[i])]}}}
+        for i in range(len(x_test))])
+    write_jsonl("diabetes_regressor.confidence.jsonl", [
+        {"inputs": {"features": {"shape": [1, 10], "data": f32_list(x_test[i])}}, "label": float(y_test[i])}
+        for i in range(len(x_test))])
+    write_csv("diabetes_regressor.train.csv", data.feature_names, x_train)
+    mae = float(np.mean(np.abs(pred - y_test)))
+    print("diabetes test MAE", mae)
+
+
+ALL_TYPES = [
+    ("float", TensorProto.FLOAT), ("double", TensorProto.DOUBLE), ("float16", TensorProto.FLOAT16),
+    ("int8", TensorProto.INT8), ("int16", TensorProto.INT16), ("int32", TensorProto.INT32), ("int64", TensorProto.INT64),
+    ("uint8", TensorProto.UINT8), ("uint16", TensorProto.UINT16), ("uint32", TensorProto.UINT32), ("uint64", TensorProto.UINT64),
+    ("bool", TensorProto.BOOL), ("string", TensorProto.STRING),
+]
+
+
+def all_types():
+    nodes = [helper.make_node("Identity", [f"in_{n}"], [f"out_{n}"]) for n, _ in ALL_TYPES]
+    graph = helper.make_graph(
+        nodes, "all_types",
+        [helper.make_tensor_value_info(f"in_{n}", t, ["n", 3]) for n, t in ALL_TYPES],
+        [helper.make_tensor_value_info(f"out_{n}", t, ["n", 3]) for n, t in ALL_TYPES])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Identity over every element type: exercises tensor marshalling."
+    save(model, "all_types.onnx")
+
+
+if __name__ == "__main__":
+    iris()
+    diabetes()
+    all_types()

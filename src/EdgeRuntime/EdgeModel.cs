@@ -1,0 +1,347 @@
+using System.Runtime.InteropServices;
+using EdgeDeploy.Runtime.Inference;
+using EdgeDeploy.Runtime.Tensors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeDeploy.Runtime;
+
+/// <summary>
+/// A loaded ONNX model. <see cref="Predict(IReadOnlyDictionary{string, EdgeTensor})"/> is safe to call from many threads at once;
+/// for the allocation-free path create a <see cref="FastPredictor"/> per thread with <see cref="CreateFastPredictor"/>.
+/// Disposing waits for no one: the native session is released when the last in-flight call or fast predictor finishes.
+/// </summary>
+public sealed class EdgeModel : IDisposable
+{
+    private readonly SessionHandle _handle;
+    private readonly NonFiniteInputPolicy _nonFinite;
+    private readonly PredictionCache? _cache;
+    private readonly string[] _outputNames;
+    private readonly string[] _inputNames;
+
+    private EdgeModel(InferenceSession session, ExecutionProviderReport report, EdgeModelOptions options)
+    {
+        _handle = new SessionHandle(session);
+        ExecutionProvider = report;
+        _nonFinite = options.NonFiniteInputs;
+        _cache = options.PredictionCacheCapacity > 0 ? new PredictionCache(options.PredictionCacheCapacity) : null;
+        try
+        {
+            Schema = ReadSchema(session);
+        }
+        catch
+        {
+            _handle.ReleaseOwner();
+            throw;
+        }
+
+        _inputNames = Schema.Inputs.Select(i => i.Name).ToArray();
+        _outputNames = Schema.Outputs.Select(o => o.Name).ToArray();
+    }
+
+    /// <summary>Inputs, outputs and metadata.</summary>
+    public ModelSchema Schema { get; }
+
+    /// <summary>The execution provider in use and, where <see cref="ExecutionProviderKind.Auto"/> fell back to CPU, why.</summary>
+    public ExecutionProviderReport ExecutionProvider { get; }
+
+    /// <summary>Cache counters; all zero when the cache is off.</summary>
+    public PredictionCacheStatistics CacheStatistics => _cache?.Statistics ?? default;
+
+    internal SessionHandle Handle => _handle;
+
+    internal NonFiniteInputPolicy NonFinitePolicy => _nonFinite;
+
+    /// <summary>Loads a model from an ONNX file.</summary>
+    /// <exception cref="EdgeException">
+    /// <see cref="EdgeErrorCode.ModelNotFound"/>, <see cref="EdgeErrorCode.PayloadTooLarge"/>, <see cref="EdgeErrorCode.InvalidModel"/>,
+    /// <see cref="EdgeErrorCode.UnsupportedModel"/> or <see cref="EdgeErrorCode.ExecutionProviderUnavailable"/>.
+    /// </exception>
+    public static EdgeModel Load(string path, EdgeModelOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= EdgeModelOptions.Default;
+        options.Validate();
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            throw new EdgeException(EdgeErrorCode.ModelNotFound, $"Model file '{path}' does not exist.");
+        }
+
+        CheckSize(file.Length, options, path);
+        return Open(s => new InferenceSession(path, s), options, path, SessionFactory.LoadedProviders());
+    }
+
+    /// <summary>Loads a model from ONNX bytes.</summary>
+    public static EdgeModel Load(byte[] model, EdgeModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= EdgeModelOptions.Default;
+        options.Validate();
+        CheckSize(model.Length, options, "the supplied bytes");
+        if (model.Length == 0)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidModel, "The model bytes are empty.");
+        }
+
+        return Open(s => new InferenceSession(model, s), options, "<bytes>", SessionFactory.LoadedProviders());
+    }
+
+    internal static EdgeModel Open(Func<SessionOptions, InferenceSession> open, EdgeModelOptions options, string source, IReadOnlyList<string> providers)
+    {
+        var logger = options.LoggerFactory?.CreateLogger<EdgeModel>() ?? NullLogger<EdgeModel>.Instance;
+        var (session, report) = SessionFactory.Create(open, options, providers);
+        var model = new EdgeModel(session, report, options);
+        if (report.FallbackReason is not null)
+        {
+            Log.ProviderFallback(logger, report.Requested, report.FallbackReason);
+        }
+
+        Log.ModelLoaded(logger, source, report.Active, model.Schema.Inputs.Count, model.Schema.Outputs.Count);
+        return model;
+    }
+
+    /// <summary>Runs the model on a single-input model's input.</summary>
+    public Prediction Predict(string inputName, EdgeTensor input) =>
+        Predict(new Dictionary<string, EdgeTensor>(1, StringComparer.Ordinal) { [inputName] = input });
+
+    /// <summary>Runs the model once. Inputs are validated first; every output is returned.</summary>
+    /// <exception cref="EdgeException">A validation code naming the input, or <see cref="EdgeErrorCode.InferenceFailed"/>.</exception>
+    public Prediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Validate(inputs);
+        if (_cache is null)
+        {
+            return Run(inputs);
+        }
+
+        var key = PredictionCache.CreateKey(Schema, inputs);
+        if (_cache.TryGet(key, out var cached))
+        {
+            return cached;
+        }
+
+        var prediction = Run(inputs);
+        _cache.Add(key, prediction);
+        return prediction;
+    }
+
+    /// <summary>
+    /// Runs several requests. When every input's first dimension is dynamic and the other dimensions agree, the requests are
+    /// concatenated into one run and the outputs split back; otherwise they run one by one. Results are in request order.
+    /// </summary>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        for (var r = 0; r < requests.Count; r++)
+        {
+            try
+            {
+                Validate(requests[r]);
+            }
+            catch (EdgeException ex)
+            {
+                throw new EdgeException(ex.Code, $"Batch request {r}: {ex.Message}", ex) { TensorName = ex.TensorName };
+            }
+        }
+
+        if (requests.Count > 1 && _cache is null && CanConcatenate(requests))
+        {
+            return RunConcatenated(requests);
+        }
+
+        var results = new Prediction[requests.Count];
+        for (var r = 0; r < requests.Count; r++)
+        {
+            results[r] = Predict(requests[r]);
+        }
+
+        return results;
+    }
+
+    /// <summary>Starts describing a <see cref="FastPredictor"/>: fixed shapes bound to caller or owned memory, no allocation per run.</summary>
+    public FastPredictorBuilder CreateFastPredictor() => new(this);
+
+    /// <inheritdoc/>
+    public void Dispose() => _handle.ReleaseOwner();
+
+    internal void Validate(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        InputValidator.CheckNames(Schema, inputs);
+        foreach (var schema in Schema.Inputs)
+        {
+            var tensor = inputs[schema.Name];
+            InputValidator.CheckTensor(schema, tensor.ElementType, tensor.Shape);
+            if (_nonFinite == NonFiniteInputPolicy.Reject && ElementTypes.IsFloatingPoint(tensor.ElementType))
+            {
+                InputValidator.CheckFinite(schema.Name, tensor.ElementType, tensor.AsBytes());
+            }
+        }
+    }
+
+    private Prediction Run(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        var values = new OrtValue[_inputNames.Length];
+        var pins = new GCHandle[_inputNames.Length];
+        _handle.Acquire();
+        try
+        {
+            for (var i = 0; i < _inputNames.Length; i++)
+            {
+                values[i] = OrtMarshal.ToOrtValue(inputs[_inputNames[i]], out pins[i]);
+            }
+
+            using var outputs = OrtErrors.Call(
+                () => _handle.Session.Run(_handle.RunOptions, _inputNames, values, _outputNames),
+                "Inference failed");
+            var tensors = new EdgeTensor[_outputNames.Length];
+            var index = 0;
+            foreach (var output in outputs)
+            {
+                tensors[index] = OrtMarshal.FromOrtValue(output, _outputNames[index]);
+                index++;
+            }
+
+            return new Prediction(_outputNames, tensors);
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+
+            foreach (var pin in pins)
+            {
+                if (pin.IsAllocated)
+                {
+                    pin.Free();
+                }
+            }
+
+            _handle.Release();
+        }
+    }
+
+    private bool CanConcatenate(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
+    {
+        foreach (var schema in Schema.Inputs.Concat(Schema.Outputs))
+        {
+            if (schema.Rank == 0 || schema.Shape[0] >= 0)
+            {
+                return false;
+            }
+        }
+
+        foreach (var schema in Schema.Inputs)
+        {
+            var first = requests[0][schema.Name].Shape;
+            for (var r = 1; r < requests.Count; r++)
+            {
+                if (!requests[r][schema.Name].Shape[1..].SequenceEqual(first[1..]))
+                {
+                    return false;
+                }
+            }
+        }
+
+        // Every input must agree on the batch size within each request, or the split is ambiguous.
+        foreach (var request in requests)
+        {
+            var rows = request[_inputNames[0]].Shape[0];
+            foreach (var name in _inputNames)
+            {
+                if (request[name].Shape[0] != rows)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private Prediction[] RunConcatenated(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
+    {
+        var rows = new long[requests.Count];
+        long totalRows = 0;
+        for (var r = 0; r < requests.Count; r++)
+        {
+            rows[r] = requests[r][_inputNames[0]].Shape[0];
+            totalRows += rows[r];
+        }
+
+        var merged = new Dictionary<string, EdgeTensor>(_inputNames.Length, StringComparer.Ordinal);
+        foreach (var schema in Schema.Inputs)
+        {
+            merged[schema.Name] = Batching.Concatenate(requests, schema.Name, totalRows);
+        }
+
+        var combined = Run(merged);
+        var results = new Prediction[requests.Count];
+        var splits = new EdgeTensor[_outputNames.Length][];
+        for (var o = 0; o < _outputNames.Length; o++)
+        {
+            splits[o] = Batching.Split(combined.Tensors[o], _outputNames[o], rows, totalRows);
+        }
+
+        for (var r = 0; r < requests.Count; r++)
+        {
+            var tensors = new EdgeTensor[_outputNames.Length];
+            for (var o = 0; o < _outputNames.Length; o++)
+            {
+                tensors[o] = splits[o][r];
+            }
+
+            results[r] = new Prediction(_outputNames, tensors);
+        }
+
+        return results;
+    }
+
+    private static void CheckSize(long length, EdgeModelOptions options, string what)
+    {
+        if (length > options.MaxModelBytes)
+        {
+            throw new EdgeException(EdgeErrorCode.PayloadTooLarge, $"Model {what} is {length} bytes, over the configured limit of {options.MaxModelBytes} bytes (EdgeModelOptions.MaxModelBytes).");
+        }
+    }
+
+    private static ModelSchema ReadSchema(InferenceSession session)
+    {
+        var inputs = session.InputNames.Select(n => ToSchema(n, session.InputMetadata[n], "Input")).ToArray();
+        var outputs = session.OutputNames.Select(n => ToSchema(n, session.OutputMetadata[n], "Output")).ToArray();
+        var meta = session.ModelMetadata;
+        return new ModelSchema(inputs, outputs, meta.ProducerName, meta.GraphName, meta.Description, meta.Version, meta.CustomMetadataMap);
+    }
+
+    private static TensorSchema ToSchema(string name, NodeMetadata metadata, string role)
+    {
+        if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
+        {
+            throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"{role} '{name}' is a {metadata.OnnxValueType}; only tensor inputs and outputs are supported (export classifiers without ZipMap).") { TensorName = name };
+        }
+
+        var type = ElementTypes.FromOrt(metadata.ElementDataType);
+        if (type == EdgeElementType.Unknown)
+        {
+            throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"{role} '{name}' has element type {metadata.ElementDataType}, which this runtime cannot marshal.") { TensorName = name };
+        }
+
+        var shape = metadata.Dimensions.Select(d => (long)d).ToArray();
+        var names = new string?[shape.Length];
+        for (var i = 0; i < shape.Length; i++)
+        {
+            var symbolic = i < metadata.SymbolicDimensions.Length ? metadata.SymbolicDimensions[i] : null;
+            names[i] = string.IsNullOrEmpty(symbolic) ? null : symbolic;
+            if (shape[i] < 0)
+            {
+                shape[i] = -1;
+            }
+        }
+
+        return new TensorSchema(name, type, shape, names);
+    }
+}

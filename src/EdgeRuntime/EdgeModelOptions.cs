@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+
+namespace EdgeDeploy.Runtime;
+
+/// <summary>Which execution provider runs the model.</summary>
+public enum ExecutionProviderKind
+{
+    /// <summary>CUDA when the loaded ONNX Runtime build has it and a device accepts the session, otherwise CPU.</summary>
+    Auto = 0,
+
+    /// <summary>The CPU provider.</summary>
+    Cpu = 1,
+
+    /// <summary>The CUDA provider; loading fails when it is unavailable.</summary>
+    Cuda = 2,
+}
+
+/// <summary>What to do with NaN and infinity in floating-point inputs.</summary>
+public enum NonFiniteInputPolicy
+{
+    /// <summary>Reject the call with <see cref="EdgeErrorCode.NonFiniteInput"/>, naming the input and the first bad index.</summary>
+    Reject = 0,
+
+    /// <summary>Pass the values to the model unchanged.</summary>
+    Allow = 1,
+}
+
+/// <summary>How much ONNX Runtime may rewrite the graph at load time.</summary>
+public enum GraphOptimization
+{
+    /// <summary>No rewrites.</summary>
+    None = 0,
+
+    /// <summary>Constant folding and redundant node elimination.</summary>
+    Basic = 1,
+
+    /// <summary>Basic plus node fusions.</summary>
+    Extended = 2,
+
+    /// <summary>Everything, including layout optimisations.</summary>
+    All = 99,
+}
+
+/// <summary>Options for <see cref="EdgeModel"/>. Every property has an edge-friendly default stated on it.</summary>
+public sealed class EdgeModelOptions
+{
+    /// <summary>The defaults.</summary>
+    public static EdgeModelOptions Default { get; } = new();
+
+    /// <summary>Execution provider. Default <see cref="ExecutionProviderKind.Auto"/>.</summary>
+    public ExecutionProviderKind ExecutionProvider { get; init; } = ExecutionProviderKind.Auto;
+
+    /// <summary>CUDA device ordinal. Default 0.</summary>
+    public int CudaDeviceId { get; init; }
+
+    /// <summary>
+    /// Threads inside one operator. Default 1: small edge models run fastest and most predictably on the calling thread,
+    /// and a device usually serves several callers. 0 lets ONNX Runtime use one per core.
+    /// </summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Threads across independent operators. Default 1 (sequential execution).</summary>
+    public int InterOpThreads { get; init; } = 1;
+
+    /// <summary>Graph optimisation level. Default <see cref="GraphOptimization.All"/>.</summary>
+    public GraphOptimization GraphOptimization { get; init; } = GraphOptimization.All;
+
+    /// <summary>Reuse a CPU memory arena between calls. Default true; turn off on devices where memory must be returned promptly.</summary>
+    public bool EnableMemoryArena { get; init; } = true;
+
+    /// <summary>NaN/infinity handling. Default <see cref="NonFiniteInputPolicy.Reject"/>.</summary>
+    public NonFiniteInputPolicy NonFiniteInputs { get; init; } = NonFiniteInputPolicy.Reject;
+
+    /// <summary>Entries of the LRU prediction cache keyed by input bytes. Default 0 (off).</summary>
+    public int PredictionCacheCapacity { get; init; }
+
+    /// <summary>Largest model file accepted, in bytes. Default 1 GiB.</summary>
+    public long MaxModelBytes { get; init; } = 1L << 30;
+
+    /// <summary>Logger factory for load-time reports. Default none.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    internal void Validate()
+    {
+        if (IntraOpThreads < 0 || InterOpThreads < 0)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "Thread counts must be zero (ONNX Runtime default) or positive.");
+        }
+
+        if (PredictionCacheCapacity < 0)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "PredictionCacheCapacity must be zero (off) or positive.");
+        }
+
+        if (MaxModelBytes <= 0)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "MaxModelBytes must be positive.");
+        }
+
+        if (CudaDeviceId < 0)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "CudaDeviceId must not be negative.");
+        }
+    }
+}
+
+/// <summary>Which execution provider a model runs on, and why.</summary>
+public sealed class ExecutionProviderReport
+{
+    internal ExecutionProviderReport(ExecutionProviderKind requested, ExecutionProviderKind active, string? fallbackReason, IReadOnlyList<string> availableProviders)
+    {
+        Requested = requested;
+        Active = active;
+        FallbackReason = fallbackReason;
+        AvailableProviders = availableProviders;
+    }
+
+    /// <summary>What the options asked for.</summary>
+    public ExecutionProviderKind Requested { get; }
+
+    /// <summary>What runs the model: <see cref="ExecutionProviderKind.Cpu"/> or <see cref="ExecutionProviderKind.Cuda"/>.</summary>
+    public ExecutionProviderKind Active { get; }
+
+    /// <summary>Why <see cref="ExecutionProviderKind.Auto"/> settled on the CPU; null when nothing fell back.</summary>
+    public string? FallbackReason { get; }
+
+    /// <summary>The providers compiled into the loaded ONNX Runtime build.</summary>
+    public IReadOnlyList<string> AvailableProviders { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => FallbackReason is null
+        ? $"{Active} (requested {Requested})"
+        : $"{Active} (requested {Requested}; {FallbackReason})";
+}
