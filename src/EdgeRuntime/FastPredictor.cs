@@ -40,6 +40,14 @@ public sealed class FastPredictorBuilder
     public FastPredictor Build()
     {
         var schema = _model.Schema;
+        foreach (var tensor in schema.Inputs.Concat(schema.Outputs))
+        {
+            if (tensor.ElementType == EdgeElementType.String)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"'{tensor.Name}' is a string tensor; strings cannot live in caller memory, so use EdgeModel.Predict for this model.") { TensorName = tensor.Name };
+            }
+        }
+
         var dims = new Dictionary<string, long>(StringComparer.Ordinal);
         var plans = new List<Binding>();
         foreach (var input in schema.Inputs)
@@ -80,11 +88,6 @@ public sealed class FastPredictorBuilder
 
     private Binding Plan(TensorSchema schema, Dictionary<string, long> dims, bool isInput)
     {
-        if (schema.ElementType == EdgeElementType.String)
-        {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"'{schema.Name}' is a string tensor; strings cannot live in caller memory, so use EdgeModel.Predict for this model.") { TensorName = schema.Name };
-        }
-
         if (_bindings.TryGetValue(schema.Name, out var bound))
         {
             Remember(schema, bound.Shape, dims);

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs prerequisites, then builds and runs every test (including the native AOT publishes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/prerequisites.sh
+dotnet test EdgeDeploy.sln -c Release --logger "console;verbosity=normal" "$@"

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeDeploy.Cli.Benchmarking;
+
+namespace EdgeDeploy.Cli.Commands;
+
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = CommonOptions.Model();
+        var iterations = new Option<int>("--iterations", "-n") { Description = "Timed calls per variant.", DefaultValueFactory = _ => 20_000 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed calls per variant first.", DefaultValueFactory = _ => 1_000 };
+        var threads = CommonOptions.Threads();
+        var json = new Option<bool>("--json") { Description = "Print the figures as JSON." };
+        var command = new Command("bench", "Measure predict latency (p50/p99 µs) and bytes allocated per predict against raw ONNX Runtime, in one run.")
+        {
+            model, iterations, warmup, threads, json,
+        };
+        command.SetAction(result => CommonOptions.Guard(() =>
+        {
+            var n = result.GetValue(iterations);
+            if (n < 100)
+            {
+                Console.Error.WriteLine("error: --iterations must be at least 100.");
+                return 2;
+            }
+
+            var report = ModelBenchmark.Run(result.GetValue(model)!, n, result.GetValue(threads), Math.Max(0, result.GetValue(warmup)));
+            if (result.GetValue(json))
+            {
+                WriteJson(report);
+            }
+            else
+            {
+                WriteText(report);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void WriteText(BenchmarkReport report)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine($"model {report.Model}, provider {report.Provider}, {report.Threads} intra-op thread(s), {report.Raw.Iterations} timed calls per variant");
+        Console.WriteLine($"{"variant",-30} {"p50 µs",10} {"p99 µs",10} {"mean µs",10} {"B/predict",10} {"p50 ratio",10} {"p99 ratio",10}");
+        foreach (var v in report.Variants)
+        {
+            Console.WriteLine(string.Format(
+                c,
+                "{0,-30} {1,10:F2} {2,10:F2} {3,10:F2} {4,10:F1} {5,10:F3} {6,10:F3}",
+                v.Name,
+                v.P50Micros,
+                v.P99Micros,
+                v.MeanMicros,
+                v.BytesPerPredict,
+                v.P50Micros / report.Raw.P50Micros,
+                v.P99Micros / report.Raw.P99Micros));
+        }
+    }
+
+    private static void WriteJson(BenchmarkReport report)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, JsonOutput.Indented))
+        {
+            w.WriteStartObject();
+            w.WriteString("model", report.Model);
+            w.WriteString("provider", report.Provider);
+            w.WriteNumber("threads", report.Threads);
+            w.WriteStartArray("variants");
+            foreach (var v in report.Variants)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", v.Name);
+                w.WriteNumber("iterations", v.Iterations);
+                w.WriteNumber("p50Micros", Math.Round(v.P50Micros, 3));
+                w.WriteNumber("p99Micros", Math.Round(v.P99Micros, 3));
+                w.WriteNumber("meanMicros", Math.Round(v.MeanMicros, 3));
+                w.WriteNumber("bytesPerPredict", v.BytesPerPredict);
+                w.WriteNumber("p50RatioToRaw", Math.Round(v.P50Micros / report.Raw.P50Micros, 4));
+                w.WriteNumber("p99RatioToRaw", Math.Round(v.P99Micros / report.Raw.P99Micros, 4));
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        stdout.WriteByte((byte)'\n');
+    }
+}

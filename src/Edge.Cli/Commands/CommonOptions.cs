@@ -1,0 +1,59 @@
+using System.CommandLine;
+using EdgeDeploy.Runtime;
+
+namespace EdgeDeploy.Cli.Commands;
+
+/// <summary>Options shared by the commands that load a model.</summary>
+internal static class CommonOptions
+{
+    public static Argument<string> Model() => new("model") { Description = "Path to an .onnx model." };
+
+    public static Option<string> Provider() => new("--provider")
+    {
+        Description = "Execution provider: auto (CUDA when present, else CPU), cpu or cuda.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "Intra-op threads (0 = one per core).",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public static EdgeModelOptions ToOptions(string provider, int threads, NonFiniteInputPolicy nonFinite = NonFiniteInputPolicy.Reject) => new()
+    {
+        ExecutionProvider = provider.ToLowerInvariant() switch
+        {
+            "auto" => ExecutionProviderKind.Auto,
+            "cpu" => ExecutionProviderKind.Cpu,
+            "cuda" => ExecutionProviderKind.Cuda,
+            _ => throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Unknown provider '{provider}'; use auto, cpu or cuda."),
+        },
+        IntraOpThreads = threads,
+        NonFiniteInputs = nonFinite,
+    };
+
+    /// <summary>Runs a command body, printing EdgeDeploy errors as one line on stderr with exit code 2.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (EdgeException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Code}: {ex.Message}");
+            return 2;
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+    }
+}

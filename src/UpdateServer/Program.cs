@@ -1,0 +1,4 @@
+using EdgeDeploy.UpdateServer;
+
+var app = UpdateServerApp.Build(args);
+await app.RunAsync();

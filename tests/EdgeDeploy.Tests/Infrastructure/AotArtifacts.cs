@@ -1,0 +1,47 @@
+namespace EdgeDeploy.Tests.Infrastructure;
+
+/// <summary>
+/// Publishes the `edge` CLI and the AOT smoke program with native AOT, once per test run and one after the other
+/// (both restore EdgeRuntime, so they must not run concurrently). TreatWarningsAsErrors turns any trim/AOT warning into a failed publish.
+/// </summary>
+public sealed class AotArtifacts
+{
+    public AotArtifacts()
+    {
+        Cli = Publish("src/Edge.Cli/Edge.Cli.csproj", "edge");
+        Smoke = Publish("tests/AotSmoke/AotSmoke.csproj", "smoke");
+    }
+
+    public PublishResult Cli { get; }
+
+    public PublishResult Smoke { get; }
+
+    private static PublishResult Publish(string project, string name)
+    {
+        var output = Path.Combine(Repo.Artifacts("aot"), name);
+
+        // ILC only reports trim/AOT warnings when it runs: drop its incremental output so every test run re-analyses.
+        var native = Path.Combine(Repo.Root, Path.GetDirectoryName(project)!, "obj", "Release", "net10.0", "linux-x64", "native");
+        if (Directory.Exists(native))
+        {
+            Directory.Delete(native, recursive: true);
+        }
+
+        var result = ProcessRunner.Run(
+            "dotnet",
+            ["publish", Path.Combine(Repo.Root, project), "-c", "Release", "-o", output, "-nologo", "-clp:NoSummary"],
+            TimeSpan.FromMinutes(10));
+        return new PublishResult(result, output);
+    }
+}
+
+public sealed record PublishResult(ProcessResult Process, string Directory)
+{
+    public string Executable(string name) => Path.Combine(Directory, name);
+}
+
+[CollectionDefinition(Name)]
+public sealed class AotCollection : ICollectionFixture<AotArtifacts>
+{
+    public const string Name = "native AOT artifacts";
+}
