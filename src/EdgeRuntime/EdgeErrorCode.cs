@@ -56,4 +56,61 @@ public enum EdgeErrorCode
 
     /// <summary>Input JSON could not be turned into tensors.</summary>
     InvalidJson = 50,
+
+    /// <summary>The package file does not exist.</summary>
+    PackageNotFound = 60,
+
+    /// <summary>The package is not a well-formed archive (corrupt, duplicate or unsafe entry names, too many entries).</summary>
+    PackageMalformed = 61,
+
+    /// <summary>The manifest is not valid JSON, not in canonical form, or misses required fields.</summary>
+    ManifestMalformed = 62,
+
+    /// <summary>A file's bytes do not match the SHA-256 or size in the signed manifest.</summary>
+    FileHashMismatch = 63,
+
+    /// <summary>A file listed in the manifest is missing from the package.</summary>
+    FileMissing = 64,
+
+    /// <summary>The package holds a file the manifest does not list.</summary>
+    FileUnexpected = 65,
+
+    /// <summary>No signature comes from a key the trusted root knows.</summary>
+    SignatureUnknownKey = 66,
+
+    /// <summary>A signature comes from a key the trusted root has revoked.</summary>
+    KeyRevoked = 67,
+
+    /// <summary>Fewer valid signatures than the role's threshold.</summary>
+    SignatureThresholdNotMet = 68,
+
+    /// <summary>The signing keys are valid but no publisher delegated for this model name holds them.</summary>
+    PublisherNotAuthorized = 69,
+
+    /// <summary>The trusted root metadata has expired.</summary>
+    RootExpired = 70,
+
+    /// <summary>The package manifest has expired.</summary>
+    ManifestExpired = 71,
+
+    /// <summary>The package version is lower than the highest version installed for this model.</summary>
+    VersionRollback = 72,
+
+    /// <summary>A new root is not signed by the threshold of the old root keys and of its own keys.</summary>
+    RootRotationInvalid = 73,
+
+    /// <summary>A new root's version is not exactly one above the trusted root's.</summary>
+    RootVersionRollback = 74,
+
+    /// <summary>The root metadata is malformed.</summary>
+    RootMalformed = 75,
+
+    /// <summary>This device cannot meet the package's requirements (runtime version, opset, execution provider).</summary>
+    RequirementsNotMet = 76,
+
+    /// <summary>The package is validly signed but is not the one expected (another model or version: mix-and-match).</summary>
+    PackageMismatch = 77,
+
+    /// <summary>A test set inside the package cannot be decoded.</summary>
+    TestSetMalformed = 78,
 }

@@ -1,0 +1,155 @@
+using Semver;
+
+namespace EdgeDeploy.Runtime.Packages;
+
+/// <summary>
+/// The device's trust directory: the trusted root (<c>root.json</c>) and <c>state.json</c> with the root version and the
+/// highest version installed per model, both written atomically. Thread-safe.
+/// </summary>
+public sealed class TrustStore
+{
+    private const string RootFile = "root.json";
+    private const string StateFile = "state.json";
+
+    private readonly string _directory;
+    private readonly Lock _lock = new();
+    private TrustRoot _root;
+    private readonly TrustState _state;
+
+    private TrustStore(string directory, TrustRoot root, TrustState state)
+    {
+        _directory = directory;
+        _root = root;
+        _state = state;
+    }
+
+    /// <summary>The trusted root's version.</summary>
+    public int RootVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _root.Version;
+            }
+        }
+    }
+
+    /// <summary>The trusted root's expiry.</summary>
+    public DateTimeOffset RootExpires
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _root.Metadata.Expires;
+            }
+        }
+    }
+
+    internal TrustRoot Root
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _root;
+            }
+        }
+    }
+
+    /// <summary>Creates a trust directory from a first root (shipped with the device), checking its self-signatures.</summary>
+    public static TrustStore Initialize(string directory, byte[] rootJson)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var root = TrustRoot.LoadSelfSigned(rootJson);
+        Directory.CreateDirectory(directory);
+        var state = new TrustState { RootVersion = root.Version };
+        AtomicFile.Write(Path.Combine(directory, RootFile), rootJson);
+        AtomicFile.Write(Path.Combine(directory, StateFile), PackageJsonContext.Serialize(state, PackageJsonContext.Default.TrustState));
+        return new TrustStore(directory, root, state);
+    }
+
+    /// <summary>Opens an existing trust directory.</summary>
+    /// <exception cref="EdgeException">
+    /// <see cref="EdgeErrorCode.RootMalformed"/> when root.json is missing or invalid; <see cref="EdgeErrorCode.RootVersionRollback"/>
+    /// when root.json is older than the version this device already trusted.
+    /// </exception>
+    public static TrustStore Open(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var rootPath = Path.Combine(directory, RootFile);
+        if (!File.Exists(rootPath))
+        {
+            throw new EdgeException(EdgeErrorCode.RootMalformed, $"Trust directory '{directory}' has no {RootFile}.");
+        }
+
+        var root = TrustRoot.LoadSelfSigned(File.ReadAllBytes(rootPath));
+        var statePath = Path.Combine(directory, StateFile);
+        var state = File.Exists(statePath)
+            ? PackageJsonContext.Parse(File.ReadAllBytes(statePath), PackageJsonContext.Default.TrustState, EdgeErrorCode.RootMalformed, $"{StateFile} in '{directory}'")
+            : new TrustState { RootVersion = root.Version };
+        if (root.Version < state.RootVersion)
+        {
+            throw new EdgeException(EdgeErrorCode.RootVersionRollback, $"{RootFile} is version {root.Version} but this device already trusted version {state.RootVersion}.");
+        }
+
+        return new TrustStore(directory, root, state);
+    }
+
+    /// <summary>Accepts the next root version (signed by the old and new root thresholds) and persists it.</summary>
+    public void UpdateRoot(byte[] rootJson)
+    {
+        lock (_lock)
+        {
+            var next = _root.Rotate(rootJson);
+            AtomicFile.Write(Path.Combine(_directory, RootFile), rootJson);
+            _state.RootVersion = next.Version;
+            SaveState();
+            _root = next;
+        }
+    }
+
+    /// <summary>The highest version of <paramref name="modelName"/> installed on this device, or null.</summary>
+    public string? GetHighestInstalledVersion(string modelName)
+    {
+        lock (_lock)
+        {
+            return _state.HighestVersions.GetValueOrDefault(modelName);
+        }
+    }
+
+    /// <summary>Records that <paramref name="version"/> of <paramref name="modelName"/> was installed; lower versions are refused from now on.</summary>
+    public void RecordInstalled(string modelName, string version)
+    {
+        var parsed = SemVersion.Parse(version, SemVersionStyles.Strict);
+        lock (_lock)
+        {
+            var current = _state.HighestVersions.GetValueOrDefault(modelName);
+            if (current is null || SemVersion.ComparePrecedence(parsed, SemVersion.Parse(current, SemVersionStyles.Strict)) > 0)
+            {
+                _state.HighestVersions[modelName] = version;
+                SaveState();
+            }
+        }
+    }
+
+    private void SaveState() =>
+        AtomicFile.Write(Path.Combine(_directory, StateFile), PackageJsonContext.Serialize(_state, PackageJsonContext.Default.TrustState));
+}
+
+/// <summary>Crash-safe file replacement: write a temp file, flush it to disk, rename over the target.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, ReadOnlySpan<byte> bytes)
+    {
+        var temp = path + ".tmp-" + Environment.ProcessId;
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,44 @@
+namespace EdgeDeploy.Runtime.Packages;
+
+/// <summary>The package a device expects (from its signed assignment); anything else is refused as mix-and-match.</summary>
+/// <param name="Name">Model name.</param>
+/// <param name="Version">Exact version.</param>
+/// <param name="ManifestSha256">Hex SHA-256 of the manifest bytes, when the assignment pins the exact package.</param>
+public sealed record ExpectedPackage(string Name, string Version, string? ManifestSha256 = null);
+
+/// <summary>
+/// A package whose signatures, file hashes, expiry, version and requirements have all been checked. It holds the verified
+/// bytes, so nothing is re-read from disk after verification.
+/// </summary>
+public sealed class VerifiedPackage
+{
+    private readonly IReadOnlyDictionary<string, byte[]> _files;
+
+    internal VerifiedPackage(PackageManifest manifest, string manifestSha256, string publisher, IReadOnlyDictionary<string, byte[]> files)
+    {
+        Manifest = manifest;
+        ManifestSha256 = manifestSha256;
+        Publisher = publisher;
+        _files = files;
+    }
+
+    /// <summary>The signed manifest.</summary>
+    public PackageManifest Manifest { get; }
+
+    /// <summary>Hex SHA-256 of the manifest bytes: the package's identity.</summary>
+    public string ManifestSha256 { get; }
+
+    /// <summary>The publisher whose signatures met the threshold.</summary>
+    public string Publisher { get; }
+
+    /// <summary>The ONNX model bytes.</summary>
+    public byte[] ModelBytes => _files[Manifest.ModelPath];
+
+    /// <summary>Decodes the end-to-end test set.</summary>
+    public IReadOnlyList<EndToEndCase> ReadEndToEndSet() =>
+        TestSetCodec.Read<EndToEndCase>(_files[Manifest.EndToEnd.Path], $"End-to-end test set '{Manifest.EndToEnd.Path}'");
+
+    /// <summary>Decodes the confidence test set.</summary>
+    public IReadOnlyList<ConfidenceCase> ReadConfidenceSet() =>
+        TestSetCodec.Read<ConfidenceCase>(_files[Manifest.Confidence.Path], $"Confidence test set '{Manifest.Confidence.Path}'");
+}
