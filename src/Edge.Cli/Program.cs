@@ -6,6 +6,11 @@ var root = new RootCommand("edge: run, inspect and benchmark ONNX models for Edg
     InfoCommand.Create(),
     PredictCommand.Create(),
     BenchCommand.Create(),
+    KeygenCommand.Create(),
+    RootCommands.Create(),
+    PackCommand.Create(),
+    SignCommand.Create(),
+    VerifyCommand.Create(),
 };
 
 // "@file.jsonl" is an input file for `edge predict`, not a response file.

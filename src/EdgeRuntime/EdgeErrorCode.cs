@@ -113,4 +113,7 @@ public enum EdgeErrorCode
 
     /// <summary>A test set inside the package cannot be decoded.</summary>
     TestSetMalformed = 78,
+
+    /// <summary>Signatures come from known keys but do not verify: the signed bytes were changed.</summary>
+    SignatureInvalid = 79,
 }

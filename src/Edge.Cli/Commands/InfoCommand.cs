@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
 
 namespace EdgeDeploy.Cli.Commands;
 
@@ -8,12 +9,27 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var model = CommonOptions.Model();
+        var model = new Argument<string>("model") { Description = "An .onnx model or an .edgepkg package." };
         var json = new Option<bool>("--json") { Description = "Print the schema as JSON." };
         var provider = CommonOptions.Provider();
-        var command = new Command("info", "Show a model's inputs, outputs, metadata and execution provider.") { model, json, provider };
+        var command = new Command("info", "Show a model's inputs, outputs, metadata and execution provider, or a package's model card.") { model, json, provider };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
+            var path = result.GetValue(model)!;
+            if (path.EndsWith(".edgepkg", StringComparison.OrdinalIgnoreCase))
+            {
+                if (result.GetValue(json))
+                {
+                    PackageInfo.WriteJson(path);
+                }
+                else
+                {
+                    PackageInfo.WriteText(PackageVerifier.ReadUnverifiedManifest(path));
+                }
+
+                return 0;
+            }
+
             using var loaded = EdgeModel.Load(result.GetValue(model)!, CommonOptions.ToOptions(result.GetValue(provider)!, 1));
             if (result.GetValue(json))
             {

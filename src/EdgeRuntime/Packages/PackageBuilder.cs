@@ -50,6 +50,11 @@ public sealed class PackageBuilder
     /// <summary>The end-to-end test set and its tolerances.</summary>
     public PackageBuilder WithEndToEndSet(IReadOnlyList<EndToEndCase> cases, double absoluteTolerance = 1e-4, double relativeTolerance = 1e-4)
     {
+        if (!(absoluteTolerance >= 0) || !(relativeTolerance >= 0) || !double.IsFinite(absoluteTolerance) || !double.IsFinite(relativeTolerance))
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "End-to-end tolerances must be finite and non-negative.");
+        }
+
         _e2e = cases;
         _absoluteTolerance = absoluteTolerance;
         _relativeTolerance = relativeTolerance;
@@ -59,6 +64,11 @@ public sealed class PackageBuilder
     /// <summary>The confidence test set, the metric over <paramref name="output"/> and its acceptable range.</summary>
     public PackageBuilder WithConfidenceSet(IReadOnlyList<ConfidenceCase> cases, ConfidenceMetric metric, string output, double min, double max, int positiveClass = 1)
     {
+        if (!double.IsFinite(min) || !double.IsFinite(max) || min > max)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"The acceptable metric range [{min}, {max}] must be finite and not empty.");
+        }
+
         _confidence = cases;
         _confidenceSpec = new ConfidenceSpec { Metric = metric, Output = output, Min = min, Max = max, PositiveClass = positiveClass, Count = cases.Count };
         return this;

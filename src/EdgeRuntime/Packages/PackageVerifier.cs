@@ -46,6 +46,27 @@ public sealed partial class PackageVerifier
         return Verify(stream, expected);
     }
 
+    /// <summary>
+    /// Reads a package's manifest without checking signatures or files: for display only (<c>edge info</c>), never for trust.
+    /// </summary>
+    public static PackageManifest ReadUnverifiedManifest(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var archive = PackageArchive.Open(stream, maxEntries: 32);
+            return ManifestCodec.Parse(archive.ReadAll(PackageArchive.ManifestPath, 1 << 20, EdgeErrorCode.PackageMalformed));
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{path}' does not exist.", ex);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or NotSupportedException)
+        {
+            throw new EdgeException(EdgeErrorCode.PackageMalformed, $"The package is corrupt: {ex.Message}", ex);
+        }
+    }
+
     private VerifiedPackage Verify(Stream stream, ExpectedPackage? expected)
     {
         try
@@ -70,8 +91,9 @@ public sealed partial class PackageVerifier
         var signatureBytes = archive.ReadAll(PackageArchive.SignaturesPath, _options.MaxManifestBytes, EdgeErrorCode.PackageMalformed);
         var signatures = PackageJsonContext.Parse(signatureBytes, PackageJsonContext.Default.SignatureFile, EdgeErrorCode.PackageMalformed, "signatures.json").Signatures;
 
+        var verifiedSignatures = root.VerifyPackageSignatures(manifestBytes, signatures);
         var manifest = ManifestCodec.Parse(manifestBytes);
-        var publisher = root.VerifyPackage(manifestBytes, signatures, manifest.Name);
+        var publisher = root.Authorize(verifiedSignatures, manifest.Name);
 
         if (manifest.Expires <= now)
         {
@@ -101,9 +123,9 @@ public sealed partial class PackageVerifier
             return;
         }
 
-        if (expected.Name != manifest.Name || expected.Version != manifest.Version)
+        if (expected.Name != manifest.Name || (expected.Version is not null && expected.Version != manifest.Version))
         {
-            throw new EdgeException(EdgeErrorCode.PackageMismatch, $"Expected {expected.Name} {expected.Version} but the package is {manifest.Name} {manifest.Version}.");
+            throw new EdgeException(EdgeErrorCode.PackageMismatch, $"Expected {expected.Name} {expected.Version ?? "(any version)"} but the package is {manifest.Name} {manifest.Version}.");
         }
 
         if (expected.ManifestSha256 is not null && !string.Equals(expected.ManifestSha256, manifestSha, StringComparison.OrdinalIgnoreCase))

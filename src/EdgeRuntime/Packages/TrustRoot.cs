@@ -75,63 +75,75 @@ internal sealed class TrustRoot
         }
     }
 
-    /// <summary>Checks package signatures; returns the publisher whose threshold they meet, or throws with the precise reason.</summary>
-    public PublisherEntry VerifyPackage(ReadOnlySpan<byte> manifestBytes, IReadOnlyList<SignatureEntry> signatures, string modelName)
+    /// <summary>
+    /// Checks package signatures over the raw manifest bytes, before anything parses them. Fails unless at least one
+    /// signature from a known, unrevoked key verifies; the delegation check needs the model name and comes after parsing.
+    /// </summary>
+    public PackageSignatures VerifyPackageSignatures(ReadOnlySpan<byte> manifestBytes, IReadOnlyList<SignatureEntry> signatures)
     {
         var pae = Envelope.PreAuthEncode(Envelope.ManifestType, manifestBytes);
-        var valid = new HashSet<string>(StringComparer.Ordinal);
-        bool revoked = false, unknown = false, invalid = false;
+        var result = new PackageSignatures(signatures.Count);
         foreach (var signature in signatures)
         {
             if (_revoked.Contains(signature.KeyId))
             {
-                revoked = true;
+                result.Revoked = true;
             }
             else if (!_keys.TryGetValue(signature.KeyId, out var key))
             {
-                unknown = true;
+                result.Unknown = true;
             }
             else if (TryDecode(signature.Sig, out var sig) && key.Verify(pae, sig))
             {
-                valid.Add(signature.KeyId);
+                result.Valid.Add(signature.KeyId);
             }
             else
             {
-                invalid = true;
+                result.Invalid = true;
             }
         }
 
-        var heldByPublisher = false;
-        foreach (var publisher in Metadata.Publishers)
+        if (result.Valid.Count == 0)
         {
-            var count = publisher.KeyIds.Distinct(StringComparer.Ordinal).Count(valid.Contains);
-            heldByPublisher |= count > 0;
-            if (publisher.Covers(modelName) && count >= publisher.Threshold)
+            throw result switch
+            {
+                { Revoked: true } => new EdgeException(EdgeErrorCode.KeyRevoked, $"The package is signed by a key the trusted root (version {Version}) has revoked."),
+                { Invalid: true } => new EdgeException(EdgeErrorCode.SignatureInvalid, "The package's signatures do not verify: the manifest or signatures were changed after signing."),
+                { Unknown: true } => new EdgeException(EdgeErrorCode.SignatureUnknownKey, $"The package is signed only by keys the trusted root (version {Version}) does not know."),
+                _ => new EdgeException(EdgeErrorCode.SignatureThresholdNotMet, "The package is not signed."),
+            };
+        }
+
+        return result;
+    }
+
+    /// <summary>Returns the publisher delegated <paramref name="modelName"/> whose threshold the valid signatures meet, or throws why none is.</summary>
+    public PublisherEntry Authorize(PackageSignatures signatures, string modelName)
+    {
+        var covering = Metadata.Publishers.Where(p => p.Covers(modelName)).ToList();
+        foreach (var publisher in covering)
+        {
+            if (publisher.KeyIds.Distinct(StringComparer.Ordinal).Count(signatures.Valid.Contains) >= publisher.Threshold)
             {
                 return publisher;
             }
         }
 
-        if (revoked)
-        {
-            throw new EdgeException(EdgeErrorCode.KeyRevoked, $"Package '{modelName}' is signed by a key the trusted root (version {Version}) has revoked.");
-        }
-
-        if (valid.Count == 0 && unknown && !invalid)
-        {
-            throw new EdgeException(EdgeErrorCode.SignatureUnknownKey, $"Package '{modelName}' is signed only by keys the trusted root (version {Version}) does not know.");
-        }
-
-        var covering = Metadata.Publishers.Where(p => p.Covers(modelName)).ToList();
-        if (heldByPublisher && covering.TrueForAll(p => !p.KeyIds.Any(valid.Contains)))
+        var signerIsSomePublisher = Metadata.Publishers.Any(p => p.KeyIds.Any(signatures.Valid.Contains));
+        if (signerIsSomePublisher && !covering.Any(p => p.KeyIds.Any(signatures.Valid.Contains)))
         {
             throw new EdgeException(EdgeErrorCode.PublisherNotAuthorized, $"Package '{modelName}' is signed by a publisher that the trusted root does not delegate model '{modelName}' to.");
+        }
+
+        if (signatures.Revoked)
+        {
+            throw new EdgeException(EdgeErrorCode.KeyRevoked, $"Package '{modelName}' counts a signature from a revoked key; the remaining ones do not meet the threshold.");
         }
 
         var need = covering.Count == 0 ? "no publisher is delegated this model name" : string.Join("; ", covering.Select(p => $"publisher '{p.Name}' needs {p.Threshold}"));
         throw new EdgeException(
             EdgeErrorCode.SignatureThresholdNotMet,
-            $"Package '{modelName}' has {valid.Count} valid publisher signature(s) of {signatures.Count}{(invalid ? " (some do not verify)" : string.Empty)}: {need}.");
+            $"Package '{modelName}' has {signatures.Valid.Count} valid signature(s) of {signatures.Total}: {need}.");
     }
 
     private static (TrustRoot Root, byte[] Payload, IReadOnlyList<SignatureEntry> Signatures) Parse(byte[] envelopeBytes)
@@ -242,4 +254,18 @@ internal sealed class TrustRoot
 
         return sb.ToString();
     }
+}
+
+/// <summary>What the signatures over one manifest amount to.</summary>
+internal sealed class PackageSignatures(int total)
+{
+    public int Total { get; } = total;
+
+    public HashSet<string> Valid { get; } = new(StringComparer.Ordinal);
+
+    public bool Revoked { get; set; }
+
+    public bool Unknown { get; set; }
+
+    public bool Invalid { get; set; }
 }
