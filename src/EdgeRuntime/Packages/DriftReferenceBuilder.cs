@@ -65,7 +65,7 @@ public static class DriftReferenceBuilder
         var edges = new List<double>();
         for (var i = 0; i <= bins; i++)
         {
-            var edge = sorted[(int)Math.Round((double)i / bins * (sorted.Length - 1))];
+            var edge = sorted[(int)Math.Round((double)i / bins * (sorted.Length - 1), MidpointRounding.AwayFromZero)];
             if (edges.Count == 0 || edge > edges[^1])
             {
                 edges.Add(edge);

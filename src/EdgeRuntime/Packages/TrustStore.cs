@@ -23,6 +23,9 @@ public sealed class TrustStore
         _state = state;
     }
 
+    /// <summary>The trust directory.</summary>
+    public string DirectoryPath => _directory;
+
     /// <summary>The trusted root's version.</summary>
     public int RootVersion
     {

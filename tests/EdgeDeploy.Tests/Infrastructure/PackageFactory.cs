@@ -1,0 +1,90 @@
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
+
+namespace EdgeDeploy.Tests.Infrastructure;
+
+/// <summary>
+/// Real keys, a real root (v1 self-signed, v2 with a publisher for iris-* and diabetes-*), a device trust directory and
+/// packages built from the sample models through the public API.
+/// </summary>
+public sealed class PackageFactory : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public PackageFactory()
+    {
+        RootKey = SigningKey.Generate();
+        PublisherKey = SigningKey.Generate();
+        RootV1 = RootBuilder.CreateInitial(Now.AddYears(1)).WithRootKeys([RootKey], 1).Build([RootKey]);
+        RootV2 = RootBuilder.CreateNext(RootV1, Now.AddYears(1))
+            .WithPublisher("ml-team", [PublisherKey], 1, ["iris-*", "diabetes-*"])
+            .Build([RootKey]);
+    }
+
+    public static DateTimeOffset Now { get; } = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    public SigningKey RootKey { get; }
+
+    public SigningKey PublisherKey { get; }
+
+    public byte[] RootV1 { get; }
+
+    public byte[] RootV2 { get; }
+
+    /// <summary>A new trust directory that trusts root v2.</summary>
+    public TrustStore NewTrustStore()
+    {
+        var dir = System.IO.Path.Combine(_temp.Path, Guid.NewGuid().ToString("N"));
+        var store = TrustStore.Initialize(dir, RootV1);
+        store.UpdateRoot(RootV2);
+        return store;
+    }
+
+    public static PackageVerifierOptions Options(DateTimeOffset? now = null, long? maxFileBytes = null, long? maxPackageBytes = null) => new()
+    {
+        TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now ?? Now.AddDays(1)),
+        MaxFileBytes = maxFileBytes ?? 1L << 30,
+        MaxPackageBytes = maxPackageBytes ?? 2L << 30,
+    };
+
+    /// <summary>An unsigned iris package.</summary>
+    public static byte[] BuildIris(string version = "1.0.0", string name = "iris-classifier", TimeSpan? validity = null, Action<PackageBuilder>? customise = null, PackageRequirements? requirements = null, double metricMin = 0.85, int e2eCount = int.MaxValue)
+    {
+        using var model = EdgeModel.Load(Repo.Model("iris_classifier.onnx"));
+        var e2e = TestSets.ReadE2e(Repo.Model("iris_classifier.e2e.jsonl"), model.Schema)
+            .Take(e2eCount).Select(c => new EndToEndCase(c.Inputs, c.Expected)).ToList();
+        var confidence = File.ReadLines(Repo.Model("iris_classifier.confidence.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l))
+            .Select(d => new ConfidenceCase(TensorJson.ReadInputs(d.RootElement, model.Schema), d.RootElement.GetProperty("label").GetDouble()))
+            .ToList();
+        var metadata = PackageMetadataInput.Parse(File.ReadAllBytes(Repo.Model("iris_classifier.card.json")));
+        if (requirements is not null)
+        {
+            metadata = new PackageMetadataInput
+            {
+                ModelCard = metadata.ModelCard, Features = metadata.Features, VersionSync = metadata.VersionSync,
+                Hyperparameters = metadata.Hyperparameters, Audit = metadata.Audit, Requirements = requirements,
+            };
+        }
+
+        var builder = new PackageBuilder(name, version)
+            .WithModel(File.ReadAllBytes(Repo.Model("iris_classifier.onnx")))
+            .WithMetadata(metadata)
+            .WithEndToEndSet(e2e)
+            .WithConfidenceSet(confidence, ConfidenceMetric.Accuracy, "label", metricMin, 1.0)
+            .WithValidity(validity ?? TimeSpan.FromDays(30))
+            .WithTimeProvider(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now));
+        customise?.Invoke(builder);
+        return builder.Build();
+    }
+
+    /// <summary>An iris package signed by the publisher key.</summary>
+    public byte[] SignedIris(string version = "1.0.0", string name = "iris-classifier") => PackageSigner.Sign(BuildIris(version, name), PublisherKey);
+
+    public void Dispose()
+    {
+        RootKey.Dispose();
+        PublisherKey.Dispose();
+        _temp.Dispose();
+    }
+}
