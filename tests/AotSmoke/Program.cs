@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
 using Google.Protobuf;
 
 // Exercises the library's main paths under native AOT. Prints one line per check; exits non-zero on the first failure.
@@ -54,10 +55,39 @@ using (var all = EdgeModel.Load(Path.Combine(models, "all_types.onnx")))
         && outputs["out_float16"].AsSpan<Half>()[2] == (Half)3 && outputs["out_bool"].AsSpan<bool>()[1] == false, "all element types");
 }
 
+// Signed packages: roots, manifests (source-generated JSON), test sets (hand-written MessagePack formatters), ECDSA.
+var trustDir = Path.Combine(Path.GetTempPath(), "aot-smoke-trust-" + Environment.ProcessId);
+try
+{
+    var trust = TrustStore.Initialize(trustDir, File.ReadAllBytes(Path.Combine(models, "trust", "root-v1.json")));
+    trust.UpdateRoot(File.ReadAllBytes(Path.Combine(models, "trust", "root.json")));
+    var verified = new PackageVerifier(trust).Verify(Path.Combine(models, "iris_classifier.edgepkg"));
+    var e2e = verified.ReadEndToEndSet();
+    using var packaged = EdgeModel.Load(verified.ModelBytes);
+    var first = packaged.Predict(e2e[0].Inputs)["label"].AsSpan<long>()[0];
+    Check(verified.Publisher == "sample-publisher" && e2e.Count == 45 && first == e2e[0].ExpectedOutputs["label"].AsSpan<long>()[0], "verify signed package + test sets");
+
+    using var key = SigningKey.Generate();
+    var root = RootBuilder.CreateInitial(DateTimeOffset.UtcNow.AddDays(1)).WithRootKeys([key], 1).WithPublisher("p", [key], 1).Build([key]);
+    Check(TrustStore.Initialize(trustDir + "-2", root).RootVersion == 1, "build and trust a root");
+}
+finally
+{
+    Directory.Delete(trustDir, recursive: true);
+    if (Directory.Exists(trustDir + "-2"))
+    {
+        Directory.Delete(trustDir + "-2", recursive: true);
+    }
+}
+
 var info = new ServerInfo { ServerVersion = "1.2.3", ProtocolVersion = 1 };
 info.SupportedElementTypes.Add(ElementType.Float16);
 var parsed = ServerInfo.Parser.ParseFrom(info.ToByteArray());
 Check(parsed.Equals(info) && JsonFormatter.Default.Format(parsed).Contains("ELEMENT_TYPE_FLOAT16", StringComparison.Ordinal), "protobuf round trip");
+
+#if EDGE_AOT_CANARY
+Console.WriteLine(EdgeDeploy.AotSmoke.Canary.CountMethods(args.Length > 1 ? args[1] : "System.String"));
+#endif
 
 Console.WriteLine("aot-smoke: all checks passed");
 return 0;

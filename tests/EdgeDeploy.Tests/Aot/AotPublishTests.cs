@@ -35,11 +35,29 @@ public sealed class AotPublishTests
         Assert.EndsWith("aot-smoke: all checks passed", run.StdOut.TrimEnd());
     }
 
+    [Fact]
+    public void PublishAot_OurAssemblies_ReportTrimWarningsInDetail()
+    {
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Runtime", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Protos", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:aot-smoke", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Runtime", _artifacts.CliRsp);
+        Assert.Contains("--nosinglewarnassembly:edge", _artifacts.CliRsp);
+    }
+
+    [Fact]
+    public void PublishAot_TrimUnsafeCodeInOurAssembly_FailsThePublish()
+    {
+        Assert.NotEqual(0, _artifacts.Canary.Process.ExitCode);
+        Assert.Contains("IL2057", _artifacts.Canary.Process.All);
+        Assert.Contains("Canary.cs", _artifacts.Canary.Process.All);
+    }
+
     private static void AssertCleanPublish(PublishResult publish)
     {
         Assert.True(publish.Process.ExitCode == 0, publish.Process.All);
         var warnings = publish.Process.All.Split('\n').Where(l => l.Contains("warning", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.True(warnings.Count == 0, string.Join('\n', warnings));
-        Assert.Contains("Generating native code", publish.Process.StdOut);
+        Assert.Contains("Generating native code", publish.Process.StdOut); // ILC ran, so its analysis ran
     }
 }
