@@ -11,6 +11,7 @@ var root = new RootCommand("edge: run, inspect and benchmark ONNX models for Edg
     PackCommand.Create(),
     SignCommand.Create(),
     VerifyCommand.Create(),
+    StoreCommands.Create(),
 };
 
 // "@file.jsonl" is an input file for `edge predict`, not a response file.

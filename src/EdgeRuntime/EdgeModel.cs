@@ -181,11 +181,23 @@ public sealed class EdgeModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs already-validated inputs, or returns null when the model was disposed before the call could take its lease:
+    /// the store then retries on the model that replaced it, so a swap never fails a prediction.
+    /// </summary>
+    internal Prediction? TryRunValidated(IReadOnlyDictionary<string, EdgeTensor> inputs) =>
+        _handle.TryAcquire() ? RunLeased(inputs) : null;
+
     private Prediction Run(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        _handle.Acquire();
+        return RunLeased(inputs);
+    }
+
+    private Prediction RunLeased(IReadOnlyDictionary<string, EdgeTensor> inputs)
     {
         var values = new OrtValue[_inputNames.Length];
         var pins = new GCHandle[_inputNames.Length];
-        _handle.Acquire();
         try
         {
             for (var i = 0; i < _inputNames.Length; i++)

@@ -67,11 +67,21 @@ public sealed partial class PackageVerifier
         }
     }
 
-    private VerifiedPackage Verify(Stream stream, ExpectedPackage? expected)
+    /// <summary>
+    /// Re-verifies a package this device installed earlier (signatures and file hashes), without the expiry and rollback
+    /// checks that guard new downloads: a kept version stays usable for rollback and offline restarts.
+    /// </summary>
+    internal VerifiedPackage VerifyInstalled(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return Verify(stream, expected: null, installed: true);
+    }
+
+    private VerifiedPackage Verify(Stream stream, ExpectedPackage? expected, bool installed = false)
     {
         try
         {
-            return VerifyCore(stream, expected);
+            return VerifyCore(stream, expected, installed);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or NotSupportedException or ArgumentException or OverflowException or FormatException or CryptographicException)
         {
@@ -80,11 +90,15 @@ public sealed partial class PackageVerifier
         }
     }
 
-    private VerifiedPackage VerifyCore(Stream stream, ExpectedPackage? expected)
+    private VerifiedPackage VerifyCore(Stream stream, ExpectedPackage? expected, bool installed)
     {
         var root = _trust.Root;
         var now = _options.TimeProvider.GetUtcNow();
-        root.CheckNotExpired(now);
+        if (!installed)
+        {
+            root.CheckNotExpired(now);
+        }
+
 
         using var archive = PackageArchive.Open(stream, _options.MaxEntries);
         var manifestBytes = archive.ReadAll(PackageArchive.ManifestPath, _options.MaxManifestBytes, EdgeErrorCode.PackageMalformed);
@@ -95,14 +109,18 @@ public sealed partial class PackageVerifier
         var manifest = ManifestCodec.Parse(manifestBytes);
         var publisher = root.Authorize(verifiedSignatures, manifest.Name);
 
-        if (manifest.Expires <= now)
+        if (!installed && manifest.Expires <= now)
         {
             throw new EdgeException(EdgeErrorCode.ManifestExpired, $"Package {manifest.Name} {manifest.Version} expired at {manifest.Expires:O}.");
         }
 
         var manifestSha = Convert.ToHexStringLower(SHA256.HashData(manifestBytes));
         CheckExpected(manifest, manifestSha, expected);
-        CheckRollback(manifest);
+        if (!installed)
+        {
+            CheckRollback(manifest);
+        }
+
         var files = CheckFiles(archive, manifest);
         CheckRequirements(manifest);
         return new VerifiedPackage(manifest, manifestSha, publisher.Name, files);

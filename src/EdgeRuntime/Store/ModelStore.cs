@@ -1,0 +1,509 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeDeploy.Runtime.Packages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeDeploy.Runtime.Store;
+
+/// <summary>
+/// The device model store for one model name: packages are verified, gated (end-to-end set, confidence metric, memory
+/// budget) and only then activated, atomically and crash-safely; earlier versions stay loaded or on disk for instant
+/// rollback; a candidate can run in shadow; traffic can be split across versions by weight. Predictions never fail
+/// because of a swap: callers racing a swap retry on the new model, and the old one is released when its last call ends.
+/// </summary>
+public sealed class ModelStore : IDisposable
+{
+    private const string PointerFile = "active.json";
+
+    private readonly ModelStoreOptions _options;
+    private readonly PackageVerifier _verifier;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LoadedVersion> _loaded = new(StringComparer.Ordinal);
+    private ServingSet? _serving;
+    private ShadowRunner? _shadow;
+    private StorePointer? _pointer;
+    private (LoadedVersion Version, GateReport Gate)? _pending;
+    private bool _disposed;
+
+    private ModelStore(ModelStoreOptions options)
+    {
+        _options = options;
+        _verifier = new PackageVerifier(options.Trust, options.VerifierOptions);
+        _logger = options.LoggerFactory?.CreateLogger<ModelStore>() ?? NullLogger<ModelStore>.Instance;
+    }
+
+    /// <summary>The model name this store serves, once something was installed.</summary>
+    public string? ModelName => _pointer?.Name;
+
+    /// <summary>The serving version, or null before the first activation.</summary>
+    public string? ActiveVersion => Volatile.Read(ref _serving)?.Primary.Version;
+
+    /// <summary>The serving model's schema, or null before the first activation.</summary>
+    public ModelSchema? ActiveSchema => Volatile.Read(ref _serving)?.Primary.Model.Schema;
+
+    /// <summary>A verified, gated version waiting for the host to allow the swap.</summary>
+    public string? PendingVersion => _pending?.Version.Version;
+
+    /// <summary>Versions on disk that passed the gate, newest activation first.</summary>
+    public IReadOnlyList<string> InstalledVersions
+    {
+        get
+        {
+            var dir = Path.Combine(_options.Directory, "versions");
+            return Directory.Exists(dir) ? [.. Directory.GetDirectories(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)] : [];
+        }
+    }
+
+    /// <summary>Opens (or creates) a store and loads the active version, if any, from disk.</summary>
+    public static ModelStore Open(ModelStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.KeepVersions < 1)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "KeepVersions must be at least 1.");
+        }
+
+        var store = new ModelStore(options);
+        Directory.CreateDirectory(Path.Combine(options.Directory, "versions"));
+        Directory.CreateDirectory(Path.Combine(options.Directory, "staging"));
+        Directory.CreateDirectory(Path.Combine(options.Directory, "rejected"));
+        foreach (var leftover in Directory.GetFiles(Path.Combine(options.Directory, "staging")))
+        {
+            File.Delete(leftover); // an install that died before activation; it never served
+        }
+
+        store.Recover();
+        return store;
+    }
+
+    /// <summary>Verifies, gates and activates the package file at <paramref name="packagePath"/>.</summary>
+    /// <exception cref="EdgeException">A verification code when the package is not trustworthy; nothing changes.</exception>
+    public InstallResult Install(string packagePath, ExpectedPackage? expected = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(packagePath);
+        if (!File.Exists(packagePath))
+        {
+            throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{packagePath}' does not exist.");
+        }
+
+        return Install(File.ReadAllBytes(packagePath), expected);
+    }
+
+    /// <summary>Verifies, gates and activates package bytes.</summary>
+    public InstallResult Install(byte[] package, ExpectedPackage? expected = null)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var staged = Path.Combine(_options.Directory, "staging", Guid.NewGuid().ToString("N") + ".edgepkg");
+            AtomicFile.Write(staged, package);
+            StoreFaults.Point("staged");
+            try
+            {
+                var verified = _verifier.Verify(package, expected);
+                var m = verified.Manifest;
+                if (_pointer is not null && _pointer.Name != m.Name)
+                {
+                    throw new EdgeException(EdgeErrorCode.PackageMismatch, $"This store serves '{_pointer.Name}'; it cannot install '{m.Name}'.");
+                }
+
+                if (ActiveVersion == m.Version)
+                {
+                    return new InstallResult(InstallOutcome.AlreadyActive, m.Version, null);
+                }
+
+                var (loaded, gate) = LoadAndGate(verified);
+                if (!gate.Passed)
+                {
+                    loaded.Model.Dispose();
+                    WriteGate(Path.Combine(_options.Directory, "rejected", m.Version + ".json"), gate);
+                    StoreLog.Rejected(_logger, m.Name, m.Version, gate.Reason!);
+                    return new InstallResult(InstallOutcome.Rejected, m.Version, gate);
+                }
+
+                var versionDir = Path.Combine(_options.Directory, "versions", m.Version);
+                Directory.CreateDirectory(versionDir);
+                File.Move(staged, Path.Combine(versionDir, "package.edgepkg"), overwrite: true);
+                WriteGate(Path.Combine(versionDir, "gate.json"), gate);
+                StoreFaults.Point("version-written");
+                _options.Trust.RecordInstalled(m.Name, m.Version);
+                ReplaceLoaded(loaded);
+                return Activate(loaded, gate, isRollback: false);
+            }
+            finally
+            {
+                if (File.Exists(staged))
+                {
+                    File.Delete(staged);
+                }
+            }
+        }
+    }
+
+    /// <summary>Activates the deferred version if the host now allows it.</summary>
+    /// <returns>True when it is now serving.</returns>
+    public bool TryActivatePending()
+    {
+        lock (_lock)
+        {
+            if (_pending is not { } pending)
+            {
+                return false;
+            }
+
+            return Activate(pending.Version, pending.Gate, isRollback: false).Outcome == InstallOutcome.Activated;
+        }
+    }
+
+    /// <summary>Switches back to the version that served before the current one: a pointer write and a reference swap.</summary>
+    /// <returns>The version now serving.</returns>
+    public string Rollback()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var previous = _pointer?.History.FirstOrDefault()
+                ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "There is no earlier version to roll back to.");
+            var target = _loaded.TryGetValue(previous, out var warm) ? warm : LoadInstalled(previous);
+            var result = Activate(target, null, isRollback: true);
+            if (result.Outcome != InstallOutcome.Activated)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"The host deferred the rollback to {previous}.");
+            }
+
+            return previous;
+        }
+    }
+
+    /// <summary>Runs the serving model (or a weighted route) on <paramref name="inputs"/>. Thread-safe; never fails because of a swap.</summary>
+    /// <exception cref="EdgeException">Validation codes, or <see cref="EdgeErrorCode.InvalidArgument"/> before the first activation.</exception>
+    public ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        while (true)
+        {
+            var set = Volatile.Read(ref _serving) ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
+            var route = set.Choose();
+            route.Model.Validate(inputs);
+            var started = Stopwatch.GetTimestamp();
+            var prediction = route.Model.TryRunValidated(inputs);
+            if (prediction is null)
+            {
+                continue; // swapped and released between reading the set and taking the lease: use the new set
+            }
+
+            var latency = Stopwatch.GetElapsedTime(started);
+            var id = Guid.CreateVersion7();
+            _options.Telemetry?.RecordPrediction(id, route.Name, route.Version, latency, inputs, prediction, shadow: false);
+            Volatile.Read(ref _shadow)?.Submit(id, inputs, prediction);
+            return new ServedPrediction(id, route.Version, prediction);
+        }
+    }
+
+    /// <summary>Attaches the true label to an earlier prediction (recorded by telemetry).</summary>
+    public void RecordGroundTruth(Guid predictionId, double label) => _options.Telemetry?.RecordGroundTruth(predictionId, label);
+
+    /// <summary>Runs <paramref name="version"/> (installed and gated) silently beside the serving model; null stops shadowing.</summary>
+    public void SetShadow(string? version)
+    {
+        lock (_lock)
+        {
+            var old = _shadow;
+            _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _logger);
+            old?.Dispose();
+            ReleaseUnused();
+        }
+    }
+
+    /// <summary>The shadow comparison so far, or null when no shadow runs.</summary>
+    public ShadowStatistics? ShadowStatistics => Volatile.Read(ref _shadow)?.Statistics;
+
+    /// <summary>
+    /// Splits traffic across installed versions by weight (canary or bandit assignment from the server); each prediction
+    /// reports the version that served it. An empty list sends everything to the active version.
+    /// </summary>
+    public void SetRoutes(IReadOnlyList<VersionWeight> routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        lock (_lock)
+        {
+            var serving = _serving ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
+            if (routes.Any(r => !(r.Weight >= 0) || double.IsInfinity(r.Weight)) || (routes.Count > 0 && routes.Sum(r => r.Weight) <= 0))
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, "Route weights must be finite, non-negative and not all zero.");
+            }
+
+            var loaded = routes.Select(r => (GetOrLoad(r.Version), r.Weight)).ToList();
+            Volatile.Write(ref _serving, new ServingSet(serving.Primary, loaded));
+            ReleaseUnused();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _shadow?.Dispose();
+            Volatile.Write(ref _serving, null);
+            foreach (var v in _loaded.Values)
+            {
+                v.Model.Dispose();
+            }
+
+            _loaded.Clear();
+        }
+    }
+
+    private InstallResult Activate(LoadedVersion target, GateReport? gate, bool isRollback)
+    {
+        var from = _serving?.Primary.Version;
+        if (_options.CanSwap is { } canSwap && !canSwap(new SwapRequest(from, target.Version, isRollback)))
+        {
+            _pending = isRollback ? _pending : (target, gate!);
+            StoreLog.Deferred(_logger, target.Name, target.Version);
+            return new InstallResult(InstallOutcome.Deferred, target.Version, gate);
+        }
+
+        var history = new List<string>();
+        if (from is not null && from != target.Version)
+        {
+            history.Add(from);
+        }
+
+        history.AddRange((_pointer?.History ?? []).Where(v => v != target.Version && v != from));
+        if (isRollback && history.Count > 0 && history[0] == from)
+        {
+            // Rolling back: the version we leave is no longer "earlier"; the next rollback goes further back.
+            history.RemoveAt(0);
+        }
+
+        var pointer = new StorePointer { Name = target.Name, Active = target.Version, History = [.. history.Take(_options.KeepVersions - 1)] };
+        pointer.Write(Path.Combine(_options.Directory, PointerFile));
+        _pointer = pointer;
+
+        // The new model is loaded and warm before it becomes visible; the old one is released once its calls end.
+        Volatile.Write(ref _serving, new ServingSet(target, []));
+        _pending = null;
+        StoreLog.Activated(_logger, target.Name, target.Version, from ?? "(none)", isRollback);
+        Prune();
+        ReleaseUnused();
+        return new InstallResult(InstallOutcome.Activated, target.Version, gate);
+    }
+
+    private (LoadedVersion Loaded, GateReport Gate) LoadAndGate(VerifiedPackage verified)
+    {
+        var (model, bytes) = ModelGate.MeasureLoad(() => EdgeModel.Load(verified.ModelBytes, _options.ModelOptions));
+        try
+        {
+            var gate = ModelGate.Run(verified, model, _options.MemoryBudgetBytes, bytes, _options.TimeProvider);
+            return (new LoadedVersion(verified.Manifest, model), gate);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private LoadedVersion LoadInstalled(string version)
+    {
+        var path = Path.Combine(_options.Directory, "versions", version, "package.edgepkg");
+        if (!File.Exists(path))
+        {
+            throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Version {version} is not installed in this store.");
+        }
+
+        var verified = _verifier.VerifyInstalled(path);
+        var model = EdgeModel.Load(verified.ModelBytes, _options.ModelOptions);
+        var loaded = new LoadedVersion(verified.Manifest, model);
+        _options.Telemetry?.Register(verified.Manifest);
+        _loaded[version] = loaded;
+        return loaded;
+    }
+
+    private LoadedVersion GetOrLoad(string version) => _loaded.TryGetValue(version, out var v) ? v : LoadInstalled(version);
+
+    private void ReplaceLoaded(LoadedVersion loaded)
+    {
+        if (_loaded.TryGetValue(loaded.Version, out var old) && !ReferenceEquals(old, loaded))
+        {
+            old.Model.Dispose();
+        }
+
+        _loaded[loaded.Version] = loaded;
+        _options.Telemetry?.Register(loaded.Manifest);
+    }
+
+    /// <summary>Disposes loaded versions nothing uses; the previous version stays loaded for instant rollback.</summary>
+    private void ReleaseUnused()
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (_serving is { } s)
+        {
+            keep.Add(s.Primary.Version);
+            keep.UnionWith(s.Routes.Select(r => r.Version.Version));
+        }
+
+        if (_pointer?.History.FirstOrDefault() is { } previous)
+        {
+            keep.Add(previous);
+        }
+
+        if (_shadow is { } shadow)
+        {
+            keep.Add(shadow.Version);
+        }
+
+        if (_pending is { } pending)
+        {
+            keep.Add(pending.Version.Version);
+        }
+
+        foreach (var version in _loaded.Keys.Where(v => !keep.Contains(v)).ToList())
+        {
+            _loaded[version].Model.Dispose();
+            _loaded.Remove(version);
+        }
+    }
+
+    /// <summary>Deletes installed versions beyond <see cref="ModelStoreOptions.KeepVersions"/> that nothing refers to.</summary>
+    private void Prune()
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (_pointer is { } p)
+        {
+            keep.Add(p.Active);
+            keep.UnionWith(p.History);
+        }
+
+        keep.UnionWith(_loaded.Keys);
+        foreach (var dir in Directory.GetDirectories(Path.Combine(_options.Directory, "versions")))
+        {
+            if (!keep.Contains(Path.GetFileName(dir)))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Loads what the pointer says; if that version is damaged, falls back through the history.</summary>
+    private void Recover()
+    {
+        var pointer = StorePointer.Read(Path.Combine(_options.Directory, PointerFile));
+        if (pointer is null)
+        {
+            return;
+        }
+
+        _pointer = pointer;
+        foreach (var candidate in new[] { pointer.Active }.Concat(pointer.History))
+        {
+            try
+            {
+                var loaded = LoadInstalled(candidate);
+                Volatile.Write(ref _serving, new ServingSet(loaded, []));
+                if (candidate != pointer.Active)
+                {
+                    StoreLog.RecoveredFallback(_logger, pointer.Active, candidate);
+                    _pointer = new StorePointer { Name = pointer.Name, Active = candidate, History = [.. pointer.History.SkipWhile(v => v != candidate).Skip(1)] };
+                    _pointer.Write(Path.Combine(_options.Directory, PointerFile));
+                }
+
+                return;
+            }
+            catch (EdgeException ex)
+            {
+                StoreLog.RecoverFailed(_logger, candidate, ex.Message);
+            }
+        }
+    }
+
+    private void WriteGate(string path, GateReport gate) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(
+        new GateRecord { Version = gate.Version, Passed = gate.Passed, Reason = gate.Reason, MetricValue = gate.MetricValue, At = _options.TimeProvider.GetUtcNow() },
+        StoreJsonContext.Default.GateRecord));
+}
+
+/// <summary>A version in memory: its manifest and loaded model.</summary>
+internal sealed class LoadedVersion(PackageManifest manifest, EdgeModel model)
+{
+    public PackageManifest Manifest { get; } = manifest;
+
+    public EdgeModel Model { get; } = model;
+
+    public string Name => Manifest.Name;
+
+    public string Version => Manifest.Version;
+}
+
+/// <summary>What serves right now: replaced as a whole, so readers always see a consistent set.</summary>
+internal sealed class ServingSet
+{
+    private readonly double[] _cumulative;
+
+    public ServingSet(LoadedVersion primary, IReadOnlyList<(LoadedVersion Version, double Weight)> routes)
+    {
+        Primary = primary;
+        Routes = routes;
+        _cumulative = new double[routes.Count];
+        double total = 0;
+        for (var i = 0; i < routes.Count; i++)
+        {
+            total += routes[i].Weight;
+            _cumulative[i] = total;
+        }
+    }
+
+    public LoadedVersion Primary { get; }
+
+    public IReadOnlyList<(LoadedVersion Version, double Weight)> Routes { get; }
+
+    public LoadedVersion Choose()
+    {
+        if (Routes.Count == 0)
+        {
+            return Primary;
+        }
+
+        var pick = Random.Shared.NextDouble() * _cumulative[^1];
+        for (var i = 0; i < _cumulative.Length; i++)
+        {
+            if (pick < _cumulative[i])
+            {
+                return Routes[i].Version;
+            }
+        }
+
+        return Routes[^1].Version;
+    }
+}
+
+internal static partial class StoreLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Activated {Name} {Version} (was {Previous}; rollback: {IsRollback}).")]
+    public static partial void Activated(ILogger logger, string name, string version, string previous, bool isRollback);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Rejected {Name} {Version} at the gate: {Reason}")]
+    public static partial void Rejected(ILogger logger, string name, string version, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "The host deferred the swap to {Name} {Version}.")]
+    public static partial void Deferred(ILogger logger, string name, string version);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Active version {Active} could not be loaded; serving {Fallback} instead.")]
+    public static partial void RecoveredFallback(ILogger logger, string active, string fallback);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Installed version {Version} could not be loaded: {Reason}")]
+    public static partial void RecoverFailed(ILogger logger, string version, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow run of {Version} failed: {Reason}")]
+    public static partial void ShadowFailed(ILogger logger, string version, string reason);
+}

@@ -1,0 +1,253 @@
+using System.Threading.Channels;
+using EdgeDeploy.Runtime.Packages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeDeploy.Runtime.Telemetry;
+
+/// <summary>Options for <see cref="TelemetryRecorder"/>; defaults stated on each property.</summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>SQLite file of the outbox. Required.</summary>
+    public required string DatabasePath { get; init; }
+
+    /// <summary>Most records kept in the outbox; older ones are dropped (and counted) beyond it. Default 100,000.</summary>
+    public long MaxRecords { get; init; } = 100_000;
+
+    /// <summary>Share of predictions recorded, 0..1. Default 1 (all).</summary>
+    public double SampleRate { get; init; } = 1.0;
+
+    /// <summary>Records buffered in memory before the writer drops new ones (and counts them). Default 16,384.</summary>
+    public int QueueCapacity { get; init; } = 16_384;
+
+    /// <summary>Longest a record waits in memory before it is committed. Default 100 ms.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Clock for record timestamps. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Logs writer failures. Default none.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+}
+
+/// <summary>Counters of a <see cref="TelemetryRecorder"/>.</summary>
+/// <param name="Recorded">Records accepted into the queue.</param>
+/// <param name="SampledOut">Predictions skipped by the sample rate.</param>
+/// <param name="DroppedInMemory">Records dropped because the in-memory queue was full.</param>
+/// <param name="DroppedFromOutbox">Oldest records dropped because the outbox was full (persisted).</param>
+/// <param name="Pending">Records in the outbox waiting for acknowledgement.</param>
+/// <param name="Acknowledged">Records acknowledged and removed (persisted).</param>
+public sealed record TelemetryStatistics(long Recorded, long SampledOut, long DroppedInMemory, long DroppedFromOutbox, long Pending, long Acknowledged);
+
+/// <summary>
+/// Records predictions and ground truth durably on the device. The caller's cost is one small allocation and a queue
+/// write; a background writer summarises inputs, updates drift counts, encodes MessagePack and commits batches to the
+/// SQLite outbox at least every <see cref="TelemetryOptions.FlushInterval"/>. Records reach the outbox within that interval;
+/// once committed they survive crashes until acknowledged.
+/// </summary>
+public sealed class TelemetryRecorder : IDisposable
+{
+    private readonly TelemetryOptions _options;
+    private readonly SqliteOutbox _outbox;
+    private readonly Channel<Item> _queue;
+    private readonly Thread _writer;
+    private readonly ILogger _logger;
+    private readonly Lock _driftLock = new();
+    private readonly Dictionary<(string Model, string Version), DriftMonitor> _drift = [];
+    private long _recorded;
+    private long _sampledOut;
+    private long _droppedInMemory;
+    private long _enqueued;
+    private long _written;
+
+    private TelemetryRecorder(TelemetryOptions options)
+    {
+        _options = options;
+        _logger = options.LoggerFactory?.CreateLogger<TelemetryRecorder>() ?? NullLogger<TelemetryRecorder>.Instance;
+        _outbox = new SqliteOutbox(options.DatabasePath, options.MaxRecords);
+        _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "edge-telemetry" };
+        _writer.Start();
+    }
+
+    /// <summary>Counters; the outbox ones are read from the database.</summary>
+    public TelemetryStatistics Statistics => new(
+        Interlocked.Read(ref _recorded),
+        Interlocked.Read(ref _sampledOut),
+        Interlocked.Read(ref _droppedInMemory),
+        _outbox.Dropped,
+        _outbox.Count,
+        _outbox.Acknowledged);
+
+    /// <summary>Opens (or creates) the outbox and starts the writer.</summary>
+    public static TelemetryRecorder Open(TelemetryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxRecords < 1 || options.QueueCapacity < 1 || !(options.SampleRate is >= 0 and <= 1))
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "MaxRecords and QueueCapacity must be positive and SampleRate within 0..1.");
+        }
+
+        return new TelemetryRecorder(options);
+    }
+
+    /// <summary>Starts drift tracking for a model version against its package's reference.</summary>
+    public void Register(PackageManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        lock (_driftLock)
+        {
+            _drift.TryAdd((manifest.Name, manifest.Version), new DriftMonitor(manifest));
+        }
+    }
+
+    /// <summary>Drift of every reference feature and output for a version, or empty when it is not registered.</summary>
+    public IReadOnlyList<DriftScore> GetDrift(string model, string version)
+    {
+        lock (_driftLock)
+        {
+            return _drift.TryGetValue((model, version), out var monitor) ? monitor.Score() : [];
+        }
+    }
+
+    /// <summary>Records a prediction (subject to the sample rate). Called by the model store; cheap and non-blocking.</summary>
+    public void RecordPrediction(Guid id, string model, string version, TimeSpan latency, IReadOnlyDictionary<string, EdgeTensor> inputs, Prediction prediction, bool shadow)
+    {
+        if (_options.SampleRate < 1 && Random.Shared.NextDouble() >= _options.SampleRate)
+        {
+            Interlocked.Increment(ref _sampledOut);
+            return;
+        }
+
+        Enqueue(new Item(id, model, version, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), latency, inputs, prediction, shadow, double.NaN));
+    }
+
+    /// <summary>Records the true label of an earlier prediction.</summary>
+    public void RecordGroundTruth(Guid predictionId, double label) =>
+        Enqueue(new Item(predictionId, null, null, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), default, null, null, false, label));
+
+    /// <summary>Blocks until everything recorded so far is committed to the outbox (or the timeout passes).</summary>
+    /// <returns>True when it was committed in time.</returns>
+    public bool Flush(TimeSpan timeout)
+    {
+        var target = Interlocked.Read(ref _enqueued);
+        var deadline = DateTime.UtcNow + timeout;
+        while (Interlocked.Read(ref _written) < target)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return true;
+    }
+
+    /// <summary>The oldest unacknowledged records, up to <paramref name="max"/>, or null when there are none.</summary>
+    public OutboxBatch? ReadBatch(int max = 1000) => _outbox.ReadBatch(max);
+
+    /// <summary>Removes a batch the server has stored. It will never be read again.</summary>
+    public void Acknowledge(OutboxBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        _outbox.Acknowledge(batch.LastId);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _writer.Join(TimeSpan.FromSeconds(10));
+        _outbox.Dispose();
+    }
+
+    private void Enqueue(Item item)
+    {
+        if (_queue.Writer.TryWrite(item))
+        {
+            Interlocked.Increment(ref _recorded);
+            Interlocked.Increment(ref _enqueued);
+        }
+        else
+        {
+            Interlocked.Increment(ref _droppedInMemory);
+        }
+    }
+
+    private void WriteLoop()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<(TelemetryRecordKind, long, byte[])>(1024);
+        while (true)
+        {
+            try
+            {
+                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    return;
+                }
+
+                // Let a batch build up, then commit it in one transaction.
+                Thread.Sleep(_options.FlushInterval / 4);
+                while (batch.Count < 4096 && reader.TryRead(out var item))
+                {
+                    batch.Add(Encode(item));
+                }
+
+                _outbox.Append(batch);
+                Interlocked.Add(ref _written, batch.Count);
+            }
+            catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or EdgeException)
+            {
+                TelemetryLog.WriteFailed(_logger, batch.Count, ex.Message);
+                Interlocked.Add(ref _written, batch.Count); // lost: do not let Flush wait for them forever
+            }
+            finally
+            {
+                batch.Clear();
+            }
+        }
+    }
+
+    private (TelemetryRecordKind, long, byte[]) Encode(Item item)
+    {
+        if (item.Prediction is null)
+        {
+            return (TelemetryRecordKind.GroundTruth, item.TimestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, item.TimestampMs)));
+        }
+
+        if (!item.Shadow)
+        {
+            DriftMonitor? monitor;
+            lock (_driftLock)
+            {
+                _drift.TryGetValue((item.Model!, item.Version!), out monitor);
+            }
+
+            monitor?.Observe(item.Inputs!, item.Prediction);
+        }
+
+        var summaries = item.Inputs!.Select(kv => TelemetryCodec.Summarise(kv.Key, kv.Value)).ToList();
+        var outputs = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
+        for (var i = 0; i < item.Prediction.Names.Count; i++)
+        {
+            if (TelemetryCodec.IsSmall(item.Prediction.Tensors[i]))
+            {
+                outputs[item.Prediction.Names[i]] = item.Prediction.Tensors[i];
+            }
+        }
+
+        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, item.TimestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs);
+        return (TelemetryRecordKind.Prediction, item.TimestampMs, TelemetryCodec.Encode(record));
+    }
+
+    private sealed record Item(Guid Id, string? Model, string? Version, long TimestampMs, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
+}
+
+internal static partial class TelemetryLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Telemetry writer lost {Count} record(s): {Reason}")]
+    public static partial void WriteFailed(ILogger logger, int count, string reason);
+}
