@@ -8,6 +8,7 @@ model come from scikit-learn itself, so the tests check the runtime against the 
 
 Outputs (all committed):
   iris_classifier.onnx     LogisticRegression on iris: features[N,4] -> probabilities[N,3], label[N]
+  iris_classifier_v2.onnx  the same with C=0.05 (a candidate version: same schema, different probabilities)
   diabetes_regressor.onnx  MLPRegressor on diabetes: features[N,10] -> prediction[N,1]
   all_types.onnx           Identity over one input of every element type the C# API supports
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
@@ -76,12 +77,12 @@ def f32_list(a):
     return [float(np.float32(v)) for v in np.asarray(a, dtype=np.float32).ravel()]
 
 
-def iris():
+def iris(stem="iris_classifier", c=1.0, write_extras=True):
     data = load_iris()
     x = data.data.astype(np.float32)
     y = data.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=7, stratify=y)
-    clf = LogisticRegression(max_iter=1000, random_state=7).fit(x_train, y_train)
+    clf = LogisticRegression(C=c, max_iter=1000, random_state=7).fit(x_train, y_train)
 
     w = clf.coef_.T.astype(np.float32)        # [4,3]
     b = clf.intercept_.astype(np.float32)     # [3]
@@ -101,21 +102,24 @@ def iris():
         [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
-    model.doc_string = "Iris species classifier (scikit-learn LogisticRegression, random_state=7)."
-    save(model, "iris_classifier.onnx")
+    model.doc_string = "Iris species classifier (scikit-learn LogisticRegression, " + ("" if c == 1.0 else f"C={c}, ") + "random_state=7)."
+    save(model, stem + ".onnx")
 
     proba = clf.predict_proba(x_test).astype(np.float32)
     label = clf.predict(x_test)
-    write_jsonl("iris_classifier.e2e.jsonl", [
+    write_jsonl(stem + ".e2e.jsonl", [
         {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}},
          "outputs": {"probabilities": {"shape": [1, 3], "data": f32_list(proba[i])},
                      "label": {"shape": [1], "data": [int(label[i])]}}}
         for i in range(len(x_test))])
+    acc = float(accuracy_score(y_test, label))
+    print(stem, "test accuracy", acc)
+    if not write_extras:
+        return
     write_jsonl("iris_classifier.confidence.jsonl", [
         {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
         for i in range(len(x_test))])
     write_csv("iris_classifier.train.csv", data.feature_names, x_train)
-    acc = float(accuracy_score(y_test, label))
     petal = x_test[:, 2]
     slices = []
     for slice_name, mask in [("petal_length<2.5", petal < 2.5), ("2.5<=petal_length<5", (petal >= 2.5) & (petal < 5)), ("petal_length>=5", petal >= 5)]:
@@ -136,7 +140,7 @@ def iris():
         "requirements": {"minRuntimeVersion": "0.1.0", "executionProvider": "any"},
         "audit": AUDIT,
     })
-    print("iris test accuracy", acc)
+
 
 
 def diabetes():
@@ -220,5 +224,7 @@ def all_types():
 
 if __name__ == "__main__":
     iris()
+    # A second, more regularised version with the same schema: the candidate in canary, shadow and rollback demos.
+    iris("iris_classifier_v2", c=0.05, write_extras=False)
     diabetes()
     all_types()

@@ -60,6 +60,10 @@ internal static class BenchCommand
                 v.P50Micros / report.Raw.P50Micros,
                 v.P99Micros / report.Raw.P99Micros));
         }
+
+        var predict = report.Variants[2];
+        var recorded = report.Variants[3];
+        Console.WriteLine(string.Create(c, $"telemetry overhead on predict: p50 {recorded.P50Micros / predict.P50Micros:F3}x, mean {recorded.MeanMicros / predict.MeanMicros:F3}x; {report.Telemetry!.Recorded} records queued, {report.Telemetry.Pending} committed, {report.Telemetry.DroppedInMemory} dropped in memory"));
     }
 
     private static void WriteJson(BenchmarkReport report)
@@ -87,6 +91,13 @@ internal static class BenchCommand
             }
 
             w.WriteEndArray();
+            w.WriteStartObject("telemetry");
+            w.WriteNumber("p50OverheadRatio", Math.Round(report.Variants[3].P50Micros / report.Variants[2].P50Micros, 4));
+            w.WriteNumber("meanOverheadRatio", Math.Round(report.Variants[3].MeanMicros / report.Variants[2].MeanMicros, 4));
+            w.WriteNumber("recorded", report.Telemetry!.Recorded);
+            w.WriteNumber("committed", report.Telemetry.Pending);
+            w.WriteNumber("droppedInMemory", report.Telemetry.DroppedInMemory);
+            w.WriteEndObject();
             w.WriteEndObject();
         }
 

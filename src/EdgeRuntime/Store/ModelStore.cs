@@ -196,7 +196,7 @@ public sealed class ModelStore : IDisposable
             }
 
             var latency = Stopwatch.GetElapsedTime(started);
-            var id = Guid.CreateVersion7();
+            var id = PredictionIds.Next();
             _options.Telemetry?.RecordPrediction(id, route.Name, route.Version, latency, inputs, prediction, shadow: false);
             Volatile.Read(ref _shadow)?.Submit(id, inputs, prediction);
             return new ServedPrediction(id, route.Version, prediction);
@@ -295,8 +295,8 @@ public sealed class ModelStore : IDisposable
         Volatile.Write(ref _serving, new ServingSet(target, []));
         _pending = null;
         StoreLog.Activated(_logger, target.Name, target.Version, from ?? "(none)", isRollback);
-        Prune();
         ReleaseUnused();
+        Prune();
         return new InstallResult(InstallOutcome.Activated, target.Version, gate);
     }
 
@@ -376,7 +376,10 @@ public sealed class ModelStore : IDisposable
         }
     }
 
-    /// <summary>Deletes installed versions beyond <see cref="ModelStoreOptions.KeepVersions"/> that nothing refers to.</summary>
+    /// <summary>
+    /// Deletes installed versions beyond <see cref="ModelStoreOptions.KeepVersions"/>, oldest install first; the active
+    /// version, the rollback history and anything loaded are always kept.
+    /// </summary>
     private void Prune()
     {
         var keep = new HashSet<string>(StringComparer.Ordinal);
@@ -387,11 +390,14 @@ public sealed class ModelStore : IDisposable
         }
 
         keep.UnionWith(_loaded.Keys);
-        foreach (var dir in Directory.GetDirectories(Path.Combine(_options.Directory, "versions")))
+        var byAge = new DirectoryInfo(Path.Combine(_options.Directory, "versions")).GetDirectories()
+            .OrderByDescending(d => File.GetLastWriteTimeUtc(Path.Combine(d.FullName, "gate.json")))
+            .ToList();
+        foreach (var dir in byAge.Skip(_options.KeepVersions))
         {
-            if (!keep.Contains(Path.GetFileName(dir)))
+            if (!keep.Contains(dir.Name))
             {
-                Directory.Delete(dir, recursive: true);
+                dir.Delete(recursive: true);
             }
         }
     }
@@ -506,4 +512,22 @@ internal static partial class StoreLog
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow run of {Version} failed: {Reason}")]
     public static partial void ShadowFailed(ILogger logger, string version, string reason);
+}
+
+/// <summary>
+/// Prediction ids: a random 64-bit prefix drawn once per process and a counter. Unique across restarts and devices
+/// with overwhelming probability, and a few nanoseconds to make (a v7 GUID costs a random draw per call).
+/// </summary>
+internal static class PredictionIds
+{
+    private static readonly long Prefix = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _counter;
+
+    public static Guid Next()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, Prefix);
+        BitConverter.TryWriteBytes(bytes[8..], Interlocked.Increment(ref _counter));
+        return new Guid(bytes);
+    }
 }

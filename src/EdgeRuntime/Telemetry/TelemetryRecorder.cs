@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using EdgeDeploy.Runtime.Packages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -49,30 +49,36 @@ public sealed class TelemetryRecorder : IDisposable
 {
     private readonly TelemetryOptions _options;
     private readonly SqliteOutbox _outbox;
-    private readonly Channel<Item> _queue;
+    private readonly ConcurrentQueue<Item> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly long _startTimestamp;
+    private readonly DateTimeOffset _startTime;
     private readonly Thread _writer;
     private readonly ILogger _logger;
     private readonly Lock _driftLock = new();
     private readonly Dictionary<(string Model, string Version), DriftMonitor> _drift = [];
-    private long _recorded;
     private long _sampledOut;
     private long _droppedInMemory;
     private long _enqueued;
     private long _written;
+    private int _queued;
+    private volatile bool _stopping;
+    private volatile bool _flushRequested;
 
     private TelemetryRecorder(TelemetryOptions options)
     {
         _options = options;
         _logger = options.LoggerFactory?.CreateLogger<TelemetryRecorder>() ?? NullLogger<TelemetryRecorder>.Instance;
         _outbox = new SqliteOutbox(options.DatabasePath, options.MaxRecords);
-        _queue = Channel.CreateBounded<Item>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+        _startTimestamp = options.TimeProvider.GetTimestamp();
+        _startTime = options.TimeProvider.GetUtcNow();
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "edge-telemetry" };
         _writer.Start();
     }
 
     /// <summary>Counters; the outbox ones are read from the database.</summary>
     public TelemetryStatistics Statistics => new(
-        Interlocked.Read(ref _recorded),
+        Interlocked.Read(ref _enqueued),
         Interlocked.Read(ref _sampledOut),
         Interlocked.Read(ref _droppedInMemory),
         _outbox.Dropped,
@@ -119,18 +125,21 @@ public sealed class TelemetryRecorder : IDisposable
             return;
         }
 
-        Enqueue(new Item(id, model, version, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), latency, inputs, prediction, shadow, double.NaN));
+        // A monotonic timestamp is a fraction of the cost of reading the wall clock; the writer converts it.
+        Enqueue(new Item(id, model, version, _options.TimeProvider.GetTimestamp(), latency, inputs, prediction, shadow, double.NaN));
     }
 
     /// <summary>Records the true label of an earlier prediction.</summary>
     public void RecordGroundTruth(Guid predictionId, double label) =>
-        Enqueue(new Item(predictionId, null, null, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), default, null, null, false, label));
+        Enqueue(new Item(predictionId, null, null, _options.TimeProvider.GetTimestamp(), default, null, null, false, label));
 
     /// <summary>Blocks until everything recorded so far is committed to the outbox (or the timeout passes).</summary>
     /// <returns>True when it was committed in time.</returns>
     public bool Flush(TimeSpan timeout)
     {
         var target = Interlocked.Read(ref _enqueued);
+        _flushRequested = true;
+        _signal.Release();
         var deadline = DateTime.UtcNow + timeout;
         while (Interlocked.Read(ref _written) < target)
         {
@@ -158,64 +167,89 @@ public sealed class TelemetryRecorder : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _signal.Release();
         _writer.Join(TimeSpan.FromSeconds(10));
         _outbox.Dispose();
+        _signal.Dispose();
     }
 
     private void Enqueue(Item item)
     {
-        if (_queue.Writer.TryWrite(item))
+        // Lock-free: a bounded count in front of a concurrent queue; the writer wakes on a timer, not per record.
+        if (Interlocked.Increment(ref _queued) > _options.QueueCapacity)
         {
-            Interlocked.Increment(ref _recorded);
-            Interlocked.Increment(ref _enqueued);
-        }
-        else
-        {
+            Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _droppedInMemory);
+            return;
         }
+
+        _queue.Enqueue(item);
+        Interlocked.Increment(ref _enqueued);
     }
 
     private void WriteLoop()
     {
-        var reader = _queue.Reader;
+        // Drain often, commit rarely: encoding promptly lets predictions die young (no GC promotion from the queue),
+        // while commits, each an fsync, happen once per flush interval or 4,096 records.
+        var drainEvery = TimeSpan.FromTicks(Math.Min(_options.FlushInterval.Ticks, TimeSpan.FromMilliseconds(5).Ticks));
         var batch = new List<(TelemetryRecordKind, long, byte[])>(1024);
+        var lastCommit = _options.TimeProvider.GetTimestamp();
         while (true)
         {
+            var stopping = _stopping;
+            var flushRequested = _flushRequested;
             try
             {
-                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                while (batch.Count < 4096 && _queue.TryDequeue(out var item))
                 {
-                    return;
-                }
-
-                // Let a batch build up, then commit it in one transaction.
-                Thread.Sleep(_options.FlushInterval / 4);
-                while (batch.Count < 4096 && reader.TryRead(out var item))
-                {
+                    Interlocked.Decrement(ref _queued);
                     batch.Add(Encode(item));
                 }
 
-                _outbox.Append(batch);
-                Interlocked.Add(ref _written, batch.Count);
+                if (batch.Count > 0 && (stopping || flushRequested || batch.Count >= 4096 || _options.TimeProvider.GetElapsedTime(lastCommit) >= _options.FlushInterval))
+                {
+                    _outbox.Append(batch);
+                    Interlocked.Add(ref _written, batch.Count);
+                    batch.Clear();
+                    lastCommit = _options.TimeProvider.GetTimestamp();
+                }
+
+                if (flushRequested && batch.Count == 0)
+                {
+                    _flushRequested = false;
+                }
             }
             catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or EdgeException)
             {
                 TelemetryLog.WriteFailed(_logger, batch.Count, ex.Message);
                 Interlocked.Add(ref _written, batch.Count); // lost: do not let Flush wait for them forever
-            }
-            finally
-            {
                 batch.Clear();
+            }
+
+            if (stopping && _queue.IsEmpty && batch.Count == 0)
+            {
+                return;
+            }
+
+            if (batch.Count < 4096)
+            {
+                _signal.Wait(drainEvery); // Flush and Dispose release it early
             }
         }
     }
 
     private (TelemetryRecordKind, long, byte[]) Encode(Item item)
     {
+        var timestampMs = (_startTime + _options.TimeProvider.GetElapsedTime(_startTimestamp, item.Timestamp)).ToUnixTimeMilliseconds();
         if (item.Prediction is null)
         {
-            return (TelemetryRecordKind.GroundTruth, item.TimestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, item.TimestampMs)));
+            return (TelemetryRecordKind.GroundTruth, timestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, timestampMs)));
         }
 
         if (!item.Shadow)
@@ -239,11 +273,11 @@ public sealed class TelemetryRecorder : IDisposable
             }
         }
 
-        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, item.TimestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs);
-        return (TelemetryRecordKind.Prediction, item.TimestampMs, TelemetryCodec.Encode(record));
+        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs);
+        return (TelemetryRecordKind.Prediction, timestampMs, TelemetryCodec.Encode(record));
     }
 
-    private sealed record Item(Guid Id, string? Model, string? Version, long TimestampMs, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
+    private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
 }
 
 internal static partial class TelemetryLog

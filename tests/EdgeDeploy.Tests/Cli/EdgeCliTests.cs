@@ -125,14 +125,14 @@ public sealed class EdgeCliTests
     }
 
     [Fact]
-    public void Bench_Json_ReportsRawFastAndPredictVariants()
+    public void Bench_Json_ReportsEveryVariantAndTelemetryCounts()
     {
         var run = Edge("bench", Repo.Model("iris_classifier.onnx"), "--iterations", "2000", "--warmup", "100", "--json");
 
         Assert.True(run.ExitCode == 0, run.All);
         using var doc = JsonDocument.Parse(run.StdOut);
         var variants = doc.RootElement.GetProperty("variants").EnumerateArray().ToList();
-        Assert.Equal(["raw onnxruntime (iobinding)", "edge fast path", "edge predict"], variants.Select(v => v.GetProperty("name").GetString()));
+        Assert.Equal(["raw onnxruntime (iobinding)", "edge fast path", "edge predict", "edge predict + telemetry"], variants.Select(v => v.GetProperty("name").GetString()));
         Assert.All(variants, v =>
         {
             Assert.Equal(2000, v.GetProperty("iterations").GetInt32());
@@ -143,6 +143,10 @@ public sealed class EdgeCliTests
         Assert.Equal(0.0, variants[0].GetProperty("bytesPerPredict").GetDouble());
         Assert.Equal(0.0, variants[1].GetProperty("bytesPerPredict").GetDouble());
         Assert.True(variants[2].GetProperty("bytesPerPredict").GetDouble() > 0, "the convenient path allocates its result");
+        var telemetry = doc.RootElement.GetProperty("telemetry");
+        Assert.Equal(2100, telemetry.GetProperty("recorded").GetInt64()); // 100 warm-up + 2000 timed calls
+        Assert.Equal(2100, telemetry.GetProperty("committed").GetInt64() + telemetry.GetProperty("droppedInMemory").GetInt64());
+        Assert.True(telemetry.GetProperty("p50OverheadRatio").GetDouble() > 0);
     }
 
     [Fact]

@@ -55,4 +55,61 @@ internal static class ProcessRunner
         process.WaitForExit(); // drain the async readers
         return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
     }
+
+    /// <summary>
+    /// Starts a process, waits (bounded) until a stdout line satisfies <paramref name="until"/>, then kills it with SIGKILL:
+    /// the crash tests' "kill -9 at this point".
+    /// </summary>
+    public static string KillWhen(string fileName, IEnumerable<string> arguments, Func<string, bool> until, TimeSpan timeout, IDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[k] = v;
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
+        var seen = new StringBuilder();
+        var matched = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                matched.TrySetException(new InvalidOperationException("The process closed its output first:\n" + seen));
+                return;
+            }
+
+            lock (seen)
+            {
+                seen.AppendLine(e.Data);
+            }
+
+            if (until(e.Data))
+            {
+                matched.TrySetResult(e.Data);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (seen) { seen.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            if (!matched.Task.Wait(timeout))
+            {
+                throw new TimeoutException($"No matching line within {timeout}:\n{seen}");
+            }
+
+            return matched.Task.Result;
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true); // SIGKILL on Unix: no finalizers, no flushes
+            process.WaitForExit();
+        }
+    }
 }
