@@ -83,9 +83,16 @@ public sealed class ModelStore : IDisposable
     public InstallResult Install(string packagePath, ExpectedPackage? expected = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(packagePath);
-        if (!File.Exists(packagePath))
+        var file = new FileInfo(packagePath);
+        if (!file.Exists)
         {
             throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{packagePath}' does not exist.");
+        }
+
+        if (file.Length > _options.VerifierOptions.MaxPackageBytes)
+        {
+            // Refused before reading, like the verifier does for files.
+            throw new EdgeException(EdgeErrorCode.PayloadTooLarge, $"The package is {file.Length} bytes, over the limit of {_options.VerifierOptions.MaxPackageBytes}.");
         }
 
         return Install(File.ReadAllBytes(packagePath), expected);

@@ -56,27 +56,9 @@ internal sealed class SqliteOutbox : IDisposable
         }
     }
 
-    public long Dropped
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return Scalar("SELECT value FROM counters WHERE name = 'dropped';");
-            }
-        }
-    }
+    public long Dropped => Counter("dropped");
 
-    public long Acknowledged
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return Scalar("SELECT value FROM counters WHERE name = 'acknowledged';");
-            }
-        }
-    }
+    public long Acknowledged => Counter("acknowledged");
 
     /// <summary>Appends records in one transaction, then trims the oldest beyond the bound.</summary>
     public void Append(IReadOnlyList<(TelemetryRecordKind Kind, long CreatedMs, byte[] Payload)> records)
@@ -156,6 +138,17 @@ internal sealed class SqliteOutbox : IDisposable
     }
 
     public void Dispose() => _connection.Dispose();
+
+    private long Counter(string name)
+    {
+        lock (_lock)
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT value FROM counters WHERE name = $name;";
+            command.Parameters.AddWithValue("$name", name);
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
 
     private void Execute(string sql)
     {

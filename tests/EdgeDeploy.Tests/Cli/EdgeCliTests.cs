@@ -12,8 +12,7 @@ public sealed class EdgeCliTests
 
     public EdgeCliTests(AotArtifacts artifacts)
     {
-        Assert.True(artifacts.Cli.Process.ExitCode == 0, artifacts.Cli.Process.All);
-        _edge = artifacts.Cli.Executable("edge");
+        _edge = artifacts.RequireEdge();
     }
 
     [Fact]

@@ -12,8 +12,7 @@ public sealed class EdgePackageCliTests : IDisposable
 
     public EdgePackageCliTests(AotArtifacts artifacts)
     {
-        Assert.True(artifacts.Cli.Process.ExitCode == 0, artifacts.Cli.Process.All);
-        _edge = artifacts.Cli.Executable("edge");
+        _edge = artifacts.RequireEdge();
     }
 
     public void Dispose() => _temp.Dispose();

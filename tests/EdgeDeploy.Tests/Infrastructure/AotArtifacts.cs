@@ -19,6 +19,13 @@ public sealed class AotArtifacts
 
     public PublishResult Canary { get; }
 
+    /// <summary>The published `edge` binary; fails the calling test with the publish log when publishing failed.</summary>
+    public string RequireEdge()
+    {
+        Assert.True(Cli.Process.ExitCode == 0, Cli.Process.All);
+        return Cli.Executable("edge");
+    }
+
     /// <summary>The ILC response files, to check which assemblies report warnings in detail.</summary>
     public string SmokeRsp { get; }
 

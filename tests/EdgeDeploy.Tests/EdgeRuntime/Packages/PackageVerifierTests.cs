@@ -383,8 +383,7 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
     public void SamplePackages_InModelsFolder_VerifyAgainstCommittedRoot()
     {
         using var temp = new TempDirectory();
-        var trust = TrustStore.Initialize(temp.File("trust"), File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root-v1.json")));
-        trust.UpdateRoot(File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root.json")));
+        var trust = SampleTrust.Create(temp.File("trust"));
         var verifier = new PackageVerifier(trust, PackageFactory.Options(now: new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero)));
 
         var iris = verifier.Verify(Repo.Model("iris_classifier.edgepkg"));

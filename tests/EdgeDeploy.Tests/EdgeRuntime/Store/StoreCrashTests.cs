@@ -17,8 +17,7 @@ public sealed class StoreCrashTests : IDisposable
 
     public StoreCrashTests(AotArtifacts artifacts)
     {
-        Assert.True(artifacts.Cli.Process.ExitCode == 0, artifacts.Cli.Process.All);
-        _edge = artifacts.Cli.Executable("edge");
+        _edge = artifacts.RequireEdge();
     }
 
     public void Dispose() => _temp.Dispose();
@@ -32,8 +31,7 @@ public sealed class StoreCrashTests : IDisposable
     {
         var dir = _temp.File(step);
         var trustDir = Path.Combine(dir, "trust");
-        var trust = TrustStore.Initialize(trustDir, File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root-v1.json")));
-        trust.UpdateRoot(File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root.json")));
+        var trust = SampleTrust.Create(trustDir);
         using (var store = Open(dir, trust))
         {
             Assert.Equal(InstallOutcome.Activated, store.Install(Repo.Model("iris_classifier.edgepkg")).Outcome);
@@ -67,8 +65,7 @@ public sealed class StoreCrashTests : IDisposable
     public void Open_ActiveVersionDamagedOnDisk_FallsBackToPreviousVersion()
     {
         var dir = _temp.File("damaged");
-        var trust = TrustStore.Initialize(Path.Combine(dir, "trust"), File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root-v1.json")));
-        trust.UpdateRoot(File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root.json")));
+        var trust = SampleTrust.Create(Path.Combine(dir, "trust"));
         using (var store = Open(dir, trust))
         {
             store.Install(Repo.Model("iris_classifier.edgepkg"));

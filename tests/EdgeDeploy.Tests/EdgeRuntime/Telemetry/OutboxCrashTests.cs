@@ -1,4 +1,3 @@
-using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Infrastructure;
 
@@ -13,8 +12,7 @@ public sealed class OutboxCrashTests : IDisposable
 
     public OutboxCrashTests(AotArtifacts artifacts)
     {
-        Assert.True(artifacts.Cli.Process.ExitCode == 0, artifacts.Cli.Process.All);
-        _edge = artifacts.Cli.Executable("edge");
+        _edge = artifacts.RequireEdge();
     }
 
     public void Dispose() => _temp.Dispose();
@@ -23,8 +21,7 @@ public sealed class OutboxCrashTests : IDisposable
     public void Outbox_ProcessKilledMidWrite_KeepsCommittedRecordsAndNeverResendsAcknowledged()
     {
         var trustDir = _temp.File("trust");
-        var trust = TrustStore.Initialize(trustDir, File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root-v1.json")));
-        trust.UpdateRoot(File.ReadAllBytes(Path.Combine(Repo.Models, "trust", "root.json")));
+        SampleTrust.Create(trustDir);
         var store = _temp.File("store");
         var db = _temp.File("telemetry.db");
         Assert.Equal(0, ProcessRunner.Run(_edge, ["store", "install", Repo.Model("iris_classifier.edgepkg"), "--store", store, "--trust", trustDir], TimeSpan.FromMinutes(1)).ExitCode);
