@@ -261,6 +261,19 @@ public sealed class ModelStoreTests : IClassFixture<PackageFactory>, IDisposable
     }
 
     [Fact]
+    public void Install_PackageFileOverLimit_ThrowsPayloadTooLarge()
+    {
+        using var store = Open(maxPackageBytes: 1024);
+        var path = _temp.File("big.edgepkg");
+        File.WriteAllBytes(path, _factory.SignedIris());
+
+        var ex = Assert.Throws<EdgeException>(() => store.Install(path));
+
+        Assert.Equal(EdgeErrorCode.PayloadTooLarge, ex.Code);
+        Assert.Null(store.ActiveVersion);
+    }
+
+    [Fact]
     public void Predict_BeforeAnyInstall_ThrowsClearError()
     {
         using var store = Open();
@@ -289,14 +302,14 @@ public sealed class ModelStoreTests : IClassFixture<PackageFactory>, IDisposable
         return m.Predict(Row(Setosa))["probabilities"].ToArray<float>();
     }
 
-    private ModelStore Open(int keep = 3, long memoryBudget = 0, Func<SwapRequest, bool>? canSwap = null) => ModelStore.Open(new ModelStoreOptions
+    private ModelStore Open(int keep = 3, long memoryBudget = 0, Func<SwapRequest, bool>? canSwap = null, long? maxPackageBytes = null) => ModelStore.Open(new ModelStoreOptions
     {
         Directory = Path.Combine(_temp.Path, "store"),
         Trust = _trust,
         KeepVersions = keep,
         MemoryBudgetBytes = memoryBudget,
         CanSwap = canSwap,
-        VerifierOptions = PackageFactory.Options(),
+        VerifierOptions = PackageFactory.Options(maxPackageBytes: maxPackageBytes),
         ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
     });
 }
