@@ -1,4 +1,5 @@
 using EdgeDeploy.UpdateServer.Services;
+using EdgeDeploy.UpdateServer.Storage;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -18,10 +19,25 @@ public static class UpdateServerApp
         builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks().AddCheck("process", () => HealthCheckResult.Healthy("accepting calls"));
         builder.Services.AddSingleton(TimeProvider.System);
+        var options = builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions();
+        if (string.IsNullOrEmpty(options.TrustDirectory) || string.IsNullOrEmpty(options.OperatorToken) || string.IsNullOrEmpty(options.EnrollmentToken))
+        {
+            throw new InvalidOperationException("Configure EdgeDeploy:TrustDirectory, EdgeDeploy:OperatorToken and EdgeDeploy:EnrollmentToken.");
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<IUpdateStore>(new SqliteUpdateStore(Path.Combine(options.DataDirectory, "edgedeploy.db")));
+        builder.Services.AddSingleton<Auth>();
+        builder.Services.AddSingleton<BlobStore>();
+        builder.Services.AddSingleton<AssignmentSigner>();
+        builder.Services.AddSingleton<RolloutPlanner>();
+        builder.Services.AddSingleton<ServerMetrics>();
 
         var app = builder.Build();
         app.MapGrpcService<DeviceServiceImpl>();
+        app.MapGrpcService<RegistryServiceImpl>();
         app.MapGrpcHealthChecksService();
+        app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
         app.MapGrpcReflectionService();
         return app;
     }

@@ -123,7 +123,7 @@ public sealed partial class PackageVerifier
 
         var files = CheckFiles(archive, manifest);
         CheckRequirements(manifest);
-        return new VerifiedPackage(manifest, manifestSha, publisher.Name, files);
+        return new VerifiedPackage(manifest, manifestBytes, manifestSha, publisher.Name, files);
     }
 
     private void CheckPackageSize(long length)

@@ -14,9 +14,10 @@ public sealed class VerifiedPackage
 {
     private readonly IReadOnlyDictionary<string, byte[]> _files;
 
-    internal VerifiedPackage(PackageManifest manifest, string manifestSha256, string publisher, IReadOnlyDictionary<string, byte[]> files)
+    internal VerifiedPackage(PackageManifest manifest, byte[] manifestBytes, string manifestSha256, string publisher, IReadOnlyDictionary<string, byte[]> files)
     {
         Manifest = manifest;
+        ManifestJson = System.Text.Encoding.UTF8.GetString(manifestBytes);
         ManifestSha256 = manifestSha256;
         Publisher = publisher;
         _files = files;
@@ -24,6 +25,9 @@ public sealed class VerifiedPackage
 
     /// <summary>The signed manifest.</summary>
     public PackageManifest Manifest { get; }
+
+    /// <summary>The signed manifest exactly as stored (canonical JSON).</summary>
+    public string ManifestJson { get; }
 
     /// <summary>Hex SHA-256 of the manifest bytes: the package's identity.</summary>
     public string ManifestSha256 { get; }

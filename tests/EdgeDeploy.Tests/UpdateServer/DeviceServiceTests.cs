@@ -1,40 +1,22 @@
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Tests.Infrastructure;
 using Grpc.Health.V1;
-using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeDeploy.Tests.UpdateServer;
 
 /// <summary>The real server host on a loopback port picked by the OS.</summary>
 public sealed class DeviceServiceTests : IAsyncLifetime
 {
-    private WebApplication _app = null!;
-    private GrpcChannel _channel = null!;
+    private UpdateServerHost _server = null!;
 
-    public async Task InitializeAsync()
-    {
-        _app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _channel = GrpcChannel.ForAddress(address);
-    }
+    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task GetServerInfo_OverLoopback_ReportsProtocolAndEveryElementType()
     {
-        var client = new DeviceService.DeviceServiceClient(_channel);
-
-        var info = await client.GetServerInfoAsync(new GetServerInfoRequest { RuntimeVersion = "0.1.0" }, deadline: DateTime.UtcNow.AddSeconds(10));
+        var info = await _server.Devices.GetServerInfoAsync(new GetServerInfoRequest { RuntimeVersion = "0.1.0" }, deadline: DateTime.UtcNow.AddSeconds(10));
 
         Assert.Equal(1, info.ProtocolVersion);
         Assert.Equal(13, info.SupportedElementTypes.Count);
@@ -44,7 +26,7 @@ public sealed class DeviceServiceTests : IAsyncLifetime
     [Fact]
     public async Task HealthCheck_RunningServer_ReportsServing()
     {
-        var client = new Health.HealthClient(_channel);
+        var client = new Health.HealthClient(_server.Channel);
 
         var response = await client.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
 

@@ -38,7 +38,7 @@ public sealed class StoreCrashTests : IDisposable
         }
 
         var v2 = Path.Combine(dir, "iris-2.0.0.edgepkg");
-        File.WriteAllBytes(v2, SampleV2());
+        File.WriteAllBytes(v2, UpdateServer.SamplePackages.Iris("2.0.0"));
 
         var line = ProcessRunner.KillWhen(
             _edge,
@@ -69,7 +69,7 @@ public sealed class StoreCrashTests : IDisposable
         using (var store = Open(dir, trust))
         {
             store.Install(Repo.Model("iris_classifier.edgepkg"));
-            store.Install(SampleV2());
+            store.Install(UpdateServer.SamplePackages.Iris("2.0.0"));
         }
 
         var package = Path.Combine(dir, "store", "versions", "2.0.0", "package.edgepkg");
@@ -78,13 +78,6 @@ public sealed class StoreCrashTests : IDisposable
         using var reopened = Open(dir, trust);
         Assert.Equal("1.0.0", reopened.ActiveVersion);
         Assert.Equal("1.0.0", reopened.Predict(ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f])).Version);
-    }
-
-    /// <summary>The sample iris package re-versioned: same files, a new manifest signed by the sample publisher key.</summary>
-    private static byte[] SampleV2()
-    {
-        using var key = SigningKey.Load(Path.Combine(Repo.Models, "keys", "publisher.key"));
-        return PackageSigner.Sign(PackageFactory.BuildIris("2.0.0", validity: TimeSpan.FromDays(3650)), key);
     }
 
     private static ModelStore Open(string dir, TrustStore trust) => ModelStore.Open(new ModelStoreOptions

@@ -1,0 +1,29 @@
+using System.Globalization;
+using System.Text;
+
+namespace EdgeDeploy.UpdateServer.Services;
+
+/// <summary>Running totals the server exposes in Prometheus text format at /metrics.</summary>
+internal sealed class ServerMetrics
+{
+    private long _checkIns;
+    private long _bytesServed;
+
+    public long CheckIns => Interlocked.Read(ref _checkIns);
+
+    public long BytesServed => Interlocked.Read(ref _bytesServed);
+
+    public void CheckedIn() => Interlocked.Increment(ref _checkIns);
+
+    public void Served(long bytes) => Interlocked.Add(ref _bytesServed, bytes);
+
+    public string ToPrometheusText()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# TYPE edgedeploy_checkins_total counter");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_checkins_total {CheckIns}");
+        sb.AppendLine("# TYPE edgedeploy_download_bytes_total counter");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_download_bytes_total {BytesServed}");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,26 @@
+namespace EdgeDeploy.UpdateServer;
+
+/// <summary>Server settings (configuration section "EdgeDeploy"); defaults stated on each property.</summary>
+public sealed class UpdateServerOptions
+{
+    /// <summary>Where the SQLite database, package blobs and the assignment key live. Default "./edgedeploy-data".</summary>
+    public string DataDirectory { get; set; } = "edgedeploy-data";
+
+    /// <summary>Trust directory uploads are verified against (root.json). Required.</summary>
+    public string TrustDirectory { get; set; } = string.Empty;
+
+    /// <summary>Bearer token operators present. Required.</summary>
+    public string OperatorToken { get; set; } = string.Empty;
+
+    /// <summary>Fleet enrollment secret devices present to register. Required.</summary>
+    public string EnrollmentToken { get; set; } = string.Empty;
+
+    /// <summary>Bytes per download chunk. Default 64 KiB.</summary>
+    public int DownloadChunkBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How long a signed assignment stays valid. Default 5 minutes.</summary>
+    public TimeSpan AssignmentLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Largest package accepted for upload. Default 1 GiB.</summary>
+    public long MaxPackageBytes { get; set; } = 1L << 30;
+}

@@ -1,0 +1,96 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.UpdateServer.Services;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EdgeDeploy.Tests.Infrastructure;
+
+/// <summary>The real update server on 127.0.0.1 (port chosen by the OS), with a SQLite file in a temp directory.</summary>
+public sealed class UpdateServerHost : IAsyncDisposable
+{
+    public const string OperatorToken = "operator-secret";
+    public const string EnrollmentToken = "fleet-enrollment-secret";
+
+    private readonly WebApplication _app;
+    private readonly TempDirectory _temp;
+
+    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address)
+    {
+        _app = app;
+        _temp = temp;
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address);
+        Registry = new RegistryService.RegistryServiceClient(Channel);
+        Devices = new DeviceService.DeviceServiceClient(Channel);
+    }
+
+    public Uri Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public RegistryService.RegistryServiceClient Registry { get; }
+
+    public DeviceService.DeviceServiceClient Devices { get; }
+
+    public string TempPath => _temp.Path;
+
+    public string AssignmentPublicKeyPem => _app.Services.GetRequiredService<AssignmentSigner>().PublicKeyPem;
+
+    internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
+
+    public static Metadata Operator => new() { { "authorization", "Bearer " + OperatorToken } };
+
+    public static Metadata Bearer(string token) => new() { { "authorization", "Bearer " + token } };
+
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024)
+    {
+        var temp = new TempDirectory();
+        var trust = System.IO.Path.Combine(temp.Path, "server-trust");
+        SampleTrust.Create(trust);
+        var app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            $"--EdgeDeploy:DataDirectory={System.IO.Path.Combine(temp.Path, "data")}",
+            $"--EdgeDeploy:TrustDirectory={trust}",
+            $"--EdgeDeploy:OperatorToken={OperatorToken}",
+            $"--EdgeDeploy:EnrollmentToken={EnrollmentToken}",
+            $"--EdgeDeploy:DownloadChunkBytes={downloadChunkBytes}",
+        ]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new UpdateServerHost(app, temp, new Uri(address));
+    }
+
+    public async Task<PublishResponse> PublishAsync(byte[] package, Metadata? headers = null)
+    {
+        using var call = Registry.PublishPackage(headers ?? Operator, deadline: DateTime.UtcNow.AddSeconds(30));
+        for (var offset = 0; offset < package.Length; offset += 1000)
+        {
+            await call.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(package, offset, Math.Min(1000, package.Length - offset)) });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await call;
+    }
+
+    public async Task<string> RegisterAsync(string deviceId, params string[] tags)
+    {
+        var request = new RegisterRequest { DeviceId = deviceId, EnrollmentToken = EnrollmentToken, RuntimeVersion = "0.1.0" };
+        request.Tags.AddRange(tags);
+        request.Attributes.Add("region", "eu");
+        return (await Devices.RegisterAsync(request, deadline: DateTime.UtcNow.AddSeconds(10))).DeviceToken;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _temp.Dispose();
+    }
+}
