@@ -126,7 +126,8 @@ public sealed partial class PackageVerifier
         return new VerifiedPackage(manifest, manifestBytes, manifestSha, publisher.Name, files);
     }
 
-    private void CheckPackageSize(long length)
+    /// <summary>Refuses a package over the size limit before any of it is read.</summary>
+    internal void CheckPackageSize(long length)
     {
         if (length > _options.MaxPackageBytes)
         {

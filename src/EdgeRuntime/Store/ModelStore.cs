@@ -89,12 +89,7 @@ public sealed class ModelStore : IDisposable
             throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{packagePath}' does not exist.");
         }
 
-        if (file.Length > _options.VerifierOptions.MaxPackageBytes)
-        {
-            // Refused before reading, like the verifier does for files.
-            throw new EdgeException(EdgeErrorCode.PayloadTooLarge, $"The package is {file.Length} bytes, over the limit of {_options.VerifierOptions.MaxPackageBytes}.");
-        }
-
+        _verifier.CheckPackageSize(file.Length);
         return Install(File.ReadAllBytes(packagePath), expected);
     }
 
