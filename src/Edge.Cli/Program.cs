@@ -1,7 +1,7 @@
 using System.CommandLine;
 using EdgeDeploy.Cli.Commands;
 
-var root = new RootCommand("edge: run, inspect and benchmark ONNX models for EdgeDeploy.")
+var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.")
 {
     InfoCommand.Create(),
     PredictCommand.Create(),
@@ -13,6 +13,11 @@ var root = new RootCommand("edge: run, inspect and benchmark ONNX models for Edg
     VerifyCommand.Create(),
     StoreCommands.Create(),
 };
+foreach (var fleetCommand in FleetCommands.Create())
+{
+    root.Subcommands.Add(fleetCommand);
+}
+
 
 // "@file.jsonl" is an input file for `edge predict`, not a response file.
 var configuration = new ParserConfiguration { ResponseFileTokenReplacer = null };

@@ -116,4 +116,7 @@ public enum EdgeErrorCode
 
     /// <summary>Signatures come from known keys but do not verify: the signed bytes were changed.</summary>
     SignatureInvalid = 79,
+
+    /// <summary>Serving is suspended: the device has been out of contact with its update server for longer than the offline grace.</summary>
+    OfflineGraceExpired = 90,
 }

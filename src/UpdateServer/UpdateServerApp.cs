@@ -8,7 +8,9 @@ namespace EdgeDeploy.UpdateServer;
 /// <summary>Builds the update server; Program and the integration tests share it so tests run the real host.</summary>
 public static class UpdateServerApp
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command-line arguments (configuration included).</param>
+    /// <param name="configureServices">Replaces services after the defaults, e.g. a test clock.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
 
@@ -30,8 +32,13 @@ public static class UpdateServerApp
         builder.Services.AddSingleton<Auth>();
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddSingleton<AssignmentSigner>();
+        builder.Services.AddSingleton<FleetDirectory>();
         builder.Services.AddSingleton<RolloutPlanner>();
+        builder.Services.AddSingleton<RolloutController>();
+        builder.Services.AddSingleton<SignedAssignmentCache>();
         builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddHostedService<FleetBackgroundService>();
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapGrpcService<DeviceServiceImpl>();

@@ -23,4 +23,19 @@ public sealed class UpdateServerOptions
 
     /// <summary>Largest package accepted for upload. Default 1 GiB.</summary>
     public long MaxPackageBytes { get; set; } = 1L << 30;
+
+    /// <summary>How often rollouts are evaluated against their health gates. Default 5 s.</summary>
+    public TimeSpan RolloutEvaluationInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often batched check-ins (last seen, installed versions) are written to storage. Default 1 s.</summary>
+    public TimeSpan CheckInFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A device checking in again within this window, with nothing changed, gets the same signed assignment back instead
+    /// of a fresh signature. Must stay well under <see cref="AssignmentLifetime"/>. Default 30 s; zero signs every time.
+    /// </summary>
+    public TimeSpan AssignmentReuse { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest health report accepted (versions per report). Default 64.</summary>
+    public int MaxHealthVersionsPerReport { get; set; } = 64;
 }

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Semver;
 
 namespace EdgeDeploy.Runtime.Agent;
 
@@ -47,8 +48,11 @@ public sealed class UpdateAgentOptions
     /// <summary>Longest wait after repeated failures (the interval doubles per failure up to this). Default 10 min.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How long the device keeps serving without reaching the server. Default 7 days.</summary>
-    public TimeSpan OfflineGrace { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>
+    /// How long the device keeps serving without reaching the server; past it, the store's predictions fail with
+    /// <see cref="EdgeErrorCode.OfflineGraceExpired"/> until a check-in succeeds. Default infinite (never stops serving).
+    /// </summary>
+    public TimeSpan OfflineGrace { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>Clock. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -65,13 +69,17 @@ public sealed class UpdateAgentOptions
 /// <param name="Installed">Versions installed and activated in this cycle.</param>
 /// <param name="Failed">Versions that failed verification, the gate or the download, with the reason.</param>
 /// <param name="Incomplete">Downloads stopped before completion (resumed next cycle).</param>
-public sealed record AgentCycle(IReadOnlyList<string> Assigned, IReadOnlyList<string> Installed, IReadOnlyList<string> Failed, IReadOnlyList<string> Incomplete);
+/// <param name="Serving">The version serving after the cycle, or null.</param>
+/// <param name="Shadow">The version running in shadow after the cycle, or null.</param>
+public sealed record AgentCycle(IReadOnlyList<string> Assigned, IReadOnlyList<string> Installed, IReadOnlyList<string> Failed, IReadOnlyList<string> Incomplete, string? Serving = null, string? Shadow = null);
 
 /// <summary>
 /// The device side of the update protocol: registers once, checks in (interval with jitter, exponential backoff on
 /// failure), verifies the signed assignment, downloads assigned packages with offset resume (partial files survive
-/// restarts), installs them through the <see cref="ModelStore"/> (verification and gate) and reports the outcome.
-/// The store keeps serving throughout and while the server is unreachable.
+/// restarts), installs them through the <see cref="ModelStore"/> (verification and gate), reports the outcome, then
+/// makes the store serve what the assignment says: the primary version, weighted routes (canary, bandit), a shadow
+/// candidate, standby versions (blue/green). Each cycle also reports per-version serving health. The store keeps
+/// serving throughout and while the server is unreachable, up to the offline grace.
 /// </summary>
 public sealed class UpdateAgent : IDisposable
 {
@@ -80,7 +88,8 @@ public sealed class UpdateAgent : IDisposable
     private readonly DeviceService.DeviceServiceClient _client;
     private readonly SigningKey _serverKey;
     private readonly ILogger _logger;
-    private string? _token;
+    private readonly List<VersionStats> _unsentHealth = [];
+    private readonly AgentState _state;
 
     private UpdateAgent(UpdateAgentOptions options)
     {
@@ -90,15 +99,16 @@ public sealed class UpdateAgent : IDisposable
         _serverKey = SigningKey.FromPem(options.AssignmentPublicKeyPem);
         _logger = options.LoggerFactory?.CreateLogger<UpdateAgent>() ?? NullLogger<UpdateAgent>.Instance;
         Directory.CreateDirectory(Path.Combine(options.StateDirectory, "downloads"));
-        _token = ReadState()?.DeviceToken;
-        LastContact = ReadState()?.LastContactUnixMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+        _state = ReadState() ?? new AgentState();
+        LastContact = _state.LastContactUnixMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
 
     /// <summary>When the server last answered a check-in, or null.</summary>
     public DateTimeOffset? LastContact { get; private set; }
 
     /// <summary>False once the device has been out of contact for longer than <see cref="UpdateAgentOptions.OfflineGrace"/>.</summary>
-    public bool IsWithinOfflineGrace => LastContact is null || _options.TimeProvider.GetUtcNow() - LastContact <= _options.OfflineGrace;
+    public bool IsWithinOfflineGrace =>
+        LastContact is null || _options.OfflineGrace == Timeout.InfiniteTimeSpan || _options.TimeProvider.GetUtcNow() - LastContact <= _options.OfflineGrace;
 
     /// <summary>Creates an agent.</summary>
     public static UpdateAgent Create(UpdateAgentOptions options)
@@ -123,6 +133,12 @@ public sealed class UpdateAgent : IDisposable
                 failures++;
                 AgentLog.CheckInFailed(_logger, failures, ex.Status.Detail);
             }
+            catch (EdgeException ex)
+            {
+                // A refused assignment or package: keep serving what we have and try again later.
+                failures++;
+                AgentLog.CheckInFailed(_logger, failures, $"{ex.Code}: {ex.Message}");
+            }
 
             try
             {
@@ -135,47 +151,76 @@ public sealed class UpdateAgent : IDisposable
         }
     }
 
-    /// <summary>One cycle: register if needed, check in, verify the assignment, download, install and report.</summary>
-    /// <exception cref="RpcException">When the server cannot be reached; nothing on the device changes.</exception>
+    /// <summary>One cycle: register if needed, check in, verify the assignment, download, install, report, reconcile serving.</summary>
+    /// <exception cref="RpcException">When the server cannot be reached; nothing on the device changes (past the offline grace, serving is suspended).</exception>
     public async Task<AgentCycle> RunOnceAsync(CancellationToken cancellationToken)
     {
-        await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
-        var request = new CheckInRequest();
-        if (_options.Store.ModelName is { } name && _options.Store.ActiveVersion is { } active)
+        CheckInResponse response;
+        try
         {
-            request.Installed.Add(new InstalledModel { Name = name, Version = active });
+            await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
+            var request = new CheckInRequest();
+            if (_options.Store.ModelName is { } name && _options.Store.ActiveVersion is { } active)
+            {
+                request.Installed.Add(new InstalledModel { Name = name, Version = active });
+            }
+
+            response = await _client.CheckInAsync(request, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException) when (!IsWithinOfflineGrace)
+        {
+            if (!_options.Store.IsServingSuspended)
+            {
+                AgentLog.OfflineGraceExpired(_logger, LastContact!.Value, _options.OfflineGrace);
+                _options.Store.SuspendServing($"No contact with the update server since {LastContact:O}, longer than the offline grace of {_options.OfflineGrace}.");
+            }
+
+            throw;
         }
 
-        var response = await _client.CheckInAsync(request, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        LastContact = _options.TimeProvider.GetUtcNow();
-        WriteState(new AgentState { DeviceToken = _token!, LastContactUnixMs = LastContact.Value.ToUnixTimeMilliseconds() });
         var assignment = VerifyAssignment(response);
+        LastContact = _options.TimeProvider.GetUtcNow();
+        _state.LastContactUnixMs = LastContact.Value.ToUnixTimeMilliseconds();
+        WriteState();
+        _options.Store.ResumeServing();
 
-        List<string> assigned = [], installed = [], failed = [], incomplete = [];
-        foreach (var version in assignment.Versions)
+        // The store serves one model: the one it already holds, or the first one assigned.
+        var model = _options.Store.ModelName ?? assignment.Versions.FirstOrDefault()?.Model;
+        var mine = assignment.Versions.Where(v => v.Model == model).ToList();
+        List<string> installed = [], failed = [], incomplete = [];
+
+        // Oldest first: the store refuses a version older than one it already installed (anti-rollback), so a bandit's
+        // or blue/green's older arm must land before the newer one.
+        foreach (var version in mine.OrderBy(v => SemVersion.TryParse(v.Version, SemVersionStyles.Strict, out var sv) ? sv : new SemVersion(0, 0, 0), SemVersion.PrecedenceComparer))
         {
-            assigned.Add($"{version.Model} {version.Version}");
-            if ((_options.Store.ModelName is { } model && model != version.Model) || _options.Store.ActiveVersion == version.Version)
+            var outcome = await EnsureInstalledAsync(version, cancellationToken).ConfigureAwait(false);
+            switch (outcome)
             {
-                continue;
+                case null:
+                    incomplete.Add(version.Version);
+                    break;
+                case { Fresh: true, Success: true }:
+                    installed.Add(version.Version);
+                    break;
+                case { Fresh: true, Success: false }:
+                    failed.Add($"{version.Version}: {outcome.Value.Reason}");
+                    break;
             }
 
-            var package = await DownloadAsync(version, cancellationToken).ConfigureAwait(false);
-            if (package is null)
+            if (outcome is { } o && !_state.Reported.Contains(ReportKey(version)))
             {
-                incomplete.Add(version.Version);
-                continue;
+                await _client.ReportInstallAsync(
+                    new InstallReport { Model = version.Model, Version = version.Version, RolloutId = version.RolloutId, Success = o.Success, Reason = o.Reason },
+                    Headers(),
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                _state.Reported.Add(ReportKey(version));
+                WriteState();
             }
-
-            var (success, reason) = Install(package, version);
-            (success ? installed : failed).Add(success ? version.Version : $"{version.Version}: {reason}");
-            await _client.ReportInstallAsync(
-                new InstallReport { Model = version.Model, Version = version.Version, RolloutId = version.RolloutId, Success = success, Reason = reason },
-                Headers(),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        return new AgentCycle(assigned, installed, failed, incomplete);
+        Reconcile(mine);
+        await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
+        return new AgentCycle([.. assignment.Versions.Select(v => $"{v.Model} {v.Version}")], installed, failed, incomplete, _options.Store.ActiveVersion, _options.Store.ShadowStatistics?.ShadowVersion);
     }
 
     /// <inheritdoc/>
@@ -185,14 +230,44 @@ public sealed class UpdateAgent : IDisposable
         _serverKey.Dispose();
     }
 
+    /// <summary>Null while the download is incomplete; Fresh when this call installed or rejected it.</summary>
+    private async Task<(bool Success, string Reason, bool Fresh)?> EnsureInstalledAsync(AssignedVersion version, CancellationToken cancellationToken)
+    {
+        if (_options.Store.ActiveVersion == version.Version || _options.Store.InstalledVersions.Contains(version.Version))
+        {
+            return (true, "installed", false);
+        }
+
+        if (_state.Rejected.TryGetValue(version.Sha256, out var rejected))
+        {
+            return (false, rejected, false); // a package that failed here fails again: do not fetch it every cycle
+        }
+
+        var package = await DownloadAsync(version, cancellationToken).ConfigureAwait(false);
+        if (package is null)
+        {
+            return null;
+        }
+
+        var (success, reason) = Install(package, version);
+        if (!success)
+        {
+            _state.Rejected[version.Sha256] = reason;
+            WriteState();
+        }
+
+        return (success, reason, true);
+    }
+
     private (bool Success, string Reason) Install(byte[] package, AssignedVersion version)
     {
         try
         {
-            var result = _options.Store.Install(package, new ExpectedPackage(version.Model, version.Version));
+            // The first model a store gets serves at once; later ones wait on standby for Reconcile to decide.
+            var result = _options.Store.Install(package, new ExpectedPackage(version.Model, version.Version), activate: _options.Store.ActiveVersion is null && IsServing(version));
             return result.Outcome switch
             {
-                InstallOutcome.Activated or InstallOutcome.AlreadyActive => (true, "activated"),
+                InstallOutcome.Activated or InstallOutcome.AlreadyActive or InstallOutcome.Installed => (true, "installed"),
                 InstallOutcome.Deferred => (true, "installed; activation deferred by the host"),
                 _ => (false, "gate: " + result.Gate!.Reason),
             };
@@ -203,9 +278,72 @@ public sealed class UpdateAgent : IDisposable
         }
     }
 
+    /// <summary>Makes the store serve what the assignment says, using only versions that are installed.</summary>
+    private void Reconcile(List<AssignedVersion> assigned)
+    {
+        var store = _options.Store;
+        var ready = assigned.Where(v => store.ActiveVersion == v.Version || store.InstalledVersions.Contains(v.Version)).ToList();
+        var serving = ready.Where(IsServing).ToList();
+        if (serving.Count > 0)
+        {
+            var primary = serving.MaxBy(v => v.Weight)!;
+            if (store.ActiveVersion != primary.Version && store.PendingVersion != primary.Version)
+            {
+                store.Activate(primary.Version);
+            }
+
+            if (store.ActiveVersion == primary.Version)
+            {
+                store.SetRoutes(serving.Count > 1 ? [.. serving.Select(v => new VersionWeight(v.Version, v.Weight))] : []);
+            }
+        }
+
+        var shadow = ready.FirstOrDefault(v => v.Shadow)?.Version;
+        if (store.ActiveVersion is not null && store.ShadowStatistics?.ShadowVersion != shadow)
+        {
+            store.SetShadow(shadow);
+        }
+
+        store.SetStandby([.. ready.Where(v => v.Standby && v.Version != store.ActiveVersion).Select(v => v.Version)]);
+    }
+
+    private async Task ReportHealthAsync(CancellationToken cancellationToken)
+    {
+        foreach (var h in _options.Store.TakeHealth())
+        {
+            var stats = new VersionStats
+            {
+                Model = _options.Store.ModelName ?? string.Empty,
+                Version = h.Version,
+                Shadow = h.Shadow,
+                Requests = h.Requests,
+                Errors = h.Errors,
+                GroundTruth = h.GroundTruth,
+                Correct = h.Correct,
+                AbsErrorSum = h.AbsoluteErrorSum,
+            };
+            stats.LatencyBuckets.AddRange(h.LatencyBuckets);
+            _unsentHealth.Add(stats);
+        }
+
+        if (_unsentHealth.Count == 0)
+        {
+            return;
+        }
+
+        var report = new HealthReport();
+        report.Versions.AddRange(_unsentHealth);
+        await _client.ReportHealthAsync(report, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        _unsentHealth.Clear(); // kept until the server has them, so an unreachable server loses no window
+    }
+
+    private static bool IsServing(AssignedVersion v) => !v.Shadow && !v.Standby && v.Weight > 0;
+
+    private static string ReportKey(AssignedVersion v) => v.RolloutId + "/" + v.Version;
+
     private async Task EnsureRegisteredAsync(CancellationToken cancellationToken)
     {
-        if (_token is not null)
+        if (_state.DeviceToken is not null)
         {
             return;
         }
@@ -214,8 +352,8 @@ public sealed class UpdateAgent : IDisposable
         request.Attributes.Add(_options.Attributes.ToDictionary());
         request.Tags.AddRange(_options.Tags);
         var response = await _client.RegisterAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _token = response.DeviceToken;
-        WriteState(new AgentState { DeviceToken = _token });
+        _state.DeviceToken = response.DeviceToken;
+        WriteState();
     }
 
     private Assignment VerifyAssignment(CheckInResponse response)
@@ -285,7 +423,7 @@ public sealed class UpdateAgent : IDisposable
         return baseDelay + (baseDelay * (_options.Jitter * Random.Shared.NextDouble()));
     }
 
-    private Metadata Headers() => new() { { "authorization", "Bearer " + _token } };
+    private Metadata Headers() => new() { { "authorization", "Bearer " + _state.DeviceToken } };
 
     private AgentState? ReadState()
     {
@@ -293,10 +431,10 @@ public sealed class UpdateAgent : IDisposable
         return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), AgentJson.Default.AgentState) : null;
     }
 
-    private void WriteState(AgentState state)
+    private void WriteState()
     {
         var path = Path.Combine(_options.StateDirectory, "agent.json");
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(state, AgentJson.Default.AgentState));
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(_state, AgentJson.Default.AgentState));
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // holds the device credential
@@ -306,9 +444,15 @@ public sealed class UpdateAgent : IDisposable
 
 internal sealed class AgentState
 {
-    public required string DeviceToken { get; init; }
+    public string? DeviceToken { get; set; }
 
-    public long? LastContactUnixMs { get; init; }
+    public long? LastContactUnixMs { get; set; }
+
+    /// <summary>"rollout/version" install outcomes the server has acknowledged.</summary>
+    public HashSet<string> Reported { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Package hashes that failed verification or the gate here, with the reason.</summary>
+    public Dictionary<string, string> Rejected { get; init; } = new(StringComparer.Ordinal);
 }
 
 [JsonSerializable(typeof(AgentState))]
@@ -318,4 +462,7 @@ internal static partial class AgentLog
 {
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Check-in failed ({Failures} in a row): {Reason}")]
     public static partial void CheckInFailed(ILogger logger, int failures, string reason);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "No contact with the update server since {LastContact:O} (offline grace {Grace}); serving is suspended until a check-in succeeds")]
+    public static partial void OfflineGraceExpired(ILogger logger, DateTimeOffset lastContact, TimeSpan grace);
 }

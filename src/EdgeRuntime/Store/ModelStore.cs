@@ -21,6 +21,9 @@ public sealed class ModelStore : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, LoadedVersion> _loaded = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _standby = new(StringComparer.Ordinal);
+    private readonly HealthTracker _health;
+    private volatile string? _suspendedReason;
     private ServingSet? _serving;
     private ShadowRunner? _shadow;
     private StorePointer? _pointer;
@@ -32,6 +35,7 @@ public sealed class ModelStore : IDisposable
         _options = options;
         _verifier = new PackageVerifier(options.Trust, options.VerifierOptions);
         _logger = options.LoggerFactory?.CreateLogger<ModelStore>() ?? NullLogger<ModelStore>.Instance;
+        _health = new HealthTracker(options.GroundTruthWindow);
     }
 
     /// <summary>The model name this store serves, once something was installed.</summary>
@@ -94,7 +98,13 @@ public sealed class ModelStore : IDisposable
     }
 
     /// <summary>Verifies, gates and activates package bytes.</summary>
-    public InstallResult Install(byte[] package, ExpectedPackage? expected = null)
+    public InstallResult Install(byte[] package, ExpectedPackage? expected = null) => Install(package, expected, activate: true);
+
+    /// <summary>
+    /// Verifies and gates package bytes; with <paramref name="activate"/> false the version is kept installed and loaded
+    /// on standby (<see cref="InstallOutcome.Installed"/>) so a later <see cref="Activate"/> is instant (blue/green).
+    /// </summary>
+    public InstallResult Install(byte[] package, ExpectedPackage? expected, bool activate)
     {
         ArgumentNullException.ThrowIfNull(package);
         lock (_lock)
@@ -117,6 +127,12 @@ public sealed class ModelStore : IDisposable
                     return new InstallResult(InstallOutcome.AlreadyActive, m.Version, null);
                 }
 
+                if (!activate && _loaded.ContainsKey(m.Version) && InstalledVersions.Contains(m.Version))
+                {
+                    _standby.Add(m.Version);
+                    return new InstallResult(InstallOutcome.Installed, m.Version, null);
+                }
+
                 var (loaded, gate) = LoadAndGate(verified);
                 if (!gate.Passed)
                 {
@@ -133,7 +149,13 @@ public sealed class ModelStore : IDisposable
                 StoreFaults.Point("version-written");
                 _options.Trust.RecordInstalled(m.Name, m.Version);
                 ReplaceLoaded(loaded);
-                return Activate(loaded, gate, isRollback: false);
+                if (!activate)
+                {
+                    _standby.Add(m.Version);
+                    return new InstallResult(InstallOutcome.Installed, m.Version, gate);
+                }
+
+                return ActivateLoaded(loaded, gate, isRollback: false);
             }
             finally
             {
@@ -156,7 +178,7 @@ public sealed class ModelStore : IDisposable
                 return false;
             }
 
-            return Activate(pending.Version, pending.Gate, isRollback: false).Outcome == InstallOutcome.Activated;
+            return ActivateLoaded(pending.Version, pending.Gate, isRollback: false).Outcome == InstallOutcome.Activated;
         }
     }
 
@@ -170,7 +192,7 @@ public sealed class ModelStore : IDisposable
             var previous = _pointer?.History.FirstOrDefault()
                 ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "There is no earlier version to roll back to.");
             var target = _loaded.TryGetValue(previous, out var warm) ? warm : LoadInstalled(previous);
-            var result = Activate(target, null, isRollback: true);
+            var result = ActivateLoaded(target, null, isRollback: true);
             if (result.Outcome != InstallOutcome.Activated)
             {
                 throw new EdgeException(EdgeErrorCode.InvalidArgument, $"The host deferred the rollback to {previous}.");
@@ -180,18 +202,90 @@ public sealed class ModelStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes an installed version (standby, earlier or newer) the serving one: a pointer write and a reference swap.
+    /// The update agent uses it to follow the server's assignment (blue/green switch, rollback to a baseline).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.PackageNotFound"/> when the version is not installed.</exception>
+    public InstallResult Activate(string version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (ActiveVersion == version)
+            {
+                return new InstallResult(InstallOutcome.AlreadyActive, version, null);
+            }
+
+            var isRollback = _pointer?.History.Contains(version) == true;
+            var result = ActivateLoaded(GetOrLoad(version), null, isRollback);
+            if (result.Outcome == InstallOutcome.Activated)
+            {
+                _standby.Remove(version);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Keeps exactly these installed versions loaded on standby (instant <see cref="Activate"/>); others are released.</summary>
+    public void SetStandby(IReadOnlyList<string> versions)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            foreach (var v in versions)
+            {
+                GetOrLoad(v);
+            }
+
+            _standby.Clear();
+            _standby.UnionWith(versions);
+            ReleaseUnused();
+        }
+    }
+
+    /// <summary>Stops serving: every <see cref="Predict"/> fails with <see cref="EdgeErrorCode.OfflineGraceExpired"/> until <see cref="ResumeServing"/>.</summary>
+    public void SuspendServing(string reason) => _suspendedReason = reason;
+
+    /// <summary>Serves again after <see cref="SuspendServing"/>.</summary>
+    public void ResumeServing() => _suspendedReason = null;
+
+    /// <summary>True while serving is suspended.</summary>
+    public bool IsServingSuspended => _suspendedReason is not null;
+
+    /// <summary>Serving health per version since the previous call (the update agent reports it); resets the counts.</summary>
+    public IReadOnlyList<VersionHealth> TakeHealth() => _health.Take();
+
     /// <summary>Runs the serving model (or a weighted route) on <paramref name="inputs"/>. Thread-safe; never fails because of a swap.</summary>
     /// <exception cref="EdgeException">Validation codes, or <see cref="EdgeErrorCode.InvalidArgument"/> before the first activation.</exception>
     public ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        if (_suspendedReason is { } suspended)
+        {
+            throw new EdgeException(EdgeErrorCode.OfflineGraceExpired, suspended);
+        }
+
         while (true)
         {
             var set = Volatile.Read(ref _serving) ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
             var route = set.Choose();
-            route.Model.Validate(inputs);
             var started = Stopwatch.GetTimestamp();
-            var prediction = route.Model.TryRunValidated(inputs);
+            Prediction? prediction;
+            try
+            {
+                route.Model.Validate(inputs);
+                prediction = route.Model.TryRunValidated(inputs);
+            }
+            catch (EdgeException)
+            {
+                _health.Failed(route.Version, shadow: false);
+                throw;
+            }
+
             if (prediction is null)
             {
                 continue; // swapped and released between reading the set and taking the lease: use the new set
@@ -199,6 +293,7 @@ public sealed class ModelStore : IDisposable
 
             var latency = Stopwatch.GetElapsedTime(started);
             var id = PredictionIds.Next();
+            _health.Served(id, route, shadow: false, latency, prediction);
             _options.Telemetry?.RecordPrediction(id, route.Name, route.Version, latency, inputs, prediction, shadow: false);
             Volatile.Read(ref _shadow)?.Submit(id, inputs, prediction);
             return new ServedPrediction(id, route.Version, prediction);
@@ -206,7 +301,11 @@ public sealed class ModelStore : IDisposable
     }
 
     /// <summary>Attaches the true label to an earlier prediction (recorded by telemetry).</summary>
-    public void RecordGroundTruth(Guid predictionId, double label) => _options.Telemetry?.RecordGroundTruth(predictionId, label);
+    public void RecordGroundTruth(Guid predictionId, double label)
+    {
+        _health.GroundTruth(predictionId, label);
+        _options.Telemetry?.RecordGroundTruth(predictionId, label);
+    }
 
     /// <summary>Runs <paramref name="version"/> (installed and gated) silently beside the serving model; null stops shadowing.</summary>
     public void SetShadow(string? version)
@@ -214,7 +313,7 @@ public sealed class ModelStore : IDisposable
         lock (_lock)
         {
             var old = _shadow;
-            _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _logger);
+            _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _health, _logger);
             old?.Dispose();
             ReleaseUnused();
         }
@@ -266,7 +365,7 @@ public sealed class ModelStore : IDisposable
         }
     }
 
-    private InstallResult Activate(LoadedVersion target, GateReport? gate, bool isRollback)
+    private InstallResult ActivateLoaded(LoadedVersion target, GateReport? gate, bool isRollback)
     {
         var from = _serving?.Primary.Version;
         if (_options.CanSwap is { } canSwap && !canSwap(new SwapRequest(from, target.Version, isRollback)))
@@ -370,6 +469,8 @@ public sealed class ModelStore : IDisposable
         {
             keep.Add(pending.Version.Version);
         }
+
+        keep.UnionWith(_standby);
 
         foreach (var version in _loaded.Keys.Where(v => !keep.Contains(v)).ToList())
         {

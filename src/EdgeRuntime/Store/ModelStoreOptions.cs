@@ -34,6 +34,9 @@ public sealed class ModelStoreOptions
     /// <summary>Where predictions, shadow comparisons and ground truth are recorded. Default none.</summary>
     public TelemetryRecorder? Telemetry { get; init; }
 
+    /// <summary>Recent predictions remembered so late ground truth can be scored per version (health reports). Default 4,096.</summary>
+    public int GroundTruthWindow { get; init; } = 4096;
+
     /// <summary>Clock for gate timings. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -61,6 +64,9 @@ public enum InstallOutcome
 
     /// <summary>This exact version is already the active one.</summary>
     AlreadyActive = 3,
+
+    /// <summary>Verified, gated and installed on standby (not serving); see <see cref="ModelStore.Activate"/>.</summary>
+    Installed = 4,
 }
 
 /// <summary>What an install did.</summary>

@@ -14,6 +14,7 @@ internal sealed class ShadowRunner : IDisposable
 
     private readonly LoadedVersion _candidate;
     private readonly TelemetryRecorder? _telemetry;
+    private readonly HealthTracker _health;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private int _inFlight;
@@ -25,10 +26,11 @@ internal sealed class ShadowRunner : IDisposable
     private long _absDiffCount;
     private volatile bool _disposed;
 
-    public ShadowRunner(LoadedVersion candidate, TelemetryRecorder? telemetry, ILogger logger)
+    public ShadowRunner(LoadedVersion candidate, TelemetryRecorder? telemetry, HealthTracker health, ILogger logger)
     {
         _candidate = candidate;
         _telemetry = telemetry;
+        _health = health;
         _logger = logger;
     }
 
@@ -81,12 +83,15 @@ internal sealed class ShadowRunner : IDisposable
                 return;
             }
 
-            _telemetry?.RecordPrediction(servedId, _candidate.Name, _candidate.Version, Stopwatch.GetElapsedTime(started), inputs, shadow, shadow: true);
+            var latency = Stopwatch.GetElapsedTime(started);
+            _health.Served(servedId, _candidate, shadow: true, latency, shadow);
+            _telemetry?.RecordPrediction(servedId, _candidate.Name, _candidate.Version, latency, inputs, shadow, shadow: true);
             Compare(served, shadow);
         }
         catch (EdgeException ex)
         {
             Interlocked.Increment(ref _failures);
+            _health.Failed(_candidate.Version, shadow: true);
             StoreLog.ShadowFailed(_logger, _candidate.Version, ex.Message);
         }
         finally

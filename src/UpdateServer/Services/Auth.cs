@@ -1,12 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using EdgeDeploy.UpdateServer.Storage;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Services;
 
 /// <summary>Bearer-token checks: operators share one secret; each device has its own credential, stored hashed.</summary>
-internal sealed class Auth(UpdateServerOptions options, IUpdateStore store)
+internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet)
 {
     public void RequireOperator(ServerCallContext context)
     {
@@ -18,9 +17,9 @@ internal sealed class Auth(UpdateServerOptions options, IUpdateStore store)
         }
     }
 
-    public async Task<DeviceRecord> RequireDeviceAsync(ServerCallContext context)
+    public async Task<DeviceEntry> RequireDeviceAsync(ServerCallContext context)
     {
-        var device = await store.FindDeviceByTokenHashAsync(HashToken(Bearer(context)), context.CancellationToken).ConfigureAwait(false);
+        var device = await fleet.FindByTokenHashAsync(HashToken(Bearer(context)), context.CancellationToken).ConfigureAwait(false);
         return device ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
     }
 

@@ -1,10 +1,23 @@
+using System.Collections.Concurrent;
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.UpdateServer.Storage;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Services;
 
-internal sealed class DeviceServiceImpl(Auth auth, IUpdateStore store, BlobStore blobs, RolloutPlanner planner, AssignmentSigner signer, UpdateServerOptions options, TimeProvider time, ServerMetrics metrics)
+internal sealed class DeviceServiceImpl(
+    Auth auth,
+    IUpdateStore store,
+    FleetDirectory fleet,
+    BlobStore blobs,
+    RolloutPlanner planner,
+    AssignmentSigner signer,
+    UpdateServerOptions options,
+    TimeProvider time,
+    ServerMetrics metrics,
+    SignedAssignmentCache signedAssignments,
+    ILogger<DeviceServiceImpl> logger)
     : DeviceService.DeviceServiceBase
 {
     public const int ProtocolVersion = 1;
@@ -36,9 +49,10 @@ internal sealed class DeviceServiceImpl(Auth auth, IUpdateStore store, BlobStore
 
         var token = Auth.NewDeviceToken();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        await store.UpsertDeviceAsync(
+        await fleet.RegisterAsync(
             new DeviceRecord(request.DeviceId, Auth.HashToken(token), request.Attributes.ToDictionary(), [.. request.Tags], request.RuntimeVersion, now, now),
             context.CancellationToken).ConfigureAwait(false);
+        ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };
     }
 
@@ -46,16 +60,27 @@ internal sealed class DeviceServiceImpl(Auth auth, IUpdateStore store, BlobStore
     {
         var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
         var now = time.GetUtcNow();
-        await store.RecordCheckInAsync(device.DeviceId, now.ToUnixTimeMilliseconds(), [.. request.Installed.Select(i => new InstalledVersion(i.Name, i.Version))], context.CancellationToken).ConfigureAwait(false);
+        var nowMs = now.ToUnixTimeMilliseconds();
+        fleet.RecordCheckIn(device, nowMs, [.. request.Installed.Select(i => new InstalledVersion(i.Name, i.Version))]);
+        metrics.CheckedIn();
+
+        var (versions, snapshotId) = await planner.AssignAsync(device.Record, context.CancellationToken).ConfigureAwait(false);
+        var cache = signedAssignments.ByDevice;
+        if (cache.TryGetValue(device.Record.DeviceId, out var previous) && previous.SnapshotId == snapshotId && nowMs - previous.IssuedUnixMs < options.AssignmentReuse.TotalMilliseconds)
+        {
+            return previous.Response;
+        }
+
         var assignment = new Assignment
         {
-            DeviceId = device.DeviceId,
-            IssuedUnixMs = now.ToUnixTimeMilliseconds(),
+            DeviceId = device.Record.DeviceId,
+            IssuedUnixMs = nowMs,
             ExpiresUnixMs = (now + options.AssignmentLifetime).ToUnixTimeMilliseconds(),
         };
-        assignment.Versions.AddRange(await planner.AssignAsync(device, context.CancellationToken).ConfigureAwait(false));
-        metrics.CheckedIn();
-        return signer.Sign(assignment);
+        assignment.Versions.AddRange(versions);
+        var response = signer.Sign(assignment);
+        cache[device.Record.DeviceId] = new SignedAssignment(snapshotId, nowMs, response);
+        return response;
     }
 
     public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)
@@ -86,9 +111,60 @@ internal sealed class DeviceServiceImpl(Auth auth, IUpdateStore store, BlobStore
     public override async Task<ReportAck> ReportInstall(InstallReport request, ServerCallContext context)
     {
         var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        if (await store.GetRolloutAsync(request.RolloutId, context.CancellationToken).ConfigureAwait(false) is not { } rollout
+            || rollout.Model != request.Model
+            || (rollout.Version != request.Version && rollout.Arms.All(a => a.Version != request.Version) && rollout.BaselineVersion != request.Version))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Rollout '{request.RolloutId}' does not deploy {request.Model} {request.Version}."));
+        }
+
         await store.AddInstallReportAsync(
-            new InstallReportRecord(device.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds()),
+            new InstallReportRecord(device.Record.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds()),
             context.CancellationToken).ConfigureAwait(false);
+        ServerLog.InstallReported(logger, device.Record.DeviceId, request.Model, request.Version, request.RolloutId, request.Success ? "installed" : "failed", request.Reason);
         return new ReportAck();
     }
+
+    public override async Task<ReportAck> ReportHealth(HealthReport request, ServerCallContext context)
+    {
+        var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        if (request.Versions.Count > options.MaxHealthVersionsPerReport)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"A health report may carry at most {options.MaxHealthVersionsPerReport} versions; this one has {request.Versions.Count}."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<HealthRecord>(request.Versions.Count);
+        foreach (var v in request.Versions)
+        {
+            if (Invalid(v) is { } problem)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Health for {v.Model} {v.Version}: {problem}; nothing from this report was stored."));
+            }
+
+            var buckets = new long[LatencyHistogram.BucketCount];
+            v.LatencyBuckets.CopyTo(buckets, 0);
+            records.Add(new HealthRecord(device.Record.DeviceId, v.Model, v.Version, v.Shadow, now, v.Requests, v.Errors, buckets, v.GroundTruth, v.Correct, v.AbsErrorSum));
+        }
+
+        await store.AddHealthAsync(records, context.CancellationToken).ConfigureAwait(false);
+        return new ReportAck();
+    }
+
+    private static string? Invalid(VersionStats v) =>
+        string.IsNullOrEmpty(v.Model) || string.IsNullOrEmpty(v.Version) ? "model and version are required"
+        : v.LatencyBuckets.Count > LatencyHistogram.BucketCount ? $"{v.LatencyBuckets.Count} latency buckets, more than the {LatencyHistogram.BucketCount} defined"
+        : v.Requests < 0 || v.Errors < 0 || v.GroundTruth < 0 || v.Correct < 0 || v.LatencyBuckets.Any(b => b < 0) ? "counts must not be negative"
+        : v.Errors > v.Requests ? "more errors than requests"
+        : v.Correct > v.GroundTruth ? "more correct predictions than labelled ones"
+        : !double.IsFinite(v.AbsErrorSum) || v.AbsErrorSum < 0 ? "abs_error_sum must be a finite, non-negative number"
+        : null;
 }
+
+/// <summary>Signed answers per device, reused while nothing changed (same planner snapshot) and the answer is young.</summary>
+internal sealed class SignedAssignmentCache
+{
+    public ConcurrentDictionary<string, SignedAssignment> ByDevice { get; } = new(StringComparer.Ordinal);
+}
+
+internal sealed record SignedAssignment(long SnapshotId, long IssuedUnixMs, CheckInResponse Response);

@@ -7,7 +7,17 @@ using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Services;
 
-internal sealed class RegistryServiceImpl(Auth auth, IUpdateStore store, BlobStore blobs, UpdateServerOptions options, TimeProvider time) : RegistryService.RegistryServiceBase
+internal sealed class RegistryServiceImpl(
+    Auth auth,
+    IUpdateStore store,
+    FleetDirectory fleet,
+    BlobStore blobs,
+    RolloutPlanner planner,
+    RolloutController controller,
+    UpdateServerOptions options,
+    TimeProvider time,
+    ILogger<RegistryServiceImpl> logger)
+    : RegistryService.RegistryServiceBase
 {
     public override async Task<PublishResponse> PublishPackage(IAsyncStreamReader<PublishChunk> requestStream, ServerCallContext context)
     {
@@ -51,6 +61,7 @@ internal sealed class RegistryServiceImpl(Auth auth, IUpdateStore store, BlobSto
             return Response(existing, alreadyPresent: true);
         }
 
+        ServerLog.Published(logger, m.Name, m.Version, sha, bytes.Length);
         return Response(record, alreadyPresent: false);
     }
 
@@ -69,67 +80,144 @@ internal sealed class RegistryServiceImpl(Auth auth, IUpdateStore store, BlobSto
     public override async Task<Rollout> CreateRollout(CreateRolloutRequest request, ServerCallContext context)
     {
         auth.RequireOperator(context);
-        if (request.Strategy is not (RolloutStrategy.AllAtOnce or RolloutStrategy.Canary))
+        var ct = context.CancellationToken;
+        if (request.Strategy == RolloutStrategy.Unspecified || !Enum.IsDefined(request.Strategy))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "strategy must be ALL_AT_ONCE or CANARY."));
+            throw Invalid("strategy must be one of ALL_AT_ONCE, CANARY, STAGED, BLUE_GREEN, SHADOW, BANDIT.");
         }
 
-        if (request.Strategy == RolloutStrategy.Canary && !(request.CanaryPercent is > 0 and <= 100))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "canary_percent must be in (0, 100]."));
-        }
-
-        if (await store.GetPackageAsync(request.Model, request.Version, context.CancellationToken).ConfigureAwait(false) is null)
+        if (await store.GetPackageAsync(request.Model, request.Version, ct).ConfigureAwait(false) is null)
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"{request.Model} {request.Version} is not published."));
         }
 
+        IReadOnlyList<double> stages = request.Strategy switch
+        {
+            RolloutStrategy.Canary when request.CanaryPercent is > 0 and <= 100 => [request.CanaryPercent],
+            RolloutStrategy.Canary => throw Invalid("canary_percent must be in (0, 100]."),
+            RolloutStrategy.Staged => ValidStages(request.Stages),
+            _ when request.Stages.Count > 0 => throw Invalid("stages apply to STAGED rollouts only."),
+            _ => [100],
+        };
+
+        List<ArmRecord> arms = [];
+        if (request.Strategy == RolloutStrategy.Bandit)
+        {
+            var versions = request.BanditVersions.Prepend(request.Version).ToList();
+            if (versions.Count < 2 || versions.Distinct(StringComparer.Ordinal).Count() != versions.Count)
+            {
+                throw Invalid("a bandit needs at least two distinct versions: version plus bandit_versions.");
+            }
+
+            foreach (var v in versions)
+            {
+                if (await store.GetPackageAsync(request.Model, v, ct).ConfigureAwait(false) is null)
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, $"Bandit arm {request.Model} {v} is not published."));
+                }
+
+                if (!(await controller.MetricKindAsync(request.Model, v, ct).ConfigureAwait(false)).HigherIsBetter)
+                {
+                    throw Invalid($"{request.Model} {v} is a regressor; the bandit rewards correct labels, so it needs classifiers.");
+                }
+            }
+
+            arms = [.. versions.Select(v => new ArmRecord(v, Math.Round(1.0 / versions.Count, 4)))];
+        }
+        else if (request.BanditVersions.Count > 0)
+        {
+            throw Invalid("bandit_versions apply to BANDIT rollouts only.");
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var record = new RolloutRecord(
             "ro-" + Guid.CreateVersion7().ToString("N"),
             request.Model,
             request.Version,
             (int)request.Strategy,
-            request.CanaryPercent,
+            request.Strategy == RolloutStrategy.Canary ? request.CanaryPercent : 0,
             request.TargetAttributes.ToDictionary(),
             [.. request.TargetTags],
             "active",
-            time.GetUtcNow().ToUnixTimeMilliseconds());
-        await store.AddRolloutAsync(record, context.CancellationToken).ConfigureAwait(false);
-        return await Describe(record, context.CancellationToken).ConfigureAwait(false);
+            now)
+        {
+            Stages = stages,
+            Gates = ValidGates(request.Gates),
+            OnFailure = request.OnFailure == FailureAction.Pause ? (int)FailureAction.Pause : (int)FailureAction.Rollback,
+            Arms = arms,
+            StageStartedUnixMs = now,
+            StateReason = "created",
+        };
+        record = record with { BaselineVersion = await planner.BaselineForAsync(record, ct).ConfigureAwait(false) };
+        await store.AddRolloutAsync(record, ct).ConfigureAwait(false);
+        planner.Invalidate();
+        ServerLog.RolloutCreated(logger, record.Id, record.Model, record.Version, request.Strategy.ToString(), record.BaselineVersion);
+        return await Describe(record, ct).ConfigureAwait(false);
     }
 
     public override async Task<Rollout> GetRollout(GetRolloutRequest request, ServerCallContext context)
     {
         auth.RequireOperator(context);
-        var record = await store.GetRolloutAsync(request.Id, context.CancellationToken).ConfigureAwait(false)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"No rollout '{request.Id}'."));
-        return await Describe(record, context.CancellationToken).ConfigureAwait(false);
+        return await Describe(await Find(request.Id, context.CancellationToken).ConfigureAwait(false), context.CancellationToken).ConfigureAwait(false);
     }
+
+    public override async Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListRolloutsResponse();
+        foreach (var r in await store.ListRolloutsAsync(request.Model.Length == 0 ? null : request.Model, context.CancellationToken).ConfigureAwait(false))
+        {
+            response.Rollouts.Add(await Describe(r, context.CancellationToken).ConfigureAwait(false));
+        }
+
+        return response;
+    }
+
+    public override Task<Rollout> PauseRollout(RolloutActionRequest request, ServerCallContext context) => Act(request, context, "pause", ["active"]);
+
+    public override Task<Rollout> ResumeRollout(RolloutActionRequest request, ServerCallContext context) => Act(request, context, "resume", ["paused"]);
+
+    public override Task<Rollout> RollbackRollout(RolloutActionRequest request, ServerCallContext context) => Act(request, context, "rollback", ["active", "paused", "completed"]);
+
+    public override Task<Rollout> PromoteRollout(RolloutActionRequest request, ServerCallContext context) => Act(request, context, "promote", ["active", "paused"]);
 
     public override async Task<ListDevicesResponse> ListDevices(ListDevicesRequest request, ServerCallContext context)
     {
         auth.RequireOperator(context);
         var response = new ListDevicesResponse();
-        foreach (var d in await store.ListDevicesAsync(context.CancellationToken).ConfigureAwait(false))
+        foreach (var d in await fleet.AllAsync(context.CancellationToken).ConfigureAwait(false))
         {
-            var info = new DeviceInfo { DeviceId = d.DeviceId, RuntimeVersion = d.RuntimeVersion, LastSeenUnixMs = d.LastSeenUnixMs };
-            info.Attributes.Add(d.Attributes.ToDictionary());
-            info.Tags.AddRange(d.Tags);
-            foreach (var i in await store.GetInstalledAsync(d.DeviceId, context.CancellationToken).ConfigureAwait(false))
-            {
-                info.Installed.Add(new InstalledModel { Name = i.Model, Version = i.Version });
-            }
-
+            var info = new DeviceInfo { DeviceId = d.Record.DeviceId, RuntimeVersion = d.Record.RuntimeVersion, LastSeenUnixMs = d.LastSeenUnixMs };
+            info.Attributes.Add(d.Record.Attributes.ToDictionary());
+            info.Tags.AddRange(d.Record.Tags);
+            info.Installed.AddRange(d.Installed.Select(i => new InstalledModel { Name = i.Model, Version = i.Version }));
             response.Devices.Add(info);
         }
 
         return response;
     }
 
+    private async Task<Rollout> Act(RolloutActionRequest request, ServerCallContext context, string action, string[] allowedStates)
+    {
+        auth.RequireOperator(context);
+        var record = await Find(request.Id, context.CancellationToken).ConfigureAwait(false);
+        if (!allowedStates.Contains(record.State))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Rollout {record.Id} is {record.State}; {action} applies to {string.Join(" or ", allowedStates)} rollouts."));
+        }
+
+        var updated = await controller.ApplyAsync(record, action, request.Reason, context.CancellationToken).ConfigureAwait(false);
+        return await Describe(updated, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RolloutRecord> Find(string id, CancellationToken cancellationToken) =>
+        await store.GetRolloutAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"No rollout '{id}'."));
+
     private async Task<Rollout> Describe(RolloutRecord r, CancellationToken cancellationToken)
     {
-        var devices = await store.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
-        var (installed, failed) = await store.CountInstallReportsAsync(r.Id, cancellationToken).ConfigureAwait(false);
+        var status = await controller.StatusAsync(r, cancellationToken).ConfigureAwait(false);
+        var g = r.Gates;
         var rollout = new Rollout
         {
             Id = r.Id,
@@ -139,14 +227,104 @@ internal sealed class RegistryServiceImpl(Auth auth, IUpdateStore store, BlobSto
             CanaryPercent = r.CanaryPercent,
             State = r.State,
             CreatedUnixMs = r.CreatedUnixMs,
-            TargetedDevices = RolloutPlanner.Members(r, devices).Count,
-            InstalledDevices = installed,
-            FailedDevices = failed,
+            TargetedDevices = status.Members,
+            InstalledDevices = status.Succeeded,
+            FailedDevices = status.Failed + status.TimedOut,
+            TimedOutDevices = status.TimedOut,
+            PendingDevices = status.Pending,
+            CurrentStage = r.CurrentStage,
+            CurrentPercent = r.Stages[Math.Clamp(r.CurrentStage, 0, r.Stages.Count - 1)],
+            StateReason = r.StateReason,
+            OnFailure = (FailureAction)r.OnFailure,
+            BaselineVersion = r.BaselineVersion,
+            StageStartedUnixMs = r.StageStartedUnixMs,
+            Gates = new HealthGates
+            {
+                MinInstallSuccessRate = g.MinInstallSuccessRate,
+                MaxErrorRate = g.MaxErrorRate,
+                MinGroundTruth = g.MinGroundTruth,
+                MinRequests = g.MinRequests,
+                StageMinSeconds = g.StageMinSeconds,
+                DeviceTimeoutSeconds = g.DeviceTimeoutSeconds,
+            },
         };
+        if (g.MaxLatencyP95Ms is { } latency)
+        {
+            rollout.Gates.MaxLatencyP95Ms = latency;
+        }
+
+        if (g.MaxMetricRegression is { } regression)
+        {
+            rollout.Gates.MaxMetricRegression = regression;
+        }
+
+        rollout.Stages.AddRange(r.Stages);
         rollout.TargetAttributes.Add(r.TargetAttributes.ToDictionary());
         rollout.TargetTags.AddRange(r.TargetTags);
+        foreach (var h in new[] { status.Health, status.Baseline }.OfType<VersionHealthSummary>())
+        {
+            rollout.Health.Add(new VersionHealth
+            {
+                Version = h.Version,
+                Shadow = h.Shadow,
+                Requests = h.Totals.Requests,
+                Errors = h.Totals.Errors,
+                ErrorRate = h.ErrorRate,
+                LatencyP95Ms = h.LatencyP95Ms,
+                GroundTruth = h.Totals.GroundTruth,
+                OnlineMetric = h.OnlineMetric,
+                MetricName = h.MetricName,
+            });
+        }
+
+        foreach (var (arm, i) in r.Arms.Select((a, i) => (a, i)))
+        {
+            var evidence = status.Arms.ElementAtOrDefault(i);
+            rollout.Arms.Add(new ArmWeight { Version = arm.Version, Weight = arm.Weight, Successes = evidence.Successes, Failures = evidence.Failures });
+        }
+
         return rollout;
     }
+
+    private static List<double> ValidStages(IReadOnlyList<double> stages)
+    {
+        if (stages.Count == 0 || stages.Any(p => !(p > 0 && p <= 100)) || stages.Zip(stages.Skip(1)).Any(p => p.Second <= p.First) || stages[^1] != 100)
+        {
+            throw Invalid("stages must be increasing percents in (0, 100] ending at 100, e.g. 10, 50, 100.");
+        }
+
+        return [.. stages];
+    }
+
+    private static RolloutGates ValidGates(HealthGates? gates)
+    {
+        var d = RolloutGates.Default;
+        if (gates is null)
+        {
+            return d;
+        }
+
+        var result = new RolloutGates(
+            gates.HasMinInstallSuccessRate ? gates.MinInstallSuccessRate : d.MinInstallSuccessRate,
+            gates.HasMaxErrorRate ? gates.MaxErrorRate : d.MaxErrorRate,
+            gates.HasMaxLatencyP95Ms ? gates.MaxLatencyP95Ms : d.MaxLatencyP95Ms,
+            gates.HasMaxMetricRegression ? gates.MaxMetricRegression : d.MaxMetricRegression,
+            gates.HasMinGroundTruth ? gates.MinGroundTruth : d.MinGroundTruth,
+            gates.HasMinRequests ? gates.MinRequests : d.MinRequests,
+            gates.HasStageMinSeconds ? gates.StageMinSeconds : d.StageMinSeconds,
+            gates.HasDeviceTimeoutSeconds ? gates.DeviceTimeoutSeconds : d.DeviceTimeoutSeconds);
+        return result switch
+        {
+            { MinInstallSuccessRate: < 0 or > 1 } or { MaxErrorRate: < 0 or > 1 } => throw Invalid("min_install_success_rate and max_error_rate are shares in [0, 1]."),
+            _ when !double.IsFinite(result.MinInstallSuccessRate) || !double.IsFinite(result.MaxErrorRate) => throw Invalid("gate thresholds must be finite numbers."),
+            { MaxLatencyP95Ms: <= 0 } or { MaxMetricRegression: < 0 } => throw Invalid("max_latency_p95_ms must be positive and max_metric_regression non-negative."),
+            { MinGroundTruth: < 1 } or { MinRequests: < 1 } or { StageMinSeconds: < 0 } or { DeviceTimeoutSeconds: < 1 } =>
+                throw Invalid("min_ground_truth and min_requests must be at least 1, stage_min_seconds at least 0, device_timeout_seconds at least 1."),
+            _ => result,
+        };
+    }
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 
     private static PublishResponse Response(PackageRecord p, bool alreadyPresent) =>
         new() { Name = p.Name, Version = p.Version, Sha256 = p.Sha256, Size = p.Size, AlreadyPresent = alreadyPresent };

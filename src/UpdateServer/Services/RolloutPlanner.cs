@@ -6,70 +6,155 @@ using EdgeDeploy.UpdateServer.Storage;
 namespace EdgeDeploy.UpdateServer.Services;
 
 /// <summary>
-/// Decides which version each device runs. Per model, the newest active rollout whose targeting matches the device wins;
-/// a canary selects exactly ceil(percent × targeted devices) of them, the ones with the lowest hash of
-/// (rollout id, device id), so membership is deterministic and stable as long as the targeted fleet is. Devices outside a
-/// canary keep the model's previous completed version.
+/// Decides which versions each device runs. Per model, rollouts are tried newest first: the first that reaches the
+/// device decides, and what an older rollout would give the device is its baseline (kept serving beside a shadow,
+/// kept on standby beside a blue/green switch, returned to on rollback). A stage of P percent reaches exactly
+/// ceil(P × targeted devices) of them, those with the lowest hash of (rollout id, device id), so membership is
+/// deterministic and only grows as stages advance.
+/// <para>
+/// Everything a check-in needs is an immutable in-memory snapshot, rebuilt only when rollouts or the fleet change,
+/// so a check-in costs no SQL. Another server instance's changes (PostgreSQL deployments) are picked up by
+/// <see cref="Invalidate"/> on the controller's evaluation tick.
+/// </para>
 /// </summary>
-internal sealed class RolloutPlanner(IUpdateStore store)
+internal sealed class RolloutPlanner(IUpdateStore store, FleetDirectory fleet)
 {
-    public async Task<List<AssignedVersion>> AssignAsync(DeviceRecord device, CancellationToken cancellationToken)
+    private readonly SemaphoreSlim _rebuild = new(1, 1);
+    private long _rolloutGeneration;
+    private volatile Snapshot? _snapshot;
+
+    /// <summary>Marks the rollout set as changed; the next check-in rebuilds the snapshot.</summary>
+    public void Invalidate() => Interlocked.Increment(ref _rolloutGeneration);
+
+    /// <summary>The versions for <paramref name="device"/> and the snapshot id they came from (equal ids, equal answers).</summary>
+    public async Task<(List<AssignedVersion> Versions, long SnapshotId)> AssignAsync(DeviceRecord device, CancellationToken cancellationToken)
     {
-        var rollouts = await store.ListActiveRolloutsAsync(cancellationToken).ConfigureAwait(false);
-        var devices = await store.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = await GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
         var result = new List<AssignedVersion>();
-        foreach (var model in rollouts.Select(r => r.Model).Distinct(StringComparer.Ordinal))
+        foreach (var rollouts in snapshot.ByModel.Values)
         {
-            var chosen = await ChooseAsync(device, rollouts.Where(r => r.Model == model).ToList(), devices, cancellationToken).ConfigureAwait(false);
-            if (chosen is not null)
-            {
-                result.Add(chosen);
-            }
+            result.AddRange(Resolve(snapshot, device, rollouts, 0));
         }
 
-        return result;
+        return (result, snapshot.Id);
     }
 
-    /// <summary>The devices a rollout reaches right now.</summary>
-    public static List<DeviceRecord> Members(RolloutRecord rollout, IReadOnlyList<DeviceRecord> devices)
+    /// <summary>The devices a rollout reaches at its current stage.</summary>
+    public async Task<IReadOnlyList<DeviceEntry>> MembersAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    {
+        var devices = await fleet.AllAsync(cancellationToken).ConfigureAwait(false);
+        var ids = Members(rollout, [.. devices.Select(d => d.Record)]);
+        return [.. devices.Where(d => ids.Contains(d.Record.DeviceId))];
+    }
+
+    /// <summary>The version a device targeted by <paramref name="rollout"/> would run without it (serving, not shadow).</summary>
+    public async Task<string> BaselineForAsync(RolloutRecord rollout, CancellationToken cancellationToken)
+    {
+        var snapshot = await GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var older = snapshot.Rollouts.Where(r => r.Record.Model == rollout.Model && r.Record.Id != rollout.Id && r.Record.State == "completed"
+            && IsServingStrategy(r.Record) && r.Record.TargetTags.All(rollout.TargetTags.Contains)
+            && r.Record.TargetAttributes.All(kv => rollout.TargetAttributes.TryGetValue(kv.Key, out var v) && v == kv.Value));
+        return older.Select(r => PrimaryVersion(r.Record)).FirstOrDefault() ?? string.Empty;
+    }
+
+    public static HashSet<string> Members(RolloutRecord rollout, IReadOnlyList<DeviceRecord> devices)
     {
         var targeted = devices.Where(d => Matches(rollout, d)).ToList();
-        if (rollout.Strategy != (int)RolloutStrategy.Canary)
-        {
-            return targeted;
-        }
-
-        var count = (int)Math.Ceiling(rollout.CanaryPercent / 100.0 * targeted.Count - 1e-9);
-        return [.. targeted.OrderBy(d => Bucket(rollout.Id, d.DeviceId)).ThenBy(d => d.DeviceId, StringComparer.Ordinal).Take(count)];
+        var percent = rollout.State == "completed" || (RolloutStrategy)rollout.Strategy is RolloutStrategy.BlueGreen or RolloutStrategy.Shadow or RolloutStrategy.Bandit
+            ? 100
+            : rollout.Stages[Math.Clamp(rollout.CurrentStage, 0, rollout.Stages.Count - 1)];
+        var count = (int)Math.Ceiling(percent / 100.0 * targeted.Count - 1e-9);
+        return [.. targeted.OrderBy(d => Bucket(rollout.Id, d.DeviceId)).ThenBy(d => d.DeviceId, StringComparer.Ordinal).Take(count).Select(d => d.DeviceId)];
     }
 
-    private async Task<AssignedVersion?> ChooseAsync(DeviceRecord device, List<RolloutRecord> rollouts, IReadOnlyList<DeviceRecord> devices, CancellationToken cancellationToken)
+    private static List<AssignedVersion> Resolve(Snapshot snapshot, DeviceRecord device, List<PlannedRollout> rollouts, int from)
     {
-        // Newest first: the first rollout that includes this device decides; completed ones include every targeted device.
-        foreach (var rollout in rollouts)
+        for (var i = from; i < rollouts.Count; i++)
         {
-            var included = rollout.State == "completed" ? Matches(rollout, device) : Members(rollout, devices).Any(d => d.DeviceId == device.DeviceId);
-            if (!included)
+            var planned = rollouts[i];
+            var r = planned.Record;
+            if (!planned.Members.Contains(device.DeviceId) || (r.State == "completed" && (RolloutStrategy)r.Strategy == RolloutStrategy.Shadow))
             {
                 continue;
             }
 
-            var package = await store.GetPackageAsync(rollout.Model, rollout.Version, cancellationToken).ConfigureAwait(false);
-            if (package is not null)
+            List<AssignedVersion> Baseline() => Resolve(snapshot, device, rollouts, i + 1);
+            AssignedVersion? New(double weight, bool shadow = false, bool standby = false) => snapshot.Version(r.Model, r.Version, weight, r.Id, shadow, standby);
+            var strategy = (RolloutStrategy)r.Strategy;
+            var live = r.State != "completed";
+            List<AssignedVersion?> assigned = strategy switch
             {
-                return new AssignedVersion
-                {
-                    Model = package.Name,
-                    Version = package.Version,
-                    Sha256 = package.Sha256,
-                    Size = package.Size,
-                    Weight = 1,
-                    RolloutId = rollout.Id,
-                };
-            }
+                RolloutStrategy.Shadow => [.. Baseline(), New(0, shadow: true)],
+                RolloutStrategy.BlueGreen when live && r.CurrentStage == 0 => Baseline() is { Count: > 0 } blue ? [.. blue, New(0, standby: true)] : [New(1)],
+                RolloutStrategy.BlueGreen when live => [New(1), .. Baseline().Select(b => Standby(b))],
+                RolloutStrategy.Bandit => [.. r.Arms.Select(a => snapshot.Version(r.Model, a.Version, a.Weight, r.Id, false, false))],
+                _ => [New(1)],
+            };
+            return [.. assigned.OfType<AssignedVersion>()];
         }
 
-        return null;
+        return [];
+    }
+
+    private static AssignedVersion Standby(AssignedVersion v)
+    {
+        var copy = v.Clone();
+        copy.Weight = 0;
+        copy.Standby = true;
+        return copy;
+    }
+
+    private static bool IsServingStrategy(RolloutRecord r) => (RolloutStrategy)r.Strategy != RolloutStrategy.Shadow;
+
+    private static string PrimaryVersion(RolloutRecord r) =>
+        (RolloutStrategy)r.Strategy == RolloutStrategy.Bandit && r.Arms.Count > 0 ? r.Arms.MaxBy(a => a.Weight)!.Version : r.Version;
+
+    private async Task<Snapshot> GetSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var rolloutGeneration = Interlocked.Read(ref _rolloutGeneration);
+        var fleetGeneration = fleet.Generation;
+        if (_snapshot is { } current && current.RolloutGeneration == rolloutGeneration && current.FleetGeneration == fleetGeneration)
+        {
+            return current;
+        }
+
+        await _rebuild.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            rolloutGeneration = Interlocked.Read(ref _rolloutGeneration);
+            fleetGeneration = fleet.Generation;
+            if (_snapshot is { } fresh && fresh.RolloutGeneration == rolloutGeneration && fresh.FleetGeneration == fleetGeneration)
+            {
+                return fresh;
+            }
+
+            var devices = (await fleet.AllAsync(cancellationToken).ConfigureAwait(false)).Select(d => d.Record).ToList();
+            var rollouts = await store.ListLiveRolloutsAsync(cancellationToken).ConfigureAwait(false);
+            var packages = new Dictionary<(string, string), PackageRecord>();
+            foreach (var r in rollouts)
+            {
+                foreach (var version in r.Arms.Select(a => a.Version).Append(r.Version))
+                {
+                    if (!packages.ContainsKey((r.Model, version)) && await store.GetPackageAsync(r.Model, version, cancellationToken).ConfigureAwait(false) is { } p)
+                    {
+                        packages[(r.Model, version)] = p;
+                    }
+                }
+            }
+
+            var snapshot = new Snapshot(
+                (_snapshot?.Id ?? 0) + 1,
+                rolloutGeneration,
+                fleetGeneration,
+                [.. rollouts.Select(r => new PlannedRollout(r, Members(r, devices)))],
+                packages);
+            _snapshot = snapshot;
+            return snapshot;
+        }
+        finally
+        {
+            _rebuild.Release();
+        }
     }
 
     private static bool Matches(RolloutRecord rollout, DeviceRecord device) =>
@@ -78,4 +163,25 @@ internal sealed class RolloutPlanner(IUpdateStore store)
 
     private static ulong Bucket(string rolloutId, string deviceId) =>
         BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(rolloutId + ":" + deviceId)));
+
+    private sealed record PlannedRollout(RolloutRecord Record, HashSet<string> Members);
+
+    private sealed class Snapshot(long id, long rolloutGeneration, long fleetGeneration, List<PlannedRollout> rollouts, Dictionary<(string, string), PackageRecord> packages)
+    {
+        public long Id { get; } = id;
+
+        public long RolloutGeneration { get; } = rolloutGeneration;
+
+        public long FleetGeneration { get; } = fleetGeneration;
+
+        public List<PlannedRollout> Rollouts { get; } = rollouts;
+
+        /// <summary>Each model's rollouts, newest first.</summary>
+        public Dictionary<string, List<PlannedRollout>> ByModel { get; } = rollouts.GroupBy(r => r.Record.Model, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+        public AssignedVersion? Version(string model, string version, double weight, string rolloutId, bool shadow, bool standby) =>
+            packages.TryGetValue((model, version), out var p)
+                ? new AssignedVersion { Model = p.Name, Version = p.Version, Sha256 = p.Sha256, Size = p.Size, Weight = weight, RolloutId = rolloutId, Shadow = shadow, Standby = standby }
+                : null;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
@@ -27,7 +28,25 @@ public sealed class SqliteUpdateStore : IUpdateStore
             model TEXT NOT NULL, version TEXT NOT NULL, success INTEGER NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL);
         CREATE INDEX install_reports_rollout ON install_reports (rollout_id, device_id, id);
         """,
+        """
+        ALTER TABLE rollouts ADD COLUMN stages_json TEXT NOT NULL DEFAULT '[100]';
+        ALTER TABLE rollouts ADD COLUMN gates_json TEXT NOT NULL DEFAULT '';
+        ALTER TABLE rollouts ADD COLUMN on_failure INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE rollouts ADD COLUMN arms_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE rollouts ADD COLUMN current_stage INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rollouts ADD COLUMN stage_started_ms INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rollouts ADD COLUMN state_reason TEXT NOT NULL DEFAULT '';
+        ALTER TABLE rollouts ADD COLUMN baseline_version TEXT NOT NULL DEFAULT '';
+        CREATE TABLE health_reports (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, model TEXT NOT NULL,
+            version TEXT NOT NULL, shadow INTEGER NOT NULL, at_ms INTEGER NOT NULL, requests INTEGER NOT NULL,
+            errors INTEGER NOT NULL, latency_buckets BLOB NOT NULL, ground_truth INTEGER NOT NULL, correct INTEGER NOT NULL,
+            abs_error_sum REAL NOT NULL);
+        CREATE INDEX health_reports_version ON health_reports (model, version, shadow, at_ms);
+        """,
     ];
+
+    private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
+        + "stages_json, gates_json, on_failure, arms_json, current_stage, stage_started_ms, state_reason, baseline_version";
 
     private readonly string _connectionString;
 
@@ -37,6 +56,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Shared, Pooling = true }.ToString();
         using var connection = Open();
         Execute(connection, "PRAGMA journal_mode=WAL;");
+        Execute(connection, "PRAGMA synchronous=NORMAL;"); // WAL + NORMAL: durable across process crashes; an OS crash may lose the last commits
         Execute(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);");
         for (var i = 0; i < Migrations.Length; i++)
         {
@@ -90,60 +110,67 @@ public sealed class SqliteUpdateStore : IUpdateStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash;", ReadDevice, cancellationToken, ("$hash", tokenHash));
-
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
 
-    public async Task RecordCheckInAsync(string deviceId, long atUnixMs, IReadOnlyList<InstalledVersion> installed, CancellationToken cancellationToken)
+    public async Task RecordCheckInsAsync(IReadOnlyList<CheckInRecord> checkIns, CancellationToken cancellationToken)
     {
         await using var connection = Open();
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var touch = Command(connection, "UPDATE devices SET last_seen_ms = $at WHERE device_id = $id;", ("$at", atUnixMs), ("$id", deviceId)))
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var touch = Command(connection, "UPDATE devices SET last_seen_ms = MAX(last_seen_ms, $at) WHERE device_id = $id;", ("$at", 0L), ("$id", string.Empty));
+        await using var clear = Command(connection, "DELETE FROM device_installed WHERE device_id = $id;", ("$id", string.Empty));
+        await using var insert = Command(connection, "INSERT OR REPLACE INTO device_installed VALUES ($id, $model, $version);", ("$id", string.Empty), ("$model", string.Empty), ("$version", string.Empty));
+        touch.Transaction = clear.Transaction = insert.Transaction = tx;
+        foreach (var c in checkIns)
         {
-            touch.Transaction = (SqliteTransaction)tx;
+            touch.Parameters["$at"].Value = c.AtUnixMs;
+            touch.Parameters["$id"].Value = clear.Parameters["$id"].Value = insert.Parameters["$id"].Value = c.DeviceId;
             await touch.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var clear = Command(connection, "DELETE FROM device_installed WHERE device_id = $id;", ("$id", deviceId)))
-        {
-            clear.Transaction = (SqliteTransaction)tx;
             await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        foreach (var i in installed)
-        {
-            await using var insert = Command(connection, "INSERT OR REPLACE INTO device_installed VALUES ($id, $model, $version);", ("$id", deviceId), ("$model", i.Model), ("$version", i.Version));
-            insert.Transaction = (SqliteTransaction)tx;
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            foreach (var i in c.Installed)
+            {
+                insert.Parameters["$model"].Value = i.Model;
+                insert.Parameters["$version"].Value = i.Version;
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
 
         await tx.CommitAsync(cancellationToken);
     }
 
-    public Task<IReadOnlyList<InstalledVersion>> GetInstalledAsync(string deviceId, CancellationToken cancellationToken) =>
-        ListAsync("SELECT model, version FROM device_installed WHERE device_id = $id ORDER BY model;", r => new InstalledVersion(r.GetString(0), r.GetString(1)), cancellationToken, ("$id", deviceId));
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<InstalledVersion>>> GetAllInstalledAsync(CancellationToken cancellationToken)
+    {
+        var rows = await ListAsync("SELECT device_id, model, version FROM device_installed ORDER BY device_id, model;", r => (Device: r.GetString(0), Installed: new InstalledVersion(r.GetString(1), r.GetString(2))), cancellationToken);
+        return rows.GroupBy(r => r.Device).ToDictionary(g => g.Key, g => (IReadOnlyList<InstalledVersion>)[.. g.Select(r => r.Installed)]);
+    }
 
     public async Task AddRolloutAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
         await using var connection = Open();
-        await using var command = Command(connection, "INSERT INTO rollouts VALUES ($id, $model, $version, $strategy, $pct, $attributes, $tags, $state, $at);",
+        await using var command = Command(connection, $"INSERT INTO rollouts ({RolloutColumns}) VALUES ($id, $model, $version, $strategy, $pct, $attributes, $tags, $state, $at, $stages, $gates, $onFailure, $arms, $stage, $stageStarted, $reason, $baseline);",
             ("$id", rollout.Id), ("$model", rollout.Model), ("$version", rollout.Version), ("$strategy", rollout.Strategy), ("$pct", rollout.CanaryPercent),
-            ("$attributes", ToJson(rollout.TargetAttributes)), ("$tags", ToJson(rollout.TargetTags)), ("$state", rollout.State), ("$at", rollout.CreatedUnixMs));
+            ("$attributes", ToJson(rollout.TargetAttributes)), ("$tags", ToJson(rollout.TargetTags)), ("$state", rollout.State), ("$at", rollout.CreatedUnixMs),
+            ("$stages", JsonSerializer.Serialize(rollout.Stages.ToList(), StorageJson.Default.ListDouble)), ("$gates", JsonSerializer.Serialize(rollout.Gates, StorageJson.Default.RolloutGates)),
+            ("$onFailure", rollout.OnFailure), ("$arms", JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord)), ("$stage", rollout.CurrentStage),
+            ("$stageStarted", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason), ("$baseline", rollout.BaselineVersion));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<RolloutRecord?> GetRolloutAsync(string id, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM rollouts WHERE id = $id;", ReadRollout, cancellationToken, ("$id", id));
+        SingleAsync($"SELECT {RolloutColumns} FROM rollouts WHERE id = $id;", ReadRollout, cancellationToken, ("$id", id));
 
-    public Task<IReadOnlyList<RolloutRecord>> ListActiveRolloutsAsync(CancellationToken cancellationToken) =>
-        ListAsync("SELECT * FROM rollouts WHERE state IN ('active', 'completed') ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken);
+    public Task<IReadOnlyList<RolloutRecord>> ListRolloutsAsync(string? model, CancellationToken cancellationToken) =>
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $model = '' OR model = $model ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken, ("$model", model ?? string.Empty));
 
-    public async Task SetRolloutStateAsync(string id, string state, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RolloutRecord>> ListLiveRolloutsAsync(CancellationToken cancellationToken) =>
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ('active', 'paused', 'completed') ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken);
+
+    public async Task UpdateRolloutProgressAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
         await using var connection = Open();
-        await using var command = Command(connection, "UPDATE rollouts SET state = $state WHERE id = $id;", ("$state", state), ("$id", id));
+        await using var command = Command(connection, "UPDATE rollouts SET state = $state, current_stage = $stage, stage_started_ms = $started, state_reason = $reason, arms_json = $arms WHERE id = $id;",
+            ("$state", rollout.State), ("$stage", rollout.CurrentStage), ("$started", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason),
+            ("$arms", JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord)), ("$id", rollout.Id));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -155,16 +182,60 @@ public sealed class SqliteUpdateStore : IUpdateStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<(int Installed, int Failed)> CountInstallReportsAsync(string rolloutId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, InstallReportRecord>> GetLatestInstallReportsAsync(string rolloutId, CancellationToken cancellationToken)
+    {
+        var rows = await ListAsync(
+            """
+            SELECT device_id, rollout_id, model, version, success, reason, at_ms FROM install_reports r
+            WHERE rollout_id = $id AND id = (SELECT MAX(id) FROM install_reports WHERE rollout_id = $id AND device_id = r.device_id);
+            """,
+            r => new InstallReportRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4) == 1, r.GetString(5), r.GetInt64(6)),
+            cancellationToken,
+            ("$id", rolloutId));
+        return rows.ToDictionary(r => r.DeviceId, StringComparer.Ordinal);
+    }
+
+    public async Task AddHealthAsync(IReadOnlyList<HealthRecord> reports, CancellationToken cancellationToken)
     {
         await using var connection = Open();
-        await using var command = Command(connection, """
-            SELECT COALESCE(SUM(success), 0), COALESCE(SUM(1 - success), 0) FROM install_reports r
-            WHERE rollout_id = $id AND id = (SELECT MAX(id) FROM install_reports WHERE rollout_id = $id AND device_id = r.device_id);
-            """, ("$id", rolloutId));
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var h in reports)
+        {
+            await using var command = Command(connection, "INSERT INTO health_reports (device_id, model, version, shadow, at_ms, requests, errors, latency_buckets, ground_truth, correct, abs_error_sum) VALUES ($d, $m, $v, $s, $at, $n, $e, $b, $gt, $c, $abs);",
+                ("$d", h.DeviceId), ("$m", h.Model), ("$v", h.Version), ("$s", h.Shadow ? 1 : 0), ("$at", h.AtUnixMs), ("$n", h.Requests), ("$e", h.Errors),
+                ("$b", MemoryMarshal.AsBytes(h.LatencyBuckets.AsSpan()).ToArray()), ("$gt", h.GroundTruth), ("$c", h.Correct), ("$abs", h.AbsErrorSum));
+            command.Transaction = tx;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, CancellationToken cancellationToken)
+    {
+        long requests = 0, errors = 0, groundTruth = 0, correct = 0;
+        double absErrorSum = 0;
+        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        await using var connection = Open();
+        await using var command = Command(connection, "SELECT requests, errors, latency_buckets, ground_truth, correct, abs_error_sum FROM health_reports WHERE model = $m AND version = $v AND shadow = $s AND at_ms >= $since;",
+            ("$m", model), ("$v", version), ("$s", shadow ? 1 : 0), ("$since", sinceUnixMs));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (reader.GetInt32(0), reader.GetInt32(1));
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            requests += reader.GetInt64(0);
+            errors += reader.GetInt64(1);
+            var row = MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(2));
+            for (var i = 0; i < Math.Min(row.Length, buckets.Length); i++)
+            {
+                buckets[i] += row[i];
+            }
+
+            groundTruth += reader.GetInt64(3);
+            correct += reader.GetInt64(4);
+            absErrorSum += reader.GetDouble(5);
+        }
+
+        return new HealthTotals(requests, errors, buckets, groundTruth, correct, absErrorSum);
     }
 
     private SqliteConnection Open()
@@ -222,7 +293,17 @@ public sealed class SqliteUpdateStore : IUpdateStore
         new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6));
 
     private static RolloutRecord ReadRollout(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), r.GetString(7), r.GetInt64(8));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), r.GetString(7), r.GetInt64(8))
+        {
+            Stages = JsonSerializer.Deserialize(r.GetString(9), StorageJson.Default.ListDouble) ?? [100],
+            Gates = r.GetString(10) is { Length: > 0 } gates ? JsonSerializer.Deserialize(gates, StorageJson.Default.RolloutGates)! : RolloutGates.Default,
+            OnFailure = r.GetInt32(11),
+            Arms = JsonSerializer.Deserialize(r.GetString(12), StorageJson.Default.ListArmRecord) ?? [],
+            CurrentStage = r.GetInt32(13),
+            StageStartedUnixMs = r.GetInt64(14),
+            StateReason = r.GetString(15),
+            BaselineVersion = r.GetString(16),
+        };
 
     private static string ToJson(IReadOnlyDictionary<string, string> map) => JsonSerializer.Serialize(map.ToDictionary(), StorageJson.Default.DictionaryStringString);
 
@@ -235,4 +316,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
 
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(List<string>))]
+[JsonSerializable(typeof(List<double>))]
+[JsonSerializable(typeof(List<ArmRecord>))]
+[JsonSerializable(typeof(RolloutGates))]
 internal sealed partial class StorageJson : JsonSerializerContext;

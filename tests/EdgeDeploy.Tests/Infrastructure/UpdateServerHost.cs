@@ -42,11 +42,20 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
 
+    /// <summary>Runs one rollout evaluation now, as the background tick would (tests set that tick to an hour).</summary>
+    public Task EvaluateRolloutsAsync() => _app.Services.GetRequiredService<RolloutController>().EvaluateAllAsync(CancellationToken.None);
+
+    /// <summary>Writes batched check-ins to SQLite now.</summary>
+    public Task FlushCheckInsAsync() => _app.Services.GetRequiredService<FleetDirectory>().FlushAsync(CancellationToken.None);
+
     public static Metadata Operator => new() { { "authorization", "Bearer " + OperatorToken } };
 
     public static Metadata Bearer(string token) => new() { { "authorization", "Bearer " + token } };
 
-    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024)
+    /// <param name="downloadChunkBytes">Download chunk size.</param>
+    /// <param name="clock">The server's clock (a FakeTimeProvider lets tests pass device timeouts and stage times).</param>
+    /// <param name="evaluationInterval">Background rollout evaluation interval; default an hour, so tests evaluate explicitly.</param>
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null)
     {
         var temp = new TempDirectory();
         var trust = System.IO.Path.Combine(temp.Path, "server-trust");
@@ -60,7 +69,15 @@ public sealed class UpdateServerHost : IAsyncDisposable
             $"--EdgeDeploy:OperatorToken={OperatorToken}",
             $"--EdgeDeploy:EnrollmentToken={EnrollmentToken}",
             $"--EdgeDeploy:DownloadChunkBytes={downloadChunkBytes}",
-        ]);
+            $"--EdgeDeploy:RolloutEvaluationInterval={evaluationInterval ?? TimeSpan.FromHours(1)}",
+        ],
+        services =>
+        {
+            if (clock is not null)
+            {
+                services.AddSingleton(clock);
+            }
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new UpdateServerHost(app, temp, new Uri(address));
@@ -69,12 +86,20 @@ public sealed class UpdateServerHost : IAsyncDisposable
     public async Task<PublishResponse> PublishAsync(byte[] package, Metadata? headers = null)
     {
         using var call = Registry.PublishPackage(headers ?? Operator, deadline: DateTime.UtcNow.AddSeconds(30));
-        for (var offset = 0; offset < package.Length; offset += 1000)
+        try
         {
-            await call.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(package, offset, Math.Min(1000, package.Length - offset)) });
+            for (var offset = 0; offset < package.Length; offset += 1000)
+            {
+                await call.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(package, offset, Math.Min(1000, package.Length - offset)) });
+            }
+
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The server answered before reading everything (a refusal); its status is in the response below.
         }
 
-        await call.RequestStream.CompleteAsync();
         return await call;
     }
 

@@ -1,8 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
-using EdgeDeploy.Runtime.Agent;
 using EdgeDeploy.Runtime.Packages;
-using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Tests.Infrastructure;
 using EdgeDeploy.Tests.UpdateServer;
 
@@ -26,7 +24,7 @@ public sealed class UpdateAgentTests : IAsyncLifetime
     public async Task RunOnce_AssignedVersions_AreDownloadedGatedInstalledAndReported()
     {
         var rollout = await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
-        using var device = new Device(_server, "device-a");
+        using var device = new FleetDevice(_server, "device-a");
 
         var cycle = await device.Agent.RunOnceAsync(CancellationToken.None);
 
@@ -56,7 +54,7 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         var size = (await _server.Registry.ListVersionsAsync(new ListVersionsRequest { Model = "iris-classifier" }, UpdateServerHost.Operator)).Versions.Single(v => v.Version == "2.0.0").Size;
         var state = Path.Combine(_server.TempPath, "device-b");
 
-        using (var first = new Device(_server, "device-b", state, maxBytesPerCycle: 2048))
+        using (var first = new FleetDevice(_server, "device-b", state, maxBytesPerCycle: 2048))
         {
             var cycle = await first.Agent.RunOnceAsync(CancellationToken.None);
             Assert.Equal(["2.0.0"], cycle.Incomplete);
@@ -68,7 +66,7 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         Assert.Equal(2048, new FileInfo(part).Length);
         var servedBeforeRestart = _server.Metrics.BytesServed;
 
-        using var restarted = new Device(_server, "device-b", state);
+        using var restarted = new FleetDevice(_server, "device-b", state);
         var resumed = await restarted.Agent.RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(["2.0.0"], resumed.Installed);
@@ -82,7 +80,7 @@ public sealed class UpdateAgentTests : IAsyncLifetime
     {
         await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
         using var impostor = SigningKey.Generate();
-        using var device = new Device(_server, "device-c", serverKeyPem: impostor.ExportPublicKeyPem());
+        using var device = new FleetDevice(_server, "device-c", serverKeyPem: impostor.ExportPublicKeyPem());
 
         var ex = await Assert.ThrowsAsync<EdgeException>(() => device.Agent.RunOnceAsync(CancellationToken.None));
 
@@ -96,7 +94,7 @@ public sealed class UpdateAgentTests : IAsyncLifetime
     {
         await _server.PublishAsync(SamplePackages.Iris("3.0.0", "iris_classifier_v2", metricMin: 0.95));
         await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
-        using var device = new Device(_server, "device-d");
+        using var device = new FleetDevice(_server, "device-d");
         await device.Agent.RunOnceAsync(CancellationToken.None);
         var bad = await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "3.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
 
@@ -108,39 +106,26 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         Assert.Equal((0, 1), (status.InstalledDevices, status.FailedDevices));
     }
 
-    private sealed class Device : IDisposable
+    [Fact]
+    public async Task RunOnce_ServerUnreachable_KeepsServingWithinOfflineGraceThenSuspends()
     {
-        public Device(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null)
-        {
-            var state = stateDirectory ?? Path.Combine(server.TempPath, id);
-            var trustDir = Path.Combine(state, "trust");
-            var trust = Directory.Exists(trustDir) ? TrustStore.Open(trustDir) : SampleTrust.Create(trustDir);
-            Store = ModelStore.Open(new ModelStoreOptions
-            {
-                Directory = Path.Combine(state, "store"),
-                Trust = trust,
-                ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-            });
-            Agent = UpdateAgent.Create(new UpdateAgentOptions
-            {
-                ServerAddress = server.Address,
-                DeviceId = id,
-                EnrollmentToken = UpdateServerHost.EnrollmentToken,
-                StateDirectory = Path.Combine(state, "agent"),
-                AssignmentPublicKeyPem = serverKeyPem ?? server.AssignmentPublicKeyPem,
-                Store = Store,
-                MaxDownloadBytesPerCycle = maxBytesPerCycle,
-            });
-        }
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var server = await UpdateServerHost.StartAsync();
+        await server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        await server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+        using var device = new FleetDevice(server, "device-e", stateDirectory: Path.Combine(_server.TempPath, "device-e"), clock: clock, offlineGrace: TimeSpan.FromHours(1));
+        await device.CheckInAsync();
+        await server.DisposeAsync(); // the server goes away
 
-        public ModelStore Store { get; }
+        clock.Advance(TimeSpan.FromMinutes(59));
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(device.CheckInAsync);
+        Assert.Equal("1.0.0", device.Store.Predict(Store.ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f])).Version); // within the grace
 
-        public UpdateAgent Agent { get; }
-
-        public void Dispose()
-        {
-            Agent.Dispose();
-            Store.Dispose();
-        }
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(device.CheckInAsync);
+        var ex = Assert.Throws<EdgeException>(() => device.Store.Predict(Store.ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f])));
+        Assert.Equal(EdgeErrorCode.OfflineGraceExpired, ex.Code);
+        Assert.Contains("longer than the offline grace of 01:00:00", ex.Message);
+        Assert.False(device.Agent.IsWithinOfflineGrace);
     }
 }

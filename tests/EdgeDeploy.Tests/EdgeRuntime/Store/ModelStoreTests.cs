@@ -39,6 +39,61 @@ public sealed class ModelStoreTests : IClassFixture<PackageFactory>, IDisposable
     }
 
     [Fact]
+    public void Install_WithoutActivate_KeepsVersionOnStandbyUntilActivate()
+    {
+        using var store = Open();
+        store.Install(_factory.SignedIris());
+
+        var staged = store.Install(_factory.SignedIrisV2(), expected: null, activate: false);
+
+        Assert.Equal(InstallOutcome.Installed, staged.Outcome);
+        Assert.True(staged.Gate!.Passed);
+        Assert.Equal("1.0.0", store.Predict(Row(Setosa)).Version);
+        Assert.Contains("2.0.0", store.InstalledVersions);
+        Assert.Equal(InstallOutcome.Activated, store.Activate("2.0.0").Outcome);
+        Assert.Equal("2.0.0", store.Predict(Row(Setosa)).Version);
+        Assert.Equal(InstallOutcome.Activated, store.Activate("1.0.0").Outcome); // back to an earlier version: no verification of order, it is installed
+        Assert.Equal("1.0.0", store.ActiveVersion);
+        Assert.Equal(EdgeErrorCode.PackageNotFound, Assert.Throws<EdgeException>(() => store.Activate("9.9.9")).Code);
+    }
+
+    [Fact]
+    public void TakeHealth_PredictionsFailuresAndLateGroundTruth_AreCountedPerVersionOnce()
+    {
+        using var store = Open();
+        store.Install(_factory.SignedIris());
+        var right = store.Predict(Row(Setosa));          // label 0
+        var wrong = store.Predict(Row(Setosa));
+        Assert.Throws<EdgeException>(() => store.Predict(Row([float.NaN, 1, 1, 1])));
+
+        store.RecordGroundTruth(right.PredictionId, 0);
+        store.RecordGroundTruth(wrong.PredictionId, 2);
+        store.RecordGroundTruth(wrong.PredictionId, 2); // a repeated label counts once
+        store.RecordGroundTruth(Guid.NewGuid(), 1);     // unknown prediction: ignored
+        var health = Assert.Single(store.TakeHealth());
+
+        Assert.Equal(("1.0.0", false, 3L, 1L), (health.Version, health.Shadow, health.Requests, health.Errors));
+        Assert.Equal((2L, 1L), (health.GroundTruth, health.Correct));
+        Assert.Equal(2, health.LatencyBuckets.Sum());
+        Assert.Equal(2.0, health.AbsoluteErrorSum); // |0-0| + |0-2|
+        Assert.Empty(store.TakeHealth()); // counts are deltas
+    }
+
+    [Fact]
+    public void Predict_ServingSuspended_FailsWithTheReasonUntilResumed()
+    {
+        using var store = Open();
+        store.Install(_factory.SignedIris());
+
+        store.SuspendServing("offline too long");
+        var ex = Assert.Throws<EdgeException>(() => store.Predict(Row(Setosa)));
+        store.ResumeServing();
+
+        Assert.Equal((EdgeErrorCode.OfflineGraceExpired, "offline too long"), (ex.Code, ex.Message));
+        Assert.Equal("1.0.0", store.Predict(Row(Setosa)).Version);
+    }
+
+    [Fact]
     public void Install_ConfidenceMetricOutOfRange_IsRejectedAndActiveKeepsServing()
     {
         using var store = Open();

@@ -1,0 +1,176 @@
+// Check-in load benchmark: the real update server (in this process, SQLite in a temp directory) on 127.0.0.1 and
+// simulated devices calling CheckIn over real HTTP/2 connections. Client and server share the machine's cores, so the
+// figures are a floor for the server alone. Usage:
+//   dotnet run -c Release --project benchmarks/LoadBench -- [--devices 1000] [--seconds 10] [--warmup 5] [--concurrency 32] [--connections 4]
+using System.Diagnostics;
+using System.Globalization;
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.UpdateServer;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+var devices = Arg("--devices", 1000);
+var seconds = Arg("--seconds", 10);
+var concurrency = Arg("--concurrency", 32);
+var connections = Arg("--connections", 4);
+var warmup = Arg("--warmup", 5);
+var root = FindRepoRoot();
+
+if (Environment.GetCommandLineArgs().Contains("--host"))
+{
+    // Child mode: run only the server, print its address, stop when stdin closes.
+    await HostAsync(root, Environment.GetCommandLineArgs()[Array.IndexOf(Environment.GetCommandLineArgs(), "--host") + 1]);
+    return;
+}
+
+Console.WriteLine($"EdgeDeploy check-in load: {devices} devices, {concurrency} concurrent calls over {connections} HTTP/2 connections, {seconds} s per run after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and client");
+foreach (var (label, reuse) in new[] { ("steady state (signed assignment reused up to 30 s)", "00:00:30"), ("worst case (fresh ECDSA signature every check-in)", "00:00:00") })
+{
+    // The server runs in its own process so its CPU time can be measured apart from the simulated devices'.
+    using var server = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [.. Environment.GetCommandLineArgs().Skip(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)), "--host", reuse])
+    {
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    })!;
+    var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
+    var channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(address)).ToArray();
+    var tokens = await SetUpFleetAsync(channels[0], devices, root);
+
+    await RunAsync(channels, tokens, concurrency, TimeSpan.FromSeconds(warmup)); // warm-up: JIT tiers, pools, planner snapshot
+    server.Refresh();
+    var cpuBefore = server.TotalProcessorTime;
+    var (count, errors, latencies, elapsed) = await RunAsync(channels, tokens, concurrency, TimeSpan.FromSeconds(seconds));
+    server.Refresh();
+    var serverCpu = server.TotalProcessorTime - cpuBefore;
+    Array.Sort(latencies);
+    var cpuPerCheckIn = serverCpu.TotalMicroseconds / count;
+    Console.WriteLine($"{label}:");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  measured   {count / elapsed.TotalSeconds,8:F0} check-ins/s   p50 {Percentile(latencies, 0.50):F3} ms   p99 {Percentile(latencies, 0.99):F3} ms   errors {errors}   ({count} calls in {elapsed.TotalSeconds:F1} s, devices and server on the same cores)"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  server     {cpuPerCheckIn,8:F1} us CPU per check-in   = {2_000_000 / cpuPerCheckIn:F0} check-ins/s on 2 dedicated cores ({serverCpu.TotalSeconds:F2} s server CPU)"));
+
+    foreach (var c in channels)
+    {
+        c.Dispose();
+    }
+
+    server.StandardInput.Close();
+    await server.WaitForExitAsync();
+}
+
+static async Task HostAsync(string root, string reuse)
+{
+    var data = Directory.CreateTempSubdirectory("edgedeploy-loadbench-");
+    try
+    {
+        var app = UpdateServerApp.Build(
+        [
+            "--urls", "http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning",
+            $"--EdgeDeploy:DataDirectory={Path.Combine(data.FullName, "data")}",
+            $"--EdgeDeploy:TrustDirectory={Path.Combine(root, "models", "trust")}",
+            "--EdgeDeploy:OperatorToken=bench-operator",
+            "--EdgeDeploy:EnrollmentToken=bench-enrol",
+            $"--EdgeDeploy:AssignmentReuse={reuse}",
+        ]);
+        await app.StartAsync();
+        Console.WriteLine("listening on " + app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        await Console.In.ReadToEndAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+    finally
+    {
+        data.Delete(recursive: true);
+    }
+}
+
+static async Task<string[]> SetUpFleetAsync(GrpcChannel channel, int devices, string root)
+{
+    var operatorHeaders = new Metadata { { "authorization", "Bearer bench-operator" } };
+    var registry = new RegistryService.RegistryServiceClient(channel);
+    using (var publish = registry.PublishPackage(operatorHeaders))
+    {
+        await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
+        await publish.RequestStream.CompleteAsync();
+        await publish;
+    }
+
+    var client = new DeviceService.DeviceServiceClient(channel);
+    var tokens = new string[devices];
+    for (var i = 0; i < devices; i++)
+    {
+        var request = new RegisterRequest { DeviceId = $"bench-{i:D5}", EnrollmentToken = "bench-enrol", RuntimeVersion = "0.1.0" };
+        request.Attributes.Add("region", i % 2 == 0 ? "eu" : "us");
+        tokens[i] = (await client.RegisterAsync(request)).DeviceToken;
+    }
+
+    // Two live rollouts so every check-in walks real planning: everything on 1.0.0 in eu, a 30% canary of it in us.
+    var eu = new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce };
+    eu.TargetAttributes.Add("region", "eu");
+    await registry.CreateRolloutAsync(eu, operatorHeaders);
+    var us = new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.Canary, CanaryPercent = 30 };
+    us.TargetAttributes.Add("region", "us");
+    await registry.CreateRolloutAsync(us, operatorHeaders);
+    return tokens;
+}
+
+static async Task<(long Count, long Errors, double[] LatenciesMs, TimeSpan Elapsed)> RunAsync(GrpcChannel[] channels, string[] tokens, int concurrency, TimeSpan duration)
+{
+    var headers = tokens.Select(t => new Metadata { { "authorization", "Bearer " + t } }).ToArray();
+    var clients = channels.Select(c => new DeviceService.DeviceServiceClient(c)).ToArray();
+    var request = new CheckInRequest { Installed = { new InstalledModel { Name = "iris-classifier", Version = "1.0.0" } } };
+    var perWorker = new List<double>[concurrency];
+    long count = 0, errors = 0, next = 0;
+    var stopwatch = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, concurrency).Select(async w =>
+    {
+        var latencies = perWorker[w] = new List<double>(1 << 16);
+        var client = clients[w % clients.Length];
+        while (stopwatch.Elapsed < duration)
+        {
+            var device = (int)(Interlocked.Increment(ref next) % tokens.Length);
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                await client.CheckInAsync(request, headers[device]);
+                Interlocked.Increment(ref count);
+            }
+            catch (RpcException)
+            {
+                Interlocked.Increment(ref errors);
+            }
+
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }).ToArray();
+    await Task.WhenAll(workers);
+    return (count, errors, [.. perWorker.SelectMany(l => l)], stopwatch.Elapsed);
+}
+
+static double Percentile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+
+static int Arg(string name, int fallback)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "EdgeDeploy.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Run from inside the EdgeDeploy repository.");
+}

@@ -1,0 +1,283 @@
+using System.CommandLine;
+using System.Globalization;
+using EdgeDeploy.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace EdgeDeploy.Cli.Commands;
+
+/// <summary>Operator verbs over the update server's gRPC admin API: publish, rollout, devices.</summary>
+internal static class FleetCommands
+{
+    private const int PublishChunkBytes = 256 * 1024;
+
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
+    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices()];
+
+    private static Command Publish()
+    {
+        var package = new Argument<string>("package") { Description = "The signed .edgepkg to publish." };
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var command = new Command("publish", "Upload a signed package to the registry (verified there; versions are immutable).") { package, server, token, json };
+        command.SetAction((r, ct) => Guard(async registry =>
+        {
+            var bytes = await File.ReadAllBytesAsync(r.GetValue(package)!, ct);
+            using var call = registry.PublishPackage(cancellationToken: ct);
+            try
+            {
+                for (var offset = 0; offset < bytes.Length; offset += PublishChunkBytes)
+                {
+                    await call.RequestStream.WriteAsync(new PublishChunk { Data = ByteString.CopyFrom(bytes, offset, Math.Min(PublishChunkBytes, bytes.Length - offset)) }, ct);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (RpcException)
+            {
+                // The server refused before reading everything; its reason is in the response.
+            }
+
+            var published = await call;
+            Print(r.GetValue(json), published, $"{(published.AlreadyPresent ? "already published" : "published")}: {published.Name} {published.Version} sha256 {published.Sha256} ({published.Size} bytes)");
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        return command;
+    }
+
+    private static Command Rollout()
+    {
+        var rollout = new Command("rollout", "Create, inspect and steer rollouts.");
+        rollout.Subcommands.Add(CreateRollout());
+        var id = new Argument<string?>("id") { Description = "Rollout id (omit to list every rollout).", Arity = ArgumentArity.ZeroOrOne };
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var model = new Option<string?>("--model") { Description = "Only this model's rollouts." };
+        var status = new Command("status", "Show one rollout, or all of them: stage, devices, health, arms.") { id, model, server, token, json };
+        status.SetAction((r, ct) => Guard(async registry =>
+        {
+            if (r.GetValue(id) is { } one)
+            {
+                var found = await registry.GetRolloutAsync(new GetRolloutRequest { Id = one }, cancellationToken: ct);
+                Print(r.GetValue(json), found, Describe(found));
+                return;
+            }
+
+            var all = await registry.ListRolloutsAsync(new ListRolloutsRequest { Model = r.GetValue(model) ?? string.Empty }, cancellationToken: ct);
+            Print(r.GetValue(json), all, all.Rollouts.Count == 0 ? "no rollouts" : string.Join(Environment.NewLine, all.Rollouts.Select(Describe)));
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        rollout.Subcommands.Add(status);
+        rollout.Subcommands.Add(Action("pause", "Stop adding devices; those on the new version keep it.", (c, req, ct) => c.PauseRolloutAsync(req, cancellationToken: ct).ResponseAsync));
+        rollout.Subcommands.Add(Action("resume", "Resume a paused rollout (its stage timers restart).", (c, req, ct) => c.ResumeRolloutAsync(req, cancellationToken: ct).ResponseAsync));
+        rollout.Subcommands.Add(Action("rollback", "Send every device of the rollout back to its baseline version.", (c, req, ct) => c.RollbackRolloutAsync(req, cancellationToken: ct).ResponseAsync));
+        rollout.Subcommands.Add(Action("promote", "Blue/green: switch to green. Staged/canary: jump to 100%. Bandit: keep the best arm. Shadow: end it.", (c, req, ct) => c.PromoteRolloutAsync(req, cancellationToken: ct).ResponseAsync));
+        return rollout;
+    }
+
+    private static Command CreateRollout()
+    {
+        var model = new Option<string>("--model") { Description = "Model name.", Required = true };
+        var version = new Option<string>("--version") { Description = "Version to roll out (published).", Required = true };
+        var strategy = new Option<string>("--strategy")
+        {
+            Description = "all-at-once, canary, staged, blue-green, shadow or bandit.",
+            DefaultValueFactory = _ => "all-at-once",
+        };
+        var percent = new Option<double>("--percent") { Description = "Canary: percent of the targeted devices." };
+        var stages = new Option<string?>("--stages") { Description = "Staged: increasing percents ending at 100, e.g. 10,50,100." };
+        var arms = new Option<string[]>("--arm") { Description = "Bandit: another version to compete (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var tags = new Option<string[]>("--tag") { Description = "Only devices carrying this tag (repeatable)." };
+        var attributes = new Option<string[]>("--attr") { Description = "Only devices with this attribute, key=value (repeatable)." };
+        var onFailure = new Option<string>("--on-failure") { Description = "rollback or pause when a gate fails.", DefaultValueFactory = _ => "rollback" };
+        var minInstall = new Option<double?>("--min-install-success") { Description = "Gate: share of devices that must install [0.95]." };
+        var maxErrors = new Option<double?>("--max-error-rate") { Description = "Gate: failed predictions share [0.05]." };
+        var maxLatency = new Option<double?>("--max-latency-p95-ms") { Description = "Gate: latency p95 in ms [off]." };
+        var maxRegression = new Option<double?>("--max-metric-regression") { Description = "Gate: how much worse than the baseline the online metric may be [off]." };
+        var minLabels = new Option<long?>("--min-ground-truth") { Description = "Labels needed before the metric gate judges [50]." };
+        var minRequests = new Option<long?>("--min-requests") { Description = "Predictions needed before error and latency gates judge [20]." };
+        var stageMin = new Option<int?>("--stage-min-seconds") { Description = "Minimum time per stage [0]." };
+        var timeout = new Option<int?>("--device-timeout-seconds") { Description = "A silent member counts as failed after this [600]." };
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var command = new Command("create", "Create a rollout.")
+        {
+            model, version, strategy, percent, stages, arms, tags, attributes, onFailure, minInstall, maxErrors, maxLatency, maxRegression, minLabels, minRequests, stageMin, timeout, server, token, json,
+        };
+        command.SetAction((r, ct) => Guard(async registry =>
+        {
+            var request = new CreateRolloutRequest
+            {
+                Model = r.GetValue(model)!,
+                Version = r.GetValue(version)!,
+                Strategy = r.GetValue(strategy)!.ToLowerInvariant() switch
+                {
+                    "all-at-once" => RolloutStrategy.AllAtOnce,
+                    "canary" => RolloutStrategy.Canary,
+                    "staged" => RolloutStrategy.Staged,
+                    "blue-green" => RolloutStrategy.BlueGreen,
+                    "shadow" => RolloutStrategy.Shadow,
+                    "bandit" => RolloutStrategy.Bandit,
+                    var other => throw new ArgumentException($"Unknown strategy '{other}'; use all-at-once, canary, staged, blue-green, shadow or bandit."),
+                },
+                CanaryPercent = r.GetValue(percent),
+                OnFailure = r.GetValue(onFailure) == "pause" ? FailureAction.Pause : FailureAction.Rollback,
+                Gates = new HealthGates(),
+            };
+            if (r.GetValue(stages) is { } s)
+            {
+                request.Stages.AddRange(s.Split(',').Select(p => double.Parse(p, CultureInfo.InvariantCulture)));
+            }
+
+            request.BanditVersions.AddRange(r.GetValue(arms) ?? []);
+            request.TargetTags.AddRange(r.GetValue(tags) ?? []);
+            foreach (var pair in r.GetValue(attributes) ?? [])
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new ArgumentException($"--attr '{pair}' is not key=value.");
+                }
+
+                request.TargetAttributes[pair[..eq]] = pair[(eq + 1)..];
+            }
+
+            var g = request.Gates;
+            if (r.GetValue(minInstall) is { } a)
+            {
+                g.MinInstallSuccessRate = a;
+            }
+
+            if (r.GetValue(maxErrors) is { } b)
+            {
+                g.MaxErrorRate = b;
+            }
+
+            if (r.GetValue(maxLatency) is { } c)
+            {
+                g.MaxLatencyP95Ms = c;
+            }
+
+            if (r.GetValue(maxRegression) is { } d)
+            {
+                g.MaxMetricRegression = d;
+            }
+
+            if (r.GetValue(minLabels) is { } e)
+            {
+                g.MinGroundTruth = e;
+            }
+
+            if (r.GetValue(minRequests) is { } f)
+            {
+                g.MinRequests = f;
+            }
+
+            if (r.GetValue(stageMin) is { } h)
+            {
+                g.StageMinSeconds = h;
+            }
+
+            if (r.GetValue(timeout) is { } t)
+            {
+                g.DeviceTimeoutSeconds = t;
+            }
+
+            var created = await registry.CreateRolloutAsync(request, cancellationToken: ct);
+            Print(r.GetValue(json), created, Describe(created));
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        return command;
+    }
+
+    private static Command Action(string name, string description, Func<RegistryService.RegistryServiceClient, RolloutActionRequest, CancellationToken, Task<Protos.V1.Rollout>> call)
+    {
+        var id = new Argument<string>("id") { Description = "Rollout id." };
+        var reason = new Option<string?>("--reason") { Description = "Why (kept with the rollout)." };
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var command = new Command(name, description) { id, reason, server, token, json };
+        command.SetAction((r, ct) => Guard(async registry =>
+        {
+            var result = await call(registry, new RolloutActionRequest { Id = r.GetValue(id)!, Reason = r.GetValue(reason) ?? string.Empty }, ct);
+            Print(r.GetValue(json), result, Describe(result));
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        return command;
+    }
+
+    private static Command Devices()
+    {
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var command = new Command("devices", "List registered devices: attributes, tags, last seen, installed versions.") { server, token, json };
+        command.SetAction((r, ct) => Guard(async registry =>
+        {
+            var list = await registry.ListDevicesAsync(new ListDevicesRequest(), cancellationToken: ct);
+            var lines = list.Devices.Select(d =>
+                $"{d.DeviceId}  last seen {(d.LastSeenUnixMs == 0 ? "never" : DateTimeOffset.FromUnixTimeMilliseconds(d.LastSeenUnixMs).ToString("u", CultureInfo.InvariantCulture))}  "
+                + $"runs {(d.Installed.Count == 0 ? "nothing" : string.Join(", ", d.Installed.Select(i => $"{i.Name} {i.Version}")))}"
+                + $"  tags [{string.Join(",", d.Tags)}]  {string.Join(" ", d.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"))}");
+            Print(r.GetValue(json), list, list.Devices.Count == 0 ? "no devices" : string.Join(Environment.NewLine, lines));
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        return command;
+    }
+
+    private static string Describe(Protos.V1.Rollout r)
+    {
+        var lines = new List<string>
+        {
+            Invariant($"{r.Id}  {r.Model} {r.Version}  {r.Strategy}  {r.State}  stage {r.CurrentStage + 1}/{r.Stages.Count} ({r.CurrentPercent}%)"),
+            $"  devices: {r.TargetedDevices} targeted, {r.InstalledDevices} installed, {r.FailedDevices} failed ({r.TimedOutDevices} silent), {r.PendingDevices} pending",
+            $"  baseline: {(r.BaselineVersion.Length == 0 ? "none" : r.BaselineVersion)}; on failure: {(r.OnFailure == FailureAction.Pause ? "pause" : "rollback")}",
+            $"  reason: {r.StateReason}",
+        };
+        lines.AddRange(r.Health.Select(h => Invariant(
+            $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)}: {h.Requests} requests, {h.ErrorRate:P2} errors, p95 {(double.IsNaN(h.LatencyP95Ms) ? "-" : h.LatencyP95Ms.ToString("F3", CultureInfo.InvariantCulture) + " ms")}, {h.MetricName} {(double.IsNaN(h.OnlineMetric) ? "-" : h.OnlineMetric.ToString("F4", CultureInfo.InvariantCulture))} on {h.GroundTruth} labels")));
+        lines.AddRange(r.Arms.Select(a => Invariant($"  arm {a.Version}: weight {a.Weight:F4} ({a.Successes} right of {a.Successes + a.Failures})")));
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
+
+    private static Option<string> Server() => new("--server")
+    {
+        Description = "Update server address (or EDGE_SERVER).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("EDGE_SERVER") ?? "http://127.0.0.1:5000",
+    };
+
+    private static Option<string?> Token() => new("--token") { Description = "Operator token (or EDGE_OPERATOR_TOKEN)." };
+
+    private static Option<bool> JsonFlag() => new("--json") { Description = "Print the server's answer as JSON." };
+
+    private static async Task<int> Guard(Func<RegistryService.RegistryServiceClient, Task> body, string server, string? token, CancellationToken ct)
+    {
+        var secret = token ?? Environment.GetEnvironmentVariable("EDGE_OPERATOR_TOKEN");
+        if (string.IsNullOrEmpty(secret))
+        {
+            Console.Error.WriteLine("error: pass --token or set EDGE_OPERATOR_TOKEN.");
+            return 2;
+        }
+
+        try
+        {
+            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + secret);
+                return Task.CompletedTask;
+            });
+            using var channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
+            {
+                Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+                UnsafeUseInsecureChannelCallCredentials = true, // h2c to a local or TLS-terminated server
+            });
+            await body(new RegistryService.RegistryServiceClient(channel));
+            return 0;
+        }
+        catch (RpcException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.StatusCode}: {ex.Status.Detail}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

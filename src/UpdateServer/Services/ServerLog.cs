@@ -1,0 +1,26 @@
+namespace EdgeDeploy.UpdateServer.Services;
+
+/// <summary>Structured server log events (ids 500-599).</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Published {Model} {Version} ({Sha256}, {Size} bytes)")]
+    public static partial void Published(ILogger logger, string model, string version, string sha256, long size);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Information, Message = "Rollout {RolloutId} created: {Model} {Version}, strategy {Strategy}, baseline {Baseline}")]
+    public static partial void RolloutCreated(ILogger logger, string rolloutId, string model, string version, string strategy, string baseline);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Rollout {RolloutId} ({Model} {Version}) is {State} at stage {Stage}: {Reason}")]
+    public static partial void RolloutChanged(ILogger logger, string rolloutId, string model, string version, string state, int stage, string reason);
+
+    [LoggerMessage(EventId = 503, Level = LogLevel.Warning, Message = "Rollout {RolloutId} ({Model} {Version}) {State}: {Reason}")]
+    public static partial void RolloutGateFailed(ILogger logger, string rolloutId, string model, string version, string state, string reason);
+
+    [LoggerMessage(EventId = 504, Level = LogLevel.Information, Message = "Device {DeviceId} registered (runtime {RuntimeVersion})")]
+    public static partial void DeviceRegistered(ILogger logger, string deviceId, string runtimeVersion);
+
+    [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Device {DeviceId} reports {Model} {Version} for rollout {RolloutId}: {Outcome} ({Reason})")]
+    public static partial void InstallReported(ILogger logger, string deviceId, string model, string version, string rolloutId, string outcome, string reason);
+
+    [LoggerMessage(EventId = 506, Level = LogLevel.Error, Message = "Background work failed: {Reason}")]
+    public static partial void BackgroundFailed(ILogger logger, Exception exception, string reason);
+}

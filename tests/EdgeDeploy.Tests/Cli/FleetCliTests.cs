@@ -1,0 +1,81 @@
+using System.Text.Json;
+using EdgeDeploy.Tests.Infrastructure;
+
+namespace EdgeDeploy.Tests.Cli;
+
+/// <summary>The operator verbs of the AOT-published `edge` against the real server on 127.0.0.1.</summary>
+[Collection(AotCollection.Name)]
+public sealed class FleetCliTests : IAsyncLifetime
+{
+    private readonly string _edge;
+    private UpdateServerHost _server = null!;
+
+    public FleetCliTests(AotArtifacts artifacts)
+    {
+        _edge = artifacts.RequireEdge();
+    }
+
+    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task PublishRolloutDevices_OperatorFlow_SteersARolloutThroughTheAdminApi()
+    {
+        using var device = new FleetDevice(_server, "kiosk-1");
+        var published = Ok("publish", Repo.Model("iris_classifier.edgepkg"));
+        Assert.StartsWith("published: iris-classifier 1.0.0 sha256 ", published.StdOut);
+        Assert.StartsWith("already published: iris-classifier 1.0.0", Ok("publish", Repo.Model("iris_classifier.edgepkg")).StdOut);
+
+        var created = Ok("rollout", "create", "--model", "iris-classifier", "--version", "1.0.0", "--strategy", "staged", "--stages", "50,100",
+            "--on-failure", "pause", "--max-error-rate", "0.01", "--device-timeout-seconds", "120", "--json");
+        using var json = JsonDocument.Parse(created.StdOut);
+        var id = json.RootElement.GetProperty("id").GetString()!;
+        Assert.Equal("ROLLOUT_STRATEGY_STAGED", json.RootElement.GetProperty("strategy").GetString());
+        Assert.Equal(0.01, json.RootElement.GetProperty("gates").GetProperty("maxErrorRate").GetDouble());
+        Assert.Equal(120, json.RootElement.GetProperty("gates").GetProperty("deviceTimeoutSeconds").GetInt32());
+        Assert.Equal("FAILURE_ACTION_PAUSE", json.RootElement.GetProperty("onFailure").GetString());
+
+        await device.CheckInAsync();
+        var status = Ok("rollout", "status", id).StdOut;
+        Assert.Contains($"{id}  iris-classifier 1.0.0  Staged  active  stage 1/2 (50%)", status);
+        Assert.Contains("devices: 1 targeted, 1 installed, 0 failed (0 silent), 0 pending", status);
+
+        Assert.Contains("kiosk-1  last seen 20", Ok("devices").StdOut);
+        Assert.Contains("runs nothing", Ok("devices").StdOut); // reported at check-in, before the install
+        await device.CheckInAsync();
+        Assert.Contains("runs iris-classifier 1.0.0  tags []  region=eu", Ok("devices").StdOut);
+
+        Assert.Contains("paused  stage 1/2", Ok("rollout", "pause", id, "--reason", "maintenance window").StdOut);
+        Assert.Contains("reason: paused by operator: maintenance window", Ok("rollout", "status").StdOut);
+        Assert.Contains("active  stage 1/2", Ok("rollout", "resume", id).StdOut);
+        Assert.Contains("active  stage 2/2 (100%)", Ok("rollout", "promote", id).StdOut);
+        Assert.Contains("rolled_back", Ok("rollout", "rollback", id).StdOut);
+
+        var resumeRolledBack = Edge("rollout", "resume", id);
+        Assert.Equal(2, resumeRolledBack.ExitCode);
+        Assert.StartsWith($"error: FailedPrecondition: Rollout {id} is rolled_back; resume applies to paused rollouts.", resumeRolledBack.StdErr);
+    }
+
+    [Fact]
+    public void Commands_WrongOrMissingToken_AreRefusedClearly()
+    {
+        var wrong = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString(), "--token", "guess"], TimeSpan.FromMinutes(1));
+        var missing = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = string.Empty });
+
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.StartsWith("error: PermissionDenied: This call needs the operator credential.", wrong.StdErr);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.StartsWith("error: pass --token or set EDGE_OPERATOR_TOKEN.", missing.StdErr);
+    }
+
+    private ProcessResult Ok(params string[] args)
+    {
+        var run = Edge(args);
+        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
+        return run;
+    }
+
+    private ProcessResult Edge(params string[] args) =>
+        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString(), "--token", UpdateServerHost.OperatorToken], TimeSpan.FromMinutes(2));
+}

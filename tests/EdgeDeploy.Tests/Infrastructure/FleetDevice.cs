@@ -1,0 +1,79 @@
+using System.Text.Json;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Agent;
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Store;
+
+namespace EdgeDeploy.Tests.Infrastructure;
+
+/// <summary>A real device: a real ModelStore (iris models on ONNX Runtime, CPU) and a real UpdateAgent talking to the server.</summary>
+internal sealed class FleetDevice : IDisposable
+{
+    private static readonly Lazy<List<(Dictionary<string, EdgeTensor> Inputs, double Label)>> LabelledRows = new(() =>
+    {
+        using var model = EdgeModel.Load(Repo.Model("iris_classifier.onnx"));
+        return [.. File.ReadLines(Repo.Model("iris_classifier.confidence.jsonl")).Select(line =>
+        {
+            using var doc = JsonDocument.Parse(line);
+            return (TensorJson.ReadInputs(doc.RootElement, model.Schema).ToDictionary(), doc.RootElement.GetProperty("label").GetDouble());
+        })];
+    });
+
+    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null)
+    {
+        Id = id;
+        var state = stateDirectory ?? Path.Combine(server.TempPath, id);
+        var trustDir = Path.Combine(state, "trust");
+        var trust = Directory.Exists(trustDir) ? TrustStore.Open(trustDir) : SampleTrust.Create(trustDir);
+        Store = ModelStore.Open(new ModelStoreOptions
+        {
+            Directory = Path.Combine(state, "store"),
+            Trust = trust,
+            ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+        });
+        Agent = UpdateAgent.Create(new UpdateAgentOptions
+        {
+            ServerAddress = serverAddress ?? server.Address,
+            DeviceId = id,
+            EnrollmentToken = UpdateServerHost.EnrollmentToken,
+            StateDirectory = Path.Combine(state, "agent"),
+            AssignmentPublicKeyPem = serverKeyPem ?? server.AssignmentPublicKeyPem,
+            Store = Store,
+            MaxDownloadBytesPerCycle = maxBytesPerCycle,
+            Attributes = new Dictionary<string, string> { ["region"] = "eu" },
+            TimeProvider = clock ?? TimeProvider.System,
+            OfflineGrace = offlineGrace ?? Timeout.InfiniteTimeSpan,
+        });
+    }
+
+    public string Id { get; }
+
+    public ModelStore Store { get; }
+
+    public UpdateAgent Agent { get; }
+
+    public Task<AgentCycle> CheckInAsync() => Agent.RunOnceAsync(CancellationToken.None);
+
+    /// <summary>Predicts the 45 labelled iris confidence rows <paramref name="rounds"/> times and records each true label; returns the versions that served.</summary>
+    public List<string> ServeLabelledTraffic(int rounds = 1)
+    {
+        var served = new List<string>();
+        for (var r = 0; r < rounds; r++)
+        {
+            foreach (var (inputs, label) in LabelledRows.Value)
+            {
+                var prediction = Store.Predict(inputs);
+                Store.RecordGroundTruth(prediction.PredictionId, label);
+                served.Add(prediction.Version);
+            }
+        }
+
+        return served;
+    }
+
+    public void Dispose()
+    {
+        Agent.Dispose();
+        Store.Dispose();
+    }
+}
