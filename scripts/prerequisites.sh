@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for EdgeDeploy: the .NET 10 SDK is expected on PATH;
-# native AOT needs clang and zlib; the third-party model tests need npm and tar.
+# native AOT needs clang and zlib; the third-party model tests need npm and tar; the C ABI samples need gcc and python3.
 set -euo pipefail
 
 need=()
@@ -8,6 +8,8 @@ command -v clang >/dev/null 2>&1 || need+=(clang)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v tar >/dev/null 2>&1 || need+=(tar)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -2,6 +2,7 @@
 // simulated devices calling CheckIn over real HTTP/2 connections. Client and server share the machine's cores, so the
 // figures are a floor for the server alone. Usage:
 //   dotnet run -c Release --project benchmarks/LoadBench -- [--devices 1000] [--seconds 10] [--warmup 5] [--concurrency 32] [--connections 4]
+//   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 4] [--batch 1000] [--seconds 10]
 using System.Diagnostics;
 using System.Globalization;
 using EdgeDeploy.Protos.V1;
@@ -26,16 +27,17 @@ if (Environment.GetCommandLineArgs().Contains("--host"))
     return;
 }
 
+if (Environment.GetCommandLineArgs().Contains("--telemetry"))
+{
+    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 4), Arg("--batch", 1000));
+    return;
+}
+
 Console.WriteLine($"EdgeDeploy check-in load: {devices} devices, {concurrency} concurrent calls over {connections} HTTP/2 connections, {seconds} s per run after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and client");
 foreach (var (label, reuse) in new[] { ("steady state (signed assignment reused up to 30 s)", "00:00:30"), ("worst case (fresh ECDSA signature every check-in)", "00:00:00") })
 {
     // The server runs in its own process so its CPU time can be measured apart from the simulated devices'.
-    using var server = Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [.. Environment.GetCommandLineArgs().Skip(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)), "--host", reuse])
-    {
-        RedirectStandardInput = true,
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    })!;
+    using var server = StartHost(reuse);
     var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
     var channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(address)).ToArray();
     var tokens = await SetUpFleetAsync(channels[0], devices, root);
@@ -62,6 +64,88 @@ foreach (var (label, reuse) in new[] { ("steady state (signed assignment reused 
     server.StandardInput.Close();
     await server.WaitForExitAsync();
 }
+
+// Telemetry ingestion: devices stream outbox batches of real MessagePack prediction records; each batch is one SQLite
+// transaction on the server. Prints stored records per second and the server's CPU per record.
+static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, int streams, int batchSize)
+{
+    Console.WriteLine($"EdgeDeploy telemetry ingestion: {streams} device streams, {batchSize} records per batch, {seconds} s after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and devices");
+    using var server = StartHost("00:00:30");
+    var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
+    using var channel = GrpcChannel.ForAddress(address);
+    var devices = new DeviceService.DeviceServiceClient(channel);
+    var telemetry = new TelemetryService.TelemetryServiceClient(channel);
+    var headers = new List<Metadata>();
+    for (var i = 0; i < streams; i++)
+    {
+        var token = (await devices.RegisterAsync(new RegisterRequest { DeviceId = $"sensor-{i}", EnrollmentToken = "bench-enrol", RuntimeVersion = "0.1.0" })).DeviceToken;
+        headers.Add(new Metadata { { "authorization", "Bearer " + token } });
+    }
+
+    // Realistic records: what the runtime's recorder writes for an iris prediction.
+    var payloads = Enumerable.Range(0, batchSize).Select(i => new TelemetryPayload
+    {
+        Kind = (int)EdgeDeploy.Runtime.Telemetry.TelemetryRecordKind.Prediction,
+        Payload = Google.Protobuf.ByteString.CopyFrom(EdgeDeploy.Runtime.Telemetry.TelemetryCodec.Encode(new EdgeDeploy.Runtime.Telemetry.PredictionRecord(
+            Guid.NewGuid(), "iris-classifier", "1.0.0", 1_800_000_000_000 + i, 30 + (i % 50), false,
+            [new EdgeDeploy.Runtime.Telemetry.InputSummary("features", [1, 4], 4, 0, 0.2, 6.9, 3.4)],
+            new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor>
+            {
+                ["label"] = EdgeDeploy.Runtime.EdgeTensor.Create([(long)(i % 3)], [1]),
+                ["probabilities"] = EdgeDeploy.Runtime.EdgeTensor.Create([0.1f, 0.2f, 0.7f], [1, 3]),
+            }))),
+    }).ToArray();
+
+    long sequence = 0;
+    async Task<long> RunAsync(TimeSpan duration)
+    {
+        long stored = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, streams).Select(async s =>
+        {
+            while (stopwatch.Elapsed < duration)
+            {
+                using var call = telemetry.Ingest(headers[s]);
+                for (var b = 0; b < 10; b++)
+                {
+                    var batch = new TelemetryBatch { BatchId = $"{s}-{Interlocked.Increment(ref sequence)}" };
+                    batch.Records.AddRange(payloads);
+                    await call.RequestStream.WriteAsync(batch);
+                }
+
+                await call.RequestStream.CompleteAsync();
+                Interlocked.Add(ref stored, (await call).RecordsStored);
+            }
+        }));
+        return stored;
+    }
+
+    await RunAsync(TimeSpan.FromSeconds(warmup));
+    server.Refresh();
+    var cpuBefore = server.TotalProcessorTime;
+    var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var started = Stopwatch.GetTimestamp();
+    var records = await RunAsync(TimeSpan.FromSeconds(seconds));
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    server.Refresh();
+    var cpu = server.TotalProcessorTime - cpuBefore;
+    var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  devices    {clientCpu.TotalMicroseconds / records,8:F2} us CPU per record (the simulated devices' side)"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  measured   {records / elapsed.TotalSeconds,8:F0} records/s stored   ({records} records in {elapsed.TotalSeconds:F1} s, devices and server on the same cores)"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  server     {cpu.TotalMicroseconds / records,8:F2} us CPU per record   = {2_000_000 / (cpu.TotalMicroseconds / records):F0} records/s on 2 dedicated cores"));
+    server.StandardInput.Close();
+    await server.WaitForExitAsync();
+}
+
+static Process StartHost(string reuse) =>
+    Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [.. Environment.GetCommandLineArgs().Skip(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)), "--host", reuse])
+    {
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    })!;
 
 static async Task HostAsync(string root, string reuse)
 {

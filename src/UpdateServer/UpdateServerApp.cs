@@ -33,6 +33,8 @@ public static class UpdateServerApp
         builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddSingleton<AssignmentSigner>();
         builder.Services.AddSingleton<FleetDirectory>();
+        builder.Services.AddSingleton<PackageFacts>();
+        builder.Services.AddSingleton<ITelemetryStore>(new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db")));
         builder.Services.AddSingleton<RolloutPlanner>();
         builder.Services.AddSingleton<RolloutController>();
         builder.Services.AddSingleton<SignedAssignmentCache>();
@@ -43,6 +45,7 @@ public static class UpdateServerApp
         var app = builder.Build();
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
+        app.MapGrpcService<TelemetryServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
         app.MapGrpcReflectionService();

@@ -36,6 +36,9 @@ public sealed class UpdateServerOptions
     /// </summary>
     public TimeSpan AssignmentReuse { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Most records accepted in one telemetry batch. Default 10,000.</summary>
+    public int MaxTelemetryBatchRecords { get; set; } = 10_000;
+
     /// <summary>Largest health report accepted (versions per report). Default 64.</summary>
     public int MaxHealthVersionsPerReport { get; set; } = 64;
 }

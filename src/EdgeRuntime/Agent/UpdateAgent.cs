@@ -4,6 +4,8 @@ using System.Text.Json.Serialization;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
+using EdgeDeploy.Runtime.Telemetry;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
@@ -62,6 +64,15 @@ public sealed class UpdateAgentOptions
 
     /// <summary>Stops a download after this many bytes in one cycle (0 = no limit). For bandwidth caps; tests use it to interrupt.</summary>
     public long MaxDownloadBytesPerCycle { get; init; }
+
+    /// <summary>The outbox to upload each cycle (the same recorder the store writes to). Default none.</summary>
+    public TelemetryRecorder? Telemetry { get; init; }
+
+    /// <summary>Records per uploaded telemetry batch. Default 1,000.</summary>
+    public int TelemetryBatchSize { get; init; } = 1000;
+
+    /// <summary>Most telemetry batches uploaded per cycle, so a long-offline device catches up gradually. Default 50.</summary>
+    public int TelemetryBatchesPerCycle { get; init; } = 50;
 }
 
 /// <summary>What one check-in cycle did.</summary>
@@ -86,6 +97,7 @@ public sealed class UpdateAgent : IDisposable
     private readonly UpdateAgentOptions _options;
     private readonly GrpcChannel _channel;
     private readonly DeviceService.DeviceServiceClient _client;
+    private readonly TelemetryService.TelemetryServiceClient _telemetry;
     private readonly SigningKey _serverKey;
     private readonly ILogger _logger;
     private readonly List<VersionStats> _unsentHealth = [];
@@ -96,6 +108,7 @@ public sealed class UpdateAgent : IDisposable
         _options = options;
         _channel = GrpcChannel.ForAddress(options.ServerAddress);
         _client = new DeviceService.DeviceServiceClient(_channel);
+        _telemetry = new TelemetryService.TelemetryServiceClient(_channel);
         _serverKey = SigningKey.FromPem(options.AssignmentPublicKeyPem);
         _logger = options.LoggerFactory?.CreateLogger<UpdateAgent>() ?? NullLogger<UpdateAgent>.Instance;
         Directory.CreateDirectory(Path.Combine(options.StateDirectory, "downloads"));
@@ -220,6 +233,7 @@ public sealed class UpdateAgent : IDisposable
 
         Reconcile(mine);
         await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
+        await UploadTelemetryAsync(cancellationToken).ConfigureAwait(false);
         return new AgentCycle([.. assignment.Versions.Select(v => $"{v.Model} {v.Version}")], installed, failed, incomplete, _options.Store.ActiveVersion, _options.Store.ShadowStatistics?.ShadowVersion);
     }
 
@@ -335,6 +349,43 @@ public sealed class UpdateAgent : IDisposable
         report.Versions.AddRange(_unsentHealth);
         await _client.ReportHealthAsync(report, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
         _unsentHealth.Clear(); // kept until the server has them, so an unreachable server loses no window
+    }
+
+    /// <summary>Sends the oldest outbox batches and acknowledges what the server confirms it holds.</summary>
+    private async Task UploadTelemetryAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Telemetry is not { } recorder)
+        {
+            return;
+        }
+
+        for (var i = 0; i < _options.TelemetryBatchesPerCycle && recorder.ReadBatch(_options.TelemetryBatchSize) is { } batch; i++)
+        {
+            var message = new TelemetryBatch { BatchId = batch.BatchId };
+            message.Records.AddRange(batch.Records.Select(r => new TelemetryPayload { Kind = (int)r.Kind, Payload = ByteString.CopyFrom(r.Payload) }));
+            IngestResponse response;
+            try
+            {
+                using var call = _telemetry.Ingest(Headers(), cancellationToken: cancellationToken);
+                await call.RequestStream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                response = await call.ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+            {
+                // The server can never accept this batch (a damaged record): drop it rather than block all later telemetry.
+                AgentLog.TelemetryBatchDropped(_logger, batch.BatchId, batch.Records.Count, ex.Status.Detail);
+                recorder.Acknowledge(batch);
+                continue;
+            }
+
+            if (!response.Acknowledged.Contains(batch.BatchId))
+            {
+                return;
+            }
+
+            recorder.Acknowledge(batch);
+        }
     }
 
     private static bool IsServing(AssignedVersion v) => !v.Shadow && !v.Standby && v.Weight > 0;
@@ -465,4 +516,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "No contact with the update server since {LastContact:O} (offline grace {Grace}); serving is suspended until a check-in succeeds")]
     public static partial void OfflineGraceExpired(ILogger logger, DateTimeOffset lastContact, TimeSpan grace);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Telemetry batch {BatchId} ({Count} records) refused by the server and dropped: {Reason}")]
+    public static partial void TelemetryBatchDropped(ILogger logger, string batchId, int count, string reason);
 }

@@ -14,6 +14,7 @@ internal sealed class RegistryServiceImpl(
     BlobStore blobs,
     RolloutPlanner planner,
     RolloutController controller,
+    PackageFacts facts,
     UpdateServerOptions options,
     TimeProvider time,
     ILogger<RegistryServiceImpl> logger)
@@ -116,7 +117,7 @@ internal sealed class RegistryServiceImpl(
                     throw new RpcException(new Status(StatusCode.NotFound, $"Bandit arm {request.Model} {v} is not published."));
                 }
 
-                if (!(await controller.MetricKindAsync(request.Model, v, ct).ConfigureAwait(false)).HigherIsBetter)
+                if (!(await facts.MetricKindAsync(request.Model, v, ct).ConfigureAwait(false)).HigherIsBetter)
                 {
                     throw Invalid($"{request.Model} {v} is a regressor; the bandit rewards correct labels, so it needs classifiers.");
                 }

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.Json;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.UpdateServer.Storage;
@@ -33,12 +31,11 @@ internal sealed record VersionHealthSummary(string Version, bool Shadow, HealthT
 /// silent devices, error rate, latency p95, online metric against the baseline), advances staged rollouts stage by
 /// stage, completes them, re-weights bandits, and pauses or rolls back a rollout the moment a gate fails.
 /// </summary>
-internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, TimeProvider time, ILogger<RolloutController> logger)
+internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, PackageFacts facts, TimeProvider time, ILogger<RolloutController> logger)
 {
     /// <summary>Exploration floor: every bandit arm keeps at least this share before normalisation.</summary>
     public const double BanditFloor = 0.02;
 
-    private readonly ConcurrentDictionary<(string, string), (bool HigherIsBetter, string Name)> _metricKinds = new();
     private readonly SemaphoreSlim _evaluating = new(1, 1);
 
     /// <summary>Evaluates every active rollout once.</summary>
@@ -177,30 +174,6 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         return updated;
     }
 
-    public async Task<(bool HigherIsBetter, string Name)> MetricKindAsync(string model, string version, CancellationToken cancellationToken)
-    {
-        if (_metricKinds.TryGetValue((model, version), out var kind))
-        {
-            return kind;
-        }
-
-        var package = await store.GetPackageAsync(model, version, cancellationToken).ConfigureAwait(false);
-        var metric = "Accuracy";
-        if (package is not null)
-        {
-            using var manifest = JsonDocument.Parse(package.ManifestJson);
-            if (manifest.RootElement.TryGetProperty("confidence", out var confidence) && confidence.TryGetProperty("metric", out var m) && m.GetString() is { } name)
-            {
-                metric = name;
-            }
-        }
-
-        // Regressors are judged on mean absolute error; classifiers on accuracy (the rate of labels predicted right).
-        kind = metric is "Mae" or "Rmse" ? (false, "mae") : (true, "accuracy");
-        _metricKinds[(model, version)] = kind;
-        return kind;
-    }
-
     private async Task EvaluateAsync(RolloutRecord r, CancellationToken cancellationToken)
     {
         var status = await StatusAsync(r, cancellationToken).ConfigureAwait(false);
@@ -256,7 +229,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
 
     private async Task<VersionHealthSummary> SummaryAsync(string model, string version, bool shadow, long since, CancellationToken cancellationToken)
     {
-        var (higherIsBetter, name) = await MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var (higherIsBetter, name) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
         return new VersionHealthSummary(version, shadow, await store.SumHealthAsync(model, version, shadow, since, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
     }
 

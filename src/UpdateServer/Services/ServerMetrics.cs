@@ -8,6 +8,7 @@ internal sealed class ServerMetrics
 {
     private long _checkIns;
     private long _bytesServed;
+    private long _telemetryRecords;
 
     public long CheckIns => Interlocked.Read(ref _checkIns);
 
@@ -17,6 +18,8 @@ internal sealed class ServerMetrics
 
     public void Served(long bytes) => Interlocked.Add(ref _bytesServed, bytes);
 
+    public void Ingested(long records) => Interlocked.Add(ref _telemetryRecords, records);
+
     public string ToPrometheusText()
     {
         var sb = new StringBuilder();
@@ -24,6 +27,8 @@ internal sealed class ServerMetrics
         sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_checkins_total {CheckIns}");
         sb.AppendLine("# TYPE edgedeploy_download_bytes_total counter");
         sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_download_bytes_total {BytesServed}");
+        sb.AppendLine("# TYPE edgedeploy_telemetry_records_total counter");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_telemetry_records_total {Interlocked.Read(ref _telemetryRecords)}");
         return sb.ToString();
     }
 }

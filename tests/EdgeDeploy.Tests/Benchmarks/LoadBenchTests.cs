@@ -21,4 +21,19 @@ public sealed class LoadBenchTests
         Assert.All(measured, m => Assert.Equal("0", m.Groups[2].Value));
         Assert.Equal(2, Regex.Matches(run.StdOut, @"server\s+[\d.]+ us CPU per check-in").Count);
     }
+
+    [Fact]
+    public void LoadBench_TelemetryShortRun_PrintsRecordsPerSecond()
+    {
+        var run = ProcessRunner.Run(
+            "dotnet",
+            ["run", "-c", "Release", "--project", Path.Combine(Repo.Root, "benchmarks", "LoadBench"), "--", "--telemetry", "--seconds", "1", "--warmup", "1", "--streams", "2", "--batch", "100"],
+            TimeSpan.FromMinutes(5));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var stored = Regex.Match(run.StdOut, @"measured\s+(\d+) records/s stored");
+        Assert.True(stored.Success, run.StdOut);
+        Assert.True(long.Parse(stored.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Matches(@"server\s+[\d.]+ us CPU per record", run.StdOut);
+    }
 }

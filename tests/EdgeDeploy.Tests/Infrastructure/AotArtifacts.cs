@@ -10,6 +10,7 @@ public sealed class AotArtifacts
     {
         Cli = Publish("src/Edge.Cli/Edge.Cli.csproj", "edge");
         Smoke = Publish("tests/AotSmoke/AotSmoke.csproj", "smoke");
+        NativeLibrary = Publish("src/EdgeRuntime.Native/EdgeRuntime.Native.csproj", "native");
         SmokeRsp = ReadRsp("tests/AotSmoke", "aot-smoke");
         CliRsp = ReadRsp("src/Edge.Cli", "edge");
 
@@ -24,6 +25,16 @@ public sealed class AotArtifacts
     {
         Assert.True(Cli.Process.ExitCode == 0, Cli.Process.All);
         return Cli.Executable("edge");
+    }
+
+    /// <summary>libedgeruntime.so (with include/edgeruntime.h and ONNX Runtime beside it).</summary>
+    public PublishResult NativeLibrary { get; }
+
+    /// <summary>The directory holding libedgeruntime.so; fails the calling test with the publish log when publishing failed.</summary>
+    public string RequireNativeLibrary()
+    {
+        Assert.True(NativeLibrary.Process.ExitCode == 0, NativeLibrary.Process.All);
+        return NativeLibrary.Directory;
     }
 
     /// <summary>The ILC response files, to check which assemblies report warnings in detail.</summary>

@@ -3,6 +3,7 @@ using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Agent;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
+using EdgeDeploy.Runtime.Telemetry;
 
 namespace EdgeDeploy.Tests.Infrastructure;
 
@@ -19,14 +20,16 @@ internal sealed class FleetDevice : IDisposable
         })];
     });
 
-    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null)
+    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false)
     {
         Id = id;
         var state = stateDirectory ?? Path.Combine(server.TempPath, id);
         var trustDir = Path.Combine(state, "trust");
         var trust = Directory.Exists(trustDir) ? TrustStore.Open(trustDir) : SampleTrust.Create(trustDir);
+        Telemetry = withTelemetry ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = Path.Combine(state, "telemetry.db") }) : null;
         Store = ModelStore.Open(new ModelStoreOptions
         {
+            Telemetry = Telemetry,
             Directory = Path.Combine(state, "store"),
             Trust = trust,
             ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
@@ -41,6 +44,7 @@ internal sealed class FleetDevice : IDisposable
             Store = Store,
             MaxDownloadBytesPerCycle = maxBytesPerCycle,
             Attributes = new Dictionary<string, string> { ["region"] = "eu" },
+            Telemetry = Telemetry,
             TimeProvider = clock ?? TimeProvider.System,
             OfflineGrace = offlineGrace ?? Timeout.InfiniteTimeSpan,
         });
@@ -49,6 +53,8 @@ internal sealed class FleetDevice : IDisposable
     public string Id { get; }
 
     public ModelStore Store { get; }
+
+    public TelemetryRecorder? Telemetry { get; }
 
     public UpdateAgent Agent { get; }
 
@@ -75,5 +81,6 @@ internal sealed class FleetDevice : IDisposable
     {
         Agent.Dispose();
         Store.Dispose();
+        Telemetry?.Dispose();
     }
 }

@@ -26,7 +26,12 @@ public sealed class UpdateServerHost : IAsyncDisposable
         Channel = GrpcChannel.ForAddress(address);
         Registry = new RegistryService.RegistryServiceClient(Channel);
         Devices = new DeviceService.DeviceServiceClient(Channel);
+        Telemetry = new TelemetryService.TelemetryServiceClient(Channel);
     }
+
+    public TelemetryService.TelemetryServiceClient Telemetry { get; }
+
+    internal EdgeDeploy.UpdateServer.Storage.ITelemetryStore TelemetryStore => _app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Storage.ITelemetryStore>();
 
     public Uri Address { get; }
 

@@ -1,0 +1,76 @@
+/*
+ * edgeruntime.h - C ABI of libedgeruntime (EdgeDeploy runtime, native AOT).
+ *
+ * Every function returns 0 on success or an EdgeErrorCode value (the same numbers as the .NET EdgeErrorCode enum);
+ * no function throws or aborts on bad input. edge_last_error() returns the calling thread's last error message
+ * (UTF-8, valid until that thread's next call into the library).
+ *
+ * Thread safety: one model may be used by several threads at once; close it only after every call on it returned.
+ */
+#ifndef EDGERUNTIME_H
+#define EDGERUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EDGE_OK 0
+#define EDGE_E_INVALID_ARGUMENT 1
+#define EDGE_E_MODEL_NOT_FOUND 2
+#define EDGE_E_PAYLOAD_TOO_LARGE 5 /* also: an output buffer is too small (data_bytes says what is needed) */
+#define EDGE_E_MISSING_INPUT 10
+#define EDGE_E_INPUT_TYPE_MISMATCH 12
+#define EDGE_E_INPUT_SHAPE_MISMATCH 14
+#define EDGE_E_NON_FINITE_INPUT 15
+#define EDGE_E_TENSOR_DATA_MISMATCH 16
+#define EDGE_E_FILE_HASH_MISMATCH 63
+#define EDGE_E_SIGNATURE_THRESHOLD_NOT_MET 68
+
+/* Element types: the ONNX TensorProto numbering. Strings are not available through the C ABI. */
+enum edge_element_type {
+    EDGE_FLOAT = 1, EDGE_UINT8 = 2, EDGE_INT8 = 3, EDGE_UINT16 = 4, EDGE_INT16 = 5, EDGE_INT32 = 6,
+    EDGE_INT64 = 7, EDGE_BOOL = 9, EDGE_FLOAT16 = 10, EDGE_DOUBLE = 11, EDGE_UINT32 = 12, EDGE_UINT64 = 13
+};
+
+#define EDGE_MAX_RANK 8
+
+typedef struct edge_tensor {
+    const char *name;          /* input/output name (UTF-8) */
+    int32_t element_type;      /* enum edge_element_type */
+    int32_t rank;
+    int64_t shape[EDGE_MAX_RANK];
+    void *data;                /* inputs: read; outputs: written */
+    size_t data_bytes;         /* inputs: size of data; outputs: capacity in, bytes written (or needed) out */
+} edge_tensor;
+
+typedef struct edge_model edge_model;
+
+/* The runtime version, e.g. "0.1.0". */
+const char *edge_version(void);
+
+/* The calling thread's last error message, or NULL after a success. */
+const char *edge_last_error(void);
+
+/* Opens an .onnx file (trust_dir NULL) or a signed .edgepkg, verified against the trust directory first. */
+int edge_model_open(const char *path, const char *trust_dir, edge_model **model);
+
+/* Number of inputs (is_output 0) or outputs (is_output 1). */
+int edge_model_tensor_count(const edge_model *model, int is_output, int32_t *count);
+
+/* Describes input/output `index`: name (valid until close), element type, rank, shape (-1 = dynamic). */
+int edge_model_tensor_info(const edge_model *model, int is_output, int32_t index, edge_tensor *info);
+
+/* Validates inputs (names, types, shapes, NaN) and runs the model, writing the requested outputs into caller buffers. */
+int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs, int32_t output_count);
+
+/* Releases the model. NULL is ignored. */
+void edge_model_close(edge_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGERUNTIME_H */

@@ -1,0 +1,125 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.UpdateServer.Storage;
+using Grpc.Core;
+
+namespace EdgeDeploy.UpdateServer.Services;
+
+/// <summary>
+/// Receives device outbox batches (MessagePack records) and stores each once. A batch is decoded and checked whole
+/// before anything of it is stored, so a malformed record rejects its batch with the batch id and record index and
+/// leaves earlier batches of the stream stored (and safe to resend).
+/// </summary>
+internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry, PackageFacts facts, UpdateServerOptions options, TimeProvider time, ServerMetrics metrics)
+    : TelemetryService.TelemetryServiceBase
+{
+    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<TelemetryBatch> requestStream, ServerCallContext context)
+    {
+        var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        var response = new IngestResponse();
+        await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            if (string.IsNullOrEmpty(batch.BatchId) || batch.BatchId.Length > 128)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "batch_id must be 1-128 characters."));
+            }
+
+            if (batch.Records.Count > options.MaxTelemetryBatchRecords)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} has {batch.Records.Count} records; at most {options.MaxTelemetryBatchRecords} are accepted."));
+            }
+
+            var record = await DecodeAsync(device.Record.DeviceId, batch, context.CancellationToken).ConfigureAwait(false);
+            if (telemetry.TryStoreBatch(record, time.GetUtcNow().ToUnixTimeMilliseconds()))
+            {
+                response.RecordsStored += batch.Records.Count;
+                metrics.Ingested(batch.Records.Count);
+            }
+            else
+            {
+                response.DuplicateBatches++;
+            }
+
+            response.Acknowledged.Add(batch.BatchId);
+        }
+
+        return response;
+    }
+
+    private async Task<TelemetryBatchRecord> DecodeAsync(string deviceId, TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        var predictions = new List<IngestedPrediction>(batch.Records.Count);
+        var groundTruth = new List<IngestedGroundTruth>();
+        var outputs = new Dictionary<(string, string), string?>(); // per batch: one lookup per version, not per record
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            var r = batch.Records[i];
+            try
+            {
+                switch ((TelemetryRecordKind)r.Kind)
+                {
+                    case TelemetryRecordKind.Prediction:
+                        var p = TelemetryCodec.DecodePrediction(r.Payload.Memory);
+                        if (string.IsNullOrEmpty(p.Model) || string.IsNullOrEmpty(p.Version) || !double.IsFinite(p.LatencyMicros) || p.LatencyMicros < 0)
+                        {
+                            throw new FormatException("a prediction needs a model, a version and a finite, non-negative latency");
+                        }
+
+                        if (!outputs.TryGetValue((p.Model, p.Version), out var output))
+                        {
+                            outputs[(p.Model, p.Version)] = output = await facts.LabelOutputAsync(p.Model, p.Version, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        predictions.Add(new IngestedPrediction(
+                            p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow,
+                            p.Inputs.Sum(s => s.Count), p.Inputs.Sum(s => s.Missing), Predicted(p.Outputs, output)));
+                        break;
+                    case TelemetryRecordKind.GroundTruth:
+                        var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
+                        if (!double.IsFinite(g.Label))
+                        {
+                            throw new FormatException("the label must be a finite number");
+                        }
+
+                        groundTruth.Add(new IngestedGroundTruth(g.PredictionId, g.Label, g.TimestampMs));
+                        break;
+                    default:
+                        throw new FormatException($"unknown record kind {r.Kind}");
+                }
+            }
+            catch (Exception ex) when (ex is FormatException or MessagePack.MessagePackSerializationException or EdgeException or InvalidOperationException or ArgumentException)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} record {i}: {ex.Message}; the batch was not stored."));
+            }
+        }
+
+        return new TelemetryBatchRecord(deviceId, batch.BatchId, predictions, groundTruth);
+    }
+
+    /// <summary>The predicted class or value: the confidence output if the package names one, else the first usable output.</summary>
+    private static double Predicted(IReadOnlyDictionary<string, EdgeTensor> outputs, string? preferred)
+    {
+        var tensor = preferred is not null && outputs.TryGetValue(preferred, out var named) ? named : outputs.Values.FirstOrDefault(t => t.ElementCount > 0 && t.ElementType != EdgeElementType.String);
+        return tensor?.ElementType switch
+        {
+            EdgeElementType.Int64 => tensor.AsSpan<long>()[0],
+            EdgeElementType.Int32 => tensor.AsSpan<int>()[0],
+            EdgeElementType.Float when tensor.ElementCount == 1 => tensor.AsSpan<float>()[0],
+            EdgeElementType.Float => ArgMax(tensor.AsSpan<float>()),
+            EdgeElementType.Double when tensor.ElementCount == 1 => tensor.AsSpan<double>()[0],
+            _ => double.NaN,
+        };
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+
+        return best;
+    }
+}

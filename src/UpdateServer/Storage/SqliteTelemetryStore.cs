@@ -1,0 +1,239 @@
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace EdgeDeploy.UpdateServer.Storage;
+
+/// <summary>
+/// Telemetry in its own SQLite file (WAL, synchronous=NORMAL). One batch is one transaction; the (device, batch id)
+/// primary key makes a resent batch a no-op. Writes are serialised (SQLite has one writer). Prediction rows go through
+/// SQLitePCLRaw (the library under Microsoft.Data.Sqlite) with positional binds on one prepared statement: the ADO.NET
+/// layer resolves every parameter by name on every execution, which cost more than the insert itself. Predictions name
+/// their (model, version) by a small integer series id so the time index stays compact.
+/// </summary>
+public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS telemetry_batches (device_id TEXT NOT NULL, batch_id TEXT NOT NULL, received_ms INTEGER NOT NULL,
+            records INTEGER NOT NULL, PRIMARY KEY (device_id, batch_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, UNIQUE (model, version));
+        CREATE TABLE IF NOT EXISTS predictions (series INTEGER NOT NULL, ts_ms INTEGER NOT NULL, device_id TEXT NOT NULL,
+            prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
+            input_missing INTEGER NOT NULL, predicted REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS predictions_series_time ON predictions (series, ts_ms);
+        CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL NOT NULL,
+            ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        """;
+
+    private readonly Lock _writeLock = new();
+    private readonly SqliteConnection _writer;
+    private readonly SqliteCommand _insertBatch;
+    private readonly sqlite3_stmt _insertPrediction;
+    private readonly Dictionary<(string, string), long> _series = [];
+    private readonly SqliteCommand _insertGroundTruth;
+    private readonly string _connectionString;
+
+    public SqliteTelemetryStore(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        // WAL + NORMAL: a commit survives a process crash; a bigger page cache keeps index pages of a busy ingest in memory.
+        Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
+        Execute(_writer, Schema);
+        _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
+        Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);", out _insertPrediction));
+        _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
+    }
+
+    public bool TryStoreBatch(TelemetryBatchRecord batch, long receivedUnixMs)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_writeLock)
+        {
+            try
+            {
+                return Store(batch, receivedUnixMs);
+            }
+            catch
+            {
+                _series.Clear(); // a series id created in the failed transaction was rolled back with it
+                throw;
+            }
+        }
+    }
+
+    public TelemetryCounts Count()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT COUNT(*) FROM telemetry_batches), (SELECT COUNT(*) FROM predictions), (SELECT COUNT(*) FROM ground_truth);";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new TelemetryCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    public VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label FROM predictions p
+            LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
+            WHERE p.series = (SELECT id FROM series WHERE model = $m AND version = $v) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to;
+            """;
+        command.Parameters.AddWithValue("$m", model);
+        command.Parameters.AddWithValue("$v", version);
+        command.Parameters.AddWithValue("$from", fromUnixMs);
+        command.Parameters.AddWithValue("$to", toUnixMs);
+        var latencies = new List<double>();
+        var predictions = new Dictionary<double, long>();
+        long values = 0, missing = 0, groundTruth = 0, correct = 0;
+        double absError = 0;
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                latencies.Add(reader.GetDouble(0));
+                values += reader.GetInt64(1);
+                missing += reader.GetInt64(2);
+                var predicted = reader.GetDouble(3);
+                predictions[predicted] = predictions.GetValueOrDefault(predicted) + 1;
+                if (!reader.IsDBNull(4))
+                {
+                    var label = reader.GetDouble(4);
+                    groundTruth++;
+                    correct += predicted == label ? 1 : 0;
+                    absError += Math.Abs(predicted - label);
+                }
+            }
+        }
+
+        latencies.Sort();
+        return new VersionWindowSummary(
+            latencies.Count,
+            NearestRank(latencies, 0.50),
+            NearestRank(latencies, 0.95),
+            NearestRank(latencies, 0.99),
+            values == 0 ? 0 : (double)missing / values,
+            predictions,
+            groundTruth,
+            correct,
+            absError);
+    }
+
+    public void Dispose()
+    {
+        _insertBatch.Dispose();
+        _insertPrediction.Dispose();
+        _insertGroundTruth.Dispose();
+        _writer.Dispose();
+    }
+
+    /// <summary>The nearest-rank percentile: the smallest value with at least q of the values at or below it.</summary>
+    internal static double NearestRank(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Call under the write lock.</summary>
+    private bool Store(TelemetryBatchRecord batch, long receivedUnixMs)
+    {
+        using var tx = _writer.BeginTransaction();
+        _insertBatch.Transaction = _insertGroundTruth.Transaction = tx;
+        Set(_insertBatch, batch.DeviceId, batch.BatchId, receivedUnixMs, batch.Predictions.Count + batch.GroundTruth.Count);
+        if (_insertBatch.ExecuteNonQuery() == 0)
+        {
+            return false; // already stored: the transaction rolls back on dispose
+        }
+
+        Span<byte> id = stackalloc byte[16];
+        foreach (var p in batch.Predictions)
+        {
+            var s = _insertPrediction;
+            p.PredictionId.TryWriteBytes(id);
+            raw.sqlite3_bind_int64(s, 1, SeriesId(p.Model, p.Version));
+            raw.sqlite3_bind_int64(s, 2, p.TimestampMs);
+            raw.sqlite3_bind_text(s, 3, batch.DeviceId);
+            raw.sqlite3_bind_blob(s, 4, id);
+            raw.sqlite3_bind_int(s, 5, p.Shadow ? 1 : 0);
+            raw.sqlite3_bind_double(s, 6, p.LatencyMicros);
+            raw.sqlite3_bind_int64(s, 7, p.InputValues);
+            raw.sqlite3_bind_int64(s, 8, p.InputMissing);
+            raw.sqlite3_bind_double(s, 9, p.Predicted);
+            var rc = raw.sqlite3_step(s);
+            raw.sqlite3_reset(s);
+            if (rc != raw.SQLITE_DONE)
+            {
+                Check(rc);
+            }
+        }
+
+        foreach (var g in batch.GroundTruth)
+        {
+            Set(_insertGroundTruth, batch.DeviceId, g.PredictionId.ToByteArray(), g.Label, g.TimestampMs);
+            _insertGroundTruth.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return true;
+    }
+
+    private long SeriesId(string model, string version)
+    {
+        if (_series.TryGetValue((model, version), out var id))
+        {
+            return id;
+        }
+
+        using var command = _writer.CreateCommand();
+        command.Transaction = _insertBatch.Transaction;
+        command.CommandText = "INSERT INTO series (model, version) VALUES ($m, $v) ON CONFLICT DO UPDATE SET model = model RETURNING id;";
+        command.Parameters.AddWithValue("$m", model);
+        command.Parameters.AddWithValue("$v", version);
+        id = (long)command.ExecuteScalar()!;
+        _series[(model, version)] = id; // safe to cache only once committed; see TryStoreBatch
+        return id;
+    }
+
+    private SqliteCommand Prepare(string sql, params string[] names)
+    {
+        var command = _writer.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        command.Prepare();
+        return command;
+    }
+
+    private static void Set(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+    }
+
+    private void Check(int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(_writer.Handle).utf8_to_string(), rc);
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

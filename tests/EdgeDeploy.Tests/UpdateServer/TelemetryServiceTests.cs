@@ -1,0 +1,131 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.Tests.Infrastructure;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace EdgeDeploy.Tests.UpdateServer;
+
+/// <summary>Telemetry ingestion into the server's SQLite telemetry file, over the real gRPC stream.</summary>
+public sealed class TelemetryServiceTests : IAsyncLifetime
+{
+    private UpdateServerHost _server = null!;
+    private string _token = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await UpdateServerHost.StartAsync();
+        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        _token = await _server.RegisterAsync("sensor-1");
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Ingest_RetriedBatch_IsStoredOnce()
+    {
+        var batch = Batch("1-3", Prediction(100, label: 0), Prediction(200, label: 1), GroundTruth(0));
+
+        var first = await IngestAsync(batch);
+        var retry = await IngestAsync(batch);
+
+        Assert.Equal((3L, 0), (first.RecordsStored, first.DuplicateBatches));
+        Assert.Equal((0L, 1), (retry.RecordsStored, retry.DuplicateBatches));
+        Assert.Equal(["1-3"], retry.Acknowledged);
+        Assert.Equal(new EdgeDeploy.UpdateServer.Storage.TelemetryCounts(1, 2, 1), _server.TelemetryStore.Count());
+    }
+
+    [Fact]
+    public async Task Summarize_SmallFixture_MatchesHandComputedValues()
+    {
+        // Four served predictions (latency 400, 100, 300, 200 µs; labels 0, 1, 1, 2; one NaN among 16 input values),
+        // one shadow run (excluded) and ground truth for three of them: two right (0 and 1), one wrong (said 2, was 1).
+        var a = Prediction(400, label: 0);
+        var b = Prediction(100, label: 1, missing: 1);
+        var c = Prediction(300, label: 1);
+        var d = Prediction(200, label: 2);
+        var shadow = Prediction(9000, label: 2, shadow: true);
+        await IngestAsync(Batch("10-17", a, b, c, d, shadow, GroundTruth(0, a), GroundTruth(1, b), GroundTruth(1, d)));
+
+        var s = _server.TelemetryStore.Summarize("iris-classifier", "1.0.0", 0, long.MaxValue);
+
+        Assert.Equal(4, s.Requests);
+        Assert.Equal(200, s.LatencyP50Micros);      // nearest rank: ceil(0.50 × 4) = 2nd of 100, 200, 300, 400
+        Assert.Equal(400, s.LatencyP95Micros);      // ceil(0.95 × 4) = 4th
+        Assert.Equal(1 / 16.0, s.MissingFraction);  // 1 NaN in 4 × 4 values
+        Assert.Equal(new Dictionary<double, long> { [0] = 1, [1] = 2, [2] = 1 }, s.PredictionCounts);
+        Assert.Equal((3L, 2L), (s.GroundTruth, s.Correct));
+        Assert.Equal(1.0, s.AbsErrorSum);           // |2 - 1|
+    }
+
+    [Fact]
+    public async Task Ingest_MalformedRecord_RejectsTheBatchNamingTheRecord()
+    {
+        var batch = Batch("5-6", Prediction(100, label: 0));
+        batch.Records.Add(new TelemetryPayload { Kind = 1, Payload = ByteString.CopyFrom([0xc1, 0x00]) });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(batch));
+        var unknownDevice = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(Batch("7-7"), UpdateServerHost.Bearer("not-a-device")));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.StartsWith("Batch 5-6 record 1: ", ex.Status.Detail);
+        Assert.EndsWith("; the batch was not stored.", ex.Status.Detail);
+        Assert.Equal(StatusCode.Unauthenticated, unknownDevice.StatusCode);
+        Assert.Equal(new EdgeDeploy.UpdateServer.Storage.TelemetryCounts(0, 0, 0), _server.TelemetryStore.Count());
+    }
+
+    [Fact]
+    public async Task Agent_CheckIn_UploadsTheOutboxAndAcknowledgesIt()
+    {
+        await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+        using var device = new FleetDevice(_server, "sensor-2", withTelemetry: true);
+        await device.CheckInAsync();
+        device.ServeLabelledTraffic(); // 45 predictions, 45 labels
+        Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
+
+        await device.CheckInAsync();
+
+        Assert.Null(device.Telemetry.ReadBatch());
+        Assert.Equal(new EdgeDeploy.UpdateServer.Storage.TelemetryCounts(1, 45, 45), _server.TelemetryStore.Count());
+        var summary = _server.TelemetryStore.Summarize("iris-classifier", "1.0.0", 0, long.MaxValue);
+        Assert.Equal((45L, 45L, 42L), (summary.Requests, summary.GroundTruth, summary.Correct)); // iris 1.0.0 gets 42 of the 45 right
+    }
+
+    private async Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null)
+    {
+        using var call = _server.Telemetry.Ingest(headers ?? UpdateServerHost.Bearer(_token), deadline: DateTime.UtcNow.AddSeconds(30));
+        try
+        {
+            await call.RequestStream.WriteAsync(batch);
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // refused early; the status is in the response
+        }
+
+        return await call;
+    }
+
+    private static TelemetryBatch Batch(string id, params Rec[] records)
+    {
+        var batch = new TelemetryBatch { BatchId = id };
+        batch.Records.AddRange(records.Select(r => new TelemetryPayload { Kind = (int)r.Kind, Payload = ByteString.CopyFrom(r.Payload) }));
+        return batch;
+    }
+
+    private static Rec Prediction(double latencyMicros, long label, int missing = 0, bool shadow = false)
+    {
+        var id = Guid.NewGuid();
+        var record = new PredictionRecord(id, "iris-classifier", "1.0.0", 1_800_000_000_000, latencyMicros, shadow,
+            [new InputSummary("features", [1, 4], 4, missing, 1, 5, 3)],
+            new Dictionary<string, EdgeTensor> { ["label"] = EdgeTensor.Create([label], [1]), ["probabilities"] = EdgeTensor.Create([0.2f, 0.3f, 0.5f], [1, 3]) });
+        return new Rec(TelemetryRecordKind.Prediction, TelemetryCodec.Encode(record), id);
+    }
+
+    private static Rec GroundTruth(double label, Rec? prediction = null) =>
+        new(TelemetryRecordKind.GroundTruth, TelemetryCodec.Encode(new GroundTruthRecord(prediction?.Id ?? Guid.NewGuid(), label, 1_800_000_000_100)), Guid.Empty);
+
+    private sealed record Rec(TelemetryRecordKind Kind, byte[] Payload, Guid Id);
+}
