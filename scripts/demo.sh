@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The main job: publishes the `edge` CLI with native AOT and runs it on the sample models and a real third-party model:
 # inspect, predict, benchmark; verify a signed package; install it into a device store, gate a candidate, reject a bad
-# one, roll back, and record telemetry.
+# one, roll back, and record telemetry. Then a fleet: the update server on embedded SQLite, six device agents serving
+# labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically.
+# EDGE_BIN=path/to/edge reuses an already published binary (the tests do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
 
-echo "== publishing edge (native AOT)"
-dotnet publish src/Edge.Cli -c Release -o artifacts/demo/edge -nologo -clp:NoSummary | grep -E "error|warning|->" || true
-edge=artifacts/demo/edge/edge
+if [ -n "${EDGE_BIN:-}" ]; then
+  edge=$EDGE_BIN
+else
+  echo "== publishing edge (native AOT)"
+  dotnet publish src/Edge.Cli -c Release -o artifacts/demo/edge -nologo -clp:NoSummary | grep -E "error|warning|->" || true
+  edge=artifacts/demo/edge/edge
+fi
 
 echo; echo "== edge info models/iris_classifier.onnx"
 "$edge" info models/iris_classifier.onnx
@@ -70,4 +76,72 @@ echo; echo "== candidate 3.0.0 must reach accuracy 0.95: the gate rejects it and
 echo; echo "== roll back to 1.0.0"
 "$edge" store rollback --store "$work/store" --trust "$work/trust"
 "$edge" store status --store "$work/store" --trust "$work/trust"
+
+fleet=artifacts/demo/fleet
+rm -rf "$fleet" && mkdir -p "$fleet"
+echo; echo "== fleet: the update server on embedded SQLite (127.0.0.1, rollouts evaluated every second)"
+dotnet build src/UpdateServer -c Release -nologo -v q -clp:NoSummary >/dev/null
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export EDGE_SERVER="http://127.0.0.1:$port" EDGE_OPERATOR_TOKEN=demo-operator EDGE_ENROLLMENT_TOKEN=demo-enrolment
+trust_dir() { "$edge" root trust --trust "$1" models/trust/root-v1.json >/dev/null && "$edge" root update --trust "$1" models/trust/root.json >/dev/null; }
+trust_dir "$fleet/server-trust"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+dotnet src/UpdateServer/bin/Release/net10.0/EdgeDeploy.UpdateServer.dll --urls "$EDGE_SERVER" \
+  --EdgeDeploy:DataDirectory="$fleet/server" --EdgeDeploy:TrustDirectory="$fleet/server-trust" \
+  --EdgeDeploy:OperatorToken="$EDGE_OPERATOR_TOKEN" --EdgeDeploy:EnrollmentToken="$EDGE_ENROLLMENT_TOKEN" \
+  --EdgeDeploy:RolloutEvaluationInterval=00:00:01 --Logging:LogLevel:Default=Warning > "$fleet/server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 60); do "$edge" devices >/dev/null 2>&1 && break; sleep 1; done
+"$edge" devices
+
+echo; echo "== publish v1, v2 and v3 (each verified by the server against its trust root)"
+"$edge" publish models/iris_classifier.edgepkg
+"$edge" publish "$work/iris-2.0.0.edgepkg"
+"$edge" publish "$work/iris-3.0.0.edgepkg"
+
+echo; echo "== six devices run the agent: check in every second, serve the 45 labelled iris rows, report health and telemetry"
+for i in 1 2 3 4 5 6; do
+  device="$fleet/kiosk-$i"
+  trust_dir "$device/trust"
+  "$edge" agent --server "$EDGE_SERVER" --device-id "kiosk-$i" --server-key "$fleet/server/assignment.pub" \
+    --store "$device/store" --trust "$device/trust" --telemetry "$device/telemetry.db" --interval 1 \
+    --traffic models/iris_classifier.confidence.jsonl --attr region=eu > "$device/agent.log" 2>&1 &
+  pids+=($!)
+done
+
+json_field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+wait_for() { # rollout id, python condition on the rollout JSON `r`, seconds
+  for _ in $(seq "$3"); do
+    if "$edge" rollout status "$1" --json | python3 -c "import json, sys; r = json.load(sys.stdin); sys.exit(0 if $2 else 1)"; then return 0; fi
+    sleep 1
+  done
+  echo "timed out waiting for: $2"; "$edge" rollout status "$1"; return 1
+}
+
+for _ in $(seq 60); do [ "$("$edge" devices --json | json_field '.get("devices", []).__len__()')" = 6 ] && break; sleep 1; done
+
+echo; echo "== roll out v1 to every device"
+v1=$("$edge" rollout create --model iris-classifier --version 1.0.0 --json | json_field '["id"]')
+wait_for "$v1" 'r["state"] == "completed"' 90
+"$edge" rollout status "$v1"
+
+echo; echo "== v2 as a staged canary: 34% then 100%, gates: installs, errors, online accuracy at most 0.1 below v1's"
+v2=$("$edge" rollout create --model iris-classifier --version 2.0.0 --strategy staged --stages 34,100 \
+  --max-metric-regression 0.1 --min-ground-truth 40 --stage-min-seconds 3 --json | json_field '["id"]')
+wait_for "$v2" 'r["currentPercent"] == 100' 90
+echo "-- stage 1 passed its gates:"
+"$edge" rollout status "$v2"
+wait_for "$v2" 'r["state"] == "completed"' 90
+echo "-- completed:"
+"$edge" rollout status "$v2"
+
+echo; echo "== v3 fails the devices' gate (accuracy must reach 0.95): rolled back automatically"
+v3=$("$edge" rollout create --model iris-classifier --version 3.0.0 --strategy staged --stages 50,100 --json | json_field '["id"]')
+wait_for "$v3" 'r["state"] == "rolled_back"' 90
+"$edge" rollout status "$v3"
+sleep 2
+"$edge" devices
+echo "-- last lines of one device's agent log:"
+tail -n 4 "$fleet/kiosk-1/agent.log"
 echo; echo "demo complete"

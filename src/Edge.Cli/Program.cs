@@ -12,6 +12,7 @@ var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ON
     SignCommand.Create(),
     VerifyCommand.Create(),
     StoreCommands.Create(),
+    AgentCommand.Create(),
 };
 foreach (var fleetCommand in FleetCommands.Create())
 {

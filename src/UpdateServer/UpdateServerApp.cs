@@ -43,6 +43,9 @@ public static class UpdateServerApp
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+
+        // Create (or load) the assignment key now, so assignment.pub exists for provisioning devices before any check-in.
+        app.Services.GetRequiredService<AssignmentSigner>();
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
         app.MapGrpcService<TelemetryServiceImpl>();

@@ -121,7 +121,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         var h = s.Health;
         if (h.Totals.Requests >= g.MinRequests && h.ErrorRate > g.MaxErrorRate)
         {
-            return Invariant($"error rate {h.ErrorRate:P2} over {h.Totals.Requests} predictions exceeds {g.MaxErrorRate:P2}");
+            return Invariant($"error rate {h.ErrorRate * 100:F2}% over {h.Totals.Requests} predictions exceeds {g.MaxErrorRate * 100:F2}%");
         }
 
         if (g.MaxLatencyP95Ms is { } maxLatency && h.Totals.Requests >= g.MinRequests && h.LatencyP95Ms > maxLatency)
@@ -205,7 +205,8 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
 
         // Canary and shadow hold where they are until an operator promotes; blue/green waits for its switch.
         var waitsForOperator = strategy is RolloutStrategy.Canary or RolloutStrategy.Shadow || (strategy == RolloutStrategy.BlueGreen && r.CurrentStage == 0);
-        var waitingFor = status.Pending > 0 ? $"{status.Pending} of {status.Members} devices to report"
+        var waitingFor = status.Members == 0 ? "devices: none is targeted yet"
+            : status.Pending > 0 ? $"{status.Pending} of {status.Members} devices to report"
             : now - r.StageStartedUnixMs < r.Gates.StageMinSeconds * 1000L ? $"the stage's minimum {r.Gates.StageMinSeconds} s"
             : r.Gates.MaxMetricRegression is not null && r.BaselineVersion.Length > 0 && MetricRegression(r, status) is null ? $"{r.Gates.MinGroundTruth} ground-truth labels for both versions"
             : null;

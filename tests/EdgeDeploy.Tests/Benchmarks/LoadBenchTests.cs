@@ -4,6 +4,7 @@ using EdgeDeploy.Tests.Infrastructure;
 namespace EdgeDeploy.Tests.Benchmarks;
 
 /// <summary>Keeps the load harness working: a short run must print its figures with no failed check-ins (no timing asserted).</summary>
+[Collection(AotCollection.Name)] // builds in child processes: serialised with the other tests that build
 public sealed class LoadBenchTests
 {
     [Fact]

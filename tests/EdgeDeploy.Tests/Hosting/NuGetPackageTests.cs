@@ -7,6 +7,7 @@ namespace EdgeDeploy.Tests.Hosting;
 /// local feed, then builds and runs a separate app that references the Hosting package, calls AddEdgeRuntime, installs a
 /// signed package and predicts. A per-run prerelease version keeps the global package cache from serving an old build.
 /// </summary>
+[Collection(AotCollection.Name)] // builds in child processes: serialised with the other tests that build
 public sealed class NuGetPackageTests : IDisposable
 {
     private readonly TempDirectory _temp = new();

@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Text.Json;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Agent;
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Store;
+using EdgeDeploy.Runtime.Telemetry;
+using Grpc.Core;
+
+namespace EdgeDeploy.Cli.Commands;
+
+/// <summary><c>edge agent</c>: runs the update agent for a device store against an update server.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "Update server address.", Required = true };
+        var deviceId = new Option<string>("--device-id") { Description = "This device's id.", Required = true };
+        var enrollment = new Option<string?>("--enrollment-token") { Description = "Fleet enrollment token (or EDGE_ENROLLMENT_TOKEN)." };
+        var serverKey = new Option<string>("--server-key") { Description = "PEM file with the server's assignment-signing public key.", Required = true };
+        var store = new Option<string>("--store") { Description = "Store directory.", Required = true };
+        var trust = new Option<string>("--trust") { Description = "Device trust directory.", Required = true };
+        var state = new Option<string?>("--state") { Description = "Agent state directory (credential, partial downloads). Default: <store>/../agent." };
+        var telemetry = new Option<string?>("--telemetry") { Description = "Telemetry outbox (SQLite); uploaded each cycle." };
+        var interval = new Option<double>("--interval") { Description = "Seconds between check-ins.", DefaultValueFactory = _ => 60 };
+        var cycles = new Option<int>("--cycles") { Description = "Stop after this many check-ins (0 = until interrupted)." };
+        var traffic = new Option<string?>("--traffic")
+        {
+            Description = "Labelled rows (JSONL with inputs and label) served every cycle, each label recorded as ground truth: simulated traffic for demos and soak tests.",
+        };
+        var tags = new Option<string[]>("--tag") { Description = "Tag reported at registration (repeatable)." };
+        var attributes = new Option<string[]>("--attr") { Description = "Attribute key=value reported at registration (repeatable)." };
+        var command = new Command("agent", "Run the update agent: check in, install (verify, gate), follow the assignment, report health and telemetry.")
+        {
+            server, deviceId, enrollment, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
+        };
+        command.SetAction(async (r, ct) =>
+        {
+            try
+            {
+                var token = r.GetValue(enrollment) ?? Environment.GetEnvironmentVariable("EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
+                var storeDir = r.GetValue(store)!;
+                using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db }) : null;
+                using var modelStore = ModelStore.Open(new ModelStoreOptions
+                {
+                    Directory = storeDir,
+                    Trust = TrustStore.Open(r.GetValue(trust)!),
+                    Telemetry = recorder,
+                    ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+                });
+                using var agent = UpdateAgent.Create(new UpdateAgentOptions
+                {
+                    ServerAddress = new Uri(r.GetValue(server)!),
+                    DeviceId = r.GetValue(deviceId)!,
+                    EnrollmentToken = token,
+                    StateDirectory = r.GetValue(state) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storeDir))!, "agent"),
+                    AssignmentPublicKeyPem = await File.ReadAllTextAsync(r.GetValue(serverKey)!, ct),
+                    Store = modelStore,
+                    Telemetry = recorder,
+                    Attributes = ParseAttributes(r.GetValue(attributes) ?? []),
+                    Tags = r.GetValue(tags) ?? [],
+                });
+                var rows = r.GetValue(traffic) is { } path ? ReadRows(path) : null;
+                var limit = r.GetValue(cycles);
+                for (var cycle = 1; limit == 0 || cycle <= limit; cycle++)
+                {
+                    await CycleAsync(agent, modelStore, recorder, rows, cycle, ct);
+                    if (limit != 0 && cycle == limit)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(r.GetValue(interval)), ct);
+                }
+
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                return 0;
+            }
+            catch (EdgeException ex)
+            {
+                Console.Error.WriteLine($"error: {ex.Code}: {ex.Message}");
+                return 2;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or UriFormatException)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static async Task CycleAsync(UpdateAgent agent, ModelStore store, TelemetryRecorder? recorder, List<(Dictionary<string, EdgeTensor> Inputs, double Label)>? rows, int cycle, CancellationToken ct)
+    {
+        string line;
+        try
+        {
+            var result = await agent.RunOnceAsync(ct);
+            line = $"cycle {cycle}: serving {result.Serving ?? "-"}"
+                + (result.Shadow is { } shadow ? $", shadow {shadow}" : string.Empty)
+                + (result.Installed.Count > 0 ? $", installed {string.Join(" ", result.Installed)}" : string.Empty)
+                + (result.Failed.Count > 0 ? $", failed {string.Join("; ", result.Failed)}" : string.Empty)
+                + (result.Incomplete.Count > 0 ? $", downloading {string.Join(" ", result.Incomplete)}" : string.Empty);
+        }
+        catch (RpcException ex)
+        {
+            line = $"cycle {cycle}: check-in failed ({ex.StatusCode}: {ex.Status.Detail}); serving {store.ActiveVersion ?? "-"}";
+        }
+        catch (EdgeException ex)
+        {
+            line = $"cycle {cycle}: assignment refused ({ex.Code}: {ex.Message}); serving {store.ActiveVersion ?? "-"}";
+        }
+
+        if (rows is not null && store.ActiveVersion is not null)
+        {
+            foreach (var (inputs, label) in rows)
+            {
+                store.RecordGroundTruth(store.Predict(inputs).PredictionId, label);
+            }
+
+            recorder?.Flush(TimeSpan.FromSeconds(5));
+            line += $"; served {rows.Count} labelled rows";
+        }
+
+        Console.WriteLine(line);
+    }
+
+    private static List<(Dictionary<string, EdgeTensor>, double)> ReadRows(string path)
+    {
+        // The schema comes from the rows themselves: {"inputs": {"name": {"shape": [...], "data": [...]}}, "label": y}, float32 data.
+        var rows = new List<(Dictionary<string, EdgeTensor>, double)>();
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var inputs = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
+            foreach (var input in doc.RootElement.GetProperty("inputs").EnumerateObject())
+            {
+                var shape = input.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                var data = input.Value.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+                inputs[input.Name] = EdgeTensor.Create(data, shape);
+            }
+
+            rows.Add((inputs, doc.RootElement.GetProperty("label").GetDouble()));
+        }
+
+        return rows;
+    }
+
+    private static Dictionary<string, string> ParseAttributes(string[] pairs) =>
+        pairs.Select(p => p.Split('=', 2)).ToDictionary(
+            kv => kv[0],
+            kv => kv.Length == 2 ? kv[1] : throw new ArgumentException($"--attr '{string.Join("=", kv)}' is not key=value."),
+            StringComparer.Ordinal);
+}
