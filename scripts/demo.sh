@@ -2,7 +2,8 @@
 # The main job: publishes the `edge` CLI with native AOT and runs it on the sample models and a real third-party model:
 # inspect, predict, benchmark; verify a signed package; install it into a device store, gate a candidate, reject a bad
 # one, roll back, and record telemetry. Then a fleet: the update server on embedded SQLite, six device agents serving
-# labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically.
+# labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically, and a
+# monitoring report (per-window statistics, drift).
 # EDGE_BIN=path/to/edge reuses an already published binary (the tests do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -140,7 +141,11 @@ echo; echo "== v3 fails the devices' gate (accuracy must reach 0.95): rolled bac
 v3=$("$edge" rollout create --model iris-classifier --version 3.0.0 --strategy staged --stages 50,100 --json | json_field '["id"]')
 wait_for "$v3" 'r["state"] == "rolled_back"' 90
 "$edge" rollout status "$v3"
+
+echo; echo "== monitoring v2 across the fleet: serving statistics, then drift against its training reference"
 sleep 2
+"$edge" monitor status --model iris-classifier --version 2.0.0 --minutes 10 --window-minutes 0
+"$edge" monitor drift --model iris-classifier --version 2.0.0 --minutes 10
 "$edge" devices
 echo "-- last lines of one device's agent log:"
 tail -n 4 "$fleet/kiosk-1/agent.log"

@@ -14,7 +14,7 @@ internal static class FleetCommands
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
-    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices()];
+    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor()];
 
     private static Command Publish()
     {
@@ -215,6 +215,61 @@ internal static class FleetCommands
         }, r.GetValue(server)!, r.GetValue(token), ct));
         return command;
     }
+
+    private static Command Monitor()
+    {
+        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift.");
+        {
+            var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
+            var window = new Option<int>("--window-minutes") { Description = "Window length (0 = one window).", DefaultValueFactory = _ => 10 };
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var status = new Command("status", "Requests, error rate, latency p50/p95/p99, missing inputs, predictions and online accuracy per window.")
+            {
+                model, version, minutes, window, server, token, json,
+            };
+            status.SetAction((r, ct) => Guard(async registry =>
+            {
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var stats = await registry.GetVersionStatsAsync(
+                    new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 },
+                    cancellationToken: ct);
+                var lines = new List<string> { $"{r.GetValue(model)} {r.GetValue(version)}: window start (UTC)  requests  errors  p50/p95/p99 us  missing  online metric  predictions" };
+                lines.AddRange(stats.Windows.Select(w => Invariant(
+                    $"  {DateTimeOffset.FromUnixTimeMilliseconds(w.FromUnixMs):yyyy-MM-dd HH:mm}  {w.Requests,8}  {w.ErrorRate * 100,5:F2}%  {Number(w.LatencyP50Us)}/{Number(w.LatencyP95Us)}/{Number(w.LatencyP99Us)}  {w.MissingFraction * 100:F2}%  {w.MetricName} {Number(w.OnlineMetric, "F4")} on {w.GroundTruth}  {string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"))}")));
+                Print(r.GetValue(json), stats, string.Join(Environment.NewLine, lines));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            monitor.Subcommands.Add(status);
+        }
+
+        {
+            var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var drift = new Command("drift", "Drift of each feature and output against the package's training reference (PSI, Jensen-Shannon, KS), fleet-wide.")
+            {
+                model, version, minutes, server, token, json,
+            };
+            drift.SetAction((r, ct) => Guard(async registry =>
+            {
+                var since = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (r.GetValue(minutes) * 60_000L);
+                var report = await registry.GetDriftAsync(new DriftRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, SinceUnixMs = since }, cancellationToken: ct);
+                var lines = new List<string> { $"{r.GetValue(model)} {r.GetValue(version)}: feature  observed  missing  PSI  JS  KS" };
+                lines.AddRange(report.Features.Select(f => Invariant(
+                    $"  {(f.IsOutput ? "output " : string.Empty)}{f.Name}  {f.Observed}  {f.MissingFraction * 100:F1}%  {Number(f.Psi, "F4")}  {Number(f.JensenShannon, "F4")}  {Number(f.Ks, "F4")}{(f.Psi > 0.2 ? "  <- shifted (PSI > 0.2)" : string.Empty)}")));
+                Print(r.GetValue(json), report, string.Join(Environment.NewLine, lines));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            monitor.Subcommands.Add(drift);
+        }
+
+        return monitor;
+    }
+
+    private static Option<string> ModelOption() => new("--model") { Description = "Model name.", Required = true };
+
+    private static Option<string> VersionOption() => new("--version") { Description = "Model version.", Required = true };
+
+    private static Option<int> MinutesOption() => new("--minutes") { Description = "How far back to look.", DefaultValueFactory = _ => 60 };
+
+    private static string Number(double value, string format = "F0") => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
 
     private static string Describe(Protos.V1.Rollout r)
     {

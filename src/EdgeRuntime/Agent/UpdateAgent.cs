@@ -337,6 +337,16 @@ public sealed class UpdateAgent : IDisposable
                 AbsErrorSum = h.AbsoluteErrorSum,
             };
             stats.LatencyBuckets.AddRange(h.LatencyBuckets);
+            if (!h.Shadow && _options.Telemetry is { } recorder && _options.Store.ModelName is { } model)
+            {
+                foreach (var d in recorder.TakeDriftCounts(model, h.Version).Where(d => d.Counts.Sum() + d.Missing > 0))
+                {
+                    var counts = new FeatureCounts { Name = d.Name, Missing = d.Missing };
+                    counts.Counts.AddRange(d.Counts);
+                    stats.Drift.Add(counts);
+                }
+            }
+
             _unsentHealth.Add(stats);
         }
 

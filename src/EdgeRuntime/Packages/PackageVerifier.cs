@@ -47,6 +47,16 @@ public sealed partial class PackageVerifier
     }
 
     /// <summary>
+    /// Parses manifest JSON that was verified earlier (a registry keeps the verified manifest of each version it stores).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.ManifestMalformed"/> when it is not a canonical manifest.</exception>
+    public static PackageManifest ParseVerifiedManifest(string manifestJson)
+    {
+        ArgumentNullException.ThrowIfNull(manifestJson);
+        return ManifestCodec.Parse(System.Text.Encoding.UTF8.GetBytes(manifestJson));
+    }
+
+    /// <summary>
     /// Reads a package's manifest without checking signatures or files: for display only (<c>edge info</c>), never for trust.
     /// </summary>
     public static PackageManifest ReadUnverifiedManifest(string path)

@@ -15,15 +15,101 @@ namespace EdgeDeploy.Runtime.Telemetry;
 /// <param name="ObservedFractions">Observed share per reference bin (categorical: a last extra bin for unseen categories).</param>
 public sealed record DriftScore(string Name, FeatureKind Kind, long Observed, double MissingFraction, double ReferenceMissingFraction, double Psi, double JensenShannon, double Ks, IReadOnlyList<double> ObservedFractions);
 
-/// <summary>
-/// Incremental binned counts per feature (and output) for one model version, scored against the drift reference on
-/// demand: PSI and Jensen-Shannon for every binned distribution, KS for numeric ones.
-/// </summary>
-internal sealed class DriftMonitor
+/// <summary>Counts per reference bin for one feature or output, as devices report them (mergeable by adding).</summary>
+/// <param name="Name">Feature or output name.</param>
+/// <param name="Counts">Observations per reference bin (categorical: a last extra bin for unseen categories).</param>
+/// <param name="Missing">Missing (NaN) observations.</param>
+public sealed record DriftCounts(string Name, IReadOnlyList<long> Counts, long Missing);
+
+/// <summary>Scores binned counts against a package's drift reference: PSI, Jensen-Shannon and (numeric) KS.</summary>
+public static class DriftScoring
 {
     // Empty bins would make PSI infinite; this floor is the usual smoothing.
     private const double Epsilon = 1e-4;
 
+    /// <summary>Scores <paramref name="counts"/> (one per reference bin, plus an unseen bin for categorical) against the reference.</summary>
+    public static DriftScore Score(BinnedDistribution reference, IReadOnlyList<long> counts, long missing)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(counts);
+        var categorical = reference.Kind == FeatureKind.Categorical;
+        var expectedBins = reference.Fractions.Count + (categorical ? 1 : 0);
+        if (counts.Count != expectedBins)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"'{reference.Name}' has {expectedBins} bins; {counts.Count} counts were given.");
+        }
+
+        var observed = counts.Sum();
+        var total = observed + missing;
+        var fractions = counts.Select(c => observed == 0 ? 0 : (double)c / observed).ToArray();
+        var referenceFractions = categorical ? [.. reference.Fractions, 0] : reference.Fractions.ToArray();
+        var hasData = observed > 0;
+        return new DriftScore(
+            reference.Name,
+            reference.Kind,
+            total,
+            total == 0 ? 0 : (double)missing / total,
+            reference.MissingFraction,
+            hasData ? Psi(fractions, referenceFractions) : double.NaN,
+            hasData ? JensenShannon(fractions, referenceFractions) : double.NaN,
+            hasData && !categorical ? Ks(fractions, referenceFractions) : double.NaN,
+            fractions);
+    }
+
+    internal static double Psi(IReadOnlyList<double> observed, IReadOnlyList<double> reference)
+    {
+        double psi = 0;
+        for (var i = 0; i < reference.Count; i++)
+        {
+            var o = Math.Max(observed[i], Epsilon);
+            var r = Math.Max(reference[i], Epsilon);
+            psi += (o - r) * Math.Log(o / r);
+        }
+
+        return psi;
+    }
+
+    internal static double JensenShannon(IReadOnlyList<double> p, IReadOnlyList<double> q)
+    {
+        double js = 0;
+        for (var i = 0; i < p.Count; i++)
+        {
+            var m = (p[i] + q[i]) / 2;
+            if (p[i] > 0)
+            {
+                js += 0.5 * p[i] * Math.Log2(p[i] / m);
+            }
+
+            if (q[i] > 0)
+            {
+                js += 0.5 * q[i] * Math.Log2(q[i] / m);
+            }
+        }
+
+        return js;
+    }
+
+    internal static double Ks(IReadOnlyList<double> p, IReadOnlyList<double> q)
+    {
+        double cp = 0, cq = 0, ks = 0;
+        for (var i = 0; i < p.Count; i++)
+        {
+            cp += p[i];
+            cq += q[i];
+            ks = Math.Max(ks, Math.Abs(cp - cq));
+        }
+
+        return ks;
+    }
+}
+
+/// <summary>
+/// Incremental binned counts per feature (and output) for one model version, scored against the drift reference on
+/// demand: PSI and Jensen-Shannon for every binned distribution, KS for numeric ones. The counts since the last
+/// <see cref="TakeCounts"/> go to the server, which merges devices and scores fleet-wide drift the same way.
+/// </summary>
+internal sealed class DriftMonitor
+{
     private readonly Lock _lock = new();
     private readonly Tracker[] _features;
     private readonly Tracker[] _outputs;
@@ -87,6 +173,15 @@ internal sealed class DriftMonitor
         }
     }
 
+    /// <summary>Counts observed since the previous call, per feature and output; resets them.</summary>
+    public IReadOnlyList<DriftCounts> TakeCounts()
+    {
+        lock (_lock)
+        {
+            return [.. _features.Concat(_outputs).Select(t => t.TakePending())];
+        }
+    }
+
     private static double[] ToDoubles(EdgeTensor t) => t.ElementType switch
     {
         EdgeElementType.Float => t.ToArray<float>().Select(v => (double)v).ToArray(),
@@ -96,58 +191,14 @@ internal sealed class DriftMonitor
         _ => [],
     };
 
-    internal static double Psi(IReadOnlyList<double> observed, IReadOnlyList<double> reference)
-    {
-        double psi = 0;
-        for (var i = 0; i < reference.Count; i++)
-        {
-            var o = Math.Max(observed[i], Epsilon);
-            var r = Math.Max(reference[i], Epsilon);
-            psi += (o - r) * Math.Log(o / r);
-        }
-
-        return psi;
-    }
-
-    internal static double JensenShannon(IReadOnlyList<double> p, IReadOnlyList<double> q)
-    {
-        double js = 0;
-        for (var i = 0; i < p.Count; i++)
-        {
-            var m = (p[i] + q[i]) / 2;
-            if (p[i] > 0)
-            {
-                js += 0.5 * p[i] * Math.Log2(p[i] / m);
-            }
-
-            if (q[i] > 0)
-            {
-                js += 0.5 * q[i] * Math.Log2(q[i] / m);
-            }
-        }
-
-        return js;
-    }
-
-    internal static double Ks(IReadOnlyList<double> p, IReadOnlyList<double> q)
-    {
-        double cp = 0, cq = 0, ks = 0;
-        for (var i = 0; i < p.Count; i++)
-        {
-            cp += p[i];
-            cq += q[i];
-            ks = Math.Max(ks, Math.Abs(cp - cq));
-        }
-
-        return ks;
-    }
-
     private sealed class Tracker
     {
         private readonly BinnedDistribution _reference;
         private readonly long[] _counts;
+        private readonly long[] _pending;
         private readonly Dictionary<string, int>? _categories;
         private long _missing;
+        private long _pendingMissing;
 
         public Tracker(BinnedDistribution reference)
         {
@@ -161,6 +212,8 @@ internal sealed class DriftMonitor
             {
                 _counts = new long[reference.Fractions.Count];
             }
+
+            _pending = new long[_counts.Length];
         }
 
         public string Name => _reference.Name;
@@ -170,6 +223,7 @@ internal sealed class DriftMonitor
             if (double.IsNaN(value))
             {
                 _missing++;
+                _pendingMissing++;
             }
             else if (_categories is not null)
             {
@@ -177,7 +231,9 @@ internal sealed class DriftMonitor
             }
             else if (_counts.Length > 0)
             {
-                _counts[DriftReferenceBuilder.BinIndex(_reference.BinEdges!, value)]++;
+                var bin = DriftReferenceBuilder.BinIndex(_reference.BinEdges!, value);
+                _counts[bin]++;
+                _pending[bin]++;
             }
         }
 
@@ -212,26 +268,21 @@ internal sealed class DriftMonitor
             }
         }
 
-        public DriftScore Score()
+        public DriftScore Score() => DriftScoring.Score(_reference, _counts, _missing);
+
+        public DriftCounts TakePending()
         {
-            var observed = _counts.Sum();
-            var total = observed + _missing;
-            var fractions = _counts.Select(c => observed == 0 ? 0 : (double)c / observed).ToArray();
-            var reference = _categories is not null ? [.. _reference.Fractions, 0] : _reference.Fractions.ToArray();
-            var hasData = observed > 0;
-            return new DriftScore(
-                _reference.Name,
-                _reference.Kind,
-                total,
-                total == 0 ? 0 : (double)_missing / total,
-                _reference.MissingFraction,
-                hasData ? Psi(fractions, reference) : double.NaN,
-                hasData ? JensenShannon(fractions, reference) : double.NaN,
-                hasData && _categories is null ? Ks(fractions, reference) : double.NaN,
-                fractions);
+            var taken = new DriftCounts(_reference.Name, [.. _pending], _pendingMissing);
+            Array.Clear(_pending);
+            _pendingMissing = 0;
+            return taken;
         }
 
-        private void AddCategory(string category) =>
-            _counts[_categories!.TryGetValue(category, out var i) ? i : _counts.Length - 1]++;
+        private void AddCategory(string category)
+        {
+            var bin = _categories!.TryGetValue(category, out var i) ? i : _counts.Length - 1;
+            _counts[bin]++;
+            _pending[bin]++;
+        }
     }
 }

@@ -116,6 +116,15 @@ public sealed class TelemetryRecorder : IDisposable
         }
     }
 
+    /// <summary>Drift counts per reference bin observed since the previous call for a version (the agent reports them); resets them.</summary>
+    public IReadOnlyList<DriftCounts> TakeDriftCounts(string model, string version)
+    {
+        lock (_driftLock)
+        {
+            return _drift.TryGetValue((model, version), out var monitor) ? monitor.TakeCounts() : [];
+        }
+    }
+
     /// <summary>Records a prediction (subject to the sample rate). Called by the model store; cheap and non-blocking.</summary>
     public void RecordPrediction(Guid id, string model, string version, TimeSpan latency, IReadOnlyDictionary<string, EdgeTensor> inputs, Prediction prediction, bool shadow)
     {

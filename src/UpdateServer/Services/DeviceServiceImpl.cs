@@ -135,6 +135,7 @@ internal sealed class DeviceServiceImpl(
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new List<HealthRecord>(request.Versions.Count);
+        var drift = new List<DriftRecord>();
         foreach (var v in request.Versions)
         {
             if (Invalid(v) is { } problem)
@@ -145,9 +146,14 @@ internal sealed class DeviceServiceImpl(
             var buckets = new long[LatencyHistogram.BucketCount];
             v.LatencyBuckets.CopyTo(buckets, 0);
             records.Add(new HealthRecord(device.Record.DeviceId, v.Model, v.Version, v.Shadow, now, v.Requests, v.Errors, buckets, v.GroundTruth, v.Correct, v.AbsErrorSum));
+            drift.AddRange(v.Drift.Select(d => new DriftRecord(device.Record.DeviceId, v.Model, v.Version, now, d.Name, [.. d.Counts], d.Missing)));
         }
 
         await store.AddHealthAsync(records, context.CancellationToken).ConfigureAwait(false);
+        if (drift.Count > 0)
+        {
+            await store.AddDriftAsync(drift, context.CancellationToken).ConfigureAwait(false);
+        }
         return new ReportAck();
     }
 
@@ -158,6 +164,8 @@ internal sealed class DeviceServiceImpl(
         : v.Errors > v.Requests ? "more errors than requests"
         : v.Correct > v.GroundTruth ? "more correct predictions than labelled ones"
         : !double.IsFinite(v.AbsErrorSum) || v.AbsErrorSum < 0 ? "abs_error_sum must be a finite, non-negative number"
+        : v.Drift.Count > 256 || v.Drift.Any(d => string.IsNullOrEmpty(d.Name) || d.Counts.Count > 1024) ? "drift needs named entries of at most 1,024 bins (256 entries)"
+        : v.Drift.Any(d => d.Missing < 0 || d.Counts.Any(c => c < 0)) ? "drift counts must not be negative"
         : null;
 }
 

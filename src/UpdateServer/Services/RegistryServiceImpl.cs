@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.UpdateServer.Storage;
 using Grpc.Core;
 
@@ -15,6 +16,7 @@ internal sealed class RegistryServiceImpl(
     RolloutPlanner planner,
     RolloutController controller,
     PackageFacts facts,
+    ITelemetryStore telemetry,
     UpdateServerOptions options,
     TimeProvider time,
     ILogger<RegistryServiceImpl> logger)
@@ -193,6 +195,90 @@ internal sealed class RegistryServiceImpl(
             info.Tags.AddRange(d.Record.Tags);
             info.Installed.AddRange(d.Installed.Select(i => new InstalledModel { Name = i.Model, Version = i.Version }));
             response.Devices.Add(info);
+        }
+
+        return response;
+    }
+
+    public override async Task<VersionStatsResponse> GetVersionStats(VersionStatsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var ct = context.CancellationToken;
+        var to = request.ToUnixMs == 0 ? time.GetUtcNow().ToUnixTimeMilliseconds() : request.ToUnixMs;
+        if (request.FromUnixMs < 0 || to <= request.FromUnixMs || request.WindowSeconds < 0)
+        {
+            throw Invalid("the time range must be non-empty (from < to) and window_seconds non-negative.");
+        }
+
+        var step = request.WindowSeconds == 0 ? to - request.FromUnixMs : request.WindowSeconds * 1000L;
+        if ((to - request.FromUnixMs) / step > 1000)
+        {
+            throw Invalid("at most 1,000 windows per query; widen window_seconds.");
+        }
+
+        var (higherIsBetter, metric) = await facts.MetricKindAsync(request.Model, request.Version, ct).ConfigureAwait(false);
+        var response = new VersionStatsResponse();
+        for (var from = request.FromUnixMs; from < to; from += step)
+        {
+            var until = Math.Min(from + step, to);
+            var s = telemetry.Summarize(request.Model, request.Version, from, until);
+            var health = await store.SumHealthAsync(request.Model, request.Version, false, from, until, ct).ConfigureAwait(false);
+            var window = new VersionWindow
+            {
+                FromUnixMs = from,
+                ToUnixMs = until,
+                Requests = s.Requests,
+                LatencyP50Us = s.LatencyP50Micros,
+                LatencyP95Us = s.LatencyP95Micros,
+                LatencyP99Us = s.LatencyP99Micros,
+                MissingFraction = s.MissingFraction,
+                GroundTruth = s.GroundTruth,
+                OnlineMetric = s.GroundTruth == 0 ? double.NaN : higherIsBetter ? (double)s.Correct / s.GroundTruth : s.AbsErrorSum / s.GroundTruth,
+                MetricName = metric,
+                ReportedRequests = health.Requests,
+                ReportedErrors = health.Errors,
+                ErrorRate = health.Requests == 0 ? 0 : (double)health.Errors / health.Requests,
+            };
+            foreach (var (predicted, count) in s.PredictionCounts.OrderBy(p => p.Key))
+            {
+                window.Predictions[predicted.ToString(System.Globalization.CultureInfo.InvariantCulture)] = count;
+            }
+
+            response.Windows.Add(window);
+        }
+
+        return response;
+    }
+
+    public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var manifest = await facts.ManifestAsync(request.Model, request.Version, context.CancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"{request.Model} {request.Version} is not published."));
+        var reference = manifest.DriftReference
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{request.Model} {request.Version} was packaged without a drift reference."));
+        var counts = await store.SumDriftAsync(request.Model, request.Version, request.SinceUnixMs, context.CancellationToken).ConfigureAwait(false);
+        var response = new DriftResponse();
+        foreach (var (distribution, isOutput) in reference.Features.Select(f => (f, false)).Concat(reference.Outputs.Select(o => (o, true))))
+        {
+            var bins = distribution.Fractions.Count + (distribution.Kind == FeatureKind.Categorical ? 1 : 0);
+            var (observed, missing) = counts.TryGetValue(distribution.Name, out var c) && c.Counts.Length == bins ? c : (new long[bins], 0L);
+            var score = DriftScoring.Score(distribution, observed, missing);
+            var feature = new FeatureDrift
+            {
+                Name = score.Name,
+                Kind = score.Kind.ToString(),
+                IsOutput = isOutput,
+                Observed = score.Observed,
+                MissingFraction = score.MissingFraction,
+                ReferenceMissingFraction = score.ReferenceMissingFraction,
+                Psi = score.Psi,
+                JensenShannon = score.JensenShannon,
+                Ks = score.Ks,
+            };
+            feature.ObservedFractions.AddRange(score.ObservedFractions);
+            feature.ReferenceFractions.AddRange(distribution.Fractions);
+            response.Features.Add(feature);
         }
 
         return response;

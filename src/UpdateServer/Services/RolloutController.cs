@@ -101,7 +101,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         var arms = new List<(string, long, long)>();
         foreach (var arm in r.Arms)
         {
-            var t = await store.SumHealthAsync(r.Model, arm.Version, false, r.CreatedUnixMs, cancellationToken).ConfigureAwait(false);
+            var t = await store.SumHealthAsync(r.Model, arm.Version, false, r.CreatedUnixMs, long.MaxValue, cancellationToken).ConfigureAwait(false);
             arms.Add((arm.Version, t.Correct, t.GroundTruth - t.Correct));
         }
 
@@ -231,7 +231,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
     private async Task<VersionHealthSummary> SummaryAsync(string model, string version, bool shadow, long since, CancellationToken cancellationToken)
     {
         var (higherIsBetter, name) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
-        return new VersionHealthSummary(version, shadow, await store.SumHealthAsync(model, version, shadow, since, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
+        return new VersionHealthSummary(version, shadow, await store.SumHealthAsync(model, version, shadow, since, long.MaxValue, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
     }
 
     private async Task SaveAsync(RolloutRecord r, CancellationToken cancellationToken)

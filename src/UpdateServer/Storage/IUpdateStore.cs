@@ -71,6 +71,9 @@ public sealed record InstallReportRecord(string DeviceId, string RolloutId, stri
 /// <summary>Serving health one device reported for one version over one window.</summary>
 public sealed record HealthRecord(string DeviceId, string Model, string Version, bool Shadow, long AtUnixMs, long Requests, long Errors, long[] LatencyBuckets, long GroundTruth, long Correct, double AbsErrorSum);
 
+/// <summary>Drift counts one device reported for one feature or output of a version over one window.</summary>
+public sealed record DriftRecord(string DeviceId, string Model, string Version, long AtUnixMs, string Name, long[] Counts, long Missing);
+
 /// <summary>Health summed over devices and windows.</summary>
 public sealed record HealthTotals(long Requests, long Errors, long[] LatencyBuckets, long GroundTruth, long Correct, double AbsErrorSum);
 
@@ -120,6 +123,11 @@ public interface IUpdateStore
 
     Task AddHealthAsync(IReadOnlyList<HealthRecord> reports, CancellationToken cancellationToken);
 
-    /// <summary>Health of one version (shadow runs or served ones) reported at or after <paramref name="sinceUnixMs"/>.</summary>
-    Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, CancellationToken cancellationToken);
+    /// <summary>Health of one version (shadow runs or served ones) reported in [<paramref name="sinceUnixMs"/>, <paramref name="untilUnixMs"/>).</summary>
+    Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
+
+    Task AddDriftAsync(IReadOnlyList<DriftRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
+    Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);
 }

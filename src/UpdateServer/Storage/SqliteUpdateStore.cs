@@ -43,6 +43,11 @@ public sealed class SqliteUpdateStore : IUpdateStore
             abs_error_sum REAL NOT NULL);
         CREATE INDEX health_reports_version ON health_reports (model, version, shadow, at_ms);
         """,
+        """
+        CREATE TABLE drift_counts (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, model TEXT NOT NULL,
+            version TEXT NOT NULL, at_ms INTEGER NOT NULL, name TEXT NOT NULL, counts BLOB NOT NULL, missing INTEGER NOT NULL);
+        CREATE INDEX drift_counts_version ON drift_counts (model, version, at_ms);
+        """,
     ];
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
@@ -211,14 +216,14 @@ public sealed class SqliteUpdateStore : IUpdateStore
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, CancellationToken cancellationToken)
+    public async Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
         long requests = 0, errors = 0, groundTruth = 0, correct = 0;
         double absErrorSum = 0;
         var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
         await using var connection = Open();
-        await using var command = Command(connection, "SELECT requests, errors, latency_buckets, ground_truth, correct, abs_error_sum FROM health_reports WHERE model = $m AND version = $v AND shadow = $s AND at_ms >= $since;",
-            ("$m", model), ("$v", version), ("$s", shadow ? 1 : 0), ("$since", sinceUnixMs));
+        await using var command = Command(connection, "SELECT requests, errors, latency_buckets, ground_truth, correct, abs_error_sum FROM health_reports WHERE model = $m AND version = $v AND shadow = $s AND at_ms >= $since AND at_ms < $until;",
+            ("$m", model), ("$v", version), ("$s", shadow ? 1 : 0), ("$since", sinceUnixMs), ("$until", untilUnixMs));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -236,6 +241,49 @@ public sealed class SqliteUpdateStore : IUpdateStore
         }
 
         return new HealthTotals(requests, errors, buckets, groundTruth, correct, absErrorSum);
+    }
+
+    public async Task AddDriftAsync(IReadOnlyList<DriftRecord> records, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var d in records)
+        {
+            await using var command = Command(connection, "INSERT INTO drift_counts (device_id, model, version, at_ms, name, counts, missing) VALUES ($d, $m, $v, $at, $n, $c, $miss);",
+                ("$d", d.DeviceId), ("$m", d.Model), ("$v", d.Version), ("$at", d.AtUnixMs), ("$n", d.Name), ("$c", MemoryMarshal.AsBytes(d.Counts.AsSpan()).ToArray()), ("$miss", d.Missing));
+            command.Transaction = tx;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
+        await using var connection = Open();
+        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since;",
+            ("$m", model), ("$v", version), ("$since", sinceUnixMs));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var counts = MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(1));
+            var name = reader.GetString(0);
+            var (sum, missing) = result.TryGetValue(name, out var existing) ? existing : (new long[counts.Length], 0L);
+            if (sum.Length != counts.Length)
+            {
+                continue; // a device on another reference layout for the same name; cannot be merged
+            }
+
+            for (var i = 0; i < counts.Length; i++)
+            {
+                sum[i] += counts[i];
+            }
+
+            result[name] = (sum, missing + reader.GetInt64(2));
+        }
+
+        return result;
     }
 
     private SqliteConnection Open()

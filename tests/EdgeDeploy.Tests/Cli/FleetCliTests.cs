@@ -22,7 +22,7 @@ public sealed class FleetCliTests : IAsyncLifetime
     [Fact]
     public async Task PublishRolloutDevices_OperatorFlow_SteersARolloutThroughTheAdminApi()
     {
-        using var device = new FleetDevice(_server, "kiosk-1");
+        using var device = new FleetDevice(_server, "kiosk-1", withTelemetry: true);
         var published = Ok("publish", Repo.Model("iris_classifier.edgepkg"));
         Assert.StartsWith("published: iris-classifier 1.0.0 sha256 ", published.StdOut);
         Assert.StartsWith("already published: iris-classifier 1.0.0", Ok("publish", Repo.Model("iris_classifier.edgepkg")).StdOut);
@@ -45,6 +45,15 @@ public sealed class FleetCliTests : IAsyncLifetime
         Assert.Contains("runs nothing", Ok("devices").StdOut); // reported at check-in, before the install
         await device.CheckInAsync();
         Assert.Contains("runs iris-classifier 1.0.0  tags []  region=eu", Ok("devices").StdOut);
+
+        device.ServeLabelledTraffic();
+        Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
+        await device.CheckInAsync();
+        var monitor = Ok("monitor", "status", "--model", "iris-classifier", "--version", "1.0.0", "--minutes", "10", "--window-minutes", "0").StdOut;
+        Assert.Matches(@"\s+45\s+0\.00%\s+\d+/\d+/\d+\s+0\.00%\s+accuracy 0\.9333 on 45\s+0:15 1:16 2:14", monitor);
+        var drift = Ok("monitor", "drift", "--model", "iris-classifier", "--version", "1.0.0").StdOut;
+        Assert.Contains("  sepal length (cm)  45  0.0%  ", drift);
+        Assert.Contains("  output label  45  0.0%  ", drift);
 
         Assert.Contains("paused  stage 1/2", Ok("rollout", "pause", id, "--reason", "maintenance window").StdOut);
         Assert.Contains("reason: paused by operator: maintenance window", Ok("rollout", "status").StdOut);

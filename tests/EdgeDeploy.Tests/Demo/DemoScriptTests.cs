@@ -19,7 +19,7 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.True(run.ExitCode == 0, run.All);
         var output = run.StdOut;
         Assert.Contains("valid: iris-classifier 1.0.0 signed by publisher 'sample-publisher'", output);
-        Assert.Contains("invalid: FileHashMismatch", run.All);
+        Assert.Contains("invalid: SignatureInvalid", run.All); // the demo changes a byte of the signed manifest
         Assert.Contains("rejected: ", output); // the store gate refuses 3.0.0
         Assert.Contains("published: iris-classifier 2.0.0", output);
         Assert.Matches(@"iris-classifier 1\.0\.0  AllAtOnce  completed  stage 1/1 \(100%\)\s+devices: 6 targeted, 6 installed, 0 failed", output);
@@ -30,6 +30,8 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.Matches(@"iris-classifier 3\.0\.0  Staged  rolled_back", output);
         Assert.Matches(@"reason: health gate failed: [123] of 3 devices failed to install", output);
         Assert.Equal(6, System.Text.RegularExpressions.Regex.Matches(output, "runs iris-classifier 2.0.0").Count);
+        Assert.Matches(@"accuracy 0\.8667 on \d+", output[output.IndexOf("== monitoring v2", StringComparison.Ordinal)..]);
+        Assert.Matches(@"  petal length \(cm\)  \d+  0\.0%  \d\.\d{4}  \d\.\d{4}  \d\.\d{4}", output);
         Assert.EndsWith("demo complete\n", output.ReplaceLineEndings("\n"));
     }
 }

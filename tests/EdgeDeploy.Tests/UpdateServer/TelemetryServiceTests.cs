@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Infrastructure;
 using Google.Protobuf;
@@ -90,6 +91,50 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         Assert.Equal(new EdgeDeploy.UpdateServer.Storage.TelemetryCounts(1, 45, 45), _server.TelemetryStore.Count());
         var summary = _server.TelemetryStore.Summarize("iris-classifier", "1.0.0", 0, long.MaxValue);
         Assert.Equal((45L, 45L, 42L), (summary.Requests, summary.GroundTruth, summary.Correct)); // iris 1.0.0 gets 42 of the 45 right
+        var drift = await _server.Registry.GetDriftAsync(new DriftRequest { Model = "iris-classifier", Version = "1.0.0" }, UpdateServerHost.Operator);
+        Assert.All(drift.Features.Where(f => !f.IsOutput), f => Assert.Equal(45, f.Observed)); // binned on the device, merged here
+        Assert.Equal(4, drift.Features.Count(f => !f.IsOutput));
+    }
+
+    [Fact]
+    public async Task GetDrift_ReportedBinCounts_MatchHandComputedScores()
+    {
+        var reference = PackageVerifier.ReadUnverifiedManifest(Repo.Model("iris_classifier.edgepkg")).DriftReference!.Features[0];
+        var r = reference.Fractions.ToArray();
+        var counts = new long[r.Length];
+        counts[0] = 10; // every observation in the first bin, two reports of 10 (plus 2 missing each) from one device
+        for (var report = 0; report < 2; report++)
+        {
+            var stats = new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 12 };
+            stats.Drift.Add(new FeatureCounts { Name = reference.Name, Counts = { counts }, Missing = 2 });
+            await _server.Devices.ReportHealthAsync(new HealthReport { Versions = { stats } }, UpdateServerHost.Bearer(_token));
+        }
+
+        var drift = await _server.Registry.GetDriftAsync(new DriftRequest { Model = "iris-classifier", Version = "1.0.0" }, UpdateServerHost.Operator);
+
+        // By hand: observed fractions o = (1, 0, ..., 0); PSI = Σ (o - r) ln(o / r) with both floored at 1e-4;
+        // JS = ½ Σ o log2(o / m) + ½ Σ r log2(r / m), m = (o + r) / 2; KS = max |cumulative o - cumulative r|.
+        var o = new double[r.Length];
+        o[0] = 1;
+        double psi = 0, js = 0, ks = 0, co = 0, cr = 0;
+        for (var i = 0; i < r.Length; i++)
+        {
+            double of = Math.Max(o[i], 1e-4), rf = Math.Max(r[i], 1e-4), m = (o[i] + r[i]) / 2;
+            psi += (of - rf) * Math.Log(of / rf);
+            js += (o[i] > 0 ? 0.5 * o[i] * Math.Log2(o[i] / m) : 0) + (r[i] > 0 ? 0.5 * r[i] * Math.Log2(r[i] / m) : 0);
+            co += o[i];
+            cr += r[i];
+            ks = Math.Max(ks, Math.Abs(co - cr));
+        }
+
+        var feature = drift.Features.Single(f => f.Name == reference.Name);
+        Assert.Equal(24, feature.Observed);
+        Assert.Equal(4 / 24.0, feature.MissingFraction, 12);
+        Assert.Equal(psi, feature.Psi, 9);
+        Assert.Equal(js, feature.JensenShannon, 9);
+        Assert.Equal(ks, feature.Ks, 9);
+        Assert.True(feature.Psi > 0.2); // all mass in one bin is a large shift
+        Assert.All(drift.Features.Where(f => f.Name != reference.Name && !f.IsOutput), f => Assert.True(f.Observed == 0 && double.IsNaN(f.Psi)));
     }
 
     private async Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null)
