@@ -34,9 +34,10 @@ public static class UpdateServerApp
         builder.Services.AddSingleton<AssignmentSigner>();
         builder.Services.AddSingleton<FleetDirectory>();
         builder.Services.AddSingleton<PackageFacts>();
-        builder.Services.AddSingleton<ITelemetryStore>(new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db")));
+        builder.Services.AddSingleton<ITelemetryStore>(_ => new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db"))); // the container disposes it
         builder.Services.AddSingleton<RolloutPlanner>();
         builder.Services.AddSingleton<RolloutController>();
+        builder.Services.AddSingleton<AlertEvaluator>();
         builder.Services.AddSingleton<SignedAssignmentCache>();
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddHostedService<FleetBackgroundService>();

@@ -96,10 +96,12 @@ internal static class FleetCommands
         var minRequests = new Option<long?>("--min-requests") { Description = "Predictions needed before error and latency gates judge [20]." };
         var stageMin = new Option<int?>("--stage-min-seconds") { Description = "Minimum time per stage [0]." };
         var timeout = new Option<int?>("--device-timeout-seconds") { Description = "A silent member counts as failed after this [600]." };
+        var failOnAlerts = new Option<bool>("--fail-on-alerts") { Description = "A firing alert on the version fails the gates." };
         var (server, token, json) = (Server(), Token(), JsonFlag());
         var command = new Command("create", "Create a rollout.")
         {
-            model, version, strategy, percent, stages, arms, tags, attributes, onFailure, minInstall, maxErrors, maxLatency, maxRegression, minLabels, minRequests, stageMin, timeout, server, token, json,
+            model, version, strategy, percent, stages, arms, tags, attributes, onFailure, minInstall, maxErrors, maxLatency, maxRegression, minLabels, minRequests, stageMin, timeout, failOnAlerts,
+            server, token, json,
         };
         command.SetAction((r, ct) => Guard(async registry =>
         {
@@ -139,45 +141,18 @@ internal static class FleetCommands
                 request.TargetAttributes[pair[..eq]] = pair[(eq + 1)..];
             }
 
-            var g = request.Gates;
-            if (r.GetValue(minInstall) is { } a)
+            var g = request.Gates; // only what was given is sent: the server fills in its defaults
+            Apply(r.GetValue(minInstall), v => g.MinInstallSuccessRate = v);
+            Apply(r.GetValue(maxErrors), v => g.MaxErrorRate = v);
+            Apply(r.GetValue(maxLatency), v => g.MaxLatencyP95Ms = v);
+            Apply(r.GetValue(maxRegression), v => g.MaxMetricRegression = v);
+            Apply(r.GetValue(minLabels), v => g.MinGroundTruth = v);
+            Apply(r.GetValue(minRequests), v => g.MinRequests = v);
+            Apply(r.GetValue(stageMin), v => g.StageMinSeconds = v);
+            Apply(r.GetValue(timeout), v => g.DeviceTimeoutSeconds = v);
+            if (r.GetValue(failOnAlerts))
             {
-                g.MinInstallSuccessRate = a;
-            }
-
-            if (r.GetValue(maxErrors) is { } b)
-            {
-                g.MaxErrorRate = b;
-            }
-
-            if (r.GetValue(maxLatency) is { } c)
-            {
-                g.MaxLatencyP95Ms = c;
-            }
-
-            if (r.GetValue(maxRegression) is { } d)
-            {
-                g.MaxMetricRegression = d;
-            }
-
-            if (r.GetValue(minLabels) is { } e)
-            {
-                g.MinGroundTruth = e;
-            }
-
-            if (r.GetValue(minRequests) is { } f)
-            {
-                g.MinRequests = f;
-            }
-
-            if (r.GetValue(stageMin) is { } h)
-            {
-                g.StageMinSeconds = h;
-            }
-
-            if (r.GetValue(timeout) is { } t)
-            {
-                g.DeviceTimeoutSeconds = t;
+                g.FailOnAlerts = true;
             }
 
             var created = await registry.CreateRolloutAsync(request, cancellationToken: ct);
@@ -260,7 +235,93 @@ internal static class FleetCommands
             monitor.Subcommands.Add(drift);
         }
 
+        {
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var all = new Option<bool>("--all") { Description = "Include resolved alerts." };
+            var alerts = new Command("alerts", "Alerts opened by alert rules (firing ones, or --all).") { all, server, token, json };
+            alerts.SetAction((r, ct) => Guard(async registry =>
+            {
+                var list = await registry.ListAlertsAsync(new ListAlertsRequest { IncludeResolved = r.GetValue(all) }, cancellationToken: ct);
+                var lines = list.Alerts.Select(a =>
+                    $"{a.Id}  {(a.Firing ? "FIRING" : "resolved")}  {a.Model} {a.Version}  since {DateTimeOffset.FromUnixTimeMilliseconds(a.OpenedUnixMs).ToString("u", CultureInfo.InvariantCulture)}  {a.Message}");
+                Print(r.GetValue(json), list, list.Alerts.Count == 0 ? "no alerts" : string.Join(Environment.NewLine, lines));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            monitor.Subcommands.Add(alerts);
+        }
+
+        monitor.Subcommands.Add(AlertRules());
         return monitor;
+    }
+
+    private static Command AlertRules()
+    {
+        var rules = new Command("alert-rule", "Add, list and delete alert rules.");
+        {
+            var model = ModelOption();
+            var version = new Option<string?>("--version") { Description = "One version (default: every version a live rollout deploys)." };
+            var metric = new Option<string>("--metric") { Description = "error_rate, latency_p95_ms, online_metric, missing_fraction or psi.", Required = true };
+            var feature = new Option<string?>("--feature") { Description = "psi: the feature or output." };
+            var above = new Option<double?>("--above") { Description = "Fire when the value exceeds this." };
+            var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
+            var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };
+            var minSamples = new Option<long>("--min-samples") { Description = "Samples needed before judging (default 20)." };
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var add = new Command("add", "Add a rule.") { model, version, metric, feature, above, below, window, minSamples, server, token, json };
+            add.SetAction((r, ct) => Guard(async registry =>
+            {
+                if (r.GetValue(above).HasValue == r.GetValue(below).HasValue)
+                {
+                    throw new ArgumentException("give exactly one of --above and --below.");
+                }
+
+                var rule = await registry.CreateAlertRuleAsync(
+                    new AlertRule
+                    {
+                        Model = r.GetValue(model)!, Version = r.GetValue(version) ?? string.Empty, Metric = r.GetValue(metric)!, Feature = r.GetValue(feature) ?? string.Empty,
+                        Below = r.GetValue(below).HasValue, Threshold = r.GetValue(above) ?? r.GetValue(below)!.Value, WindowSeconds = r.GetValue(window), MinSamples = r.GetValue(minSamples),
+                    },
+                    cancellationToken: ct);
+                Print(r.GetValue(json), rule, DescribeRule(rule));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            rules.Subcommands.Add(add);
+        }
+
+        {
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var list = new Command("list", "List rules.") { server, token, json };
+            list.SetAction((r, ct) => Guard(async registry =>
+            {
+                var all = await registry.ListAlertRulesAsync(new ListAlertRulesRequest(), cancellationToken: ct);
+                Print(r.GetValue(json), all, all.Rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, all.Rules.Select(DescribeRule)));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            rules.Subcommands.Add(list);
+        }
+
+        {
+            var id = new Argument<string>("id") { Description = "Rule id." };
+            var (server, token) = (Server(), Token());
+            var delete = new Command("delete", "Delete a rule (its firing alerts are resolved).") { id, server, token };
+            delete.SetAction((r, ct) => Guard(async registry =>
+            {
+                await registry.DeleteAlertRuleAsync(new DeleteAlertRuleRequest { Id = r.GetValue(id)! }, cancellationToken: ct);
+                Console.WriteLine($"deleted {r.GetValue(id)}");
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            rules.Subcommands.Add(delete);
+        }
+
+        return rules;
+    }
+
+    private static string DescribeRule(AlertRule r) => Invariant(
+        $"{r.Id}  {r.Model} {(r.Version.Length == 0 ? "(live versions)" : r.Version)}  {r.Metric}{(r.Feature.Length > 0 ? $"({r.Feature})" : string.Empty)} {(r.Below ? "below" : "above")} {r.Threshold}  over {r.WindowSeconds} s, at least {r.MinSamples} samples");
+
+    private static void Apply<T>(T? value, Action<T> set)
+        where T : struct
+    {
+        if (value is { } given)
+        {
+            set(given);
+        }
     }
 
     private static Option<string> ModelOption() => new("--model") { Description = "Model name.", Required = true };

@@ -347,7 +347,7 @@ public sealed class UpdateAgent : IDisposable
                 }
             }
 
-            _unsentHealth.Add(stats);
+            Merge(stats);
         }
 
         if (_unsentHealth.Count == 0)
@@ -395,6 +395,43 @@ public sealed class UpdateAgent : IDisposable
             }
 
             recorder.Acknowledge(batch);
+        }
+    }
+
+    /// <summary>Adds a window to what is waiting to be sent, summing into an unsent one of the same version so the backlog stays small offline.</summary>
+    private void Merge(VersionStats stats)
+    {
+        var pending = _unsentHealth.FirstOrDefault(u => u.Model == stats.Model && u.Version == stats.Version && u.Shadow == stats.Shadow);
+        if (pending is null)
+        {
+            _unsentHealth.Add(stats);
+            return;
+        }
+
+        pending.Requests += stats.Requests;
+        pending.Errors += stats.Errors;
+        pending.GroundTruth += stats.GroundTruth;
+        pending.Correct += stats.Correct;
+        pending.AbsErrorSum += stats.AbsErrorSum;
+        for (var i = 0; i < Math.Min(pending.LatencyBuckets.Count, stats.LatencyBuckets.Count); i++)
+        {
+            pending.LatencyBuckets[i] += stats.LatencyBuckets[i];
+        }
+
+        foreach (var d in stats.Drift)
+        {
+            if (pending.Drift.FirstOrDefault(p => p.Name == d.Name && p.Counts.Count == d.Counts.Count) is { } same)
+            {
+                same.Missing += d.Missing;
+                for (var i = 0; i < d.Counts.Count; i++)
+                {
+                    same.Counts[i] += d.Counts[i];
+                }
+            }
+            else
+            {
+                pending.Drift.Add(d);
+            }
         }
     }
 

@@ -34,7 +34,10 @@ public sealed class ModelStoreOptions
     /// <summary>Where predictions, shadow comparisons and ground truth are recorded. Default none.</summary>
     public TelemetryRecorder? Telemetry { get; init; }
 
-    /// <summary>Recent predictions remembered so late ground truth can be scored per version (health reports). Default 4,096.</summary>
+    /// <summary>
+    /// Recent predictions remembered (with their outputs) so late ground truth can be scored per version for health
+    /// reports; lower it for models with large outputs. Default 4,096.
+    /// </summary>
     public int GroundTruthWindow { get; init; } = 4096;
 
     /// <summary>Clock for gate timings. Default <see cref="TimeProvider.System"/>.</summary>

@@ -30,7 +30,28 @@ internal sealed class FleetDirectory(IUpdateStore store)
     public async Task<DeviceEntry?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
-        return _byTokenHash.GetValueOrDefault(tokenHash);
+        if (_byTokenHash.TryGetValue(tokenHash, out var known))
+        {
+            return known;
+        }
+
+        // Not in memory: another server instance sharing the store may have enrolled it since we loaded.
+        if (await store.FindDeviceByTokenHashAsync(tokenHash, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return null;
+        }
+
+        var entry = new DeviceEntry(stored);
+        if (_byId.TryGetValue(stored.DeviceId, out var stale))
+        {
+            _byTokenHash.TryRemove(stale.Record.TokenHash, out _);
+            entry.Installed = stale.Installed;
+        }
+
+        _byId[stored.DeviceId] = entry;
+        _byTokenHash[stored.TokenHash] = entry;
+        Interlocked.Increment(ref _generation);
+        return entry;
     }
 
     public async Task<DeviceEntry?> FindAsync(string deviceId, CancellationToken cancellationToken)

@@ -96,7 +96,8 @@ internal sealed class RegistryServiceImpl(
 
         IReadOnlyList<double> stages = request.Strategy switch
         {
-            RolloutStrategy.Canary when request.CanaryPercent is > 0 and <= 100 => [request.CanaryPercent],
+            RolloutStrategy.Canary when request.CanaryPercent is > 0 and < 100 => [request.CanaryPercent, 100], // holds at the first until promoted
+            RolloutStrategy.Canary when request.CanaryPercent == 100 => [100],
             RolloutStrategy.Canary => throw Invalid("canary_percent must be in (0, 100]."),
             RolloutStrategy.Staged => ValidStages(request.Stages),
             _ when request.Stages.Count > 0 => throw Invalid("stages apply to STAGED rollouts only."),
@@ -284,6 +285,64 @@ internal sealed class RegistryServiceImpl(
         return response;
     }
 
+    public override async Task<AlertRule> CreateAlertRule(AlertRule request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        if (string.IsNullOrEmpty(request.Model) || !AlertEvaluator.Metrics.Contains(request.Metric))
+        {
+            throw Invalid($"an alert rule needs a model and a metric: {string.Join(", ", AlertEvaluator.Metrics)}.");
+        }
+
+        if ((request.Metric == "psi") != (request.Feature.Length > 0) || !double.IsFinite(request.Threshold) || request.WindowSeconds < 0 || request.MinSamples < 0)
+        {
+            throw Invalid("feature is required for psi (and only for psi); threshold must be finite; window_seconds and min_samples non-negative.");
+        }
+
+        var rule = new AlertRuleRecord(
+            "ar-" + Guid.CreateVersion7().ToString("N"), request.Model, request.Version, request.Metric, request.Feature, request.Below, request.Threshold,
+            request.WindowSeconds == 0 ? 300 : request.WindowSeconds, request.MinSamples == 0 ? 20 : request.MinSamples);
+        await store.AddAlertRuleAsync(rule, context.CancellationToken).ConfigureAwait(false);
+        return ToMessage(rule);
+    }
+
+    public override async Task<ListAlertRulesResponse> ListAlertRules(ListAlertRulesRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListAlertRulesResponse();
+        response.Rules.AddRange((await store.ListAlertRulesAsync(context.CancellationToken).ConfigureAwait(false)).Select(ToMessage));
+        return response;
+    }
+
+    public override async Task<DeleteAlertRuleResponse> DeleteAlertRule(DeleteAlertRuleRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        return await store.DeleteAlertRuleAsync(request.Id, time.GetUtcNow().ToUnixTimeMilliseconds(), context.CancellationToken).ConfigureAwait(false)
+            ? new DeleteAlertRuleResponse()
+            : throw new RpcException(new Status(StatusCode.NotFound, $"No alert rule '{request.Id}'."));
+    }
+
+    public override async Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListAlertsResponse();
+        foreach (var a in await store.ListAlertsAsync(request.IncludeResolved, context.CancellationToken).ConfigureAwait(false))
+        {
+            response.Alerts.Add(new Alert
+            {
+                Id = a.Id, RuleId = a.RuleId, Model = a.Model, Version = a.Version, Metric = a.Metric, Value = a.Value, Threshold = a.Threshold,
+                Firing = a.ResolvedUnixMs is null, OpenedUnixMs = a.OpenedUnixMs, ResolvedUnixMs = a.ResolvedUnixMs ?? 0, Message = a.Message,
+            });
+        }
+
+        return response;
+    }
+
+    private static AlertRule ToMessage(AlertRuleRecord r) => new()
+    {
+        Id = r.Id, Model = r.Model, Version = r.Version, Metric = r.Metric, Feature = r.Feature, Below = r.Below, Threshold = r.Threshold,
+        WindowSeconds = r.WindowSeconds, MinSamples = r.MinSamples,
+    };
+
     private async Task<Rollout> Act(RolloutActionRequest request, ServerCallContext context, string action, string[] allowedStates)
     {
         auth.RequireOperator(context);
@@ -333,6 +392,7 @@ internal sealed class RegistryServiceImpl(
                 MinRequests = g.MinRequests,
                 StageMinSeconds = g.StageMinSeconds,
                 DeviceTimeoutSeconds = g.DeviceTimeoutSeconds,
+                FailOnAlerts = g.FailOnAlerts,
             },
         };
         if (g.MaxLatencyP95Ms is { } latency)
@@ -399,7 +459,8 @@ internal sealed class RegistryServiceImpl(
             gates.HasMinGroundTruth ? gates.MinGroundTruth : d.MinGroundTruth,
             gates.HasMinRequests ? gates.MinRequests : d.MinRequests,
             gates.HasStageMinSeconds ? gates.StageMinSeconds : d.StageMinSeconds,
-            gates.HasDeviceTimeoutSeconds ? gates.DeviceTimeoutSeconds : d.DeviceTimeoutSeconds);
+            gates.HasDeviceTimeoutSeconds ? gates.DeviceTimeoutSeconds : d.DeviceTimeoutSeconds,
+            gates.HasFailOnAlerts ? gates.FailOnAlerts : d.FailOnAlerts);
         return result switch
         {
             { MinInstallSuccessRate: < 0 or > 1 } or { MaxErrorRate: < 0 or > 1 } => throw Invalid("min_install_success_rate and max_error_rate are shares in [0, 1]."),

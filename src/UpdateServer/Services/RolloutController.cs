@@ -14,7 +14,8 @@ internal sealed record RolloutStatus(
     int Pending,
     VersionHealthSummary Health,
     VersionHealthSummary? Baseline,
-    IReadOnlyList<(string Version, long Successes, long Failures)> Arms);
+    IReadOnlyList<(string Version, long Successes, long Failures)> Arms,
+    IReadOnlyList<AlertRecord> FiringAlerts);
 
 /// <summary>One version's health since a point in time, with its online metric (accuracy or MAE).</summary>
 internal sealed record VersionHealthSummary(string Version, bool Shadow, HealthTotals Totals, bool HigherIsBetter, string MetricName)
@@ -31,7 +32,7 @@ internal sealed record VersionHealthSummary(string Version, bool Shadow, HealthT
 /// silent devices, error rate, latency p95, online metric against the baseline), advances staged rollouts stage by
 /// stage, completes them, re-weights bandits, and pauses or rolls back a rollout the moment a gate fails.
 /// </summary>
-internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, PackageFacts facts, TimeProvider time, ILogger<RolloutController> logger)
+internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, PackageFacts facts, AlertEvaluator alerts, TimeProvider time, ILogger<RolloutController> logger)
 {
     /// <summary>Exploration floor: every bandit arm keeps at least this share before normalisation.</summary>
     public const double BanditFloor = 0.02;
@@ -44,6 +45,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         await _evaluating.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            await alerts.EvaluateAsync(cancellationToken).ConfigureAwait(false); // first, so gates see this tick's alerts
             foreach (var rollout in await store.ListRolloutsAsync(null, cancellationToken).ConfigureAwait(false))
             {
                 if (rollout.State == "active")
@@ -105,7 +107,9 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             arms.Add((arm.Version, t.Correct, t.GroundTruth - t.Correct));
         }
 
-        return new RolloutStatus(members.Count, succeeded, failed, timedOut, pending, health, baseline, arms);
+        var firing = (await store.ListAlertsAsync(includeResolved: false, cancellationToken).ConfigureAwait(false))
+            .Where(a => a.Model == r.Model && (a.Version == r.Version || r.Arms.Any(arm => arm.Version == a.Version))).ToList();
+        return new RolloutStatus(members.Count, succeeded, failed, timedOut, pending, health, baseline, arms, firing);
     }
 
     /// <summary>Null when every gate holds; otherwise why the rollout must stop.</summary>
@@ -116,6 +120,11 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         if (s.Failed + s.TimedOut > allowed)
         {
             return $"{s.Failed + s.TimedOut} of {s.Members} devices failed to install or stopped reporting ({s.Failed} failed, {s.TimedOut} silent past {g.DeviceTimeoutSeconds} s); at most {allowed} may";
+        }
+
+        if (g.FailOnAlerts && s.FiringAlerts.FirstOrDefault() is { } alert)
+        {
+            return $"alert {alert.Id} is firing: {alert.Message}";
         }
 
         var h = s.Health;
@@ -204,7 +213,8 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         }
 
         // Canary and shadow hold where they are until an operator promotes; blue/green waits for its switch.
-        var waitsForOperator = strategy is RolloutStrategy.Canary or RolloutStrategy.Shadow || (strategy == RolloutStrategy.BlueGreen && r.CurrentStage == 0);
+        var waitsForOperator = strategy == RolloutStrategy.Shadow
+            || (strategy is RolloutStrategy.BlueGreen or RolloutStrategy.Canary && r.CurrentStage == 0 && (strategy == RolloutStrategy.BlueGreen || r.Stages.Count > 1));
         var waitingFor = status.Members == 0 ? "devices: none is targeted yet"
             : status.Pending > 0 ? $"{status.Pending} of {status.Members} devices to report"
             : now - r.StageStartedUnixMs < r.Gates.StageMinSeconds * 1000L ? $"the stage's minimum {r.Gates.StageMinSeconds} s"

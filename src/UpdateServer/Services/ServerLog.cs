@@ -21,6 +21,12 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 505, Level = LogLevel.Information, Message = "Device {DeviceId} reports {Model} {Version} for rollout {RolloutId}: {Outcome} ({Reason})")]
     public static partial void InstallReported(ILogger logger, string deviceId, string model, string version, string rolloutId, string outcome, string reason);
 
+    [LoggerMessage(EventId = 507, Level = LogLevel.Warning, Message = "Alert opened by rule {RuleId} on {Model} {Version}: {Message}")]
+    public static partial void AlertOpened(ILogger logger, string ruleId, string model, string version, string message);
+
+    [LoggerMessage(EventId = 508, Level = LogLevel.Information, Message = "Alert {AlertId} on {Model} {Version} resolved")]
+    public static partial void AlertResolved(ILogger logger, string alertId, string model, string version);
+
     [LoggerMessage(EventId = 506, Level = LogLevel.Error, Message = "Background work failed: {Reason}")]
     public static partial void BackgroundFailed(ILogger logger, Exception exception, string reason);
 }

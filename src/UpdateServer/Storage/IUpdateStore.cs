@@ -21,9 +21,10 @@ public sealed record RolloutGates(
     long MinGroundTruth,
     long MinRequests,
     int StageMinSeconds,
-    int DeviceTimeoutSeconds)
+    int DeviceTimeoutSeconds,
+    bool FailOnAlerts = false)
 {
-    /// <summary>0.95 install success, 5% errors, no latency or metric gate, 50 labels, 20 requests, no minimum stage time, 600 s timeout.</summary>
+    /// <summary>0.95 install success, 5% errors, no latency or metric gate, 50 labels, 20 requests, no minimum stage time, 600 s timeout, alerts ignored.</summary>
     public static RolloutGates Default { get; } = new(0.95, 0.05, null, null, 50, 20, 0, 600);
 }
 
@@ -74,6 +75,12 @@ public sealed record HealthRecord(string DeviceId, string Model, string Version,
 /// <summary>Drift counts one device reported for one feature or output of a version over one window.</summary>
 public sealed record DriftRecord(string DeviceId, string Model, string Version, long AtUnixMs, string Name, long[] Counts, long Missing);
 
+/// <summary>A threshold on one metric of a model's versions over a trailing window (see the AlertRule proto message).</summary>
+public sealed record AlertRuleRecord(string Id, string Model, string Version, string Metric, string Feature, bool Below, double Threshold, int WindowSeconds, long MinSamples);
+
+/// <summary>An alert a rule opened for one version; resolved when the value recovers.</summary>
+public sealed record AlertRecord(string Id, string RuleId, string Model, string Version, string Metric, double Value, double Threshold, long OpenedUnixMs, long? ResolvedUnixMs, string Message);
+
 /// <summary>Health summed over devices and windows.</summary>
 public sealed record HealthTotals(long Requests, long Errors, long[] LatencyBuckets, long GroundTruth, long Correct, double AbsErrorSum);
 
@@ -96,6 +103,9 @@ public interface IUpdateStore
     Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The device holding this credential hash, or null.</summary>
+    Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken);
 
     /// <summary>Records check-ins (last seen time and what each device runs) in one transaction.</summary>
     Task RecordCheckInsAsync(IReadOnlyList<CheckInRecord> checkIns, CancellationToken cancellationToken);
@@ -127,6 +137,20 @@ public interface IUpdateStore
     Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
 
     Task AddDriftAsync(IReadOnlyList<DriftRecord> records, CancellationToken cancellationToken);
+
+    Task AddAlertRuleAsync(AlertRuleRecord rule, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AlertRuleRecord>> ListAlertRulesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes a rule and resolves its open alerts; false when there is no such rule.</summary>
+    Task<bool> DeleteAlertRuleAsync(string id, long atUnixMs, CancellationToken cancellationToken);
+
+    /// <summary>Alerts newest first; only firing ones unless <paramref name="includeResolved"/>.</summary>
+    Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(bool includeResolved, CancellationToken cancellationToken);
+
+    Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken);
+
+    Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken);
 
     /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
     Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);

@@ -48,6 +48,13 @@ public sealed class SqliteUpdateStore : IUpdateStore
             version TEXT NOT NULL, at_ms INTEGER NOT NULL, name TEXT NOT NULL, counts BLOB NOT NULL, missing INTEGER NOT NULL);
         CREATE INDEX drift_counts_version ON drift_counts (model, version, at_ms);
         """,
+        """
+        CREATE TABLE alert_rules (id TEXT PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, metric TEXT NOT NULL,
+            feature TEXT NOT NULL, below INTEGER NOT NULL, threshold REAL NOT NULL, window_seconds INTEGER NOT NULL, min_samples INTEGER NOT NULL);
+        CREATE TABLE alerts (id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, metric TEXT NOT NULL,
+            value REAL NOT NULL, threshold REAL NOT NULL, opened_ms INTEGER NOT NULL, resolved_ms INTEGER, message TEXT NOT NULL);
+        CREATE INDEX alerts_open ON alerts (resolved_ms, rule_id, version);
+        """,
     ];
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
@@ -114,6 +121,9 @@ public sealed class SqliteUpdateStore : IUpdateStore
             ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
+        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash;", ReadDevice, cancellationToken, ("$hash", tokenHash));
 
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
@@ -284,6 +294,53 @@ public sealed class SqliteUpdateStore : IUpdateStore
         }
 
         return result;
+    }
+
+    public async Task AddAlertRuleAsync(AlertRuleRecord rule, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "INSERT INTO alert_rules VALUES ($id, $m, $v, $metric, $f, $below, $t, $w, $min);",
+            ("$id", rule.Id), ("$m", rule.Model), ("$v", rule.Version), ("$metric", rule.Metric), ("$f", rule.Feature), ("$below", rule.Below ? 1 : 0),
+            ("$t", rule.Threshold), ("$w", rule.WindowSeconds), ("$min", rule.MinSamples));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AlertRuleRecord>> ListAlertRulesAsync(CancellationToken cancellationToken) =>
+        ListAsync("SELECT * FROM alert_rules ORDER BY id;", r => new AlertRuleRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5) == 1, r.GetDouble(6), r.GetInt32(7), r.GetInt64(8)), cancellationToken);
+
+    public async Task<bool> DeleteAlertRuleAsync(string id, long atUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var delete = Command(connection, "DELETE FROM alert_rules WHERE id = $id;", ("$id", id));
+        await using var resolve = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE rule_id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
+        delete.Transaction = resolve.Transaction = tx;
+        var deleted = await delete.ExecuteNonQueryAsync(cancellationToken) == 1;
+        await resolve.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return deleted;
+    }
+
+    public Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(bool includeResolved, CancellationToken cancellationToken) =>
+        ListAsync("SELECT * FROM alerts WHERE $all = 1 OR resolved_ms IS NULL ORDER BY opened_ms DESC, id DESC;",
+            r => new AlertRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetDouble(5), r.GetDouble(6), r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8), r.GetString(9)),
+            cancellationToken,
+            ("$all", includeResolved ? 1 : 0));
+
+    public async Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "INSERT INTO alerts VALUES ($id, $rule, $m, $v, $metric, $value, $t, $at, NULL, $msg);",
+            ("$id", alert.Id), ("$rule", alert.RuleId), ("$m", alert.Model), ("$v", alert.Version), ("$metric", alert.Metric), ("$value", alert.Value),
+            ("$t", alert.Threshold), ("$at", alert.OpenedUnixMs), ("$msg", alert.Message));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private SqliteConnection Open()

@@ -55,6 +55,14 @@ public sealed class FleetCliTests : IAsyncLifetime
         Assert.Contains("  sepal length (cm)  45  0.0%  ", drift);
         Assert.Contains("  output label  45  0.0%  ", drift);
 
+        var rule = Ok("monitor", "alert-rule", "add", "--model", "iris-classifier", "--version", "1.0.0", "--metric", "error_rate", "--above", "0.5").StdOut;
+        Assert.Matches(@"^ar-[0-9a-f]+  iris-classifier 1\.0\.0  error_rate above 0\.5  over 300 s, at least 20 samples", rule);
+        Assert.Contains(rule.Split("  ")[0], Ok("monitor", "alert-rule", "list").StdOut);
+        Assert.Equal("no alerts", Ok("monitor", "alerts").StdOut.Trim());
+        Assert.StartsWith("deleted ar-", Ok("monitor", "alert-rule", "delete", rule.Split("  ")[0]).StdOut);
+        var neither = Edge("monitor", "alert-rule", "add", "--model", "iris-classifier", "--metric", "error_rate");
+        Assert.Equal((2, "error: give exactly one of --above and --below."), (neither.ExitCode, neither.StdErr.Trim()));
+
         Assert.Contains("paused  stage 1/2", Ok("rollout", "pause", id, "--reason", "maintenance window").StdOut);
         Assert.Contains("reason: paused by operator: maintenance window", Ok("rollout", "status").StdOut);
         Assert.Contains("active  stage 1/2", Ok("rollout", "resume", id).StdOut);

@@ -98,6 +98,25 @@ public sealed class RolloutControllerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Canary_Healthy_HoldsUntilPromotedThenReachesEveryDeviceAndCompletes()
+    {
+        await FleetOnVersionOneAsync(4);
+        var canary = await CreateAsync(new CreateRolloutRequest { Strategy = RolloutStrategy.Canary, Version = "2.0.0", CanaryPercent = 50 });
+        await CheckInAllAsync();
+        await _server.EvaluateRolloutsAsync();
+        var held = await GetAsync(canary.Id);
+
+        var promoted = await _server.Registry.PromoteRolloutAsync(new RolloutActionRequest { Id = canary.Id }, UpdateServerHost.Operator);
+        await CheckInAllAsync();
+        await _server.EvaluateRolloutsAsync();
+
+        Assert.Equal(("active", 50.0, "healthy; holding until promoted"), (held.State, held.CurrentPercent, held.StateReason));
+        Assert.Equal(100, promoted.CurrentPercent);
+        Assert.All(_devices, d => Assert.Equal("2.0.0", d.Store.ActiveVersion));
+        Assert.Equal("completed", (await GetAsync(canary.Id)).State);
+    }
+
+    [Fact]
     public async Task StagedRollout_DeviceSilentPastTimeout_CountsAsFailedAndPauses()
     {
         await FleetOnVersionOneAsync(4);

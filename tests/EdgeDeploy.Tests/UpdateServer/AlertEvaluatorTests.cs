@@ -1,0 +1,81 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Tests.Infrastructure;
+using Grpc.Core;
+using Microsoft.Extensions.Time.Testing;
+
+namespace EdgeDeploy.Tests.UpdateServer;
+
+/// <summary>Alert rules over device health reports, evaluated by the server's controller tick; alerts as rollout gates.</summary>
+public sealed class AlertEvaluatorTests : IAsyncLifetime
+{
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private UpdateServerHost _server = null!;
+    private string _token = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await UpdateServerHost.StartAsync(clock: _clock);
+        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        _token = await _server.RegisterAsync("sensor-1");
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task ErrorRateRule_BreachOpensOneAlertAndRecoveryResolvesIt()
+    {
+        var rule = await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "error_rate", Threshold = 0.1, WindowSeconds = 60, MinSamples = 10 }, UpdateServerHost.Operator);
+        await ReportAsync(requests: 20, errors: 5);
+
+        await _server.EvaluateRolloutsAsync();
+        await _server.EvaluateRolloutsAsync(); // still breached: no second alert
+        var firing = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+
+        _clock.Advance(TimeSpan.FromSeconds(61)); // the bad window slides out
+        await ReportAsync(requests: 100, errors: 0);
+        await _server.EvaluateRolloutsAsync();
+
+        Assert.Equal((rule.Id, 0.25, true), (firing.RuleId, firing.Value, firing.Firing));
+        Assert.Equal("error_rate of iris-classifier 1.0.0 is 0.25 over the last 60 s (20 samples), above 0.1", firing.Message);
+        Assert.Empty((await ListAsync(includeResolved: false)).Alerts);
+        Assert.False(Assert.Single((await ListAsync(includeResolved: true)).Alerts).Firing);
+    }
+
+    [Fact]
+    public async Task FailOnAlerts_AlertFiringOnTheRolloutVersion_RollsItBack()
+    {
+        var rollout = await _server.Registry.CreateRolloutAsync(
+            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { FailOnAlerts = true, MaxErrorRate = 1 } },
+            UpdateServerHost.Operator);
+        await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "error_rate", Threshold = 0.2 }, UpdateServerHost.Operator); // every live version
+        await ReportAsync(requests: 30, errors: 9);
+
+        await _server.EvaluateRolloutsAsync();
+
+        var status = await _server.Registry.GetRolloutAsync(new GetRolloutRequest { Id = rollout.Id }, UpdateServerHost.Operator);
+        Assert.Equal("rolled_back", status.State);
+        Assert.Matches(@"^health gate failed: alert al-[0-9a-f]+ is firing: error_rate of iris-classifier 1\.0\.0 is 0\.3 ", status.StateReason);
+    }
+
+    [Fact]
+    public async Task CreateAlertRule_InvalidRules_AreRefusedWithTheReason()
+    {
+        var unknown = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "cpu", Threshold = 1 }, UpdateServerHost.Operator));
+        var psi = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "psi", Threshold = 0.2 }, UpdateServerHost.Operator));
+        var byDevice = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.ListAlertsAsync(new ListAlertsRequest(), UpdateServerHost.Bearer(_token)));
+
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.StartsWith("an alert rule needs a model and a metric: error_rate, latency_p95_ms", unknown.Status.Detail);
+        Assert.StartsWith("feature is required for psi", psi.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied, byDevice.StatusCode);
+    }
+
+    private async Task ReportAsync(long requests, long errors) =>
+        await _server.Devices.ReportHealthAsync(
+            new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = requests, Errors = errors } } },
+            UpdateServerHost.Bearer(_token));
+
+    private async Task<ListAlertsResponse> ListAsync(bool includeResolved) =>
+        await _server.Registry.ListAlertsAsync(new ListAlertsRequest { IncludeResolved = includeResolved }, UpdateServerHost.Operator);
+}
