@@ -2,7 +2,7 @@
 // simulated devices calling CheckIn over real HTTP/2 connections. Client and server share the machine's cores, so the
 // figures are a floor for the server alone. Usage:
 //   dotnet run -c Release --project benchmarks/LoadBench -- [--devices 1000] [--seconds 10] [--warmup 5] [--concurrency 32] [--connections 4]
-//   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 4] [--batch 1000] [--seconds 10]
+//   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 16] [--batch 1000] [--seconds 10]
 using System.Diagnostics;
 using System.Globalization;
 using EdgeDeploy.Protos.V1;
@@ -29,7 +29,7 @@ if (Environment.GetCommandLineArgs().Contains("--host"))
 
 if (Environment.GetCommandLineArgs().Contains("--telemetry"))
 {
-    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 4), Arg("--batch", 1000));
+    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 16), Arg("--batch", 1000));
     return;
 }
 
@@ -74,7 +74,10 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
     var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
     using var channel = GrpcChannel.ForAddress(address);
     var devices = new DeviceService.DeviceServiceClient(channel);
-    var telemetry = new TelemetryService.TelemetryServiceClient(channel);
+
+    // One HTTP/2 connection per device stream, as separate devices would have (one shared connection window throttles).
+    var channels = Enumerable.Range(0, streams).Select(_ => GrpcChannel.ForAddress(address)).ToArray();
+    var telemetry = channels.Select(c => new TelemetryService.TelemetryServiceClient(c)).ToArray();
     var headers = new List<Metadata>();
     for (var i = 0; i < streams; i++)
     {
@@ -105,7 +108,7 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
         {
             while (stopwatch.Elapsed < duration)
             {
-                using var call = telemetry.Ingest(headers[s]);
+                using var call = telemetry[s].Ingest(headers[s]);
                 for (var b = 0; b < 10; b++)
                 {
                     var batch = new TelemetryBatch { BatchId = $"{s}-{Interlocked.Increment(ref sequence)}" };
@@ -135,6 +138,11 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
         $"  measured   {records / elapsed.TotalSeconds,8:F0} records/s stored   ({records} records in {elapsed.TotalSeconds:F1} s, devices and server on the same cores)"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"  server     {cpu.TotalMicroseconds / records,8:F2} us CPU per record   = {2_000_000 / (cpu.TotalMicroseconds / records):F0} records/s on 2 dedicated cores"));
+    foreach (var c in channels)
+    {
+        c.Dispose();
+    }
+
     server.StandardInput.Close();
     await server.WaitForExitAsync();
 }

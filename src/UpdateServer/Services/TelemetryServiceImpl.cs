@@ -31,7 +31,7 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
             }
 
             var record = await DecodeAsync(device.Record.DeviceId, batch, context.CancellationToken).ConfigureAwait(false);
-            if (telemetry.TryStoreBatch(record, time.GetUtcNow().ToUnixTimeMilliseconds()))
+            if (await telemetry.StoreBatchAsync(record, time.GetUtcNow().ToUnixTimeMilliseconds(), context.CancellationToken).ConfigureAwait(false))
             {
                 response.RecordsStored += batch.Records.Count;
                 metrics.Ingested(batch.Records.Count);

@@ -31,7 +31,7 @@ public sealed record VersionWindowSummary(
 public interface ITelemetryStore
 {
     /// <summary>Stores the batch unless this device's batch id is already stored; true when stored by this call.</summary>
-    bool TryStoreBatch(TelemetryBatchRecord batch, long receivedUnixMs);
+    Task<bool> StoreBatchAsync(TelemetryBatchRecord batch, long receivedUnixMs, CancellationToken cancellationToken);
 
     TelemetryCounts Count();
 

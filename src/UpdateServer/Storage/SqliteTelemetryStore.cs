@@ -1,11 +1,13 @@
+using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace EdgeDeploy.UpdateServer.Storage;
 
 /// <summary>
-/// Telemetry in its own SQLite file (WAL, synchronous=NORMAL). One batch is one transaction; the (device, batch id)
-/// primary key makes a resent batch a no-op. Writes are serialised (SQLite has one writer). Prediction rows go through
+/// Telemetry in its own SQLite file (WAL, synchronous=NORMAL). The (device, batch id) primary key makes a resent batch a
+/// no-op. SQLite has one writer, so batches from all streams queue to one writer task, which commits whatever is waiting
+/// (up to 16 batches) in one transaction: no lock contention between streams, and fewer commits. Prediction rows go through
 /// SQLitePCLRaw (the library under Microsoft.Data.Sqlite) with positional binds on one prepared statement: the ADO.NET
 /// layer resolves every parameter by name on every execution, which cost more than the insert itself. Predictions name
 /// their (model, version) by a small integer series id so the time index stays compact.
@@ -24,7 +26,10 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
         """;
 
-    private readonly Lock _writeLock = new();
+    private const int MaxBatchesPerCommit = 16;
+
+    private readonly Channel<PendingBatch> _queue = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(64) { SingleReader = true });
+    private readonly Task _writerTask;
     private readonly SqliteConnection _writer;
     private readonly SqliteCommand _insertBatch;
     private readonly sqlite3_stmt _insertPrediction;
@@ -44,23 +49,15 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
         Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);", out _insertPrediction));
         _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
+        _writerTask = Task.Run(WriteLoopAsync);
     }
 
-    public bool TryStoreBatch(TelemetryBatchRecord batch, long receivedUnixMs)
+    public async Task<bool> StoreBatchAsync(TelemetryBatchRecord batch, long receivedUnixMs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        lock (_writeLock)
-        {
-            try
-            {
-                return Store(batch, receivedUnixMs);
-            }
-            catch
-            {
-                _series.Clear(); // a series id created in the failed transaction was rolled back with it
-                throw;
-            }
-        }
+        var pending = new PendingBatch(batch, receivedUnixMs, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        return await pending.Stored.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public TelemetryCounts Count()
@@ -124,6 +121,8 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
 
     public void Dispose()
     {
+        _queue.Writer.TryComplete();
+        _writerTask.Wait(TimeSpan.FromSeconds(30)); // let queued batches commit before the connection closes
         _insertBatch.Dispose();
         _insertPrediction.Dispose();
         _insertGroundTruth.Dispose();
@@ -141,15 +140,54 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return connection;
     }
 
-    /// <summary>Call under the write lock.</summary>
-    private bool Store(TelemetryBatchRecord batch, long receivedUnixMs)
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingBatch>(MaxBatchesPerCommit);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < MaxBatchesPerCommit && _queue.Reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+            }
+
+            try
+            {
+                var stored = StoreGroup(group);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Stored.TrySetResult(stored[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                _series.Clear(); // a series id created in the failed transaction was rolled back with it
+                group.ForEach(p => p.Stored.TrySetException(ex));
+            }
+        }
+    }
+
+    /// <summary>One transaction for the group; per batch, true when stored now, false when it was already held. Writer task only.</summary>
+    private bool[] StoreGroup(List<PendingBatch> group)
     {
         using var tx = _writer.BeginTransaction();
         _insertBatch.Transaction = _insertGroundTruth.Transaction = tx;
+        var stored = new bool[group.Count];
+        for (var b = 0; b < group.Count; b++)
+        {
+            stored[b] = Store(group[b].Batch, group[b].ReceivedUnixMs);
+        }
+
+        tx.Commit();
+        return stored;
+    }
+
+    private bool Store(TelemetryBatchRecord batch, long receivedUnixMs)
+    {
         Set(_insertBatch, batch.DeviceId, batch.BatchId, receivedUnixMs, batch.Predictions.Count + batch.GroundTruth.Count);
         if (_insertBatch.ExecuteNonQuery() == 0)
         {
-            return false; // already stored: the transaction rolls back on dispose
+            return false; // already stored (or twice in this group): nothing more to write
         }
 
         Span<byte> id = stackalloc byte[16];
@@ -180,9 +218,10 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             _insertGroundTruth.ExecuteNonQuery();
         }
 
-        tx.Commit();
         return true;
     }
+
+    private sealed record PendingBatch(TelemetryBatchRecord Batch, long ReceivedUnixMs, TaskCompletionSource<bool> Stored);
 
     private long SeriesId(string model, string version)
     {
@@ -197,7 +236,7 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         command.Parameters.AddWithValue("$m", model);
         command.Parameters.AddWithValue("$v", version);
         id = (long)command.ExecuteScalar()!;
-        _series[(model, version)] = id; // safe to cache only once committed; see TryStoreBatch
+        _series[(model, version)] = id; // dropped again if its transaction fails (WriteLoopAsync)
         return id;
     }
 
