@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using EdgeDeploy.Protos.V1;
@@ -142,12 +143,18 @@ internal sealed class RolloutPlanner(IUpdateStore store, FleetDirectory fleet)
                 }
             }
 
+            // Same rollouts and fleet as before (the controller invalidates on every tick): keep the id, so devices keep
+            // getting their already-signed assignments within the reuse window.
+            var fingerprint = string.Join(";", rollouts.Select(r => string.Create(CultureInfo.InvariantCulture,
+                $"{r.Id}:{r.State}:{r.CurrentStage}:{string.Join(",", r.Arms.Select(a => $"{a.Version}={a.Weight}"))}"))) + "|" + fleetGeneration;
+            var id = _snapshot is { } previous && previous.Fingerprint == fingerprint ? previous.Id : (_snapshot?.Id ?? 0) + 1;
             var snapshot = new Snapshot(
-                (_snapshot?.Id ?? 0) + 1,
+                id,
                 rolloutGeneration,
                 fleetGeneration,
                 [.. rollouts.Select(r => new PlannedRollout(r, Members(r, devices)))],
-                packages);
+                packages,
+                fingerprint);
             _snapshot = snapshot;
             return snapshot;
         }
@@ -166,9 +173,11 @@ internal sealed class RolloutPlanner(IUpdateStore store, FleetDirectory fleet)
 
     private sealed record PlannedRollout(RolloutRecord Record, HashSet<string> Members);
 
-    private sealed class Snapshot(long id, long rolloutGeneration, long fleetGeneration, List<PlannedRollout> rollouts, Dictionary<(string, string), PackageRecord> packages)
+    private sealed class Snapshot(long id, long rolloutGeneration, long fleetGeneration, List<PlannedRollout> rollouts, Dictionary<(string, string), PackageRecord> packages, string fingerprint)
     {
         public long Id { get; } = id;
+
+        public string Fingerprint { get; } = fingerprint;
 
         public long RolloutGeneration { get; } = rolloutGeneration;
 

@@ -32,4 +32,22 @@ public sealed class DeviceServiceTests : IAsyncLifetime
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
+
+    [Fact]
+    public async Task CheckIn_NothingChanged_ReusesTheSignedAssignmentUntilARolloutChanges()
+    {
+        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        await _server.PublishAsync(SamplePackages.Iris("2.0.0", "iris_classifier_v2"));
+        var token = await _server.RegisterAsync("kiosk-1");
+        await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+
+        var first = await _server.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(token));
+        await _server.EvaluateRolloutsAsync(); // a controller tick that changes nothing devices see
+        var again = await _server.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(token));
+        await _server.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "2.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+        var changed = await _server.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(token));
+
+        Assert.Equal(first.Signature, again.Signature); // same signed bytes: no new ECDSA signature
+        Assert.Equal("2.0.0", Assignment.Parser.ParseFrom(changed.Assignment).Versions.Single().Version);
+    }
 }
