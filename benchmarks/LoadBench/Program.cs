@@ -2,7 +2,7 @@
 // simulated devices calling CheckIn over real HTTP/2 connections. Client and server share the machine's cores, so the
 // figures are a floor for the server alone. Usage:
 //   dotnet run -c Release --project benchmarks/LoadBench -- [--devices 1000] [--seconds 10] [--warmup 5] [--concurrency 32] [--connections 4]
-//   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 16] [--batch 1000] [--seconds 10]
+//   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 32] [--batch 1000] [--seconds 10]
 using System.Diagnostics;
 using System.Globalization;
 using EdgeDeploy.Protos.V1;
@@ -29,7 +29,7 @@ if (Environment.GetCommandLineArgs().Contains("--host"))
 
 if (Environment.GetCommandLineArgs().Contains("--telemetry"))
 {
-    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 16), Arg("--batch", 1000));
+    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 32), Arg("--batch", 1000));
     return;
 }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using EdgeDeploy.Runtime.Tensors;
 using MessagePack;
 using MessagePack.Formatters;
@@ -42,6 +44,18 @@ public sealed record PredictionRecord(Guid PredictionId, string Model, string Ve
 /// <param name="TimestampMs">Unix time in milliseconds.</param>
 public sealed record GroundTruthRecord(Guid PredictionId, double Label, long TimestampMs);
 
+/// <summary>What a server needs from a prediction record, read without materialising its tensors.</summary>
+/// <param name="PredictionId">Id ground truth refers to.</param>
+/// <param name="Model">Model name.</param>
+/// <param name="Version">Version that produced it.</param>
+/// <param name="TimestampMs">Unix time in milliseconds.</param>
+/// <param name="LatencyMicros">Model latency.</param>
+/// <param name="Shadow">True for a shadow run.</param>
+/// <param name="InputValues">Input elements summarised, over all inputs.</param>
+/// <param name="InputMissing">NaN input elements, over all inputs.</param>
+/// <param name="Predicted">The predicted class or value (see <see cref="TelemetryCodec.ReadPredictionSummary"/>); NaN when no output gives one.</param>
+public readonly record struct PredictionSummary(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted);
+
 /// <summary>MessagePack formatters for telemetry records (hand-written, composite resolver, AOT-safe).</summary>
 public static class TelemetryCodec
 {
@@ -60,6 +74,126 @@ public static class TelemetryCodec
     /// <summary>Decodes a prediction record.</summary>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not one.</exception>
     public static PredictionRecord DecodePrediction(ReadOnlyMemory<byte> bytes) => Read<PredictionRecord>(bytes);
+
+    /// <summary>
+    /// Reads a prediction record's summary, skipping input names and output tensors it does not need: the hot path of a
+    /// server ingesting many records. The prediction comes from <paramref name="labelOutput"/> when the record has it,
+    /// else the first numeric output: an integer label, a single float value, or the argmax of float scores.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not a prediction record.</exception>
+    public static PredictionSummary ReadPredictionSummary(ReadOnlyMemory<byte> bytes, string? labelOutput)
+    {
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            Expect(reader.ReadArrayHeader() == 8);
+            var id = ParseId(ref reader);
+            var model = reader.ReadString() ?? string.Empty;
+            var version = reader.ReadString() ?? string.Empty;
+            var ts = reader.ReadInt64();
+            var latency = reader.ReadDouble();
+            var shadow = reader.ReadBoolean();
+            long values = 0, missing = 0;
+            var inputs = reader.ReadArrayHeader();
+            for (var i = 0; i < inputs; i++)
+            {
+                Expect(reader.ReadArrayHeader() == 7);
+                reader.Skip(); // name
+                reader.Skip(); // shape
+                values += reader.ReadInt64();
+                missing += reader.ReadInt64();
+                reader.Skip(); // min
+                reader.Skip(); // max
+                reader.Skip(); // mean
+            }
+
+            var predicted = double.NaN;
+            var preferredFound = false;
+            var outputs = reader.ReadMapHeader();
+            for (var o = 0; o < outputs; o++)
+            {
+                var name = reader.ReadString();
+                var preferred = labelOutput is not null && name == labelOutput;
+                if (preferredFound || (!preferred && !double.IsNaN(predicted)))
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                var value = ReadPredicted(ref reader);
+                if (preferred || double.IsNaN(predicted))
+                {
+                    predicted = value;
+                    preferredFound = preferred;
+                }
+            }
+
+            return new PredictionSummary(id, model, version, ts, latency, shadow, values, missing, predicted);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException or FormatException)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Not a valid {nameof(PredictionRecord)}: {ex.Message}", ex);
+        }
+    }
+
+    private static Guid ParseId(ref MessagePackReader reader)
+    {
+        var text = reader.ReadStringSequence() ?? throw new MessagePackSerializationException("missing prediction id");
+        Span<byte> utf8 = stackalloc byte[32];
+        if (text.Length != 32)
+        {
+            throw new MessagePackSerializationException("the prediction id is not 32 hex digits");
+        }
+
+        text.CopyTo(utf8);
+        return System.Buffers.Text.Utf8Parser.TryParse(utf8, out Guid id, out var consumed, 'N') && consumed == 32
+            ? id
+            : throw new MessagePackSerializationException("the prediction id is not 32 hex digits");
+    }
+
+    /// <summary>Reads one tensor ([type, shape, bytes]) down to its predicted class or value, or NaN.</summary>
+    private static double ReadPredicted(ref MessagePackReader reader)
+    {
+        Expect(reader.ReadArrayHeader() == 3);
+        var type = (EdgeElementType)reader.ReadInt32();
+        reader.Skip(); // shape
+        if (type == EdgeElementType.String)
+        {
+            reader.Skip();
+            return double.NaN;
+        }
+
+        var data = reader.ReadBytes() ?? throw new MessagePackSerializationException("missing tensor data");
+        Span<byte> first = stackalloc byte[8];
+        switch (type)
+        {
+            case EdgeElementType.Int64 when data.Length >= 8:
+                data.Slice(0, 8).CopyTo(first);
+                return System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(first);
+            case EdgeElementType.Int32 when data.Length >= 4:
+                data.Slice(0, 4).CopyTo(first);
+                return System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(first);
+            case EdgeElementType.Double when data.Length == 8:
+                data.CopyTo(first);
+                return System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(first);
+            case EdgeElementType.Float when data.Length == 4:
+                data.CopyTo(first);
+                return System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(first);
+            case EdgeElementType.Float when data.Length > 4:
+                var scores = data.Length <= 4096 ? stackalloc byte[(int)data.Length] : new byte[data.Length];
+                data.CopyTo(scores);
+                var floats = MemoryMarshal.Cast<byte, float>(scores);
+                var best = 0;
+                for (var i = 1; i < floats.Length; i++)
+                {
+                    best = floats[i] > floats[best] ? i : best;
+                }
+
+                return best;
+            default:
+                return double.NaN;
+        }
+    }
 
     /// <summary>Decodes a ground-truth record.</summary>
     public static GroundTruthRecord DecodeGroundTruth(ReadOnlyMemory<byte> bytes) => Read<GroundTruthRecord>(bytes);

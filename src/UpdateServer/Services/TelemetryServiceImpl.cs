@@ -60,20 +60,20 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
                 switch ((TelemetryRecordKind)r.Kind)
                 {
                     case TelemetryRecordKind.Prediction:
-                        var p = TelemetryCodec.DecodePrediction(r.Payload.Memory);
+                        // The model and version are read first only to pick the label output; the summary skips the tensors.
+                        var (model, version) = PeekVersion(r.Payload.Memory);
+                        if (!outputs.TryGetValue((model, version), out var output))
+                        {
+                            outputs[(model, version)] = output = await facts.LabelOutputAsync(model, version, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        var p = TelemetryCodec.ReadPredictionSummary(r.Payload.Memory, output);
                         if (string.IsNullOrEmpty(p.Model) || string.IsNullOrEmpty(p.Version) || !double.IsFinite(p.LatencyMicros) || p.LatencyMicros < 0)
                         {
                             throw new FormatException("a prediction needs a model, a version and a finite, non-negative latency");
                         }
 
-                        if (!outputs.TryGetValue((p.Model, p.Version), out var output))
-                        {
-                            outputs[(p.Model, p.Version)] = output = await facts.LabelOutputAsync(p.Model, p.Version, cancellationToken).ConfigureAwait(false);
-                        }
-
-                        predictions.Add(new IngestedPrediction(
-                            p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow,
-                            p.Inputs.Sum(s => s.Count), p.Inputs.Sum(s => s.Missing), Predicted(p.Outputs, output)));
+                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted));
                         break;
                     case TelemetryRecordKind.GroundTruth:
                         var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
@@ -88,7 +88,7 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
                         throw new FormatException($"unknown record kind {r.Kind}");
                 }
             }
-            catch (Exception ex) when (ex is FormatException or MessagePack.MessagePackSerializationException or EdgeException or InvalidOperationException or ArgumentException)
+            catch (Exception ex) when (ex is FormatException or MessagePack.MessagePackSerializationException or EdgeException or InvalidOperationException or ArgumentException or EndOfStreamException)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} record {i}: {ex.Message}; the batch was not stored."));
             }
@@ -97,29 +97,16 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
         return new TelemetryBatchRecord(deviceId, batch.BatchId, predictions, groundTruth);
     }
 
-    /// <summary>The predicted class or value: the confidence output if the package names one, else the first usable output.</summary>
-    private static double Predicted(IReadOnlyDictionary<string, EdgeTensor> outputs, string? preferred)
+    /// <summary>Model and version of a prediction record (its 2nd and 3rd fields), without decoding the rest.</summary>
+    private static (string Model, string Version) PeekVersion(ReadOnlyMemory<byte> payload)
     {
-        var tensor = preferred is not null && outputs.TryGetValue(preferred, out var named) ? named : outputs.Values.FirstOrDefault(t => t.ElementCount > 0 && t.ElementType != EdgeElementType.String);
-        return tensor?.ElementType switch
+        var reader = new MessagePack.MessagePackReader(payload);
+        if (reader.ReadArrayHeader() != 8)
         {
-            EdgeElementType.Int64 => tensor.AsSpan<long>()[0],
-            EdgeElementType.Int32 => tensor.AsSpan<int>()[0],
-            EdgeElementType.Float when tensor.ElementCount == 1 => tensor.AsSpan<float>()[0],
-            EdgeElementType.Float => ArgMax(tensor.AsSpan<float>()),
-            EdgeElementType.Double when tensor.ElementCount == 1 => tensor.AsSpan<double>()[0],
-            _ => double.NaN,
-        };
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            best = values[i] > values[best] ? i : best;
+            throw new FormatException("not a prediction record");
         }
 
-        return best;
+        reader.Skip();
+        return (reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty);
     }
 }
