@@ -34,34 +34,34 @@ internal static class AgentCommand
         {
             server, deviceId, enrollment, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
         };
-        command.SetAction(async (r, ct) =>
+        command.SetAction((r, ct) => CommonOptions.GuardAsync(async () =>
         {
+            var token = r.GetValue(enrollment) ?? Environment.GetEnvironmentVariable("EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
+            var storeDir = r.GetValue(store)!;
+            using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db }) : null;
+            using var modelStore = ModelStore.Open(new ModelStoreOptions
+            {
+                Directory = storeDir,
+                Trust = TrustStore.Open(r.GetValue(trust)!),
+                Telemetry = recorder,
+                ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+            });
+            using var agent = UpdateAgent.Create(new UpdateAgentOptions
+            {
+                ServerAddress = new Uri(r.GetValue(server)!),
+                DeviceId = r.GetValue(deviceId)!,
+                EnrollmentToken = token,
+                StateDirectory = r.GetValue(state) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storeDir))!, "agent"),
+                AssignmentPublicKeyPem = await File.ReadAllTextAsync(r.GetValue(serverKey)!, ct),
+                Store = modelStore,
+                Telemetry = recorder,
+                Attributes = ParseAttributes(r.GetValue(attributes) ?? []),
+                Tags = r.GetValue(tags) ?? [],
+            });
+            var rows = r.GetValue(traffic) is { } path ? ReadRows(path) : null;
+            var limit = r.GetValue(cycles);
             try
             {
-                var token = r.GetValue(enrollment) ?? Environment.GetEnvironmentVariable("EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
-                var storeDir = r.GetValue(store)!;
-                using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db }) : null;
-                using var modelStore = ModelStore.Open(new ModelStoreOptions
-                {
-                    Directory = storeDir,
-                    Trust = TrustStore.Open(r.GetValue(trust)!),
-                    Telemetry = recorder,
-                    ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-                });
-                using var agent = UpdateAgent.Create(new UpdateAgentOptions
-                {
-                    ServerAddress = new Uri(r.GetValue(server)!),
-                    DeviceId = r.GetValue(deviceId)!,
-                    EnrollmentToken = token,
-                    StateDirectory = r.GetValue(state) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storeDir))!, "agent"),
-                    AssignmentPublicKeyPem = await File.ReadAllTextAsync(r.GetValue(serverKey)!, ct),
-                    Store = modelStore,
-                    Telemetry = recorder,
-                    Attributes = ParseAttributes(r.GetValue(attributes) ?? []),
-                    Tags = r.GetValue(tags) ?? [],
-                });
-                var rows = r.GetValue(traffic) is { } path ? ReadRows(path) : null;
-                var limit = r.GetValue(cycles);
                 for (var cycle = 1; limit == 0 || cycle <= limit; cycle++)
                 {
                     await CycleAsync(agent, modelStore, recorder, rows, cycle, ct);
@@ -72,24 +72,14 @@ internal static class AgentCommand
 
                     await Task.Delay(TimeSpan.FromSeconds(r.GetValue(interval)), ct);
                 }
-
-                return 0;
             }
             catch (OperationCanceledException)
             {
-                return 0;
+                // interrupted (Ctrl+C): a normal way to stop
             }
-            catch (EdgeException ex)
-            {
-                Console.Error.WriteLine($"error: {ex.Code}: {ex.Message}");
-                return 2;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or UriFormatException)
-            {
-                Console.Error.WriteLine($"error: {ex.Message}");
-                return 2;
-            }
-        });
+
+            return 0;
+        }));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EdgeDeploy.Runtime;
+using Grpc.Core;
 
 namespace EdgeDeploy.Cli.Commands;
 
@@ -40,20 +41,36 @@ internal static class CommonOptions
         {
             return body();
         }
-        catch (EdgeException ex)
+        catch (Exception ex) when (ex is EdgeException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {ex.Code}: {ex.Message}");
-            return 2;
+            return Fail(ex);
         }
-        catch (IOException ex)
+    }
+
+    /// <summary>
+    /// <see cref="Guard"/> for commands that talk to a server: also gRPC failures (as <c>error: StatusCode: detail</c>)
+    /// and bad option values.
+    /// </summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> body)
+    {
+        try
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 2;
+            return await body();
         }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is EdgeException or RpcException or IOException or UnauthorizedAccessException or ArgumentException or FormatException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 2;
+            return Fail(ex);
         }
+    }
+
+    private static int Fail(Exception ex)
+    {
+        Console.Error.WriteLine("error: " + ex switch
+        {
+            EdgeException e => $"{e.Code}: {e.Message}",
+            RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+            _ => ex.Message,
+        });
+        return 2;
     }
 }

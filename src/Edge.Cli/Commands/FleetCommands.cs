@@ -368,7 +368,7 @@ internal static class FleetCommands
             return 2;
         }
 
-        try
+        return await CommonOptions.GuardAsync(async () =>
         {
             var credentials = CallCredentials.FromInterceptor((_, metadata) =>
             {
@@ -382,17 +382,7 @@ internal static class FleetCommands
             });
             await body(new RegistryService.RegistryServiceClient(channel));
             return 0;
-        }
-        catch (RpcException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.StatusCode}: {ex.Status.Detail}");
-            return 2;
-        }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 2;
-        }
+        });
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

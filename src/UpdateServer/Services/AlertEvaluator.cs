@@ -54,16 +54,15 @@ internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemet
         switch (rule.Metric)
         {
             case "error_rate" or "latency_p95_ms" or "online_metric":
-                var h = await store.SumHealthAsync(rule.Model, version, false, from, to, cancellationToken).ConfigureAwait(false);
-                if (rule.Metric == "online_metric")
+                // The same figures the rollout gates judge (VersionHealthSummary), over the rule's window.
+                var (higherIsBetter, name) = await facts.MetricKindAsync(rule.Model, version, cancellationToken).ConfigureAwait(false);
+                var h = new VersionHealthSummary(version, false, await store.SumHealthAsync(rule.Model, version, false, from, to, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
+                return rule.Metric switch
                 {
-                    var (higherIsBetter, _) = await facts.MetricKindAsync(rule.Model, version, cancellationToken).ConfigureAwait(false);
-                    return h.GroundTruth == 0 ? (double.NaN, 0) : (higherIsBetter ? (double)h.Correct / h.GroundTruth : h.AbsErrorSum / h.GroundTruth, h.GroundTruth);
-                }
-
-                return rule.Metric == "error_rate"
-                    ? (h.Requests == 0 ? double.NaN : (double)h.Errors / h.Requests, h.Requests)
-                    : (LatencyHistogram.QuantileMillis(h.LatencyBuckets, 0.95), h.Requests - h.Errors);
+                    "online_metric" => (h.OnlineMetric, h.Totals.GroundTruth),
+                    "error_rate" => (h.ErrorRate, h.Totals.Requests),
+                    _ => (h.LatencyP95Ms, h.Totals.Requests - h.Totals.Errors),
+                };
             case "missing_fraction":
                 var s = telemetry.Summarize(rule.Model, version, from, to);
                 return (s.MissingFraction, s.Requests);

@@ -41,17 +41,7 @@ internal sealed class FleetDirectory(IUpdateStore store)
             return null;
         }
 
-        var entry = new DeviceEntry(stored);
-        if (_byId.TryGetValue(stored.DeviceId, out var stale))
-        {
-            _byTokenHash.TryRemove(stale.Record.TokenHash, out _);
-            entry.Installed = stale.Installed;
-        }
-
-        _byId[stored.DeviceId] = entry;
-        _byTokenHash[stored.TokenHash] = entry;
-        Interlocked.Increment(ref _generation);
-        return entry;
+        return Put(stored);
     }
 
     public async Task<DeviceEntry?> FindAsync(string deviceId, CancellationToken cancellationToken)
@@ -64,16 +54,7 @@ internal sealed class FleetDirectory(IUpdateStore store)
     {
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
         await store.UpsertDeviceAsync(device, cancellationToken).ConfigureAwait(false);
-        var entry = new DeviceEntry(device);
-        if (_byId.TryGetValue(device.DeviceId, out var old))
-        {
-            _byTokenHash.TryRemove(old.Record.TokenHash, out _); // re-enrolment revokes the old credential
-            entry.Installed = old.Installed;
-        }
-
-        _byId[device.DeviceId] = entry;
-        _byTokenHash[device.TokenHash] = entry;
-        Interlocked.Increment(ref _generation);
+        Put(device);
     }
 
     public void RecordCheckIn(DeviceEntry device, long atUnixMs, IReadOnlyList<InstalledVersion> installed)
@@ -81,6 +62,22 @@ internal sealed class FleetDirectory(IUpdateStore store)
         device.LastSeenUnixMs = atUnixMs;
         device.Installed = installed;
         _unflushed[device.Record.DeviceId] = new CheckInRecord(device.Record.DeviceId, atUnixMs, installed);
+    }
+
+    /// <summary>Makes <paramref name="device"/> the entry for its id; a replaced entry's credential stops working (re-enrolment).</summary>
+    private DeviceEntry Put(DeviceRecord device)
+    {
+        var entry = new DeviceEntry(device);
+        if (_byId.TryGetValue(device.DeviceId, out var old))
+        {
+            _byTokenHash.TryRemove(old.Record.TokenHash, out _);
+            entry.Installed = old.Installed;
+        }
+
+        _byId[device.DeviceId] = entry;
+        _byTokenHash[device.TokenHash] = entry;
+        Interlocked.Increment(ref _generation);
+        return entry;
     }
 
     /// <summary>Writes check-ins received since the last flush in one transaction.</summary>

@@ -218,7 +218,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
         {
             await using var command = Command(connection, "INSERT INTO health_reports (device_id, model, version, shadow, at_ms, requests, errors, latency_buckets, ground_truth, correct, abs_error_sum) VALUES ($d, $m, $v, $s, $at, $n, $e, $b, $gt, $c, $abs);",
                 ("$d", h.DeviceId), ("$m", h.Model), ("$v", h.Version), ("$s", h.Shadow ? 1 : 0), ("$at", h.AtUnixMs), ("$n", h.Requests), ("$e", h.Errors),
-                ("$b", MemoryMarshal.AsBytes(h.LatencyBuckets.AsSpan()).ToArray()), ("$gt", h.GroundTruth), ("$c", h.Correct), ("$abs", h.AbsErrorSum));
+                ("$b", ToBlob(h.LatencyBuckets)), ("$gt", h.GroundTruth), ("$c", h.Correct), ("$abs", h.AbsErrorSum));
             command.Transaction = tx;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -239,11 +239,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
         {
             requests += reader.GetInt64(0);
             errors += reader.GetInt64(1);
-            var row = MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(2));
-            for (var i = 0; i < Math.Min(row.Length, buckets.Length); i++)
-            {
-                buckets[i] += row[i];
-            }
+            AddCounts(buckets, reader.GetValue(2));
 
             groundTruth += reader.GetInt64(3);
             correct += reader.GetInt64(4);
@@ -260,7 +256,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
         foreach (var d in records)
         {
             await using var command = Command(connection, "INSERT INTO drift_counts (device_id, model, version, at_ms, name, counts, missing) VALUES ($d, $m, $v, $at, $n, $c, $miss);",
-                ("$d", d.DeviceId), ("$m", d.Model), ("$v", d.Version), ("$at", d.AtUnixMs), ("$n", d.Name), ("$c", MemoryMarshal.AsBytes(d.Counts.AsSpan()).ToArray()), ("$miss", d.Missing));
+                ("$d", d.DeviceId), ("$m", d.Model), ("$v", d.Version), ("$at", d.AtUnixMs), ("$n", d.Name), ("$c", ToBlob(d.Counts)), ("$miss", d.Missing));
             command.Transaction = tx;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -277,18 +273,16 @@ public sealed class SqliteUpdateStore : IUpdateStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var counts = MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(1));
+            var blob = reader.GetValue(1);
+            var bins = ((byte[])blob).Length / sizeof(long);
             var name = reader.GetString(0);
-            var (sum, missing) = result.TryGetValue(name, out var existing) ? existing : (new long[counts.Length], 0L);
-            if (sum.Length != counts.Length)
+            var (sum, missing) = result.TryGetValue(name, out var existing) ? existing : (new long[bins], 0L);
+            if (sum.Length != bins)
             {
                 continue; // a device on another reference layout for the same name; cannot be merged
             }
 
-            for (var i = 0; i < counts.Length; i++)
-            {
-                sum[i] += counts[i];
-            }
+            AddCounts(sum, blob);
 
             result[name] = (sum, missing + reader.GetInt64(2));
         }
@@ -341,6 +335,19 @@ public sealed class SqliteUpdateStore : IUpdateStore
         await using var connection = Open();
         await using var command = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Counts (latency buckets, drift bins) are stored as little-endian int64 blobs.</summary>
+    private static byte[] ToBlob(long[] counts) => MemoryMarshal.AsBytes(counts.AsSpan()).ToArray();
+
+    /// <summary>Adds a stored counts blob into <paramref name="sum"/>, element by element, as far as both reach.</summary>
+    private static void AddCounts(long[] sum, object blob)
+    {
+        var counts = MemoryMarshal.Cast<byte, long>((byte[])blob);
+        for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++)
+        {
+            sum[i] += counts[i];
+        }
     }
 
     private SqliteConnection Open()
