@@ -14,7 +14,8 @@ Outputs (all committed):
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
   *.confidence.jsonl       held-out inputs with labels (confidence test set)
   *.train.csv              training features (drift reference source)
-  *.card.json              model card, features, lineage, hyperparameters, requirements, audit (for `edge pack --card`)
+  *.card.json              model card (slices with machine-readable `where` predicates), features, lineage,
+                           hyperparameters, requirements, audit (for `edge pack --card`)
 """
 import csv
 import json
@@ -73,6 +74,25 @@ AUDIT = {"builtBy": "models/make_models.py", "builtAt": "2026-11-22T00:00:00+00:
          "privacyReviewer": "sample-privacy-reviewer", "securityReviewer": "sample-security-reviewer"}
 
 
+def in_range(values, lo, hi):
+    """The rows a slice predicate selects: lo <= value < hi, a missing bound open (the runtime's SliceCondition)."""
+    mask = np.ones(len(values), dtype=bool)
+    if lo is not None:
+        mask &= values >= lo
+    if hi is not None:
+        mask &= values < hi
+    return mask
+
+
+def condition(feature, lo, hi):
+    c = {"feature": feature}
+    if lo is not None:
+        c["min"] = lo
+    if hi is not None:
+        c["max"] = hi
+    return c
+
+
 def f32_list(a):
     return [float(np.float32(v)) for v in np.asarray(a, dtype=np.float32).ravel()]
 
@@ -122,9 +142,11 @@ def iris(stem="iris_classifier", c=1.0, write_extras=True):
     write_csv("iris_classifier.train.csv", data.feature_names, x_train)
     petal = x_test[:, 2]
     slices = []
-    for slice_name, mask in [("petal_length<2.5", petal < 2.5), ("2.5<=petal_length<5", (petal >= 2.5) & (petal < 5)), ("petal_length>=5", petal >= 5)]:
+    for slice_name, lo, hi in [("petal_length<2.5", None, 2.5), ("2.5<=petal_length<5", 2.5, 5.0), ("petal_length>=5", 5.0, None)]:
+        mask = in_range(petal, lo, hi)
         slices.append({"name": slice_name, "definition": "held-out rows by petal length (cm)", "count": int(mask.sum()),
-                       "metrics": {"accuracy": float(accuracy_score(y_test[mask], label[mask]))}})
+                       "metrics": {"accuracy": float(accuracy_score(y_test[mask], label[mask]))},
+                       "where": [condition(data.feature_names[2], lo, hi)]})
     write_card("iris_classifier.card.json", {
         "modelCard": {
             "purpose": "Classify iris flowers into setosa, versicolor and virginica from four measurements.",
@@ -182,9 +204,12 @@ def diabetes():
     mae = float(mean_absolute_error(y_test, pred))
     sex = x_test[:, 1]
     slices = []
-    for slice_name, mask in [("sex=a", sex <= 0), ("sex=b", sex > 0)]:
+    # The scaled sex feature takes two values, one on each side of 0.
+    for slice_name, lo, hi in [("sex=a", None, 0.0), ("sex=b", 0.0, None)]:
+        mask = in_range(sex, lo, hi)
         slices.append({"name": slice_name, "definition": "held-out rows by the (scaled) sex feature", "count": int(mask.sum()),
-                       "metrics": {"mae": float(mean_absolute_error(y_test[mask], pred[mask]))}})
+                       "metrics": {"mae": float(mean_absolute_error(y_test[mask], pred[mask]))},
+                       "where": [condition(data.feature_names[1], lo, hi)]})
     write_card("diabetes_regressor.card.json", {
         "modelCard": {
             "purpose": "Predict diabetes disease progression one year after baseline from ten clinical measurements.",

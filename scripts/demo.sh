@@ -3,7 +3,7 @@
 # inspect, predict, benchmark; verify a signed package; install it into a device store, gate a candidate, reject a bad
 # one, roll back, and record telemetry. Then a fleet: the update server on embedded SQLite, six device agents serving
 # labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically, and a
-# monitoring report (per-window statistics, drift).
+# monitoring report (per-window statistics, drift, performance per model-card slice, a slice alert).
 # EDGE_BIN=path/to/edge reuses an already published binary (the tests do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +127,10 @@ v1=$("$edge" rollout create --model iris-classifier --version 1.0.0 --json | jso
 wait_for "$v1" 'r["state"] == "completed"' 90
 "$edge" rollout status "$v1"
 
+echo; echo "== alert rule: v2's online accuracy on the model card's 2.5-5 cm petal slice below 0.8"
+"$edge" monitor alert-rule add --model iris-classifier --version 2.0.0 --metric slice_metric --feature '2.5<=petal_length<5' \
+  --below 0.8 --min-samples 20
+
 echo; echo "== v2 as a staged canary: 34% then 100%, gates: installs, errors, online accuracy at most 0.1 below v1's"
 v2=$("$edge" rollout create --model iris-classifier --version 2.0.0 --strategy staged --stages 34,100 \
   --max-metric-regression 0.1 --min-ground-truth 40 --stage-min-seconds 3 --json | json_field '["id"]')
@@ -146,6 +150,11 @@ echo; echo "== monitoring v2 across the fleet: serving statistics, then drift ag
 sleep 2
 "$edge" monitor status --model iris-classifier --version 2.0.0 --minutes 10 --window-minutes 0
 "$edge" monitor drift --model iris-classifier --version 2.0.0 --minutes 10
+
+echo; echo "== v2 per model-card slice: overall accuracy passed its gate, but one slice fell behind the card"
+"$edge" monitor slices --model iris-classifier --version 2.0.0 --minutes 10
+for _ in $(seq 30); do [ "$("$edge" monitor alerts --json | json_field '.get("alerts", []).__len__()')" != 0 ] && break; sleep 1; done
+"$edge" monitor alerts
 "$edge" devices
 echo "-- last lines of one device's agent log:"
 tail -n 4 "$fleet/kiosk-1/agent.log"

@@ -193,7 +193,7 @@ internal static class FleetCommands
 
     private static Command Monitor()
     {
-        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift.");
+        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, alerts.");
         {
             var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
             var window = new Option<int>("--window-minutes") { Description = "Window length (0 = one window).", DefaultValueFactory = _ => 10 };
@@ -236,6 +236,25 @@ internal static class FleetCommands
         }
 
         {
+            var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
+            var window = new Option<int>("--window-minutes") { Description = "Window length for the over-time view (0 = totals only).", DefaultValueFactory = _ => 0 };
+            var (server, token, json) = (Server(), Token(), JsonFlag());
+            var slices = new Command("slices", "Online metric per model-card slice (fleet-wide, from labelled predictions) beside the card's offline figure, optionally per window.")
+            {
+                model, version, minutes, window, server, token, json,
+            };
+            slices.SetAction((r, ct) => Guard(async registry =>
+            {
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var report = await registry.GetSlicesAsync(
+                    new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 },
+                    cancellationToken: ct);
+                Print(r.GetValue(json), report, DescribeSlices($"{r.GetValue(model)} {r.GetValue(version)}", report));
+            }, r.GetValue(server)!, r.GetValue(token), ct));
+            monitor.Subcommands.Add(slices);
+        }
+
+        {
             var (server, token, json) = (Server(), Token(), JsonFlag());
             var all = new Option<bool>("--all") { Description = "Include resolved alerts." };
             var alerts = new Command("alerts", "Alerts opened by alert rules (firing ones, or --all).") { all, server, token, json };
@@ -259,8 +278,8 @@ internal static class FleetCommands
         {
             var model = ModelOption();
             var version = new Option<string?>("--version") { Description = "One version (default: every version a live rollout deploys)." };
-            var metric = new Option<string>("--metric") { Description = "error_rate, latency_p95_ms, online_metric, missing_fraction or psi.", Required = true };
-            var feature = new Option<string?>("--feature") { Description = "psi: the feature or output." };
+            var metric = new Option<string>("--metric") { Description = "error_rate, latency_p95_ms, online_metric, missing_fraction, psi or slice_metric.", Required = true };
+            var feature = new Option<string?>("--feature") { Description = "psi: the feature or output; slice_metric: the model-card slice." };
             var above = new Option<double?>("--above") { Description = "Fire when the value exceeds this." };
             var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
             var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };
@@ -310,6 +329,40 @@ internal static class FleetCommands
         }
 
         return rules;
+    }
+
+    /// <summary>One line per slice (totals against the card), then the slices' metric per window when there are several.</summary>
+    private static string DescribeSlices(string title, SlicesResponse report)
+    {
+        if (report.Slices.Count == 0)
+        {
+            return $"{title}: the model card defines no slices";
+        }
+
+        var width = report.Slices.Max(s => s.Name.Length);
+        var lines = new List<string> { Invariant($"{title}: slice  requests  labelled  online {report.MetricName} (model card)") };
+        foreach (var s in report.Slices)
+        {
+            var t = s.Total;
+            var note = !s.HasPredicate ? "  (no predicate in the card: devices cannot tag it)"
+                : Worse(report.MetricName, t.OnlineMetric, s.CardMetric) ? "  <- worse than the card" : string.Empty;
+            lines.Add(Invariant($"  {s.Name.PadRight(width)}  {t.Requests,8}  {t.GroundTruth,8}  {Number(t.OnlineMetric, "F4")} ({Number(s.CardMetric, "F4")} on {s.CardCount}){note}"));
+        }
+
+        if (report.Slices[0].Windows.Count > 1)
+        {
+            lines.Add(Invariant($"  per window (UTC start): {string.Join("  |  ", report.Slices.Select(s => s.Name))}"));
+            for (var w = 0; w < report.Slices[0].Windows.Count; w++)
+            {
+                lines.Add(Invariant($"    {DateTimeOffset.FromUnixTimeMilliseconds(report.Slices[0].Windows[w].FromUnixMs):yyyy-MM-dd HH:mm}  {string.Join("  |  ", report.Slices.Select(s => $"{Number(s.Windows[w].OnlineMetric, "F4")} on {s.Windows[w].GroundTruth}"))}"));
+            }
+        }
+
+        return string.Join(Environment.NewLine, lines);
+
+        // Accuracy 5 points below the card's, or MAE 10% above it: past what a few hundred labels can blur.
+        static bool Worse(string metric, double online, double card) =>
+            double.IsFinite(online) && double.IsFinite(card) && (metric == "mae" ? online > card * 1.10 : online < card - 0.05);
     }
 
     private static string DescribeRule(AlertRule r) => Invariant(

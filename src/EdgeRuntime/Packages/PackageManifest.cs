@@ -166,6 +166,26 @@ public sealed class SliceMetrics
 
     /// <summary>Metric values.</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// The slice as a machine-readable predicate: a row belongs to it when every condition holds. Devices tag each
+    /// prediction with the slices its input falls in, so the server can track the online metric per slice. Null: the
+    /// slice is documentation only.
+    /// </summary>
+    public IReadOnlyList<SliceCondition>? Where { get; init; }
+}
+
+/// <summary>One condition of a slice predicate: a numeric feature within [<see cref="Min"/>, <see cref="Max"/>).</summary>
+public sealed class SliceCondition
+{
+    /// <summary>A numeric feature of the manifest's feature list.</summary>
+    public required string Feature { get; init; }
+
+    /// <summary>Inclusive lower bound; null for none.</summary>
+    public double? Min { get; init; }
+
+    /// <summary>Exclusive upper bound; null for none.</summary>
+    public double? Max { get; init; }
 }
 
 /// <summary>Versions that must travel together.</summary>

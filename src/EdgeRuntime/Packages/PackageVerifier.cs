@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using EdgeDeploy.Runtime.Inference;
+using EdgeDeploy.Runtime.Telemetry;
 using Semver;
 
 namespace EdgeDeploy.Runtime.Packages;
@@ -303,6 +304,43 @@ internal static partial class ManifestCodec
         if (m.Confidence.Min > m.Confidence.Max || double.IsNaN(m.Confidence.Min) || double.IsNaN(m.Confidence.Max))
         {
             throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"The confidence range [{m.Confidence.Min}, {m.Confidence.Max}] is empty.");
+        }
+
+        ValidateSlices(m);
+    }
+
+    private static void ValidateSlices(PackageManifest m)
+    {
+        var slices = m.ModelCard.Slices;
+        if (slices.Count > SliceMatcher.MaxSlices)
+        {
+            throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"The model card has {slices.Count} slices; at most {SliceMatcher.MaxSlices} are supported (devices tag predictions with a 64-bit slice mask).");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var slice in slices)
+        {
+            if (string.IsNullOrEmpty(slice.Name) || !names.Add(slice.Name))
+            {
+                throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Slice names must be non-empty and unique; '{slice.Name}' is not.");
+            }
+
+            foreach (var c in slice.Where ?? [])
+            {
+                var feature = m.Features.FirstOrDefault(f => f.Name == c.Feature);
+                if (feature is not { Kind: FeatureKind.Numeric })
+                {
+                    throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Slice '{slice.Name}' names feature '{c.Feature}', which is not a numeric feature of the manifest.");
+                }
+
+                if (c.Min is null && c.Max is null
+                    || c.Min is { } min && !double.IsFinite(min)
+                    || c.Max is { } max && !double.IsFinite(max)
+                    || c.Min >= c.Max)
+                {
+                    throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Slice '{slice.Name}' condition on '{c.Feature}' needs finite bounds with min < max (at least one of them).");
+                }
+            }
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly Thread _writer;
     private readonly ILogger _logger;
     private readonly Lock _driftLock = new();
-    private readonly Dictionary<(string Model, string Version), DriftMonitor> _drift = [];
+    private readonly Dictionary<(string Model, string Version), (DriftMonitor Drift, SliceMatcher Slices)> _watched = [];
     private long _sampledOut;
     private long _droppedInMemory;
     private long _enqueued;
@@ -97,13 +97,13 @@ public sealed class TelemetryRecorder : IDisposable
         return new TelemetryRecorder(options);
     }
 
-    /// <summary>Starts drift tracking for a model version against its package's reference.</summary>
+    /// <summary>Starts drift tracking for a model version against its package's reference, and tags its predictions with model-card slices.</summary>
     public void Register(PackageManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         lock (_driftLock)
         {
-            _drift.TryAdd((manifest.Name, manifest.Version), new DriftMonitor(manifest));
+            _watched.TryAdd((manifest.Name, manifest.Version), (new DriftMonitor(manifest), new SliceMatcher(manifest)));
         }
     }
 
@@ -112,7 +112,7 @@ public sealed class TelemetryRecorder : IDisposable
     {
         lock (_driftLock)
         {
-            return _drift.TryGetValue((model, version), out var monitor) ? monitor.Score() : [];
+            return _watched.TryGetValue((model, version), out var watched) ? watched.Drift.Score() : [];
         }
     }
 
@@ -121,7 +121,7 @@ public sealed class TelemetryRecorder : IDisposable
     {
         lock (_driftLock)
         {
-            return _drift.TryGetValue((model, version), out var monitor) ? monitor.TakeCounts() : [];
+            return _watched.TryGetValue((model, version), out var watched) ? watched.Drift.TakeCounts() : [];
         }
     }
 
@@ -261,15 +261,16 @@ public sealed class TelemetryRecorder : IDisposable
             return (TelemetryRecordKind.GroundTruth, timestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, timestampMs)));
         }
 
-        if (!item.Shadow)
+        bool isWatched;
+        (DriftMonitor Drift, SliceMatcher Slices) watched;
+        lock (_driftLock)
         {
-            DriftMonitor? monitor;
-            lock (_driftLock)
-            {
-                _drift.TryGetValue((item.Model!, item.Version!), out monitor);
-            }
+            isWatched = _watched.TryGetValue((item.Model!, item.Version!), out watched);
+        }
 
-            monitor?.Observe(item.Inputs!, item.Prediction);
+        if (isWatched && !item.Shadow)
+        {
+            watched.Drift.Observe(item.Inputs!, item.Prediction);
         }
 
         var summaries = item.Inputs!.Select(kv => TelemetryCodec.Summarise(kv.Key, kv.Value)).ToList();
@@ -282,7 +283,8 @@ public sealed class TelemetryRecorder : IDisposable
             }
         }
 
-        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs);
+        var slices = isWatched ? watched.Slices.Match(item.Inputs!) : 0;
+        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices);
         return (TelemetryRecordKind.Prediction, timestampMs, TelemetryCodec.Encode(record));
     }
 

@@ -36,7 +36,8 @@ public sealed record InputSummary(string Name, long[] Shape, long Count, long Mi
 /// <param name="Shadow">True for a shadow run (never returned to the caller).</param>
 /// <param name="Inputs">Per-input summaries.</param>
 /// <param name="Outputs">Outputs of up to 64 elements each (larger ones are left out).</param>
-public sealed record PredictionRecord(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, IReadOnlyList<InputSummary> Inputs, IReadOnlyDictionary<string, EdgeTensor> Outputs);
+/// <param name="Slices">Model-card slices the input falls in: bit i is the card's i-th slice (0 when none or unknown).</param>
+public sealed record PredictionRecord(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, IReadOnlyList<InputSummary> Inputs, IReadOnlyDictionary<string, EdgeTensor> Outputs, ulong Slices = 0);
 
 /// <summary>The true label of an earlier prediction.</summary>
 /// <param name="PredictionId">The prediction.</param>
@@ -54,7 +55,8 @@ public sealed record GroundTruthRecord(Guid PredictionId, double Label, long Tim
 /// <param name="InputValues">Input elements summarised, over all inputs.</param>
 /// <param name="InputMissing">NaN input elements, over all inputs.</param>
 /// <param name="Predicted">The predicted class or value (see <see cref="TelemetryCodec.ReadPredictionSummary"/>); NaN when no output gives one.</param>
-public readonly record struct PredictionSummary(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted);
+/// <param name="Slices">See <see cref="PredictionRecord.Slices"/>.</param>
+public readonly record struct PredictionSummary(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted, ulong Slices);
 
 /// <summary>MessagePack formatters for telemetry records (hand-written, composite resolver, AOT-safe).</summary>
 public static class TelemetryCodec
@@ -86,7 +88,8 @@ public static class TelemetryCodec
         try
         {
             var reader = new MessagePackReader(bytes);
-            Expect(reader.ReadArrayHeader() == 8);
+            var fields = reader.ReadArrayHeader();
+            Expect(fields is 8 or 9);
             var id = ParseId(ref reader);
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -128,7 +131,8 @@ public static class TelemetryCodec
                 }
             }
 
-            return new PredictionSummary(id, model, version, ts, latency, shadow, values, missing, predicted);
+            var slices = fields == 9 ? reader.ReadUInt64() : 0;
+            return new PredictionSummary(id, model, version, ts, latency, shadow, values, missing, predicted, slices);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException or FormatException)
         {
@@ -258,7 +262,7 @@ public static class TelemetryCodec
         public void Serialize(ref MessagePackWriter writer, PredictionRecord value, MessagePackSerializerOptions options)
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
-            writer.WriteArrayHeader(8);
+            writer.WriteArrayHeader(9);
             writer.Write(value.PredictionId.ToString("N"));
             writer.Write(value.Model);
             writer.Write(value.Version);
@@ -272,12 +276,14 @@ public static class TelemetryCodec
             }
 
             options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.Outputs, options);
+            writer.Write(value.Slices);
         }
 
         public PredictionRecord Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
-            Expect(reader.ReadArrayHeader() == 8);
+            var fields = reader.ReadArrayHeader();
+            Expect(fields is 8 or 9); // 8: written before slice masks existed
             var id = Guid.ParseExact(reader.ReadString() ?? string.Empty, "N");
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -292,7 +298,8 @@ public static class TelemetryCodec
             }
 
             var outputs = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options);
-            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs);
+            var slices = fields == 9 ? reader.ReadUInt64() : 0;
+            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs, slices);
         }
     }
 

@@ -10,7 +10,7 @@ namespace EdgeDeploy.UpdateServer.Services;
 /// </summary>
 internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, TimeProvider time, ILogger<AlertEvaluator> logger)
 {
-    public static readonly string[] Metrics = ["error_rate", "latency_p95_ms", "online_metric", "missing_fraction", "psi"];
+    public static readonly string[] Metrics = ["error_rate", "latency_p95_ms", "online_metric", "missing_fraction", "psi", "slice_metric"];
 
     public async Task EvaluateAsync(CancellationToken cancellationToken)
     {
@@ -66,6 +66,17 @@ internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemet
             case "missing_fraction":
                 var s = telemetry.Summarize(rule.Model, version, from, to);
                 return (s.MissingFraction, s.Requests);
+            case "slice_metric":
+                // Labelled predictions that devices tagged with the named model-card slice (its index in this version's card).
+                var slices = (await facts.ManifestAsync(rule.Model, version, cancellationToken).ConfigureAwait(false))?.ModelCard.Slices;
+                var index = slices?.Select(x => x.Name).ToList().IndexOf(rule.Feature) ?? -1;
+                if (index < 0 || telemetry.Summarize(rule.Model, version, from, to).Slices.GetValueOrDefault(index) is not { } outcomes)
+                {
+                    return (double.NaN, 0);
+                }
+
+                var (better, _) = await facts.MetricKindAsync(rule.Model, version, cancellationToken).ConfigureAwait(false);
+                return (OnlineMetric.Of(outcomes.GroundTruth, outcomes.Correct, outcomes.AbsErrorSum, better), outcomes.GroundTruth);
             default: // psi
                 var reference = (await facts.ManifestAsync(rule.Model, version, cancellationToken).ConfigureAwait(false))?.DriftReference;
                 var distribution = reference?.Features.Concat(reference.Outputs).FirstOrDefault(f => f.Name == rule.Feature);

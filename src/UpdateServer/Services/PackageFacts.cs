@@ -18,10 +18,6 @@ internal sealed class PackageFacts(IUpdateStore store, TimeProvider time)
         return manifest?.Confidence.Metric is ConfidenceMetric.Mae or ConfidenceMetric.Rmse ? (false, "mae") : (true, "accuracy");
     }
 
-    /// <summary>The output that holds the prediction (the confidence spec's), or null when unknown.</summary>
-    public async Task<string?> LabelOutputAsync(string model, string version, CancellationToken cancellationToken) =>
-        (await ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.Confidence.Output;
-
     /// <summary>The verified manifest of a published version, or null when the registry does not hold it.</summary>
     public async Task<PackageManifest?> ManifestAsync(string model, string version, CancellationToken cancellationToken)
     {
@@ -40,4 +36,11 @@ internal sealed class PackageFacts(IUpdateStore store, TimeProvider time)
     }
 
     private sealed record Entry(PackageManifest? Manifest, DateTimeOffset CheckedAt);
+}
+
+/// <summary>The online metric from labelled outcomes: accuracy, or mean absolute error when lower is better; NaN without labels.</summary>
+internal static class OnlineMetric
+{
+    public static double Of(long groundTruth, long correct, double absErrorSum, bool higherIsBetter) =>
+        groundTruth == 0 ? double.NaN : higherIsBetter ? (double)correct / groundTruth : absErrorSum / groundTruth;
 }

@@ -205,23 +205,10 @@ internal sealed class RegistryServiceImpl(
     {
         auth.RequireOperator(context);
         var ct = context.CancellationToken;
-        var to = request.ToUnixMs == 0 ? time.GetUtcNow().ToUnixTimeMilliseconds() : request.ToUnixMs;
-        if (request.FromUnixMs < 0 || to <= request.FromUnixMs || request.WindowSeconds < 0)
-        {
-            throw Invalid("the time range must be non-empty (from < to) and window_seconds non-negative.");
-        }
-
-        var step = request.WindowSeconds == 0 ? to - request.FromUnixMs : request.WindowSeconds * 1000L;
-        if ((to - request.FromUnixMs) / step > 1000)
-        {
-            throw Invalid("at most 1,000 windows per query; widen window_seconds.");
-        }
-
         var (higherIsBetter, metric) = await facts.MetricKindAsync(request.Model, request.Version, ct).ConfigureAwait(false);
         var response = new VersionStatsResponse();
-        for (var from = request.FromUnixMs; from < to; from += step)
+        foreach (var (from, until) in Windows(request))
         {
-            var until = Math.Min(from + step, to);
             var s = telemetry.Summarize(request.Model, request.Version, from, until);
             var health = await store.SumHealthAsync(request.Model, request.Version, false, from, until, ct).ConfigureAwait(false);
             var window = new VersionWindow
@@ -234,7 +221,7 @@ internal sealed class RegistryServiceImpl(
                 LatencyP99Us = s.LatencyP99Micros,
                 MissingFraction = s.MissingFraction,
                 GroundTruth = s.GroundTruth,
-                OnlineMetric = s.GroundTruth == 0 ? double.NaN : higherIsBetter ? (double)s.Correct / s.GroundTruth : s.AbsErrorSum / s.GroundTruth,
+                OnlineMetric = OnlineMetric.Of(s.GroundTruth, s.Correct, s.AbsErrorSum, higherIsBetter),
                 MetricName = metric,
                 ReportedRequests = health.Requests,
                 ReportedErrors = health.Errors,
@@ -249,6 +236,75 @@ internal sealed class RegistryServiceImpl(
         }
 
         return response;
+    }
+
+    public override async Task<SlicesResponse> GetSlices(VersionStatsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var ct = context.CancellationToken;
+        var windows = Windows(request);
+        var manifest = await facts.ManifestAsync(request.Model, request.Version, ct).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"{request.Model} {request.Version} is not published."));
+        var (higherIsBetter, metric) = await facts.MetricKindAsync(request.Model, request.Version, ct).ConfigureAwait(false);
+        var summaries = windows.Select(w => telemetry.Summarize(request.Model, request.Version, w.From, w.Until).Slices).ToList();
+        var response = new SlicesResponse { MetricName = metric };
+        for (var i = 0; i < manifest.ModelCard.Slices.Count; i++)
+        {
+            var slice = manifest.ModelCard.Slices[i];
+            var report = new SliceReport
+            {
+                Name = slice.Name,
+                Definition = slice.Definition ?? string.Empty,
+                HasPredicate = slice.Where is { Count: > 0 },
+                CardMetric = slice.Metrics.TryGetValue(metric, out var offline) ? offline : double.NaN,
+                CardCount = slice.Count,
+            };
+            var total = new SliceOutcomes(0, 0, 0, 0);
+            for (var w = 0; w < windows.Count; w++)
+            {
+                var o = summaries[w].GetValueOrDefault(i) ?? new SliceOutcomes(0, 0, 0, 0);
+                report.Windows.Add(ToWindow(windows[w].From, windows[w].Until, o));
+                total = new SliceOutcomes(total.Requests + o.Requests, total.GroundTruth + o.GroundTruth, total.Correct + o.Correct, total.AbsErrorSum + o.AbsErrorSum);
+            }
+
+            report.Total = ToWindow(windows[0].From, windows[^1].Until, total);
+            response.Slices.Add(report);
+        }
+
+        return response;
+
+        SliceWindow ToWindow(long from, long until, SliceOutcomes o) => new()
+        {
+            FromUnixMs = from,
+            ToUnixMs = until,
+            Requests = o.Requests,
+            GroundTruth = o.GroundTruth,
+            OnlineMetric = OnlineMetric.Of(o.GroundTruth, o.Correct, o.AbsErrorSum, higherIsBetter),
+        };
+    }
+
+    /// <summary>The query's time windows: [from, to) cut into window_seconds steps (one window when 0), to defaulting to now.</summary>
+    private List<(long From, long Until)> Windows(VersionStatsRequest request)
+    {
+        var to = request.ToUnixMs == 0 ? time.GetUtcNow().ToUnixTimeMilliseconds() : request.ToUnixMs;
+        if (request.FromUnixMs < 0 || to <= request.FromUnixMs || request.WindowSeconds < 0)
+        {
+            throw Invalid("the time range must be non-empty (from < to) and window_seconds non-negative.");
+        }
+
+        var step = request.WindowSeconds == 0 ? to - request.FromUnixMs : request.WindowSeconds * 1000L;
+        if ((to - request.FromUnixMs) / step > 1000)
+        {
+            throw Invalid("at most 1,000 windows per query; widen window_seconds.");
+        }
+
+        var windows = new List<(long, long)>();
+        for (var from = request.FromUnixMs; from < to; from += step)
+        {
+            windows.Add((from, Math.Min(from + step, to)));
+        }
+
+        return windows;
     }
 
     public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
@@ -293,9 +349,17 @@ internal sealed class RegistryServiceImpl(
             throw Invalid($"an alert rule needs a model and a metric: {string.Join(", ", AlertEvaluator.Metrics)}.");
         }
 
-        if ((request.Metric == "psi") != (request.Feature.Length > 0) || !double.IsFinite(request.Threshold) || request.WindowSeconds < 0 || request.MinSamples < 0)
+        if ((request.Metric is "psi" or "slice_metric") != (request.Feature.Length > 0) || !double.IsFinite(request.Threshold) || request.WindowSeconds < 0 || request.MinSamples < 0)
         {
-            throw Invalid("feature is required for psi (and only for psi); threshold must be finite; window_seconds and min_samples non-negative.");
+            throw Invalid("feature is required for psi (a feature or output) and slice_metric (a slice name), and only for those; threshold must be finite; window_seconds and min_samples non-negative.");
+        }
+
+        // A rule for one published version can be checked now; one for "live versions" is judged per version later.
+        if (request.Metric == "slice_metric" && request.Version.Length > 0
+            && await facts.ManifestAsync(request.Model, request.Version, context.CancellationToken).ConfigureAwait(false) is { } manifest
+            && !manifest.ModelCard.Slices.Any(s => s.Name == request.Feature && s.Where is { Count: > 0 }))
+        {
+            throw Invalid($"{request.Model} {request.Version}'s model card has no slice '{request.Feature}' with a predicate; it has: {string.Join(", ", manifest.ModelCard.Slices.Where(s => s.Where is { Count: > 0 }).Select(s => s.Name))}.");
         }
 
         var rule = new AlertRuleRecord(

@@ -24,7 +24,7 @@ internal sealed record VersionHealthSummary(string Version, bool Shadow, HealthT
 
     public double LatencyP95Ms => LatencyHistogram.QuantileMillis(Totals.LatencyBuckets, 0.95);
 
-    public double OnlineMetric => Totals.GroundTruth == 0 ? double.NaN : HigherIsBetter ? (double)Totals.Correct / Totals.GroundTruth : Totals.AbsErrorSum / Totals.GroundTruth;
+    public double OnlineMetric => Services.OnlineMetric.Of(Totals.GroundTruth, Totals.Correct, Totals.AbsErrorSum, HigherIsBetter);
 }
 
 /// <summary>

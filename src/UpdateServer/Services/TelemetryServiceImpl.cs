@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.UpdateServer.Storage;
 using Grpc.Core;
@@ -51,7 +52,7 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
     {
         var predictions = new List<IngestedPrediction>(batch.Records.Count);
         var groundTruth = new List<IngestedGroundTruth>();
-        var outputs = new Dictionary<(string, string), string?>(); // per batch: one lookup per version, not per record
+        var manifests = new Dictionary<(string, string), PackageManifest?>(); // per batch: one lookup per version, not per record
         for (var i = 0; i < batch.Records.Count; i++)
         {
             var r = batch.Records[i];
@@ -62,18 +63,23 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
                     case TelemetryRecordKind.Prediction:
                         // The model and version are read first only to pick the label output; the summary skips the tensors.
                         var (model, version) = PeekVersion(r.Payload.Memory);
-                        if (!outputs.TryGetValue((model, version), out var output))
+                        if (!manifests.TryGetValue((model, version), out var manifest))
                         {
-                            outputs[(model, version)] = output = await facts.LabelOutputAsync(model, version, cancellationToken).ConfigureAwait(false);
+                            manifests[(model, version)] = manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false);
                         }
 
-                        var p = TelemetryCodec.ReadPredictionSummary(r.Payload.Memory, output);
+                        var p = TelemetryCodec.ReadPredictionSummary(r.Payload.Memory, manifest?.Confidence.Output);
                         if (string.IsNullOrEmpty(p.Model) || string.IsNullOrEmpty(p.Version) || !double.IsFinite(p.LatencyMicros) || p.LatencyMicros < 0)
                         {
                             throw new FormatException("a prediction needs a model, a version and a finite, non-negative latency");
                         }
 
-                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted));
+                        if (manifest?.ModelCard.Slices.Count is { } sliceCount && sliceCount < 64 && p.Slices >> sliceCount != 0)
+                        {
+                            throw new FormatException($"slice mask 0x{p.Slices:x} names slices beyond the {manifest.ModelCard.Slices.Count} of {model} {version}'s model card");
+                        }
+
+                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices));
                         break;
                     case TelemetryRecordKind.GroundTruth:
                         var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
@@ -101,7 +107,7 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
     private static (string Model, string Version) PeekVersion(ReadOnlyMemory<byte> payload)
     {
         var reader = new MessagePack.MessagePackReader(payload);
-        if (reader.ReadArrayHeader() != 8)
+        if (reader.ReadArrayHeader() is not (8 or 9))
         {
             throw new FormatException("not a prediction record");
         }

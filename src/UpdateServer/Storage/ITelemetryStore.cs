@@ -1,7 +1,8 @@
 namespace EdgeDeploy.UpdateServer.Storage;
 
 /// <summary>A prediction as ingested: the columns monitoring reads, decoded once at ingestion.</summary>
-public sealed record IngestedPrediction(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted);
+/// <remarks><see cref="Slices"/>: bit i set when the input fell in the model card's i-th slice (see the package manifest).</remarks>
+public sealed record IngestedPrediction(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted, ulong Slices = 0);
 
 /// <summary>A true label for an earlier prediction of the same device.</summary>
 public sealed record IngestedGroundTruth(Guid PredictionId, double Label, long TimestampMs);
@@ -12,7 +13,10 @@ public sealed record TelemetryBatchRecord(string DeviceId, string BatchId, IRead
 /// <summary>Totals held by the telemetry store.</summary>
 public sealed record TelemetryCounts(long Batches, long Predictions, long GroundTruth);
 
-/// <summary>One version over one time window (served predictions; shadow runs excluded).</summary>
+/// <summary>
+/// One version over one time window (served predictions; shadow runs excluded). <see cref="Slices"/> holds outcomes per
+/// model-card slice, keyed by the slice's index in the card; slices no prediction fell in are absent.
+/// </summary>
 public sealed record VersionWindowSummary(
     long Requests,
     double LatencyP50Micros,
@@ -22,7 +26,11 @@ public sealed record VersionWindowSummary(
     IReadOnlyDictionary<double, long> PredictionCounts,
     long GroundTruth,
     long Correct,
-    double AbsErrorSum);
+    double AbsErrorSum,
+    IReadOnlyDictionary<int, SliceOutcomes> Slices);
+
+/// <summary>Served predictions that fell in one slice, and how those with a label fared.</summary>
+public sealed record SliceOutcomes(long Requests, long GroundTruth, long Correct, double AbsErrorSum);
 
 /// <summary>
 /// Device telemetry on the server. Separate from <see cref="IUpdateStore"/> (and, for SQLite, a separate file) because

@@ -20,7 +20,7 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, UNIQUE (model, version));
         CREATE TABLE IF NOT EXISTS predictions (series INTEGER NOT NULL, ts_ms INTEGER NOT NULL, device_id TEXT NOT NULL,
             prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
-            input_missing INTEGER NOT NULL, predicted REAL NOT NULL);
+            input_missing INTEGER NOT NULL, predicted REAL NOT NULL, slices INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS predictions_series_time ON predictions (series, ts_ms);
         CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL NOT NULL,
             ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
@@ -46,8 +46,9 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         // WAL + NORMAL: a commit survives a process crash; a bigger page cache keeps index pages of a busy ingest in memory.
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
         Execute(_writer, Schema);
+        AddSlicesColumn(_writer);
         _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
-        Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);", out _insertPrediction));
+        Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10);", out _insertPrediction));
         _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
         _writerTask = Task.Run(WriteLoopAsync);
     }
@@ -75,7 +76,7 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label FROM predictions p
+            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label, p.slices FROM predictions p
             LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
             WHERE p.series = (SELECT id FROM series WHERE model = $m AND version = $v) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to;
             """;
@@ -87,6 +88,7 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         var predictions = new Dictionary<double, long>();
         long values = 0, missing = 0, groundTruth = 0, correct = 0;
         double absError = 0;
+        var slices = new Dictionary<int, SliceOutcomes>();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -96,12 +98,22 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
                 missing += reader.GetInt64(2);
                 var predicted = reader.GetDouble(3);
                 predictions[predicted] = predictions.GetValueOrDefault(predicted) + 1;
-                if (!reader.IsDBNull(4))
+                var labelled = !reader.IsDBNull(4);
+                var label = labelled ? reader.GetDouble(4) : double.NaN;
+                if (labelled)
                 {
-                    var label = reader.GetDouble(4);
                     groundTruth++;
                     correct += predicted == label ? 1 : 0;
                     absError += Math.Abs(predicted - label);
+                }
+
+                for (var mask = unchecked((ulong)reader.GetInt64(5)); mask != 0; mask &= mask - 1)
+                {
+                    var bit = System.Numerics.BitOperations.TrailingZeroCount(mask);
+                    var o = slices.GetValueOrDefault(bit) ?? new SliceOutcomes(0, 0, 0, 0);
+                    slices[bit] = labelled
+                        ? new SliceOutcomes(o.Requests + 1, o.GroundTruth + 1, o.Correct + (predicted == label ? 1 : 0), o.AbsErrorSum + Math.Abs(predicted - label))
+                        : o with { Requests = o.Requests + 1 };
                 }
             }
         }
@@ -116,7 +128,8 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             predictions,
             groundTruth,
             correct,
-            absError);
+            absError,
+            slices);
     }
 
     public void Dispose()
@@ -132,6 +145,17 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     /// <summary>The nearest-rank percentile: the smallest value with at least q of the values at or below it.</summary>
     internal static double NearestRank(List<double> sorted, double q) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    /// <summary>Files created before slice masks existed get the column (existing rows: no slices).</summary>
+    private static void AddSlicesColumn(SqliteConnection connection)
+    {
+        using var check = connection.CreateCommand();
+        check.CommandText = "SELECT COUNT(*) FROM pragma_table_info('predictions') WHERE name = 'slices';";
+        if ((long)check.ExecuteScalar()! == 0)
+        {
+            Execute(connection, "ALTER TABLE predictions ADD COLUMN slices INTEGER NOT NULL DEFAULT 0;");
+        }
+    }
 
     private SqliteConnection Open()
     {
@@ -204,6 +228,7 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             raw.sqlite3_bind_int64(s, 7, p.InputValues);
             raw.sqlite3_bind_int64(s, 8, p.InputMissing);
             raw.sqlite3_bind_double(s, 9, p.Predicted);
+            raw.sqlite3_bind_int64(s, 10, unchecked((long)p.Slices)); // SQLite integers are signed 64-bit: the mask's bits as they are
             var rc = raw.sqlite3_step(s);
             raw.sqlite3_reset(s);
             if (rc != raw.SQLITE_DONE)

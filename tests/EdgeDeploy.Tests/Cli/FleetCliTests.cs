@@ -54,6 +54,16 @@ public sealed class FleetCliTests : IAsyncLifetime
         var drift = Ok("monitor", "drift", "--model", "iris-classifier", "--version", "1.0.0").StdOut;
         Assert.Contains("  sepal length (cm)  45  0.0%  ", drift);
         Assert.Contains("  output label  45  0.0%  ", drift);
+        var slices = Ok("monitor", "slices", "--model", "iris-classifier", "--version", "1.0.0").StdOut;
+        Assert.StartsWith("iris-classifier 1.0.0: slice  requests  labelled  online accuracy (model card)", slices);
+        Assert.Matches(@"\n  petal_length<2\.5 +15 +15  1\.0000 \(1\.0000 on 15\)\r?\n", slices); // served the card's own rows: its figures
+        Assert.Matches(@"\n  2\.5<=petal_length<5 +18 +18  0\.8889 \(0\.8889 on 18\)\r?\n", slices);
+        Assert.DoesNotContain("worse than the card", slices);
+        using (var slicesJson = JsonDocument.Parse(Ok("monitor", "slices", "--model", "iris-classifier", "--version", "1.0.0", "--json").StdOut))
+        {
+            var last = slicesJson.RootElement.GetProperty("slices")[2];
+            Assert.Equal(("petal_length>=5", "12"), (last.GetProperty("name").GetString(), last.GetProperty("total").GetProperty("groundTruth").GetString())); // int64 is a JSON string
+        }
 
         var rule = Ok("monitor", "alert-rule", "add", "--model", "iris-classifier", "--version", "1.0.0", "--metric", "error_rate", "--above", "0.5").StdOut;
         Assert.Matches(@"^ar-[0-9a-f]+  iris-classifier 1\.0\.0  error_rate above 0\.5  over 300 s, at least 20 samples", rule);

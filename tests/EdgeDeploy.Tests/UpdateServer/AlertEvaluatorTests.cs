@@ -59,16 +59,44 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SliceMetricRule_SliceAccuracyBelowThreshold_OpensAnAlert()
+    {
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "slice_metric", Feature = "2.5<=petal_length<5", Below = true, Threshold = 0.8, WindowSeconds = 60, MinSamples = 5 },
+            UpdateServerHost.Operator);
+        // Five labelled predictions in the middle slice (bit 1), three right; ten right ones elsewhere do not dilute it.
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<TelemetryFixture.Rec>();
+        for (var i = 0; i < 15; i++)
+        {
+            var p = TelemetryFixture.Prediction(100, label: 1, slices: i < 5 ? 0b010UL : 0b001UL, timestampMs: now - 1000);
+            records.AddRange([p, TelemetryFixture.GroundTruth(i is 3 or 4 ? 2 : 1, p)]);
+        }
+
+        await _server.EvaluateRolloutsAsync();
+        var before = (await ListAsync(includeResolved: false)).Alerts;
+        await TelemetryFixture.IngestAsync(_server, UpdateServerHost.Bearer(_token), TelemetryFixture.Batch("1-30", [.. records]));
+        await _server.EvaluateRolloutsAsync();
+
+        Assert.Empty(before);
+        var alert = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+        Assert.Equal("slice_metric(2.5<=petal_length<5) of iris-classifier 1.0.0 is 0.6 over the last 60 s (5 samples), below 0.8", alert.Message);
+    }
+
+    [Fact]
     public async Task CreateAlertRule_InvalidRules_AreRefusedWithTheReason()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "cpu", Threshold = 1 }, UpdateServerHost.Operator));
         var psi = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "psi", Threshold = 0.2 }, UpdateServerHost.Operator));
         var byDevice = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.ListAlertsAsync(new ListAlertsRequest(), UpdateServerHost.Bearer(_token)));
+        var noSuchSlice = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "slice_metric", Feature = "petal_length>9", Threshold = 0.5 }, UpdateServerHost.Operator));
 
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
         Assert.StartsWith("an alert rule needs a model and a metric: error_rate, latency_p95_ms", unknown.Status.Detail);
         Assert.StartsWith("feature is required for psi", psi.Status.Detail);
         Assert.Equal(StatusCode.PermissionDenied, byDevice.StatusCode);
+        Assert.Equal("iris-classifier 1.0.0's model card has no slice 'petal_length>9' with a predicate; it has: petal_length<2.5, 2.5<=petal_length<5, petal_length>=5.", noSuchSlice.Status.Detail);
     }
 
     private async Task ReportAsync(long requests, long errors) =>

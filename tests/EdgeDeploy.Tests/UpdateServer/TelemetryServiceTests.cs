@@ -1,10 +1,9 @@
 using EdgeDeploy.Protos.V1;
-using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Packages;
-using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Infrastructure;
 using Google.Protobuf;
 using Grpc.Core;
+using static EdgeDeploy.Tests.Infrastructure.TelemetryFixture;
 
 namespace EdgeDeploy.Tests.UpdateServer;
 
@@ -61,6 +60,46 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetSlices_TaggedPredictions_MatchHandComputedPerSliceMetrics()
+    {
+        // The iris card's slices: bit 0 petal length < 2.5, bit 1 [2.5, 5), bit 2 >= 5. First minute: one right in
+        // slice 0; three in slice 1 (right, wrong, unlabelled); one untagged. Second minute: one right in slice 2.
+        const long t0 = TelemetryFixture.DefaultTimestampMs;
+        var a = Prediction(100, label: 0, slices: 0b001);
+        var b = Prediction(100, label: 1, slices: 0b010);
+        var c = Prediction(100, label: 1, slices: 0b010);
+        var d = Prediction(100, label: 2, slices: 0b010);
+        var untagged = Prediction(100, label: 2);
+        var e = Prediction(100, label: 2, slices: 0b100, timestampMs: t0 + 60_000);
+        await IngestAsync(Batch("20-29", a, b, c, d, untagged, e, GroundTruth(0, a), GroundTruth(1, b), GroundTruth(2, c), GroundTruth(2, untagged), GroundTruth(2, e)));
+
+        var report = await _server.Registry.GetSlicesAsync(
+            new VersionStatsRequest { Model = "iris-classifier", Version = "1.0.0", FromUnixMs = t0, ToUnixMs = t0 + 120_000, WindowSeconds = 60 }, UpdateServerHost.Operator);
+
+        Assert.Equal("accuracy", report.MetricName);
+        Assert.Equal(["petal_length<2.5", "2.5<=petal_length<5", "petal_length>=5"], report.Slices.Select(s => s.Name));
+        Assert.All(report.Slices, s => Assert.True(s.HasPredicate));
+        Assert.Equal([(1L, 1L, 1.0), (3L, 2L, 0.5), (1L, 1L, 1.0)], report.Slices.Select(s => (s.Total.Requests, s.Total.GroundTruth, s.Total.OnlineMetric)));
+        Assert.Equal([(15L, 1.0), (18L, 16 / 18.0), (12L, 11 / 12.0)], report.Slices.Select(s => (s.CardCount, s.CardMetric))); // the card's held-out figures
+        var middle = report.Slices[1].Windows;
+        Assert.Equal([(t0, 3L, 0.5), (t0 + 60_000, 0L, double.NaN)], middle.Select(w => (w.FromUnixMs, w.Requests, w.OnlineMetric)));
+        Assert.Equal([0L, 1L], report.Slices[2].Windows.Select(w => w.Requests));
+    }
+
+    [Fact]
+    public async Task Ingest_SliceMaskBeyondTheModelCard_RejectsTheBatch()
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(Batch("30-31", Prediction(100, label: 0, slices: 0b001), Prediction(100, label: 0, slices: 0b1000))));
+        var unpublished = await Assert.ThrowsAsync<RpcException>(() => _server.Registry.GetSlicesAsync(
+            new VersionStatsRequest { Model = "iris-classifier", Version = "9.9.9", FromUnixMs = 0, ToUnixMs = 1 }, UpdateServerHost.Operator).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("Batch 30-31 record 1: slice mask 0x8 names slices beyond the 3 of iris-classifier 1.0.0's model card; the batch was not stored.", ex.Status.Detail);
+        Assert.Equal(new EdgeDeploy.UpdateServer.Storage.TelemetryCounts(0, 0, 0), _server.TelemetryStore.Count());
+        Assert.Equal(StatusCode.NotFound, unpublished.StatusCode);
+    }
+
+    [Fact]
     public async Task Ingest_MalformedRecord_RejectsTheBatchNamingTheRecord()
     {
         var batch = Batch("5-6", Prediction(100, label: 0));
@@ -94,6 +133,20 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         var drift = await _server.Registry.GetDriftAsync(new DriftRequest { Model = "iris-classifier", Version = "1.0.0" }, UpdateServerHost.Operator);
         Assert.All(drift.Features.Where(f => !f.IsOutput), f => Assert.Equal(45, f.Observed)); // binned on the device, merged here
         Assert.Equal(4, drift.Features.Count(f => !f.IsOutput));
+
+        // The device tagged each row with its model-card slice: served on the card's own held-out rows, every slice
+        // holds the card's row count and reaches the card's offline accuracy.
+        var slices = await _server.Registry.GetSlicesAsync(new VersionStatsRequest { Model = "iris-classifier", Version = "1.0.0", FromUnixMs = 0 }, UpdateServerHost.Operator);
+        Assert.Equal(3, slices.Slices.Count);
+        Assert.All(slices.Slices, s => Assert.Equal((s.CardCount, s.CardCount, s.CardMetric), (s.Total.Requests, s.Total.GroundTruth, s.Total.OnlineMetric), new ToleranceComparer()));
+    }
+
+    /// <summary>Counts exactly, the metric to 1e-12 (16/18 computed two ways).</summary>
+    private sealed class ToleranceComparer : IEqualityComparer<(long, long, double)>
+    {
+        public bool Equals((long, long, double) x, (long, long, double) y) => x.Item1 == y.Item1 && x.Item2 == y.Item2 && Math.Abs(x.Item3 - y.Item3) < 1e-12;
+
+        public int GetHashCode((long, long, double) obj) => HashCode.Combine(obj.Item1, obj.Item2);
     }
 
     [Fact]
@@ -137,40 +190,6 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         Assert.All(drift.Features.Where(f => f.Name != reference.Name && !f.IsOutput), f => Assert.True(f.Observed == 0 && double.IsNaN(f.Psi)));
     }
 
-    private async Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null)
-    {
-        using var call = _server.Telemetry.Ingest(headers ?? UpdateServerHost.Bearer(_token), deadline: DateTime.UtcNow.AddSeconds(30));
-        try
-        {
-            await call.RequestStream.WriteAsync(batch);
-            await call.RequestStream.CompleteAsync();
-        }
-        catch (RpcException)
-        {
-            // refused early; the status is in the response
-        }
-
-        return await call;
-    }
-
-    private static TelemetryBatch Batch(string id, params Rec[] records)
-    {
-        var batch = new TelemetryBatch { BatchId = id };
-        batch.Records.AddRange(records.Select(r => new TelemetryPayload { Kind = (int)r.Kind, Payload = ByteString.CopyFrom(r.Payload) }));
-        return batch;
-    }
-
-    private static Rec Prediction(double latencyMicros, long label, int missing = 0, bool shadow = false)
-    {
-        var id = Guid.NewGuid();
-        var record = new PredictionRecord(id, "iris-classifier", "1.0.0", 1_800_000_000_000, latencyMicros, shadow,
-            [new InputSummary("features", [1, 4], 4, missing, 1, 5, 3)],
-            new Dictionary<string, EdgeTensor> { ["label"] = EdgeTensor.Create([label], [1]), ["probabilities"] = EdgeTensor.Create([0.2f, 0.3f, 0.5f], [1, 3]) });
-        return new Rec(TelemetryRecordKind.Prediction, TelemetryCodec.Encode(record), id);
-    }
-
-    private static Rec GroundTruth(double label, Rec? prediction = null) =>
-        new(TelemetryRecordKind.GroundTruth, TelemetryCodec.Encode(new GroundTruthRecord(prediction?.Id ?? Guid.NewGuid(), label, 1_800_000_000_100)), Guid.Empty);
-
-    private sealed record Rec(TelemetryRecordKind Kind, byte[] Payload, Guid Id);
+    private Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null) =>
+        TelemetryFixture.IngestAsync(_server, headers ?? UpdateServerHost.Bearer(_token), batch);
 }

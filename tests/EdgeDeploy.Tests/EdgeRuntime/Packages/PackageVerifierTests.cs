@@ -379,6 +379,28 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
         AssertRejected(EdgeErrorCode.PackageMalformed, () => Verifier().Verify(tampered));
     }
 
+    [Theory]
+    [InlineData("petal colour", 1.0, null, "Slice 'bad' names feature 'petal colour', which is not a numeric feature of the manifest.")]
+    [InlineData("petal length (cm)", 5.0, 2.5, "Slice 'bad' condition on 'petal length (cm)' needs finite bounds with min < max (at least one of them).")]
+    [InlineData("petal length (cm)", null, null, "Slice 'bad' condition on 'petal length (cm)' needs finite bounds with min < max (at least one of them).")]
+    public void Build_InvalidSlicePredicate_ThrowsManifestMalformed(string feature, double? min, double? max, string message)
+    {
+        var ex = Assert.Throws<EdgeException>(() => PackageFactory.BuildIris(customise: b => b.WithMetadata(WithSlices(
+            new SliceMetrics { Name = "bad", Where = [new SliceCondition { Feature = feature, Min = min, Max = max }] }))));
+
+        Assert.Equal((EdgeErrorCode.ManifestMalformed, message), (ex.Code, ex.Message));
+    }
+
+    [Fact]
+    public void Build_DuplicateSliceNamesOrTooManySlices_ThrowsManifestMalformed()
+    {
+        var twice = Assert.Throws<EdgeException>(() => PackageFactory.BuildIris(customise: b => b.WithMetadata(WithSlices(new SliceMetrics { Name = "a" }, new SliceMetrics { Name = "a" }))));
+        var many = Assert.Throws<EdgeException>(() => PackageFactory.BuildIris(customise: b => b.WithMetadata(WithSlices([.. Enumerable.Range(0, 65).Select(i => new SliceMetrics { Name = $"s{i}" })]))));
+
+        Assert.Equal((EdgeErrorCode.ManifestMalformed, "Slice names must be non-empty and unique; 'a' is not."), (twice.Code, twice.Message));
+        Assert.StartsWith("The model card has 65 slices; at most 64 are supported", many.Message);
+    }
+
     [Fact]
     public void SamplePackages_InModelsFolder_VerifyAgainstCommittedRoot()
     {
@@ -392,11 +414,22 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
         Assert.Equal(("iris-classifier", "sample-publisher"), (iris.Manifest.Name, iris.Publisher));
         Assert.Equal(("diabetes-regressor", "sample-publisher"), (diabetes.Manifest.Name, diabetes.Publisher));
         Assert.Equal(ConfidenceMetric.Mae, diabetes.Manifest.Confidence.Metric);
+        Assert.Equal([(null, 0.0), (0.0, null)], diabetes.Manifest.ModelCard.Slices.Select(s => Assert.Single(s.Where!)).Select(c => (c.Min, c.Max))); // sex < 0, sex >= 0
         Assert.NotNull(iris.Manifest.DriftReference);
         Assert.Equal(File.ReadAllBytes(Repo.Model("diabetes_regressor.onnx")), diabetes.ModelBytes);
     }
 
     private PackageVerifier Verifier() => new(_factory.NewTrustStore(), PackageFactory.Options());
+
+    private static PackageMetadataInput WithSlices(params SliceMetrics[] slices)
+    {
+        var card = PackageMetadataInput.Parse(File.ReadAllBytes(Repo.Model("iris_classifier.card.json")));
+        return new PackageMetadataInput
+        {
+            ModelCard = new ModelCard { Purpose = card.ModelCard.Purpose, IntendedUse = card.ModelCard.IntendedUse, Provenance = card.ModelCard.Provenance, Slices = slices },
+            Features = card.Features, VersionSync = card.VersionSync, Hyperparameters = card.Hyperparameters, Audit = card.Audit, Requirements = card.Requirements,
+        };
+    }
 
     private byte[] SignedWithManifest(byte[] manifest)
     {

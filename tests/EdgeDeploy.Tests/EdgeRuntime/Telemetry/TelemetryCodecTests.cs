@@ -12,7 +12,8 @@ public sealed class TelemetryCodecTests
         {
             ["probabilities"] = EdgeTensor.Create([0.1f, 0.7f, 0.2f], [1, 3]),
             ["label"] = EdgeTensor.Create([2L], [1]),
-        });
+        },
+        Slices: 0b101);
 
     [Fact]
     public void ReadPredictionSummary_NamedLabelOutput_MatchesTheFullDecode()
@@ -22,7 +23,25 @@ public sealed class TelemetryCodecTests
         var summary = TelemetryCodec.ReadPredictionSummary(bytes, "label");
         var full = TelemetryCodec.DecodePrediction(bytes);
 
-        Assert.Equal(new PredictionSummary(full.PredictionId, full.Model, full.Version, full.TimestampMs, full.LatencyMicros, full.Shadow, 6, 1, 2), summary);
+        Assert.Equal(new PredictionSummary(full.PredictionId, full.Model, full.Version, full.TimestampMs, full.LatencyMicros, full.Shadow, 6, 1, 2, 0b101), summary);
+        Assert.Equal(0b101UL, full.Slices);
+    }
+
+    [Fact]
+    public void ReadPredictionSummary_RecordFromBeforeSliceMasks_ReadsNoSlices()
+    {
+        // An 8-field record, as devices wrote before slice masks: the 9-field encoding of a record whose mask is 0 ends
+        // with that 0 as one byte, so dropping it and the header's count gives the old layout.
+        var current = TelemetryCodec.Encode(Record with { Slices = 0 });
+        Assert.Equal(0x99, current[0]);
+        Assert.Equal(0x00, current[^1]);
+        byte[] legacy = [0x98, .. current.AsSpan(1, current.Length - 2)];
+
+        var summary = TelemetryCodec.ReadPredictionSummary(legacy, "label");
+        var full = TelemetryCodec.DecodePrediction(legacy);
+
+        Assert.Equal((0UL, 2.0, 6L), (summary.Slices, summary.Predicted, summary.InputValues));
+        Assert.Equal((0UL, "2.0.0"), (full.Slices, full.Version));
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public sealed class TelemetryRecorderTests : IClassFixture<PackageFactory>, IDis
         Assert.Equal(("features", 4L, 0L), (input.Name, input.Count, input.Missing));
         Assert.Equal((0.2, 5.1), (input.Min, input.Max), new ToleranceComparer(1e-6));
         Assert.Equal(served.Prediction["probabilities"].ToArray<float>(), prediction.Outputs["probabilities"].ToArray<float>());
+        Assert.Equal(0b001UL, prediction.Slices); // petal length 1.4: the card's first slice, "petal_length<2.5"
         var truth = TelemetryCodec.DecodeGroundTruth(batch.Records[1].Payload);
         Assert.Equal((served.PredictionId, 0.0), (truth.PredictionId, truth.Label));
     }

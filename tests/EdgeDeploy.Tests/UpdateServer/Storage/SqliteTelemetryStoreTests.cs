@@ -1,0 +1,46 @@
+using EdgeDeploy.Tests.Infrastructure;
+using EdgeDeploy.UpdateServer.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace EdgeDeploy.Tests.UpdateServer.Storage;
+
+public sealed class SqliteTelemetryStoreTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Open_FileFromBeforeSliceMasks_AddsTheColumnAndKeepsItsRows()
+    {
+        // The predictions table as servers created it before slice masks: one stored, labelled prediction.
+        var path = _temp.File("telemetry.db");
+        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE series (id INTEGER PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, UNIQUE (model, version));
+                CREATE TABLE predictions (series INTEGER NOT NULL, ts_ms INTEGER NOT NULL, device_id TEXT NOT NULL,
+                    prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
+                    input_missing INTEGER NOT NULL, predicted REAL NOT NULL);
+                CREATE TABLE ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL NOT NULL,
+                    ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+                INSERT INTO series VALUES (1, 'iris-classifier', '1.0.0');
+                INSERT INTO predictions VALUES (1, 1000, 'd1', x'01', 0, 50, 4, 0, 2);
+                INSERT INTO ground_truth VALUES ('d1', x'01', 2, 1001);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        using var store = new SqliteTelemetryStore(path);
+        await store.StoreBatchAsync(
+            new TelemetryBatchRecord("d1", "1-1", [new IngestedPrediction(Guid.NewGuid(), "iris-classifier", "1.0.0", 1002, 60, false, 4, 0, 1, Slices: 0b100)], []),
+            1003, CancellationToken.None);
+        var summary = store.Summarize("iris-classifier", "1.0.0", 0, 2000);
+
+        Assert.Equal((2L, 1L, 1L), (summary.Requests, summary.GroundTruth, summary.Correct)); // the old row kept its label
+        var slice = Assert.Single(summary.Slices);
+        Assert.Equal((2, new SliceOutcomes(1, 0, 0, 0)), (slice.Key, slice.Value)); // the old row has no slices; the new one is in slice 2
+    }
+}
