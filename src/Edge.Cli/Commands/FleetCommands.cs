@@ -194,27 +194,16 @@ internal static class FleetCommands
     private static Command Monitor()
     {
         var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, alerts.");
-        {
-            var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
-            var window = new Option<int>("--window-minutes") { Description = "Window length (0 = one window).", DefaultValueFactory = _ => 10 };
-            var (server, token, json) = (Server(), Token(), JsonFlag());
-            var status = new Command("status", "Requests, error rate, latency p50/p95/p99, missing inputs, predictions and online accuracy per window.")
+        monitor.Subcommands.Add(WindowedQuery(
+            "status", "Requests, error rate, latency p50/p95/p99, missing inputs, predictions and online accuracy per window.", 10, "Window length (0 = one window).",
+            async (registry, request, ct) =>
             {
-                model, version, minutes, window, server, token, json,
-            };
-            status.SetAction((r, ct) => Guard(async registry =>
-            {
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var stats = await registry.GetVersionStatsAsync(
-                    new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 },
-                    cancellationToken: ct);
-                var lines = new List<string> { $"{r.GetValue(model)} {r.GetValue(version)}: window start (UTC)  requests  errors  p50/p95/p99 us  missing  online metric  predictions" };
+                var stats = await registry.GetVersionStatsAsync(request, cancellationToken: ct);
+                var lines = new List<string> { $"{request.Model} {request.Version}: window start (UTC)  requests  errors  p50/p95/p99 us  missing  online metric  predictions" };
                 lines.AddRange(stats.Windows.Select(w => Invariant(
                     $"  {DateTimeOffset.FromUnixTimeMilliseconds(w.FromUnixMs):yyyy-MM-dd HH:mm}  {w.Requests,8}  {w.ErrorRate * 100,5:F2}%  {Number(w.LatencyP50Us)}/{Number(w.LatencyP95Us)}/{Number(w.LatencyP99Us)}  {w.MissingFraction * 100:F2}%  {w.MetricName} {Number(w.OnlineMetric, "F4")} on {w.GroundTruth}  {string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"))}")));
-                Print(r.GetValue(json), stats, string.Join(Environment.NewLine, lines));
-            }, r.GetValue(server)!, r.GetValue(token), ct));
-            monitor.Subcommands.Add(status);
-        }
+                return (stats, string.Join(Environment.NewLine, lines));
+            }));
 
         {
             var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
@@ -235,24 +224,13 @@ internal static class FleetCommands
             monitor.Subcommands.Add(drift);
         }
 
-        {
-            var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
-            var window = new Option<int>("--window-minutes") { Description = "Window length for the over-time view (0 = totals only).", DefaultValueFactory = _ => 0 };
-            var (server, token, json) = (Server(), Token(), JsonFlag());
-            var slices = new Command("slices", "Online metric per model-card slice (fleet-wide, from labelled predictions) beside the card's offline figure, optionally per window.")
+        monitor.Subcommands.Add(WindowedQuery(
+            "slices", "Online metric per model-card slice (fleet-wide, from labelled predictions) beside the card's offline figure, optionally per window.", 0, "Window length for the over-time view (0 = totals only).",
+            async (registry, request, ct) =>
             {
-                model, version, minutes, window, server, token, json,
-            };
-            slices.SetAction((r, ct) => Guard(async registry =>
-            {
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var report = await registry.GetSlicesAsync(
-                    new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 },
-                    cancellationToken: ct);
-                Print(r.GetValue(json), report, DescribeSlices($"{r.GetValue(model)} {r.GetValue(version)}", report));
-            }, r.GetValue(server)!, r.GetValue(token), ct));
-            monitor.Subcommands.Add(slices);
-        }
+                var report = await registry.GetSlicesAsync(request, cancellationToken: ct);
+                return (report, DescribeSlices($"{request.Model} {request.Version}", report));
+            }));
 
         {
             var (server, token, json) = (Server(), Token(), JsonFlag());
@@ -278,8 +256,12 @@ internal static class FleetCommands
         {
             var model = ModelOption();
             var version = new Option<string?>("--version") { Description = "One version (default: every version a live rollout deploys)." };
-            var metric = new Option<string>("--metric") { Description = "error_rate, latency_p95_ms, online_metric, missing_fraction, psi or slice_metric.", Required = true };
-            var feature = new Option<string?>("--feature") { Description = "psi: the feature or output; slice_metric: the model-card slice." };
+            var metric = new Option<string>("--metric")
+            {
+                Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon or slice_metric.",
+                Required = true,
+            };
+            var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric: the model-card slice." };
             var above = new Option<double?>("--above") { Description = "Fire when the value exceeds this." };
             var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
             var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };
@@ -329,6 +311,25 @@ internal static class FleetCommands
         }
 
         return rules;
+    }
+
+    /// <summary>A monitor command over one version and a time range cut into windows: the query gets the request and returns what to print.</summary>
+    private static Command WindowedQuery(
+        string name, string description, int defaultWindowMinutes, string windowDescription,
+        Func<RegistryService.RegistryServiceClient, VersionStatsRequest, CancellationToken, Task<(IMessage Answer, string Text)>> query)
+    {
+        var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
+        var window = new Option<int>("--window-minutes") { Description = windowDescription, DefaultValueFactory = _ => defaultWindowMinutes };
+        var (server, token, json) = (Server(), Token(), JsonFlag());
+        var command = new Command(name, description) { model, version, minutes, window, server, token, json };
+        command.SetAction((r, ct) => Guard(async registry =>
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var request = new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 };
+            var (answer, text) = await query(registry, request, ct);
+            Print(r.GetValue(json), answer, text);
+        }, r.GetValue(server)!, r.GetValue(token), ct));
+        return command;
     }
 
     /// <summary>One line per slice (totals against the card), then the slices' metric per window when there are several.</summary>

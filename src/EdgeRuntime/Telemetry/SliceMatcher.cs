@@ -33,9 +33,6 @@ internal sealed class SliceMatcher
         }
     }
 
-    /// <summary>True when the card defines at least one slice predicate.</summary>
-    public bool HasSlices => _slices.Length > 0;
-
     /// <summary>
     /// The slices a single-row input falls in. A batch of several rows, or an input without a feature's value, matches
     /// nothing: a record has one mask, and guessing would mix rows from different slices. NaN fails every bound.

@@ -55,8 +55,8 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly DateTimeOffset _startTime;
     private readonly Thread _writer;
     private readonly ILogger _logger;
-    private readonly Lock _driftLock = new();
-    private readonly Dictionary<(string Model, string Version), (DriftMonitor Drift, SliceMatcher Slices)> _watched = [];
+    private readonly Lock _watchLock = new();
+    private readonly Dictionary<(string Model, string Version), VersionWatch> _watched = [];
     private long _sampledOut;
     private long _droppedInMemory;
     private long _enqueued;
@@ -101,16 +101,16 @@ public sealed class TelemetryRecorder : IDisposable
     public void Register(PackageManifest manifest)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        lock (_driftLock)
+        lock (_watchLock)
         {
-            _watched.TryAdd((manifest.Name, manifest.Version), (new DriftMonitor(manifest), new SliceMatcher(manifest)));
+            _watched.TryAdd((manifest.Name, manifest.Version), new VersionWatch(new DriftMonitor(manifest), new SliceMatcher(manifest)));
         }
     }
 
     /// <summary>Drift of every reference feature and output for a version, or empty when it is not registered.</summary>
     public IReadOnlyList<DriftScore> GetDrift(string model, string version)
     {
-        lock (_driftLock)
+        lock (_watchLock)
         {
             return _watched.TryGetValue((model, version), out var watched) ? watched.Drift.Score() : [];
         }
@@ -119,7 +119,7 @@ public sealed class TelemetryRecorder : IDisposable
     /// <summary>Drift counts per reference bin observed since the previous call for a version (the agent reports them); resets them.</summary>
     public IReadOnlyList<DriftCounts> TakeDriftCounts(string model, string version)
     {
-        lock (_driftLock)
+        lock (_watchLock)
         {
             return _watched.TryGetValue((model, version), out var watched) ? watched.Drift.TakeCounts() : [];
         }
@@ -261,16 +261,15 @@ public sealed class TelemetryRecorder : IDisposable
             return (TelemetryRecordKind.GroundTruth, timestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, timestampMs)));
         }
 
-        bool isWatched;
-        (DriftMonitor Drift, SliceMatcher Slices) watched;
-        lock (_driftLock)
+        VersionWatch? watch;
+        lock (_watchLock)
         {
-            isWatched = _watched.TryGetValue((item.Model!, item.Version!), out watched);
+            _watched.TryGetValue((item.Model!, item.Version!), out watch);
         }
 
-        if (isWatched && !item.Shadow)
+        if (!item.Shadow)
         {
-            watched.Drift.Observe(item.Inputs!, item.Prediction);
+            watch?.Drift.Observe(item.Inputs!, item.Prediction);
         }
 
         var summaries = item.Inputs!.Select(kv => TelemetryCodec.Summarise(kv.Key, kv.Value)).ToList();
@@ -283,10 +282,13 @@ public sealed class TelemetryRecorder : IDisposable
             }
         }
 
-        var slices = isWatched ? watched.Slices.Match(item.Inputs!) : 0;
+        var slices = watch?.Slices.Match(item.Inputs!) ?? 0;
         var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices);
         return (TelemetryRecordKind.Prediction, timestampMs, TelemetryCodec.Encode(record));
     }
+
+    /// <summary>What the writer computes per registered version: drift counts and slice tags.</summary>
+    private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices);
 
     private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
 }

@@ -10,7 +10,11 @@ namespace EdgeDeploy.UpdateServer.Services;
 /// </summary>
 internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, TimeProvider time, ILogger<AlertEvaluator> logger)
 {
-    public static readonly string[] Metrics = ["error_rate", "latency_p95_ms", "online_metric", "missing_fraction", "psi", "slice_metric"];
+    public static readonly string[] Metrics =
+        ["error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "online_metric", "missing_fraction", "psi", "ks", "jensen_shannon", "slice_metric"];
+
+    /// <summary>Metrics that need <c>feature</c>: a feature or output for the drift scores, a model-card slice for slice_metric.</summary>
+    public static readonly string[] FeatureMetrics = ["psi", "ks", "jensen_shannon", "slice_metric"];
 
     public async Task EvaluateAsync(CancellationToken cancellationToken)
     {
@@ -53,15 +57,18 @@ internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemet
     {
         switch (rule.Metric)
         {
-            case "error_rate" or "latency_p95_ms" or "online_metric":
+            case "error_rate" or "latency_p50_ms" or "latency_p95_ms" or "latency_p99_ms" or "online_metric":
                 // The same figures the rollout gates judge (VersionHealthSummary), over the rule's window.
                 var (higherIsBetter, name) = await facts.MetricKindAsync(rule.Model, version, cancellationToken).ConfigureAwait(false);
                 var h = new VersionHealthSummary(version, false, await store.SumHealthAsync(rule.Model, version, false, from, to, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
+                var served = h.Totals.Requests - h.Totals.Errors;
                 return rule.Metric switch
                 {
                     "online_metric" => (h.OnlineMetric, h.Totals.GroundTruth),
                     "error_rate" => (h.ErrorRate, h.Totals.Requests),
-                    _ => (h.LatencyP95Ms, h.Totals.Requests - h.Totals.Errors),
+                    "latency_p50_ms" => (h.LatencyMs(0.50), served),
+                    "latency_p95_ms" => (h.LatencyP95Ms, served),
+                    _ => (h.LatencyMs(0.99), served),
                 };
             case "missing_fraction":
                 var s = telemetry.Summarize(rule.Model, version, from, to);
@@ -77,7 +84,7 @@ internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemet
 
                 var (better, _) = await facts.MetricKindAsync(rule.Model, version, cancellationToken).ConfigureAwait(false);
                 return (OnlineMetric.Of(outcomes.GroundTruth, outcomes.Correct, outcomes.AbsErrorSum, better), outcomes.GroundTruth);
-            default: // psi
+            default: // psi, ks, jensen_shannon
                 var reference = (await facts.ManifestAsync(rule.Model, version, cancellationToken).ConfigureAwait(false))?.DriftReference;
                 var distribution = reference?.Features.Concat(reference.Outputs).FirstOrDefault(f => f.Name == rule.Feature);
                 var counts = await store.SumDriftAsync(rule.Model, version, from, cancellationToken).ConfigureAwait(false);
@@ -87,7 +94,7 @@ internal sealed class AlertEvaluator(IUpdateStore store, ITelemetryStore telemet
                 }
 
                 var score = DriftScoring.Score(distribution, c.Counts, c.Missing);
-                return (score.Psi, score.Observed);
+                return (rule.Metric switch { "ks" => score.Ks, "jensen_shannon" => score.JensenShannon, _ => score.Psi }, score.Observed);
         }
     }
 }

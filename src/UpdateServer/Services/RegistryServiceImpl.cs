@@ -349,9 +349,9 @@ internal sealed class RegistryServiceImpl(
             throw Invalid($"an alert rule needs a model and a metric: {string.Join(", ", AlertEvaluator.Metrics)}.");
         }
 
-        if ((request.Metric is "psi" or "slice_metric") != (request.Feature.Length > 0) || !double.IsFinite(request.Threshold) || request.WindowSeconds < 0 || request.MinSamples < 0)
+        if (AlertEvaluator.FeatureMetrics.Contains(request.Metric) != (request.Feature.Length > 0) || !double.IsFinite(request.Threshold) || request.WindowSeconds < 0 || request.MinSamples < 0)
         {
-            throw Invalid("feature is required for psi (a feature or output) and slice_metric (a slice name), and only for those; threshold must be finite; window_seconds and min_samples non-negative.");
+            throw Invalid("feature is required for psi, ks and jensen_shannon (a feature or output) and slice_metric (a slice name), and only for those; threshold must be finite; window_seconds and min_samples non-negative.");
         }
 
         // A rule for one published version can be checked now; one for "live versions" is judged per version later.

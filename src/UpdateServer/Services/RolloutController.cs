@@ -22,7 +22,9 @@ internal sealed record VersionHealthSummary(string Version, bool Shadow, HealthT
 {
     public double ErrorRate => Totals.Requests == 0 ? 0 : (double)Totals.Errors / Totals.Requests;
 
-    public double LatencyP95Ms => LatencyHistogram.QuantileMillis(Totals.LatencyBuckets, 0.95);
+    public double LatencyP95Ms => LatencyMs(0.95);
+
+    public double LatencyMs(double quantile) => LatencyHistogram.QuantileMillis(Totals.LatencyBuckets, quantile);
 
     public double OnlineMetric => Services.OnlineMetric.Of(Totals.GroundTruth, Totals.Correct, Totals.AbsErrorSum, HigherIsBetter);
 }

@@ -1,4 +1,5 @@
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Tests.Infrastructure;
 using Grpc.Core;
 using Microsoft.Extensions.Time.Testing;
@@ -84,6 +85,52 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DriftRules_AllObservationsInOneBin_FireWithHandComputedKsAndJensenShannon()
+    {
+        var reference = PackageVerifier.ReadUnverifiedManifest(Repo.Model("iris_classifier.edgepkg")).DriftReference!.Features[0];
+        var r0 = reference.Fractions[0];
+        foreach (var (metric, threshold) in new[] { ("ks", 0.5), ("jensen_shannon", 0.1), ("psi", 1e6) })
+        {
+            await _server.Registry.CreateAlertRuleAsync(
+                new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = metric, Feature = reference.Name, Threshold = threshold, WindowSeconds = 60 }, UpdateServerHost.Operator);
+        }
+
+        var counts = new long[reference.Fractions.Count];
+        counts[0] = 30;
+        var stats = new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 30 };
+        stats.Drift.Add(new FeatureCounts { Name = reference.Name, Counts = { counts } });
+        await _server.Devices.ReportHealthAsync(new HealthReport { Versions = { stats } }, UpdateServerHost.Bearer(_token));
+        await _server.EvaluateRolloutsAsync();
+
+        // Observed o = (1, 0, …): KS = 1 - r0 (at the first bin); with m = (o + r) / 2, JS = ½ log2(2 / (1 + r0))
+        // + ½ (r0 log2(2 r0 / (1 + r0)) + (1 - r0)), since every later bin contributes ½ r_i log2(r_i / (r_i / 2)).
+        var alerts = (await ListAsync(includeResolved: false)).Alerts.ToDictionary(a => a.Metric);
+        Assert.Equal(["jensen_shannon", "ks"], alerts.Keys.Order());
+        Assert.Equal(1 - r0, alerts["ks"].Value, 9);
+        Assert.Equal((0.5 * Math.Log2(2 / (1 + r0))) + (0.5 * ((r0 * Math.Log2(2 * r0 / (1 + r0))) + (1 - r0))), alerts["jensen_shannon"].Value, 9);
+    }
+
+    [Fact]
+    public async Task LatencyRules_SlowTail_FiresOnP99NotOnP50()
+    {
+        foreach (var metric in new[] { "latency_p50_ms", "latency_p99_ms" })
+        {
+            await _server.Registry.CreateAlertRuleAsync(
+                new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = metric, Threshold = 1, WindowSeconds = 60 }, UpdateServerHost.Operator);
+        }
+
+        // 98 predictions within 10 µs (bucket 0), 2 in bucket 40 (about 10 ms): the median is fast, the 99th percentile is not.
+        var stats = new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 100 };
+        stats.LatencyBuckets.AddRange(Enumerable.Range(0, 41).Select(i => i == 0 ? 98L : i == 40 ? 2L : 0L));
+        await _server.Devices.ReportHealthAsync(new HealthReport { Versions = { stats } }, UpdateServerHost.Bearer(_token));
+        await _server.EvaluateRolloutsAsync();
+
+        var alert = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+        Assert.Equal("latency_p99_ms", alert.Metric);
+        Assert.Equal(10.24, alert.Value, 9); // the upper bound of bucket 40: 10 µs × 2^(40/4)
+    }
+
+    [Fact]
     public async Task CreateAlertRule_InvalidRules_AreRefusedWithTheReason()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(async () => await _server.Registry.CreateAlertRuleAsync(new AlertRule { Model = "iris-classifier", Metric = "cpu", Threshold = 1 }, UpdateServerHost.Operator));
@@ -93,7 +140,7 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
             new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "slice_metric", Feature = "petal_length>9", Threshold = 0.5 }, UpdateServerHost.Operator));
 
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
-        Assert.StartsWith("an alert rule needs a model and a metric: error_rate, latency_p95_ms", unknown.Status.Detail);
+        Assert.StartsWith("an alert rule needs a model and a metric: error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms", unknown.Status.Detail);
         Assert.StartsWith("feature is required for psi", psi.Status.Detail);
         Assert.Equal(StatusCode.PermissionDenied, byDevice.StatusCode);
         Assert.Equal("iris-classifier 1.0.0's model card has no slice 'petal_length>9' with a predicate; it has: petal_length<2.5, 2.5<=petal_length<5, petal_length>=5.", noSuchSlice.Status.Detail);
