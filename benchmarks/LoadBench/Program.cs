@@ -85,7 +85,7 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
         headers.Add(new Metadata { { "authorization", "Bearer " + token } });
     }
 
-    // Realistic records: what the runtime's recorder writes for an iris prediction.
+    // Realistic records: what the runtime's recorder writes for an iris prediction, slice tag included.
     var payloads = Enumerable.Range(0, batchSize).Select(i => new TelemetryPayload
     {
         Kind = (int)EdgeDeploy.Runtime.Telemetry.TelemetryRecordKind.Prediction,
@@ -96,7 +96,8 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
             {
                 ["label"] = EdgeDeploy.Runtime.EdgeTensor.Create([(long)(i % 3)], [1]),
                 ["probabilities"] = EdgeDeploy.Runtime.EdgeTensor.Create([0.1f, 0.2f, 0.7f], [1, 3]),
-            }))),
+            },
+            Slices: 1UL << (i % 3)))), // one of the iris card's three petal-length slices
     }).ToArray();
 
     long sequence = 0;
