@@ -8,7 +8,7 @@ model come from scikit-learn itself, so the tests check the runtime against the 
 
 Outputs (all committed):
   iris_classifier.onnx     LogisticRegression on iris: features[N,4] -> probabilities[N,3], label[N]
-  iris_classifier_v2.onnx  the same with C=0.05 (a candidate version: same schema, different probabilities)
+  iris_classifier_v2.onnx  the same with C=0.05 (a candidate version: same schema, different probabilities; own card)
   diabetes_regressor.onnx  MLPRegressor on diabetes: features[N,10] -> prediction[N,1]
   all_types.onnx           Identity over one input of every element type the C# API supports
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
@@ -134,12 +134,12 @@ def iris(stem="iris_classifier", c=1.0, write_extras=True):
         for i in range(len(x_test))])
     acc = float(accuracy_score(y_test, label))
     print(stem, "test accuracy", acc)
-    if not write_extras:
-        return
-    write_jsonl("iris_classifier.confidence.jsonl", [
-        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
-        for i in range(len(x_test))])
-    write_csv("iris_classifier.train.csv", data.feature_names, x_train)
+    if write_extras:
+        write_jsonl("iris_classifier.confidence.jsonl", [
+            {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
+            for i in range(len(x_test))])
+        write_csv("iris_classifier.train.csv", data.feature_names, x_train)
+    # Each version's card states its own held-out figures, per slice too: what its online metric is compared against.
     petal = x_test[:, 2]
     slices = []
     for slice_name, lo, hi in [("petal_length<2.5", None, 2.5), ("2.5<=petal_length<5", 2.5, 5.0), ("petal_length>=5", 5.0, None)]:
@@ -147,18 +147,19 @@ def iris(stem="iris_classifier", c=1.0, write_extras=True):
         slices.append({"name": slice_name, "definition": "held-out rows by petal length (cm)", "count": int(mask.sum()),
                        "metrics": {"accuracy": float(accuracy_score(y_test[mask], label[mask]))},
                        "where": [condition(data.feature_names[2], lo, hi)]})
-    write_card("iris_classifier.card.json", {
+    write_card(stem + ".card.json", {
         "modelCard": {
             "purpose": "Classify iris flowers into setosa, versicolor and virginica from four measurements.",
             "intendedUse": "Sample model for EdgeDeploy demos and tests; not for botanical decisions.",
-            "provenance": "scikit-learn LogisticRegression trained on the UCI iris data bundled with scikit-learn (70/30 split, random_state=7).",
+            "provenance": "scikit-learn LogisticRegression " + ("" if c == 1.0 else f"(C={c}) ")
+                          + "trained on the UCI iris data bundled with scikit-learn (70/30 split, random_state=7).",
             "limitations": ["150 flowers from one collection; other populations may differ.", "Inputs in centimetres; no unit checks."],
             "metrics": {"accuracy": acc, "f1_macro": float(f1_score(y_test, label, average="macro"))},
             "slices": slices,
         },
         "features": numeric_features(data.feature_names, x_train),
-        "versionSync": {"trainingData": "sklearn-iris-1.2.1", "featureExtractor": "raw-measurements-1", "model": "logreg-1"},
-        "hyperparameters": {"C": "1.0", "max_iter": "1000", "penalty": "l2", "solver": "lbfgs"},
+        "versionSync": {"trainingData": "sklearn-iris-1.2.1", "featureExtractor": "raw-measurements-1", "model": "logreg-1" if c == 1.0 else "logreg-2"},
+        "hyperparameters": {"C": repr(c), "max_iter": "1000", "penalty": "l2", "solver": "lbfgs"},
         "requirements": {"minRuntimeVersion": "0.1.0", "executionProvider": "any"},
         "audit": AUDIT,
     })

@@ -85,6 +85,34 @@ public sealed class FleetCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MonitorSlices_VersionBelowItsCardOnASlice_FlagsThatSlice()
+    {
+        // The C=0.05 model packed with the C=1 model's card: the card overstates it on the 2.5-5 cm petal slice
+        // (0.8889 against the 0.7222 it really gets there), which is what online monitoring is for.
+        using var temp = new TempDirectory();
+        var package = temp.File("iris-2.0.0.edgepkg");
+        Assert.Equal(0, ProcessRunner.Run(_edge, [
+            "pack", "--model", Repo.Model("iris_classifier_v2.onnx"), "--name", "iris-classifier", "--version", "2.0.0", "--card", Repo.Model("iris_classifier.card.json"),
+            "--e2e", Repo.Model("iris_classifier.confidence.jsonl"), "--e2e-from-model", "--confidence", Repo.Model("iris_classifier.confidence.jsonl"),
+            "--metric", "accuracy", "--metric-output", "label", "--metric-min", "0.8", "--metric-max", "1", "--out", package], TimeSpan.FromMinutes(1)).ExitCode);
+        Assert.Equal(0, ProcessRunner.Run(_edge, ["sign", package, "--key", Path.Combine(Repo.Models, "keys", "publisher.key")], TimeSpan.FromMinutes(1)).ExitCode);
+        Ok("publish", package);
+        Ok("rollout", "create", "--model", "iris-classifier", "--version", "2.0.0");
+        using var device = new FleetDevice(_server, "kiosk-2", withTelemetry: true);
+        await device.CheckInAsync();
+        await device.CheckInAsync();
+        device.ServeLabelledTraffic();
+        Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
+        await device.CheckInAsync();
+
+        var slices = Ok("monitor", "slices", "--model", "iris-classifier", "--version", "2.0.0").StdOut;
+
+        Assert.Matches(@"\n  petal_length<2\.5 +15 +15  1\.0000 \(1\.0000 on 15\)\r?\n", slices);
+        Assert.Matches(@"\n  2\.5<=petal_length<5 +18 +18  0\.7222 \(0\.8889 on 18\)  <- worse than the card\r?\n", slices);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(slices, "worse than the card"));
+    }
+
+    [Fact]
     public void Commands_WrongOrMissingToken_AreRefusedClearly()
     {
         var wrong = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString(), "--token", "guess"], TimeSpan.FromMinutes(1));
