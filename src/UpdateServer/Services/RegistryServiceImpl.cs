@@ -210,7 +210,7 @@ internal sealed class RegistryServiceImpl(
         foreach (var (from, until) in Windows(request))
         {
             var s = telemetry.Summarize(request.Model, request.Version, from, until);
-            var health = await store.SumHealthAsync(request.Model, request.Version, false, from, until, ct).ConfigureAwait(false);
+            var health = new VersionHealthSummary(request.Version, false, await store.SumHealthAsync(request.Model, request.Version, false, from, until, ct).ConfigureAwait(false), higherIsBetter, metric);
             var window = new VersionWindow
             {
                 FromUnixMs = from,
@@ -223,9 +223,9 @@ internal sealed class RegistryServiceImpl(
                 GroundTruth = s.GroundTruth,
                 OnlineMetric = OnlineMetric.Of(s.GroundTruth, s.Correct, s.AbsErrorSum, higherIsBetter),
                 MetricName = metric,
-                ReportedRequests = health.Requests,
-                ReportedErrors = health.Errors,
-                ErrorRate = health.Requests == 0 ? 0 : (double)health.Errors / health.Requests,
+                ReportedRequests = health.Totals.Requests,
+                ReportedErrors = health.Totals.Errors,
+                ErrorRate = health.ErrorRate,
             };
             foreach (var (predicted, count) in s.PredictionCounts.OrderBy(p => p.Key))
             {

@@ -86,9 +86,9 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         command.Parameters.AddWithValue("$to", toUnixMs);
         var latencies = new List<double>();
         var predictions = new Dictionary<double, long>();
-        long values = 0, missing = 0, groundTruth = 0, correct = 0;
-        double absError = 0;
-        var slices = new Dictionary<int, SliceOutcomes>();
+        long values = 0, missing = 0;
+        var overall = new Outcomes();
+        var slices = new Dictionary<int, Outcomes>();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -98,22 +98,17 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
                 missing += reader.GetInt64(2);
                 var predicted = reader.GetDouble(3);
                 predictions[predicted] = predictions.GetValueOrDefault(predicted) + 1;
-                var labelled = !reader.IsDBNull(4);
-                var label = labelled ? reader.GetDouble(4) : double.NaN;
-                if (labelled)
-                {
-                    groundTruth++;
-                    correct += predicted == label ? 1 : 0;
-                    absError += Math.Abs(predicted - label);
-                }
-
+                double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
+                overall.Add(predicted, label);
                 for (var mask = unchecked((ulong)reader.GetInt64(5)); mask != 0; mask &= mask - 1)
                 {
                     var bit = System.Numerics.BitOperations.TrailingZeroCount(mask);
-                    var o = slices.GetValueOrDefault(bit) ?? new SliceOutcomes(0, 0, 0, 0);
-                    slices[bit] = labelled
-                        ? new SliceOutcomes(o.Requests + 1, o.GroundTruth + 1, o.Correct + (predicted == label ? 1 : 0), o.AbsErrorSum + Math.Abs(predicted - label))
-                        : o with { Requests = o.Requests + 1 };
+                    if (!slices.TryGetValue(bit, out var slice))
+                    {
+                        slices[bit] = slice = new Outcomes();
+                    }
+
+                    slice.Add(predicted, label);
                 }
             }
         }
@@ -126,10 +121,10 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             NearestRank(latencies, 0.99),
             values == 0 ? 0 : (double)missing / values,
             predictions,
-            groundTruth,
-            correct,
-            absError,
-            slices);
+            overall.GroundTruth,
+            overall.Correct,
+            overall.AbsErrorSum,
+            slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()));
     }
 
     public void Dispose()
@@ -244,6 +239,31 @@ public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Running counts of served predictions and how the labelled ones fared (overall, or for one slice).</summary>
+    private sealed class Outcomes
+    {
+        public long Requests { get; private set; }
+
+        public long GroundTruth { get; private set; }
+
+        public long Correct { get; private set; }
+
+        public double AbsErrorSum { get; private set; }
+
+        public void Add(double predicted, double? label)
+        {
+            Requests++;
+            if (label is { } truth)
+            {
+                GroundTruth++;
+                Correct += predicted == truth ? 1 : 0;
+                AbsErrorSum += Math.Abs(predicted - truth);
+            }
+        }
+
+        public SliceOutcomes ToRecord() => new(Requests, GroundTruth, Correct, AbsErrorSum);
     }
 
     private sealed record PendingBatch(TelemetryBatchRecord Batch, long ReceivedUnixMs, TaskCompletionSource<bool> Stored);
