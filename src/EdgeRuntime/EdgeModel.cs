@@ -336,7 +336,7 @@ public sealed class EdgeModel : IDisposable
             throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"{role} '{name}' is a {metadata.OnnxValueType}; only tensor inputs and outputs are supported (export classifiers without ZipMap).") { TensorName = name };
         }
 
-        var type = ElementTypes.FromOrt(metadata.ElementDataType);
+        var type = OrtElementTypes.FromOrt(metadata.ElementDataType);
         if (type == EdgeElementType.Unknown)
         {
             throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"{role} '{name}' has element type {metadata.ElementDataType}, which this runtime cannot marshal.") { TensorName = name };

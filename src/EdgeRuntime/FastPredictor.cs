@@ -164,7 +164,7 @@ public sealed unsafe class FastPredictor : IDisposable
         for (var i = 0; i < _bindings.Length; i++)
         {
             var b = _bindings[i];
-            _values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ElementTypes.ToOrt(b.Type), b.Shape, Address(b), b.Bytes);
+            _values[i] = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, OrtElementTypes.ToOrt(b.Type), b.Shape, Address(b), b.Bytes);
             if (b.IsInput)
             {
                 _ioBinding.BindInput(b.Schema.Name, _values[i]);

@@ -11,7 +11,7 @@ internal static class Batching
         var shape = first.Shape.ToArray();
         shape[0] = totalRows;
         var count = checked((int)Shapes.ElementCount(shape));
-        var array = OrtMarshal.NewArray(first.ElementType, count, name);
+        var array = ElementTypes.NewArray(first.ElementType, count, name);
         var offset = 0;
         foreach (var request in requests)
         {
@@ -38,7 +38,7 @@ internal static class Batching
             var shape = combined.Shape.ToArray();
             shape[0] = rows[r];
             var count = checked((int)(rows[r] * rowSize));
-            var array = OrtMarshal.NewArray(combined.ElementType, count, name);
+            var array = ElementTypes.NewArray(combined.ElementType, count, name);
             Array.Copy(combined.Data, offset, array, 0, count);
             offset += count;
             parts[r] = EdgeTensor.Wrap(array, shape, combined.ElementType);

@@ -30,7 +30,7 @@ internal static class OrtMarshal
         var bytes = (long)tensor.ElementCount * ElementTypes.SizeOf(tensor.ElementType);
         return OrtValue.CreateTensorValueWithData(
             OrtMemoryInfo.DefaultInstance,
-            ElementTypes.ToOrt(tensor.ElementType),
+            OrtElementTypes.ToOrt(tensor.ElementType),
             tensor.ShapeArray,
             pin.AddrOfPinnedObject(),
             bytes);
@@ -45,34 +45,16 @@ internal static class OrtMarshal
         }
 
         var info = value.GetTensorTypeAndShape();
-        var type = ElementTypes.FromOrt(info.ElementDataType);
+        var type = OrtElementTypes.FromOrt(info.ElementDataType);
         var count = checked((int)info.ElementCount);
         if (type == EdgeElementType.String)
         {
             return EdgeTensor.Wrap(value.GetStringTensorAsArray(), info.Shape, type);
         }
 
-        var array = NewArray(type, count, name);
+        var array = ElementTypes.NewArray(type, count, name);
         var source = value.GetTensorMutableRawData();
         source.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), source.Length));
         return EdgeTensor.Wrap(array, info.Shape, type);
     }
-
-    public static Array NewArray(EdgeElementType type, int count, string name) => type switch
-    {
-        EdgeElementType.Float => new float[count],
-        EdgeElementType.Double => new double[count],
-        EdgeElementType.Float16 => new Half[count],
-        EdgeElementType.Int8 => new sbyte[count],
-        EdgeElementType.Int16 => new short[count],
-        EdgeElementType.Int32 => new int[count],
-        EdgeElementType.Int64 => new long[count],
-        EdgeElementType.UInt8 => new byte[count],
-        EdgeElementType.UInt16 => new ushort[count],
-        EdgeElementType.UInt32 => new uint[count],
-        EdgeElementType.UInt64 => new ulong[count],
-        EdgeElementType.Bool => new bool[count],
-        EdgeElementType.String => new string[count],
-        _ => throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Tensor '{name}' has an element type this runtime cannot marshal.") { TensorName = name },
-    };
 }

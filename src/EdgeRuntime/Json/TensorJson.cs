@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using EdgeDeploy.Runtime.Inference;
 using EdgeDeploy.Runtime.Tensors;
 
 namespace EdgeDeploy.Runtime;
@@ -82,7 +81,7 @@ public static class TensorJson
             throw new EdgeException(EdgeErrorCode.TensorDataMismatch, $"Input '{name}': shape {Shapes.Format(shape)} holds {count} elements but {values.Count} were given.") { TensorName = name };
         }
 
-        var array = OrtMarshal.NewArray(type, values.Count, name);
+        var array = ElementTypes.NewArray(type, values.Count, name);
         for (var i = 0; i < values.Count; i++)
         {
             SetElement(array, type, i, values[i], name);

@@ -41,7 +41,7 @@ internal sealed class RegistryServiceImpl(
         try
         {
             // The server checks what devices will check (clock aside: a publish is not an install, so no rollback state).
-            verified = new PackageVerifier(TrustStore.Open(options.TrustDirectory), new PackageVerifierOptions { TimeProvider = time, MaxPackageBytes = options.MaxPackageBytes, AvailableProviders = ["CPUExecutionProvider", "CUDAExecutionProvider"] })
+            verified = new PackageVerifier(TrustStore.Open(options.TrustDirectory), new PackageVerifierOptions { TimeProvider = time, MaxPackageBytes = options.MaxPackageBytes })
                 .Verify(bytes);
         }
         catch (EdgeException ex)

@@ -39,6 +39,9 @@ public sealed class AotPublishTests
     public void PublishAot_OurAssemblies_ReportTrimWarningsInDetail()
     {
         Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Runtime", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Abstractions", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Packaging", _artifacts.SmokeRsp);
+        Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Device", _artifacts.SmokeRsp);
         Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Protos", _artifacts.SmokeRsp);
         Assert.Contains("--nosinglewarnassembly:aot-smoke", _artifacts.SmokeRsp);
         Assert.Contains("--nosinglewarnassembly:EdgeDeploy.Runtime", _artifacts.CliRsp);

@@ -3,7 +3,7 @@ using EdgeDeploy.Tests.Infrastructure;
 namespace EdgeDeploy.Tests.Hosting;
 
 /// <summary>
-/// The library as a consumer gets it: packs EdgeDeploy.Protos, EdgeDeploy.Runtime and EdgeDeploy.Runtime.Hosting into a
+/// The library as a consumer gets it: packs EdgeDeploy.Runtime.Hosting and the libraries it depends on into a
 /// local feed, then builds and runs a separate app that references the Hosting package, calls AddEdgeRuntime, installs a
 /// signed package and predicts. A per-run prerelease version keeps the global package cache from serving an old build.
 /// </summary>
@@ -19,14 +19,17 @@ public sealed class NuGetPackageTests : IDisposable
     {
         var version = $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmssfff}";
         var feed = _temp.File("feed");
-        foreach (var project in new[] { "src/Protos", "src/EdgeRuntime", "src/EdgeRuntime.Hosting" })
+        foreach (var project in new[] { "src/Protos", "src/Abstractions", "src/EdgeRuntime", "src/Packaging", "src/Device", "src/EdgeRuntime.Hosting" })
         {
             var pack = ProcessRunner.Run("dotnet", ["pack", Path.Combine(Repo.Root, project), "-c", "Release", "-o", feed, $"-p:Version={version}", "-nologo"], TimeSpan.FromMinutes(5));
             Assert.True(pack.ExitCode == 0, pack.All);
         }
 
         Assert.Equal(
-            [$"EdgeDeploy.Protos.{version}.nupkg", $"EdgeDeploy.Runtime.{version}.nupkg", $"EdgeDeploy.Runtime.Hosting.{version}.nupkg"],
+            [
+                $"EdgeDeploy.Abstractions.{version}.nupkg", $"EdgeDeploy.Device.{version}.nupkg", $"EdgeDeploy.Packaging.{version}.nupkg",
+                $"EdgeDeploy.Protos.{version}.nupkg", $"EdgeDeploy.Runtime.{version}.nupkg", $"EdgeDeploy.Runtime.Hosting.{version}.nupkg",
+            ],
             Directory.GetFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         var app = _temp.File("app");

@@ -1,0 +1,637 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeDeploy.Runtime.Packages;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeDeploy.Runtime.Store;
+
+/// <summary>
+/// The device model store for one model name: packages are verified, gated (end-to-end set, confidence metric, memory
+/// budget) and only then activated, atomically and crash-safely; earlier versions stay loaded or on disk for instant
+/// rollback; a candidate can run in shadow; traffic can be split across versions by weight. Predictions never fail
+/// because of a swap: callers racing a swap retry on the new model, and the old one is released when its last call ends.
+/// </summary>
+public sealed class ModelStore : IDisposable
+{
+    private const string PointerFile = "active.json";
+
+    private readonly ModelStoreOptions _options;
+    private readonly PackageVerifier _verifier;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, LoadedVersion> _loaded = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _standby = new(StringComparer.Ordinal);
+    private readonly HealthTracker _health;
+    private volatile string? _suspendedReason;
+    private ServingSet? _serving;
+    private ShadowRunner? _shadow;
+    private StorePointer? _pointer;
+    private (LoadedVersion Version, GateReport Gate)? _pending;
+    private bool _disposed;
+
+    private ModelStore(ModelStoreOptions options)
+    {
+        _options = options;
+        _verifier = new PackageVerifier(options.Trust, options.VerifierOptions);
+        _logger = options.LoggerFactory?.CreateLogger<ModelStore>() ?? NullLogger<ModelStore>.Instance;
+        _health = new HealthTracker(options.GroundTruthWindow);
+    }
+
+    /// <summary>The model name this store serves, once something was installed.</summary>
+    public string? ModelName => _pointer?.Name;
+
+    /// <summary>The serving version, or null before the first activation.</summary>
+    public string? ActiveVersion => Volatile.Read(ref _serving)?.Primary.Version;
+
+    /// <summary>The serving model's schema, or null before the first activation.</summary>
+    public ModelSchema? ActiveSchema => Volatile.Read(ref _serving)?.Primary.Model.Schema;
+
+    /// <summary>A verified, gated version waiting for the host to allow the swap.</summary>
+    public string? PendingVersion => _pending?.Version.Version;
+
+    /// <summary>Versions on disk that passed the gate, newest activation first.</summary>
+    public IReadOnlyList<string> InstalledVersions
+    {
+        get
+        {
+            var dir = Path.Combine(_options.Directory, "versions");
+            return Directory.Exists(dir) ? [.. Directory.GetDirectories(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)] : [];
+        }
+    }
+
+    /// <summary>Opens (or creates) a store and loads the active version, if any, from disk.</summary>
+    public static ModelStore Open(ModelStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.KeepVersions < 1)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "KeepVersions must be at least 1.");
+        }
+
+        var store = new ModelStore(options);
+        Directory.CreateDirectory(Path.Combine(options.Directory, "versions"));
+        Directory.CreateDirectory(Path.Combine(options.Directory, "staging"));
+        Directory.CreateDirectory(Path.Combine(options.Directory, "rejected"));
+        foreach (var leftover in Directory.GetFiles(Path.Combine(options.Directory, "staging")))
+        {
+            File.Delete(leftover); // an install that died before activation; it never served
+        }
+
+        store.Recover();
+        return store;
+    }
+
+    /// <summary>Verifies, gates and activates the package file at <paramref name="packagePath"/>.</summary>
+    /// <exception cref="EdgeException">A verification code when the package is not trustworthy; nothing changes.</exception>
+    public InstallResult Install(string packagePath, ExpectedPackage? expected = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(packagePath);
+        var file = new FileInfo(packagePath);
+        if (!file.Exists)
+        {
+            throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{packagePath}' does not exist.");
+        }
+
+        _verifier.CheckPackageSize(file.Length);
+        return Install(File.ReadAllBytes(packagePath), expected);
+    }
+
+    /// <summary>Verifies, gates and activates package bytes.</summary>
+    public InstallResult Install(byte[] package, ExpectedPackage? expected = null) => Install(package, expected, activate: true);
+
+    /// <summary>
+    /// Verifies and gates package bytes; with <paramref name="activate"/> false the version is kept installed and loaded
+    /// on standby (<see cref="InstallOutcome.Installed"/>) so a later <see cref="Activate"/> is instant (blue/green).
+    /// </summary>
+    public InstallResult Install(byte[] package, ExpectedPackage? expected, bool activate)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var staged = Path.Combine(_options.Directory, "staging", Guid.NewGuid().ToString("N") + ".edgepkg");
+            AtomicFile.Write(staged, package);
+            StoreFaults.Point("staged");
+            try
+            {
+                var verified = _verifier.Verify(package, expected);
+                var m = verified.Manifest;
+                _options.Capabilities.Check(m);
+                if (_pointer is not null && _pointer.Name != m.Name)
+                {
+                    throw new EdgeException(EdgeErrorCode.PackageMismatch, $"This store serves '{_pointer.Name}'; it cannot install '{m.Name}'.");
+                }
+
+                if (ActiveVersion == m.Version)
+                {
+                    return new InstallResult(InstallOutcome.AlreadyActive, m.Version, null);
+                }
+
+                if (!activate && _loaded.ContainsKey(m.Version) && InstalledVersions.Contains(m.Version))
+                {
+                    _standby.Add(m.Version);
+                    return new InstallResult(InstallOutcome.Installed, m.Version, null);
+                }
+
+                var (loaded, gate) = LoadAndGate(verified);
+                if (!gate.Passed)
+                {
+                    loaded.Model.Dispose();
+                    WriteGate(Path.Combine(_options.Directory, "rejected", m.Version + ".json"), gate);
+                    StoreLog.Rejected(_logger, m.Name, m.Version, gate.Reason!);
+                    return new InstallResult(InstallOutcome.Rejected, m.Version, gate);
+                }
+
+                var versionDir = Path.Combine(_options.Directory, "versions", m.Version);
+                Directory.CreateDirectory(versionDir);
+                File.Move(staged, Path.Combine(versionDir, "package.edgepkg"), overwrite: true);
+                WriteGate(Path.Combine(versionDir, "gate.json"), gate);
+                StoreFaults.Point("version-written");
+                _options.Trust.RecordInstalled(m.Name, m.Version);
+                ReplaceLoaded(loaded);
+                if (!activate)
+                {
+                    _standby.Add(m.Version);
+                    return new InstallResult(InstallOutcome.Installed, m.Version, gate);
+                }
+
+                return ActivateLoaded(loaded, gate, isRollback: false);
+            }
+            finally
+            {
+                if (File.Exists(staged))
+                {
+                    File.Delete(staged);
+                }
+            }
+        }
+    }
+
+    /// <summary>Activates the deferred version if the host now allows it.</summary>
+    /// <returns>True when it is now serving.</returns>
+    public bool TryActivatePending()
+    {
+        lock (_lock)
+        {
+            if (_pending is not { } pending)
+            {
+                return false;
+            }
+
+            return ActivateLoaded(pending.Version, pending.Gate, isRollback: false).Outcome == InstallOutcome.Activated;
+        }
+    }
+
+    /// <summary>Switches back to the version that served before the current one: a pointer write and a reference swap.</summary>
+    /// <returns>The version now serving.</returns>
+    public string Rollback()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var previous = _pointer?.History.FirstOrDefault()
+                ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "There is no earlier version to roll back to.");
+            var target = _loaded.TryGetValue(previous, out var warm) ? warm : LoadInstalled(previous);
+            var result = ActivateLoaded(target, null, isRollback: true);
+            if (result.Outcome != InstallOutcome.Activated)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"The host deferred the rollback to {previous}.");
+            }
+
+            return previous;
+        }
+    }
+
+    /// <summary>
+    /// Makes an installed version (standby, earlier or newer) the serving one: a pointer write and a reference swap.
+    /// The update agent uses it to follow the server's assignment (blue/green switch, rollback to a baseline).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.PackageNotFound"/> when the version is not installed.</exception>
+    public InstallResult Activate(string version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (ActiveVersion == version)
+            {
+                return new InstallResult(InstallOutcome.AlreadyActive, version, null);
+            }
+
+            var isRollback = _pointer?.History.Contains(version) == true;
+            var result = ActivateLoaded(GetOrLoad(version), null, isRollback);
+            if (result.Outcome == InstallOutcome.Activated)
+            {
+                _standby.Remove(version);
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Keeps exactly these installed versions loaded on standby (instant <see cref="Activate"/>); others are released.</summary>
+    public void SetStandby(IReadOnlyList<string> versions)
+    {
+        ArgumentNullException.ThrowIfNull(versions);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            foreach (var v in versions)
+            {
+                GetOrLoad(v);
+            }
+
+            _standby.Clear();
+            _standby.UnionWith(versions);
+            ReleaseUnused();
+        }
+    }
+
+    /// <summary>Stops serving: every <see cref="Predict"/> fails with <see cref="EdgeErrorCode.OfflineGraceExpired"/> until <see cref="ResumeServing"/>.</summary>
+    public void SuspendServing(string reason) => _suspendedReason = reason;
+
+    /// <summary>Serves again after <see cref="SuspendServing"/>.</summary>
+    public void ResumeServing() => _suspendedReason = null;
+
+    /// <summary>True while serving is suspended.</summary>
+    public bool IsServingSuspended => _suspendedReason is not null;
+
+    /// <summary>Serving health per version since the previous call (the update agent reports it); resets the counts.</summary>
+    public IReadOnlyList<VersionHealth> TakeHealth() => _health.Take();
+
+    /// <summary>Runs the serving model (or a weighted route) on <paramref name="inputs"/>. Thread-safe; never fails because of a swap.</summary>
+    /// <exception cref="EdgeException">Validation codes, or <see cref="EdgeErrorCode.InvalidArgument"/> before the first activation.</exception>
+    public ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (_suspendedReason is { } suspended)
+        {
+            throw new EdgeException(EdgeErrorCode.OfflineGraceExpired, suspended);
+        }
+
+        while (true)
+        {
+            var set = Volatile.Read(ref _serving) ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
+            var route = set.Choose();
+            var started = Stopwatch.GetTimestamp();
+            Prediction? prediction;
+            try
+            {
+                route.Model.Validate(inputs);
+                prediction = route.Model.TryRunValidated(inputs);
+            }
+            catch (EdgeException)
+            {
+                _health.Failed(route.Version, shadow: false);
+                throw;
+            }
+
+            if (prediction is null)
+            {
+                continue; // swapped and released between reading the set and taking the lease: use the new set
+            }
+
+            var latency = Stopwatch.GetElapsedTime(started);
+            var id = PredictionIds.Next();
+            _health.Served(id, route, shadow: false, latency, prediction);
+            _options.Telemetry?.RecordPrediction(id, route.Name, route.Version, latency, inputs, prediction, shadow: false);
+            Volatile.Read(ref _shadow)?.Submit(id, inputs, prediction);
+            return new ServedPrediction(id, route.Version, prediction);
+        }
+    }
+
+    /// <summary>Attaches the true label to an earlier prediction (recorded by telemetry).</summary>
+    public void RecordGroundTruth(Guid predictionId, double label)
+    {
+        _health.GroundTruth(predictionId, label);
+        _options.Telemetry?.RecordGroundTruth(predictionId, label);
+    }
+
+    /// <summary>Runs <paramref name="version"/> (installed and gated) silently beside the serving model; null stops shadowing.</summary>
+    public void SetShadow(string? version)
+    {
+        lock (_lock)
+        {
+            var old = _shadow;
+            _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _health, _logger);
+            old?.Dispose();
+            ReleaseUnused();
+        }
+    }
+
+    /// <summary>The shadow comparison so far, or null when no shadow runs.</summary>
+    public ShadowStatistics? ShadowStatistics => Volatile.Read(ref _shadow)?.Statistics;
+
+    /// <summary>
+    /// Splits traffic across installed versions by weight (canary or bandit assignment from the server); each prediction
+    /// reports the version that served it. An empty list sends everything to the active version.
+    /// </summary>
+    public void SetRoutes(IReadOnlyList<VersionWeight> routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        lock (_lock)
+        {
+            var serving = _serving ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
+            if (routes.Any(r => !(r.Weight >= 0) || double.IsInfinity(r.Weight)) || (routes.Count > 0 && routes.Sum(r => r.Weight) <= 0))
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, "Route weights must be finite, non-negative and not all zero.");
+            }
+
+            var loaded = routes.Select(r => (GetOrLoad(r.Version), r.Weight)).ToList();
+            Volatile.Write(ref _serving, new ServingSet(serving.Primary, loaded));
+            ReleaseUnused();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _shadow?.Dispose();
+            Volatile.Write(ref _serving, null);
+            foreach (var v in _loaded.Values)
+            {
+                v.Model.Dispose();
+            }
+
+            _loaded.Clear();
+        }
+    }
+
+    private InstallResult ActivateLoaded(LoadedVersion target, GateReport? gate, bool isRollback)
+    {
+        var from = _serving?.Primary.Version;
+        if (_options.CanSwap is { } canSwap && !canSwap(new SwapRequest(from, target.Version, isRollback)))
+        {
+            _pending = isRollback ? _pending : (target, gate!);
+            StoreLog.Deferred(_logger, target.Name, target.Version);
+            return new InstallResult(InstallOutcome.Deferred, target.Version, gate);
+        }
+
+        var history = new List<string>();
+        if (from is not null && from != target.Version)
+        {
+            history.Add(from);
+        }
+
+        history.AddRange((_pointer?.History ?? []).Where(v => v != target.Version && v != from));
+        if (isRollback && history.Count > 0 && history[0] == from)
+        {
+            // Rolling back: the version we leave is no longer "earlier"; the next rollback goes further back.
+            history.RemoveAt(0);
+        }
+
+        var pointer = new StorePointer { Name = target.Name, Active = target.Version, History = [.. history.Take(_options.KeepVersions - 1)] };
+        pointer.Write(Path.Combine(_options.Directory, PointerFile));
+        _pointer = pointer;
+
+        // The new model is loaded and warm before it becomes visible; the old one is released once its calls end.
+        Volatile.Write(ref _serving, new ServingSet(target, []));
+        _pending = null;
+        StoreLog.Activated(_logger, target.Name, target.Version, from ?? "(none)", isRollback);
+        ReleaseUnused();
+        Prune();
+        return new InstallResult(InstallOutcome.Activated, target.Version, gate);
+    }
+
+    private (LoadedVersion Loaded, GateReport Gate) LoadAndGate(VerifiedPackage verified)
+    {
+        var (model, bytes) = ModelGate.MeasureLoad(() => EdgeModel.Load(verified.ModelBytes, _options.ModelOptions));
+        try
+        {
+            var gate = ModelGate.Run(verified, model, _options.MemoryBudgetBytes, bytes, _options.TimeProvider);
+            return (new LoadedVersion(verified.Manifest, model), gate);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private LoadedVersion LoadInstalled(string version)
+    {
+        var path = Path.Combine(_options.Directory, "versions", version, "package.edgepkg");
+        if (!File.Exists(path))
+        {
+            throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Version {version} is not installed in this store.");
+        }
+
+        var verified = _verifier.VerifyInstalled(path);
+        var model = EdgeModel.Load(verified.ModelBytes, _options.ModelOptions);
+        var loaded = new LoadedVersion(verified.Manifest, model);
+        _options.Telemetry?.Register(verified.Manifest);
+        _loaded[version] = loaded;
+        return loaded;
+    }
+
+    private LoadedVersion GetOrLoad(string version) => _loaded.TryGetValue(version, out var v) ? v : LoadInstalled(version);
+
+    private void ReplaceLoaded(LoadedVersion loaded)
+    {
+        if (_loaded.TryGetValue(loaded.Version, out var old) && !ReferenceEquals(old, loaded))
+        {
+            old.Model.Dispose();
+        }
+
+        _loaded[loaded.Version] = loaded;
+        _options.Telemetry?.Register(loaded.Manifest);
+    }
+
+    /// <summary>Disposes loaded versions nothing uses; the previous version stays loaded for instant rollback.</summary>
+    private void ReleaseUnused()
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (_serving is { } s)
+        {
+            keep.Add(s.Primary.Version);
+            keep.UnionWith(s.Routes.Select(r => r.Version.Version));
+        }
+
+        if (_pointer?.History.FirstOrDefault() is { } previous)
+        {
+            keep.Add(previous);
+        }
+
+        if (_shadow is { } shadow)
+        {
+            keep.Add(shadow.Version);
+        }
+
+        if (_pending is { } pending)
+        {
+            keep.Add(pending.Version.Version);
+        }
+
+        keep.UnionWith(_standby);
+
+        foreach (var version in _loaded.Keys.Where(v => !keep.Contains(v)).ToList())
+        {
+            _loaded[version].Model.Dispose();
+            _loaded.Remove(version);
+        }
+    }
+
+    /// <summary>
+    /// Deletes installed versions beyond <see cref="ModelStoreOptions.KeepVersions"/>, oldest install first; the active
+    /// version, the rollback history and anything loaded are always kept.
+    /// </summary>
+    private void Prune()
+    {
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (_pointer is { } p)
+        {
+            keep.Add(p.Active);
+            keep.UnionWith(p.History);
+        }
+
+        keep.UnionWith(_loaded.Keys);
+        var byAge = new DirectoryInfo(Path.Combine(_options.Directory, "versions")).GetDirectories()
+            .OrderByDescending(d => File.GetLastWriteTimeUtc(Path.Combine(d.FullName, "gate.json")))
+            .ToList();
+        foreach (var dir in byAge.Skip(_options.KeepVersions))
+        {
+            if (!keep.Contains(dir.Name))
+            {
+                dir.Delete(recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Loads what the pointer says; if that version is damaged, falls back through the history.</summary>
+    private void Recover()
+    {
+        var pointer = StorePointer.Read(Path.Combine(_options.Directory, PointerFile));
+        if (pointer is null)
+        {
+            return;
+        }
+
+        _pointer = pointer;
+        foreach (var candidate in new[] { pointer.Active }.Concat(pointer.History))
+        {
+            try
+            {
+                var loaded = LoadInstalled(candidate);
+                Volatile.Write(ref _serving, new ServingSet(loaded, []));
+                if (candidate != pointer.Active)
+                {
+                    StoreLog.RecoveredFallback(_logger, pointer.Active, candidate);
+                    _pointer = new StorePointer { Name = pointer.Name, Active = candidate, History = [.. pointer.History.SkipWhile(v => v != candidate).Skip(1)] };
+                    _pointer.Write(Path.Combine(_options.Directory, PointerFile));
+                }
+
+                return;
+            }
+            catch (EdgeException ex)
+            {
+                StoreLog.RecoverFailed(_logger, candidate, ex.Message);
+            }
+        }
+    }
+
+    private void WriteGate(string path, GateReport gate) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(
+        new GateRecord { Version = gate.Version, Passed = gate.Passed, Reason = gate.Reason, MetricValue = gate.MetricValue, At = _options.TimeProvider.GetUtcNow() },
+        StoreJsonContext.Default.GateRecord));
+}
+
+/// <summary>A version in memory: its manifest and loaded model.</summary>
+internal sealed class LoadedVersion(PackageManifest manifest, EdgeModel model)
+{
+    public PackageManifest Manifest { get; } = manifest;
+
+    public EdgeModel Model { get; } = model;
+
+    public string Name => Manifest.Name;
+
+    public string Version => Manifest.Version;
+}
+
+/// <summary>What serves right now: replaced as a whole, so readers always see a consistent set.</summary>
+internal sealed class ServingSet
+{
+    private readonly double[] _cumulative;
+
+    public ServingSet(LoadedVersion primary, IReadOnlyList<(LoadedVersion Version, double Weight)> routes)
+    {
+        Primary = primary;
+        Routes = routes;
+        _cumulative = new double[routes.Count];
+        double total = 0;
+        for (var i = 0; i < routes.Count; i++)
+        {
+            total += routes[i].Weight;
+            _cumulative[i] = total;
+        }
+    }
+
+    public LoadedVersion Primary { get; }
+
+    public IReadOnlyList<(LoadedVersion Version, double Weight)> Routes { get; }
+
+    public LoadedVersion Choose()
+    {
+        if (Routes.Count == 0)
+        {
+            return Primary;
+        }
+
+        var pick = Random.Shared.NextDouble() * _cumulative[^1];
+        for (var i = 0; i < _cumulative.Length; i++)
+        {
+            if (pick < _cumulative[i])
+            {
+                return Routes[i].Version;
+            }
+        }
+
+        return Routes[^1].Version;
+    }
+}
+
+internal static partial class StoreLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Activated {Name} {Version} (was {Previous}; rollback: {IsRollback}).")]
+    public static partial void Activated(ILogger logger, string name, string version, string previous, bool isRollback);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Rejected {Name} {Version} at the gate: {Reason}")]
+    public static partial void Rejected(ILogger logger, string name, string version, string reason);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "The host deferred the swap to {Name} {Version}.")]
+    public static partial void Deferred(ILogger logger, string name, string version);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Active version {Active} could not be loaded; serving {Fallback} instead.")]
+    public static partial void RecoveredFallback(ILogger logger, string active, string fallback);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Installed version {Version} could not be loaded: {Reason}")]
+    public static partial void RecoverFailed(ILogger logger, string version, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow run of {Version} failed: {Reason}")]
+    public static partial void ShadowFailed(ILogger logger, string version, string reason);
+}
+
+/// <summary>
+/// Prediction ids: a random 64-bit prefix drawn once per process and a counter. Unique across restarts and devices
+/// with overwhelming probability, and a few nanoseconds to make (a v7 GUID costs a random draw per call).
+/// </summary>
+internal static class PredictionIds
+{
+    private static readonly long Prefix = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _counter;
+
+    public static Guid Next()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BitConverter.TryWriteBytes(bytes, Prefix);
+        BitConverter.TryWriteBytes(bytes[8..], Interlocked.Increment(ref _counter));
+        return new Guid(bytes);
+    }
+}

@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using EdgeDeploy.Runtime.Tensors;
+using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
+
+namespace EdgeDeploy.Runtime.Packages;
+
+/// <summary>One end-to-end case: inputs and the outputs the model must reproduce within tolerance.</summary>
+/// <param name="Inputs">Named input tensors.</param>
+/// <param name="ExpectedOutputs">Named expected outputs (a subset of the model's outputs is fine).</param>
+public sealed record EndToEndCase(IReadOnlyDictionary<string, EdgeTensor> Inputs, IReadOnlyDictionary<string, EdgeTensor> ExpectedOutputs);
+
+/// <summary>One confidence case: inputs and the true label (class index or regression target).</summary>
+/// <param name="Inputs">Named input tensors.</param>
+/// <param name="Label">Ground truth.</param>
+public sealed record ConfidenceCase(IReadOnlyDictionary<string, EdgeTensor> Inputs, double Label);
+
+/// <summary>
+/// MessagePack encoding of test sets with hand-written formatters and a composite resolver: no dynamic resolver is ever
+/// touched, so it runs under native AOT. Layout: <c>[version, [case...]]</c>; a tensor is
+/// <c>[elementType, [dims...], bin | [strings...]]</c> with numeric data little-endian.
+/// </summary>
+internal static class TestSetCodec
+{
+    private const int FormatVersion = 1;
+
+    public static readonly IFormatterResolver Resolver = CompositeResolver.Create(
+        [new TensorFormatter(), new TensorMapFormatter(), new EndToEndCaseFormatter(), new ConfidenceCaseFormatter()],
+        [BuiltinResolver.Instance]);
+
+    // Constructed directly so MessagePackSerializerOptions.Standard (and with it the dynamic resolvers) is never initialised.
+    public static readonly MessagePackSerializerOptions Options = new MessagePackSerializerOptions(Resolver).WithSecurity(MessagePackSecurity.UntrustedData);
+
+    public static byte[] Write<T>(IReadOnlyList<T> cases)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var writer = new MessagePackWriter(buffer);
+        var formatter = Resolver.GetFormatterWithVerify<T>();
+        writer.WriteArrayHeader(2);
+        writer.Write(FormatVersion);
+        writer.WriteArrayHeader(cases.Count);
+        foreach (var c in cases)
+        {
+            formatter.Serialize(ref writer, c, Options);
+        }
+
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static List<T> Read<T>(ReadOnlyMemory<byte> bytes, string what)
+    {
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            var formatter = Resolver.GetFormatterWithVerify<T>();
+            Expect(reader.ReadArrayHeader() == 2, "header");
+            var version = reader.ReadInt32();
+            Expect(version == FormatVersion, $"format version {version}");
+            var count = reader.ReadArrayHeader();
+            var cases = new List<T>(Math.Min(count, 4096));
+            for (var i = 0; i < count; i++)
+            {
+                cases.Add(formatter.Deserialize(ref reader, Options));
+            }
+
+            Expect(reader.End, "trailing bytes");
+            return cases;
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException or ArgumentException or FormatException)
+        {
+            throw new EdgeException(EdgeErrorCode.TestSetMalformed, $"{what} is not a valid test set: {ex.Message}", ex);
+        }
+    }
+
+    private static void Expect(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new MessagePackSerializationException($"unexpected {what}");
+        }
+    }
+
+    private sealed class TensorFormatter : IMessagePackFormatter<EdgeTensor>
+    {
+        public void Serialize(ref MessagePackWriter writer, EdgeTensor value, MessagePackSerializerOptions options)
+        {
+            writer.WriteArrayHeader(3);
+            writer.Write((int)value.ElementType);
+            writer.WriteArrayHeader(value.Rank);
+            foreach (var dim in value.Shape)
+            {
+                writer.Write(dim);
+            }
+
+            if (value.ElementType == EdgeElementType.String)
+            {
+                var strings = value.AsSpan<string>();
+                writer.WriteArrayHeader(strings.Length);
+                foreach (var s in strings)
+                {
+                    writer.Write(s);
+                }
+            }
+            else
+            {
+                writer.Write(value.AsBytes());
+            }
+        }
+
+        public EdgeTensor Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            Expect(reader.ReadArrayHeader() == 3, "tensor header");
+            var type = (EdgeElementType)reader.ReadInt32();
+            var rank = reader.ReadArrayHeader();
+            Expect(rank <= 16, "tensor rank");
+            var shape = new long[rank];
+            for (var i = 0; i < rank; i++)
+            {
+                shape[i] = reader.ReadInt64();
+            }
+
+            var count = Shapes.ElementCount(shape);
+            Expect(count >= 0 && count <= int.MaxValue, "tensor size");
+            if (type == EdgeElementType.String)
+            {
+                var n = reader.ReadArrayHeader();
+                Expect(n == count, "string count");
+                var strings = new string[n];
+                for (var i = 0; i < n; i++)
+                {
+                    strings[i] = reader.ReadString() ?? throw new MessagePackSerializationException("null string element");
+                }
+
+                return EdgeTensor.Create(strings, shape);
+            }
+
+            var size = ElementTypes.SizeOf(type);
+            Expect(size > 0, $"element type {(int)type}");
+            var bytes = reader.ReadBytes() ?? throw new MessagePackSerializationException("missing tensor data");
+            Expect(bytes.Length == count * size, "tensor data length");
+            var array = ElementTypes.NewArray(type, (int)count, "test set");
+            bytes.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(array), (int)bytes.Length));
+            return EdgeTensor.Wrap(array, shape, type);
+        }
+    }
+
+    private sealed class TensorMapFormatter : IMessagePackFormatter<IReadOnlyDictionary<string, EdgeTensor>>
+    {
+        public void Serialize(ref MessagePackWriter writer, IReadOnlyDictionary<string, EdgeTensor> value, MessagePackSerializerOptions options)
+        {
+            var tensor = options.Resolver.GetFormatterWithVerify<EdgeTensor>();
+            writer.WriteMapHeader(value.Count);
+            foreach (var (name, t) in value.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                writer.Write(name);
+                tensor.Serialize(ref writer, t, options);
+            }
+        }
+
+        public IReadOnlyDictionary<string, EdgeTensor> Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            var tensor = options.Resolver.GetFormatterWithVerify<EdgeTensor>();
+            var count = reader.ReadMapHeader();
+            var map = new Dictionary<string, EdgeTensor>(Math.Min(count, 256), StringComparer.Ordinal);
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString() ?? throw new MessagePackSerializationException("null tensor name");
+                Expect(map.TryAdd(name, tensor.Deserialize(ref reader, options)), $"duplicate tensor '{name}'");
+            }
+
+            return map;
+        }
+    }
+
+    private sealed class EndToEndCaseFormatter : IMessagePackFormatter<EndToEndCase>
+    {
+        public void Serialize(ref MessagePackWriter writer, EndToEndCase value, MessagePackSerializerOptions options)
+        {
+            var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
+            writer.WriteArrayHeader(2);
+            map.Serialize(ref writer, value.Inputs, options);
+            map.Serialize(ref writer, value.ExpectedOutputs, options);
+        }
+
+        public EndToEndCase Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
+            Expect(reader.ReadArrayHeader() == 2, "end-to-end case header");
+            return new EndToEndCase(map.Deserialize(ref reader, options), map.Deserialize(ref reader, options));
+        }
+    }
+
+    private sealed class ConfidenceCaseFormatter : IMessagePackFormatter<ConfidenceCase>
+    {
+        public void Serialize(ref MessagePackWriter writer, ConfidenceCase value, MessagePackSerializerOptions options)
+        {
+            var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
+            writer.WriteArrayHeader(2);
+            map.Serialize(ref writer, value.Inputs, options);
+            writer.Write(value.Label);
+        }
+
+        public ConfidenceCase Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
+            Expect(reader.ReadArrayHeader() == 2, "confidence case header");
+            return new ConfidenceCase(map.Deserialize(ref reader, options), reader.ReadDouble());
+        }
+    }
+}

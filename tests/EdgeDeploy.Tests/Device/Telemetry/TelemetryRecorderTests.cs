@@ -1,0 +1,165 @@
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Store;
+using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.Tests.Device.Store;
+using EdgeDeploy.Tests.Infrastructure;
+
+namespace EdgeDeploy.Tests.Device.Telemetry;
+
+public sealed class TelemetryRecorderTests : IClassFixture<PackageFactory>, IDisposable
+{
+    private readonly PackageFactory _factory;
+    private readonly TempDirectory _temp = new();
+
+    public TelemetryRecorderTests(PackageFactory factory) => _factory = factory;
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Predict_WithTelemetry_RecordsPredictionsAndGroundTruthDurably()
+    {
+        ServedPrediction served;
+        using (var recorder = Recorder())
+        using (var store = Store(recorder))
+        {
+            store.Install(_factory.SignedIris());
+            served = store.Predict(ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f]));
+            store.RecordGroundTruth(served.PredictionId, 0);
+            Assert.True(recorder.Flush(TimeSpan.FromSeconds(10)));
+        }
+
+        using var reopened = Recorder();
+        var batch = reopened.ReadBatch()!;
+        Assert.Equal(2, batch.Records.Count);
+        var prediction = TelemetryCodec.DecodePrediction(batch.Records[0].Payload);
+        Assert.Equal(TelemetryRecordKind.Prediction, batch.Records[0].Kind);
+        Assert.Equal(served.PredictionId, prediction.PredictionId);
+        Assert.Equal(("iris-classifier", "1.0.0", false), (prediction.Model, prediction.Version, prediction.Shadow));
+        Assert.True(prediction.LatencyMicros > 0);
+        var input = Assert.Single(prediction.Inputs);
+        Assert.Equal(("features", 4L, 0L), (input.Name, input.Count, input.Missing));
+        Assert.Equal((0.2, 5.1), (input.Min, input.Max), new ToleranceComparer(1e-6));
+        Assert.Equal(served.Prediction["probabilities"].ToArray<float>(), prediction.Outputs["probabilities"].ToArray<float>());
+        Assert.Equal(0b001UL, prediction.Slices); // petal length 1.4: the card's first slice, "petal_length<2.5"
+        var truth = TelemetryCodec.DecodeGroundTruth(batch.Records[1].Payload);
+        Assert.Equal((served.PredictionId, 0.0), (truth.PredictionId, truth.Label));
+    }
+
+    [Fact]
+    public void Outbox_OverCapacity_DropsOldestAndCountsThemPersistently()
+    {
+        using (var recorder = Recorder(maxRecords: 10))
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                recorder.RecordGroundTruth(Guid.NewGuid(), i);
+                recorder.Flush(TimeSpan.FromSeconds(10)); // one commit each, so trimming happens batch by batch
+            }
+
+            Assert.Equal((10L, 15L), (recorder.Statistics.Pending, recorder.Statistics.DroppedFromOutbox));
+        }
+
+        using var reopened = Recorder(maxRecords: 10);
+        var labels = reopened.ReadBatch(100)!.Records.Select(r => TelemetryCodec.DecodeGroundTruth(r.Payload).Label).ToList();
+        Assert.Equal(Enumerable.Range(15, 10).Select(i => (double)i), labels);
+        Assert.Equal(15, reopened.Statistics.DroppedFromOutbox);
+    }
+
+    [Fact]
+    public void Acknowledge_Batch_IsNeverReadAgainEvenAfterReopen()
+    {
+        OutboxBatch first;
+        using (var recorder = Recorder())
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                recorder.RecordGroundTruth(Guid.NewGuid(), i);
+            }
+
+            recorder.Flush(TimeSpan.FromSeconds(10));
+            first = recorder.ReadBatch(20)!;
+            Assert.Equal(first.BatchId, recorder.ReadBatch(20)!.BatchId); // unacknowledged: read again, same id
+            recorder.Acknowledge(first);
+        }
+
+        using var reopened = Recorder();
+        var next = reopened.ReadBatch(100)!;
+        Assert.Equal(10, next.Records.Count);
+        Assert.True(next.FirstId > first.LastId);
+        Assert.Equal(20, reopened.Statistics.Acknowledged);
+        reopened.Acknowledge(next);
+        Assert.Null(reopened.ReadBatch());
+    }
+
+    [Fact]
+    public void SampleRate_Zero_RecordsNothingButCountsIt()
+    {
+        using var recorder = Recorder(sampleRate: 0);
+        using var store = Store(recorder);
+        store.Install(_factory.SignedIris());
+
+        for (var i = 0; i < 10; i++)
+        {
+            store.Predict(ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f]));
+        }
+
+        recorder.Flush(TimeSpan.FromSeconds(10));
+        Assert.Equal(10, recorder.Statistics.SampledOut);
+        Assert.Null(recorder.ReadBatch());
+    }
+
+    [Fact]
+    public void GetDrift_ShiftedInputs_ScoreAboveUnshifted()
+    {
+        using var recorder = Recorder();
+        using var store = Store(recorder);
+        store.Install(_factory.SignedIris());
+        using var model = EdgeModel.Load(Repo.Model("iris_classifier.onnx"));
+        var rows = File.ReadLines(Repo.Model("iris_classifier.train.csv")).Skip(1).Select(l => l.Split(',').Select(float.Parse).ToArray()).ToList();
+
+        foreach (var row in rows)
+        {
+            store.Predict(ModelStoreTests.Row(row));
+        }
+
+        recorder.Flush(TimeSpan.FromSeconds(10));
+        var same = recorder.GetDrift("iris-classifier", "1.0.0");
+        Assert.Equal(4 + 2, same.Count); // four features, two outputs
+        Assert.All(same, s => Assert.True(s.Psi < 0.01, $"{s.Name} PSI {s.Psi} on the training data itself"));
+
+        foreach (var row in rows)
+        {
+            store.Predict(ModelStoreTests.Row([row[0] + 3, row[1], row[2], row[3]]));
+        }
+
+        recorder.Flush(TimeSpan.FromSeconds(10));
+        var shifted = recorder.GetDrift("iris-classifier", "1.0.0");
+        Assert.True(shifted[0].Psi > 1, $"sepal length PSI {shifted[0].Psi}");
+        Assert.True(shifted[0].Ks > 0.4, $"sepal length KS {shifted[0].Ks}");
+        Assert.True(shifted[1].Psi < 0.01, "an untouched feature stays put");
+    }
+
+    private TelemetryRecorder Recorder(long maxRecords = 1000, double sampleRate = 1) => TelemetryRecorder.Open(new TelemetryOptions
+    {
+        DatabasePath = _temp.File("telemetry.db"),
+        MaxRecords = maxRecords,
+        SampleRate = sampleRate,
+        FlushInterval = TimeSpan.FromMilliseconds(20),
+    });
+
+    private ModelStore Store(TelemetryRecorder recorder) => ModelStore.Open(new ModelStoreOptions
+    {
+        Directory = _temp.File("store"),
+        Trust = _factory.NewTrustStore(),
+        Telemetry = recorder,
+        VerifierOptions = PackageFactory.Options(),
+        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+    });
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<(double, double)>
+    {
+        public bool Equals((double, double) x, (double, double) y) => Math.Abs(x.Item1 - y.Item1) <= tolerance && Math.Abs(x.Item2 - y.Item2) <= tolerance;
+
+        public int GetHashCode((double, double) obj) => 0;
+    }
+}
