@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test command: installs prerequisites, then builds and runs every test (including the native AOT publishes).
+# The test command: installs prerequisites, builds the GPU variant (no GPU needed), then builds and runs every test
+# (including the native AOT publishes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
+bash scripts/build-gpu.sh
 dotnet test EdgeDeploy.sln -c Release --logger "console;verbosity=normal" "$@"
