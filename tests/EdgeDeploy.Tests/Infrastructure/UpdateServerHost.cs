@@ -1,5 +1,7 @@
 using EdgeDeploy.Protos.V1;
-using EdgeDeploy.UpdateServer.Services;
+using EdgeDeploy.UpdateServer.Diagnostics;
+using EdgeDeploy.UpdateServer.Fleet;
+using EdgeDeploy.UpdateServer.Rollouts;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
