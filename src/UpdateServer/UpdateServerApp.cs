@@ -68,16 +68,12 @@ public static class UpdateServerApp
         services.TryAddSingleton<SignedAssignmentCache>();
         services.TryAddSingleton<ServerMetrics>();
 
-        // Rollouts: one class per strategy, found by its proto value.
-        services.TryAddEnumerable(
-        [
-            ServiceDescriptor.Singleton<IRolloutStrategy, AllAtOnceStrategy>(),
-            ServiceDescriptor.Singleton<IRolloutStrategy, CanaryStrategy>(),
-            ServiceDescriptor.Singleton<IRolloutStrategy, StagedStrategy>(),
-            ServiceDescriptor.Singleton<IRolloutStrategy, BlueGreenStrategy>(),
-            ServiceDescriptor.Singleton<IRolloutStrategy, ShadowStrategy>(),
-            ServiceDescriptor.Singleton<IRolloutStrategy, BanditStrategy>(),
-        ]);
+        // Rollouts: every IRolloutStrategy class of this assembly, so adding a strategy is adding its class (and its proto value).
+        foreach (var type in typeof(IRolloutStrategy).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.IsAssignableTo(typeof(IRolloutStrategy))))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IRolloutStrategy), type));
+        }
+
         services.TryAddSingleton<RolloutStrategies>();
         services.TryAddSingleton<RolloutPlanner>();
         services.TryAddSingleton<RolloutController>();

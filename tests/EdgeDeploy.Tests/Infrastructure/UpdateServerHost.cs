@@ -47,6 +47,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     public string AssignmentPublicKeyPem => _app.Services.GetRequiredService<AssignmentSigner>().PublicKeyPem;
 
+    /// <summary>One of the running server's services.</summary>
+    internal T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
     internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
 
     /// <summary>Runs one rollout evaluation now, as the background tick would (tests set that tick to an hour).</summary>
