@@ -1,7 +1,9 @@
-using EdgeDeploy.UpdateServer.Services;
-using EdgeDeploy.UpdateServer.Storage;
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.UpdateServer.Api;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace EdgeDeploy.UpdateServer;
 
@@ -16,36 +18,21 @@ public static class UpdateServerApp
 
         // gRPC over cleartext HTTP/2 (h2c) by default; put TLS in front or configure Kestrel certificates in production.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(o => o.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks, not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks().AddCheck("process", () => HealthCheckResult.Healthy("accepting calls"));
-        builder.Services.AddSingleton(TimeProvider.System);
-        var options = builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions();
-        if (string.IsNullOrEmpty(options.TrustDirectory) || string.IsNullOrEmpty(options.OperatorToken) || string.IsNullOrEmpty(options.EnrollmentToken))
-        {
-            throw new InvalidOperationException("Configure EdgeDeploy:TrustDirectory, EdgeDeploy:OperatorToken and EdgeDeploy:EnrollmentToken.");
-        }
-
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<IUpdateStore>(new SqliteUpdateStore(Path.Combine(options.DataDirectory, "edgedeploy.db")));
-        builder.Services.AddSingleton<Auth>();
-        builder.Services.AddSingleton<BlobStore>();
-        builder.Services.AddSingleton<AssignmentSigner>();
-        builder.Services.AddSingleton<FleetDirectory>();
-        builder.Services.AddSingleton<PackageFacts>();
-        builder.Services.AddSingleton<ITelemetryStore>(_ => new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db"))); // the container disposes it
-        builder.Services.AddSingleton<RolloutPlanner>();
-        builder.Services.AddSingleton<RolloutController>();
-        builder.Services.AddSingleton<AlertEvaluator>();
-        builder.Services.AddSingleton<SignedAssignmentCache>();
-        builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddHostedService<FleetBackgroundService>();
+        builder.Services.AddOptions<UpdateServerOptions>().Bind(builder.Configuration.GetSection("EdgeDeploy")).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpdateServerOptions>, UpdateServerOptionsValidator>());
+        AddUpdateServer(builder.Services);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
 
-        // Create (or load) the assignment key now, so assignment.pub exists for provisioning devices before any check-in.
+        // Settings checked, trust directory read and the assignment key created (or loaded) now, before any call:
+        // assignment.pub must exist for provisioning devices before their first check-in.
+        app.Services.GetRequiredService<UpdateServerOptions>();
+        app.Services.GetRequiredService<PackageVerifier>();
         app.Services.GetRequiredService<AssignmentSigner>();
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
@@ -55,4 +42,51 @@ public static class UpdateServerApp
         app.MapGrpcReflectionService();
         return app;
     }
+
+    /// <summary>The server's services; each TryAdd, so a host (or a test) that registered its own first keeps it.</summary>
+    private static void AddUpdateServer(IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<UpdateServerOptions>>().Value);
+
+        // Storage
+        services.TryAddSingleton<IUpdateStore>(sp => new SqliteUpdateStore(Path.Combine(Options(sp).DataDirectory, "edgedeploy.db")));
+        services.TryAddSingleton<ITelemetryStore>(sp => new SqliteTelemetryStore(Path.Combine(Options(sp).DataDirectory, "telemetry.db"))); // the container disposes it
+
+        // Packages: one verifier, built once from the trust directory; the server checks what devices will check.
+        services.TryAddSingleton(sp => new PackageVerifier(
+            TrustStore.Open(Options(sp).TrustDirectory),
+            new PackageVerifierOptions { TimeProvider = sp.GetRequiredService<TimeProvider>(), MaxPackageBytes = Options(sp).MaxPackageBytes }));
+        services.TryAddSingleton<BlobStore>();
+        services.TryAddSingleton<PackageFacts>();
+        services.TryAddSingleton<PackageRegistry>();
+
+        // Fleet
+        services.TryAddSingleton<Auth>();
+        services.TryAddSingleton<AssignmentSigner>();
+        services.TryAddSingleton<FleetDirectory>();
+        services.TryAddSingleton<SignedAssignmentCache>();
+        services.TryAddSingleton<ServerMetrics>();
+
+        // Rollouts: every IRolloutStrategy class of this assembly, so adding a strategy is adding its class (and its proto value).
+        foreach (var type in typeof(IRolloutStrategy).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.IsAssignableTo(typeof(IRolloutStrategy))))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IRolloutStrategy), type));
+        }
+
+        services.TryAddSingleton<RolloutStrategies>();
+        services.TryAddSingleton<RolloutPlanner>();
+        services.TryAddSingleton<RolloutController>();
+        services.TryAddSingleton<RolloutService>();
+
+        // Monitoring
+        services.TryAddSingleton<FigureReader>();
+        services.TryAddSingleton<AlertEvaluator>();
+        services.TryAddSingleton<AlertRuleService>();
+        services.TryAddSingleton<MonitoringQueries>();
+
+        services.AddHostedService<FleetBackgroundService>();
+    }
+
+    private static UpdateServerOptions Options(IServiceProvider services) => services.GetRequiredService<UpdateServerOptions>();
 }

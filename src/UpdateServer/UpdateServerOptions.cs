@@ -41,4 +41,42 @@ public sealed class UpdateServerOptions
 
     /// <summary>Largest health report accepted (versions per report). Default 64.</summary>
     public int MaxHealthVersionsPerReport { get; set; } = 64;
+
+    /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
+    /// <exception cref="ArgumentException">A required setting is missing or a value is out of range; the message names the setting.</exception>
+    public void Validate()
+    {
+        Require(TrustDirectory, nameof(TrustDirectory));
+        Require(OperatorToken, nameof(OperatorToken));
+        Require(EnrollmentToken, nameof(EnrollmentToken));
+        Require(DataDirectory, nameof(DataDirectory));
+        Positive(DownloadChunkBytes, nameof(DownloadChunkBytes));
+        Positive(MaxPackageBytes, nameof(MaxPackageBytes));
+        Positive(MaxTelemetryBatchRecords, nameof(MaxTelemetryBatchRecords));
+        Positive(MaxHealthVersionsPerReport, nameof(MaxHealthVersionsPerReport));
+        Positive(AssignmentLifetime.Ticks, nameof(AssignmentLifetime));
+        Positive(RolloutEvaluationInterval.Ticks, nameof(RolloutEvaluationInterval));
+        Positive(CheckInFlushInterval.Ticks, nameof(CheckInFlushInterval));
+        if (AssignmentReuse < TimeSpan.Zero || AssignmentReuse >= AssignmentLifetime)
+        {
+            throw new ArgumentException(
+                $"EdgeDeploy:AssignmentReuse must be zero or more and under EdgeDeploy:AssignmentLifetime ({AssignmentLifetime}); it is {AssignmentReuse}.", nameof(AssignmentReuse));
+        }
+    }
+
+    private static void Require(string value, string name)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new ArgumentException($"Configure EdgeDeploy:{name}; it is required.", name);
+        }
+    }
+
+    private static void Positive(long value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentException($"EdgeDeploy:{name} must be positive; it is {value}.", name);
+        }
+    }
 }

@@ -14,6 +14,17 @@ internal static class FleetCommands
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
 
+    /// <summary>
+    /// --strategy names: every <see cref="RolloutStrategy"/> value by its name in kebab case (AllAtOnce is all-at-once),
+    /// so a strategy the proto gains is a CLI name at once.
+    /// </summary>
+    private static readonly Dictionary<string, RolloutStrategy> StrategyNames = Enum.GetValues<RolloutStrategy>()
+        .Where(s => s != RolloutStrategy.Unspecified)
+        .ToDictionary(s => string.Concat(s.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())), StringComparer.Ordinal);
+
+    /// <summary>"all-at-once, canary, ... or bandit".</summary>
+    private static readonly string StrategyList = string.Join(", ", StrategyNames.Keys.SkipLast(1)) + " or " + StrategyNames.Keys.Last();
+
     public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor()];
 
     private static Command Publish()
@@ -79,7 +90,7 @@ internal static class FleetCommands
         var version = new Option<string>("--version") { Description = "Version to roll out (published).", Required = true };
         var strategy = new Option<string>("--strategy")
         {
-            Description = "all-at-once, canary, staged, blue-green, shadow or bandit.",
+            Description = StrategyList + ".",
             DefaultValueFactory = _ => "all-at-once",
         };
         var percent = new Option<double>("--percent") { Description = "Canary: percent of the targeted devices." };
@@ -109,16 +120,9 @@ internal static class FleetCommands
             {
                 Model = r.GetValue(model)!,
                 Version = r.GetValue(version)!,
-                Strategy = r.GetValue(strategy)!.ToLowerInvariant() switch
-                {
-                    "all-at-once" => RolloutStrategy.AllAtOnce,
-                    "canary" => RolloutStrategy.Canary,
-                    "staged" => RolloutStrategy.Staged,
-                    "blue-green" => RolloutStrategy.BlueGreen,
-                    "shadow" => RolloutStrategy.Shadow,
-                    "bandit" => RolloutStrategy.Bandit,
-                    var other => throw new ArgumentException($"Unknown strategy '{other}'; use all-at-once, canary, staged, blue-green, shadow or bandit."),
-                },
+                Strategy = StrategyNames.TryGetValue(r.GetValue(strategy)!.ToLowerInvariant(), out var chosen)
+                    ? chosen
+                    : throw new ArgumentException($"Unknown strategy '{r.GetValue(strategy)!.ToLowerInvariant()}'; use {StrategyList}."),
                 CanaryPercent = r.GetValue(percent),
                 OnFailure = r.GetValue(onFailure) == "pause" ? FailureAction.Pause : FailureAction.Rollback,
                 Gates = new HealthGates(),

@@ -12,7 +12,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// layer resolves every parameter by name on every execution, which cost more than the insert itself. Predictions name
 /// their (model, version) by a small integer series id so the time index stays compact.
 /// </summary>
-public sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
+internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS telemetry_batches (device_id TEXT NOT NULL, batch_id TEXT NOT NULL, received_ms INTEGER NOT NULL,

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using EdgeDeploy.Protos.V1;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeDeploy.UpdateServer.Storage;
@@ -10,7 +10,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// The embedded default: one SQLite file in WAL mode, schema created by numbered migrations recorded in
 /// <c>schema_migrations</c>. A connection per operation (pooled by Microsoft.Data.Sqlite) keeps it safe across threads.
 /// </summary>
-public sealed class SqliteUpdateStore : IUpdateStore
+internal sealed class SqliteUpdateStore : IUpdateStore
 {
     private static readonly string[] Migrations =
     [
@@ -56,6 +56,9 @@ public sealed class SqliteUpdateStore : IUpdateStore
         CREATE INDEX alerts_open ON alerts (resolved_ms, rule_id, version);
         """,
     ];
+
+    /// <summary>The states devices follow, as stored: active, paused and completed.</summary>
+    private static readonly string LiveStates = string.Join(", ", new[] { RolloutState.Active, RolloutState.Paused, RolloutState.Completed }.Select(st => $"'{st.Name()}'"));
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
         + "stages_json, gates_json, on_failure, arms_json, current_stage, stage_started_ms, state_reason, baseline_version";
@@ -163,8 +166,8 @@ public sealed class SqliteUpdateStore : IUpdateStore
     {
         await using var connection = Open();
         await using var command = Command(connection, $"INSERT INTO rollouts ({RolloutColumns}) VALUES ($id, $model, $version, $strategy, $pct, $attributes, $tags, $state, $at, $stages, $gates, $onFailure, $arms, $stage, $stageStarted, $reason, $baseline);",
-            ("$id", rollout.Id), ("$model", rollout.Model), ("$version", rollout.Version), ("$strategy", rollout.Strategy), ("$pct", rollout.CanaryPercent),
-            ("$attributes", ToJson(rollout.TargetAttributes)), ("$tags", ToJson(rollout.TargetTags)), ("$state", rollout.State), ("$at", rollout.CreatedUnixMs),
+            ("$id", rollout.Id), ("$model", rollout.Model), ("$version", rollout.Version), ("$strategy", (int)rollout.Strategy), ("$pct", rollout.CanaryPercent),
+            ("$attributes", ToJson(rollout.TargetAttributes)), ("$tags", ToJson(rollout.TargetTags)), ("$state", rollout.State.Name()), ("$at", rollout.CreatedUnixMs),
             ("$stages", JsonSerializer.Serialize(rollout.Stages.ToList(), StorageJson.Default.ListDouble)), ("$gates", JsonSerializer.Serialize(rollout.Gates, StorageJson.Default.RolloutGates)),
             ("$onFailure", rollout.OnFailure), ("$arms", JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord)), ("$stage", rollout.CurrentStage),
             ("$stageStarted", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason), ("$baseline", rollout.BaselineVersion));
@@ -178,13 +181,13 @@ public sealed class SqliteUpdateStore : IUpdateStore
         ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $model = '' OR model = $model ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken, ("$model", model ?? string.Empty));
 
     public Task<IReadOnlyList<RolloutRecord>> ListLiveRolloutsAsync(CancellationToken cancellationToken) =>
-        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ('active', 'paused', 'completed') ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken);
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ({LiveStates}) ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken);
 
     public async Task UpdateRolloutProgressAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         await using var command = Command(connection, "UPDATE rollouts SET state = $state, current_stage = $stage, stage_started_ms = $started, state_reason = $reason, arms_json = $arms WHERE id = $id;",
-            ("$state", rollout.State), ("$stage", rollout.CurrentStage), ("$started", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason),
+            ("$state", rollout.State.Name()), ("$stage", rollout.CurrentStage), ("$started", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason),
             ("$arms", JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord)), ("$id", rollout.Id));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -405,7 +408,7 @@ public sealed class SqliteUpdateStore : IUpdateStore
         new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6));
 
     private static RolloutRecord ReadRollout(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), r.GetString(7), r.GetInt64(8))
+        new(r.GetString(0), r.GetString(1), r.GetString(2), (RolloutStrategy)r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), RolloutStates.Parse(r.GetString(7)), r.GetInt64(8))
         {
             Stages = JsonSerializer.Deserialize(r.GetString(9), StorageJson.Default.ListDouble) ?? [100],
             Gates = r.GetString(10) is { Length: > 0 } gates ? JsonSerializer.Deserialize(gates, StorageJson.Default.RolloutGates)! : RolloutGates.Default,
@@ -425,10 +428,3 @@ public sealed class SqliteUpdateStore : IUpdateStore
 
     private static List<string> FromJsonList(string json) => JsonSerializer.Deserialize(json, StorageJson.Default.ListString) ?? [];
 }
-
-[JsonSerializable(typeof(Dictionary<string, string>))]
-[JsonSerializable(typeof(List<string>))]
-[JsonSerializable(typeof(List<double>))]
-[JsonSerializable(typeof(List<ArmRecord>))]
-[JsonSerializable(typeof(RolloutGates))]
-internal sealed partial class StorageJson : JsonSerializerContext;

@@ -1,5 +1,7 @@
 using EdgeDeploy.Protos.V1;
-using EdgeDeploy.UpdateServer.Services;
+using EdgeDeploy.UpdateServer.Diagnostics;
+using EdgeDeploy.UpdateServer.Fleet;
+using EdgeDeploy.UpdateServer.Rollouts;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -44,6 +46,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
     public string TempPath => _temp.Path;
 
     public string AssignmentPublicKeyPem => _app.Services.GetRequiredService<AssignmentSigner>().PublicKeyPem;
+
+    /// <summary>One of the running server's services.</summary>
+    internal T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
 
     internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
 

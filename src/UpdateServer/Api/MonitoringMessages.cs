@@ -1,0 +1,102 @@
+using System.Globalization;
+using EdgeDeploy.Protos.V1;
+
+namespace EdgeDeploy.UpdateServer.Api;
+
+/// <summary>Maps monitoring results (stats, slices, drift, alert rules and alerts) to their messages; figures come from <see cref="MonitoredFigures"/>.</summary>
+internal static class MonitoringMessages
+{
+    public static VersionWindow ToMessage(StatsWindow w)
+    {
+        var s = w.Telemetry;
+        var window = new VersionWindow
+        {
+            FromUnixMs = w.FromUnixMs,
+            ToUnixMs = w.UntilUnixMs,
+            Requests = s.Requests,
+            LatencyP50Us = s.LatencyP50Micros,
+            LatencyP95Us = s.LatencyP95Micros,
+            LatencyP99Us = s.LatencyP99Micros,
+            MissingFraction = MonitoredFigures.MissingFraction.Of(s, w.Health.HigherIsBetter),
+            GroundTruth = s.GroundTruth,
+            OnlineMetric = MonitoredFigures.TelemetryOnlineMetric.Of(s, w.Health.HigherIsBetter),
+            MetricName = w.Health.MetricName,
+            ReportedRequests = (long)w.Health.Read(MonitoredFigures.Requests),
+            ReportedErrors = (long)w.Health.Read(MonitoredFigures.Errors),
+            ErrorRate = w.Health.ErrorRate,
+        };
+        foreach (var (predicted, count) in s.PredictionCounts.OrderBy(p => p.Key))
+        {
+            window.Predictions[predicted.ToString(CultureInfo.InvariantCulture)] = count;
+        }
+
+        return window;
+    }
+
+    public static SlicesResponse ToMessage(IReadOnlyList<(long From, long Until)> windows, bool higherIsBetter, string metric, IReadOnlyList<SliceStats> slices)
+    {
+        var response = new SlicesResponse { MetricName = metric };
+        foreach (var stats in slices)
+        {
+            var slice = stats.Card;
+            var report = new SliceReport
+            {
+                Name = slice.Name,
+                Definition = slice.Definition ?? string.Empty,
+                HasPredicate = slice.Where is { Count: > 0 },
+                CardMetric = slice.Metrics.TryGetValue(metric, out var offline) ? offline : double.NaN,
+                CardCount = slice.Count,
+            };
+            for (var w = 0; w < windows.Count; w++)
+            {
+                report.Windows.Add(ToWindow(windows[w].From, windows[w].Until, stats.Windows[w]));
+            }
+
+            report.Total = ToWindow(windows[0].From, windows[^1].Until, stats.Total);
+            response.Slices.Add(report);
+        }
+
+        return response;
+
+        SliceWindow ToWindow(long from, long until, SliceOutcomes o) => new()
+        {
+            FromUnixMs = from,
+            ToUnixMs = until,
+            Requests = o.Requests,
+            GroundTruth = o.GroundTruth,
+            OnlineMetric = MonitoredFigures.SliceMetric.Of(o, higherIsBetter),
+        };
+    }
+
+    public static FeatureDrift ToMessage(FeatureDriftScore drift)
+    {
+        var score = drift.Score;
+        var feature = new FeatureDrift
+        {
+            Name = score.Name,
+            Kind = score.Kind.ToString(),
+            IsOutput = drift.IsOutput,
+            Observed = score.Observed,
+            MissingFraction = score.MissingFraction,
+            ReferenceMissingFraction = score.ReferenceMissingFraction,
+            Psi = MonitoredFigures.Psi.Of(score),
+            JensenShannon = MonitoredFigures.JensenShannon.Of(score),
+            Ks = MonitoredFigures.Ks.Of(score),
+        };
+        feature.ObservedFractions.AddRange(score.ObservedFractions);
+        feature.ReferenceFractions.AddRange(drift.ReferenceFractions);
+        return feature;
+    }
+
+    public static AlertRule ToMessage(AlertRuleRecord r) => new()
+    {
+        Id = r.Id, Model = r.Model, Version = r.Version, Metric = r.Metric, Feature = r.Feature, Below = r.Below, Threshold = r.Threshold,
+        WindowSeconds = r.WindowSeconds, MinSamples = r.MinSamples,
+    };
+
+    public static Alert ToMessage(AlertRecord a) => new()
+    {
+        Id = a.Id, RuleId = a.RuleId, Model = a.Model, Version = a.Version, Metric = a.Metric, Value = a.Value, Threshold = a.Threshold,
+        Firing = a.ResolvedUnixMs is null, OpenedUnixMs = a.OpenedUnixMs, ResolvedUnixMs = a.ResolvedUnixMs ?? 0, Message = a.Message,
+    };
+}

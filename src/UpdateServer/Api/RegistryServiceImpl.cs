@@ -1,0 +1,165 @@
+using EdgeDeploy.Protos.V1;
+using Grpc.Core;
+
+namespace EdgeDeploy.UpdateServer.Api;
+
+/// <summary>
+/// The operator API. Each call checks the operator credential, maps its message onto a domain service (packages,
+/// rollouts, monitoring, alert rules) and maps the answer back; <see cref="RejectionInterceptor"/> maps refusals.
+/// </summary>
+internal sealed class RegistryServiceImpl(
+    Auth auth,
+    PackageRegistry packages,
+    RolloutService rollouts,
+    FleetDirectory fleet,
+    MonitoringQueries monitoring,
+    AlertRuleService alertRules,
+    UpdateServerOptions options)
+    : RegistryService.RegistryServiceBase
+{
+    public override async Task<PublishResponse> PublishPackage(IAsyncStreamReader<PublishChunk> requestStream, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        using var buffer = new MemoryStream();
+        await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            if (buffer.Length + chunk.Data.Length > options.MaxPackageBytes)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"The package exceeds the {options.MaxPackageBytes}-byte upload limit."));
+            }
+
+            chunk.Data.WriteTo(buffer);
+        }
+
+        var (p, alreadyPresent) = await packages.PublishAsync(buffer.ToArray(), context.CancellationToken).ConfigureAwait(false);
+        return new PublishResponse { Name = p.Name, Version = p.Version, Sha256 = p.Sha256, Size = p.Size, AlreadyPresent = alreadyPresent };
+    }
+
+    public override async Task<ListVersionsResponse> ListVersions(ListVersionsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListVersionsResponse();
+        foreach (var p in await packages.ListAsync(request.Model, context.CancellationToken).ConfigureAwait(false))
+        {
+            response.Versions.Add(new ModelVersionInfo { Name = p.Name, Version = p.Version, Sha256 = p.Sha256, Size = p.Size, PublishedUnixMs = p.PublishedUnixMs, ManifestJson = p.ManifestJson });
+        }
+
+        return response;
+    }
+
+    public override async Task<Rollout> CreateRollout(CreateRolloutRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var record = await rollouts.CreateAsync(request.Strategy, RolloutMessages.ToSpec(request), context.CancellationToken).ConfigureAwait(false);
+        return await DescribeAsync(record, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<Rollout> GetRollout(GetRolloutRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        return await DescribeAsync(await rollouts.FindAsync(request.Id, context.CancellationToken).ConfigureAwait(false), context.CancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListRolloutsResponse();
+        foreach (var r in await rollouts.ListAsync(request.Model.Length == 0 ? null : request.Model, context.CancellationToken).ConfigureAwait(false))
+        {
+            response.Rollouts.Add(await DescribeAsync(r, context.CancellationToken).ConfigureAwait(false));
+        }
+
+        return response;
+    }
+
+    public override Task<Rollout> PauseRollout(RolloutActionRequest request, ServerCallContext context) => ActAsync(request, context, RolloutAction.Pause);
+
+    public override Task<Rollout> ResumeRollout(RolloutActionRequest request, ServerCallContext context) => ActAsync(request, context, RolloutAction.Resume);
+
+    public override Task<Rollout> RollbackRollout(RolloutActionRequest request, ServerCallContext context) => ActAsync(request, context, RolloutAction.Rollback);
+
+    public override Task<Rollout> PromoteRollout(RolloutActionRequest request, ServerCallContext context) => ActAsync(request, context, RolloutAction.Promote);
+
+    public override async Task<ListDevicesResponse> ListDevices(ListDevicesRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListDevicesResponse();
+        foreach (var d in await fleet.AllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            var info = new DeviceInfo { DeviceId = d.Record.DeviceId, RuntimeVersion = d.Record.RuntimeVersion, LastSeenUnixMs = d.LastSeenUnixMs };
+            info.Attributes.Add(d.Record.Attributes.ToDictionary());
+            info.Tags.AddRange(d.Record.Tags);
+            info.Installed.AddRange(d.Installed.Select(i => new InstalledModel { Name = i.Model, Version = i.Version }));
+            response.Devices.Add(info);
+        }
+
+        return response;
+    }
+
+    public override async Task<VersionStatsResponse> GetVersionStats(VersionStatsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var windows = await monitoring.VersionStatsAsync(request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, request.WindowSeconds, context.CancellationToken).ConfigureAwait(false);
+        var response = new VersionStatsResponse();
+        response.Windows.AddRange(windows.Select(MonitoringMessages.ToMessage));
+        return response;
+    }
+
+    public override async Task<SlicesResponse> GetSlices(VersionStatsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var (windows, higherIsBetter, metric, slices) = await monitoring.SlicesAsync(
+            request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, request.WindowSeconds, context.CancellationToken).ConfigureAwait(false);
+        return MonitoringMessages.ToMessage(windows, higherIsBetter, metric, slices);
+    }
+
+    public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new DriftResponse();
+        var scores = await monitoring.DriftAsync(request.Model, request.Version, request.SinceUnixMs, context.CancellationToken).ConfigureAwait(false);
+        response.Features.AddRange(scores.Select(MonitoringMessages.ToMessage));
+        return response;
+    }
+
+    public override async Task<AlertRule> CreateAlertRule(AlertRule request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var draft = new AlertRuleRecord(
+            string.Empty, request.Model, request.Version, request.Metric, request.Feature, request.Below, request.Threshold, request.WindowSeconds, request.MinSamples);
+        return MonitoringMessages.ToMessage(await alertRules.CreateAsync(draft, context.CancellationToken).ConfigureAwait(false));
+    }
+
+    public override async Task<ListAlertRulesResponse> ListAlertRules(ListAlertRulesRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListAlertRulesResponse();
+        response.Rules.AddRange((await alertRules.ListAsync(context.CancellationToken).ConfigureAwait(false)).Select(MonitoringMessages.ToMessage));
+        return response;
+    }
+
+    public override async Task<DeleteAlertRuleResponse> DeleteAlertRule(DeleteAlertRuleRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        await alertRules.DeleteAsync(request.Id, context.CancellationToken).ConfigureAwait(false);
+        return new DeleteAlertRuleResponse();
+    }
+
+    public override async Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context)
+    {
+        auth.RequireOperator(context);
+        var response = new ListAlertsResponse();
+        response.Alerts.AddRange((await alertRules.ListAlertsAsync(request.IncludeResolved, context.CancellationToken).ConfigureAwait(false)).Select(MonitoringMessages.ToMessage));
+        return response;
+    }
+
+    private async Task<Rollout> ActAsync(RolloutActionRequest request, ServerCallContext context, RolloutAction action)
+    {
+        auth.RequireOperator(context);
+        var updated = await rollouts.ActAsync(request.Id, action, request.Reason, context.CancellationToken).ConfigureAwait(false);
+        return await DescribeAsync(updated, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Rollout> DescribeAsync(RolloutRecord r, CancellationToken cancellationToken) =>
+        RolloutMessages.ToMessage(r, await rollouts.StatusAsync(r, cancellationToken).ConfigureAwait(false));
+}

@@ -1,0 +1,117 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
+using Grpc.Core;
+
+namespace EdgeDeploy.UpdateServer.Api;
+
+/// <summary>
+/// Receives device outbox batches (MessagePack records) and stores each once. A batch is decoded and checked whole
+/// before anything of it is stored, so a malformed record rejects its batch with the batch id and record index and
+/// leaves earlier batches of the stream stored (and safe to resend).
+/// </summary>
+internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry, PackageFacts facts, UpdateServerOptions options, TimeProvider time, ServerMetrics metrics)
+    : TelemetryService.TelemetryServiceBase
+{
+    public override async Task<IngestResponse> Ingest(IAsyncStreamReader<TelemetryBatch> requestStream, ServerCallContext context)
+    {
+        var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        var response = new IngestResponse();
+        await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            if (string.IsNullOrEmpty(batch.BatchId) || batch.BatchId.Length > 128)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "batch_id must be 1-128 characters."));
+            }
+
+            if (batch.Records.Count > options.MaxTelemetryBatchRecords)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} has {batch.Records.Count} records; at most {options.MaxTelemetryBatchRecords} are accepted."));
+            }
+
+            var record = await DecodeAsync(device.Record.DeviceId, batch, context.CancellationToken).ConfigureAwait(false);
+            if (await telemetry.StoreBatchAsync(record, time.GetUtcNow().ToUnixTimeMilliseconds(), context.CancellationToken).ConfigureAwait(false))
+            {
+                response.RecordsStored += batch.Records.Count;
+                metrics.Ingested(batch.Records.Count);
+            }
+            else
+            {
+                response.DuplicateBatches++;
+            }
+
+            response.Acknowledged.Add(batch.BatchId);
+        }
+
+        return response;
+    }
+
+    private async Task<TelemetryBatchRecord> DecodeAsync(string deviceId, TelemetryBatch batch, CancellationToken cancellationToken)
+    {
+        var predictions = new List<IngestedPrediction>(batch.Records.Count);
+        var groundTruth = new List<IngestedGroundTruth>();
+        var manifests = new Dictionary<(string, string), PackageManifest?>(); // per batch: one lookup per version, not per record
+        for (var i = 0; i < batch.Records.Count; i++)
+        {
+            var r = batch.Records[i];
+            try
+            {
+                switch ((TelemetryRecordKind)r.Kind)
+                {
+                    case TelemetryRecordKind.Prediction:
+                        // The model and version are read first only to pick the label output; the summary skips the tensors.
+                        var (model, version) = PeekVersion(r.Payload.Memory);
+                        if (!manifests.TryGetValue((model, version), out var manifest))
+                        {
+                            manifests[(model, version)] = manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        var p = TelemetryCodec.ReadPredictionSummary(r.Payload.Memory, manifest?.Confidence.Output);
+                        if (string.IsNullOrEmpty(p.Model) || string.IsNullOrEmpty(p.Version) || !double.IsFinite(p.LatencyMicros) || p.LatencyMicros < 0)
+                        {
+                            throw new FormatException("a prediction needs a model, a version and a finite, non-negative latency");
+                        }
+
+                        if (manifest?.ModelCard.Slices.Count is { } sliceCount && sliceCount < 64 && p.Slices >> sliceCount != 0)
+                        {
+                            throw new FormatException($"slice mask 0x{p.Slices:x} names slices beyond the {manifest.ModelCard.Slices.Count} of {model} {version}'s model card");
+                        }
+
+                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices));
+                        break;
+                    case TelemetryRecordKind.GroundTruth:
+                        var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
+                        if (!double.IsFinite(g.Label))
+                        {
+                            throw new FormatException("the label must be a finite number");
+                        }
+
+                        groundTruth.Add(new IngestedGroundTruth(g.PredictionId, g.Label, g.TimestampMs));
+                        break;
+                    default:
+                        throw new FormatException($"unknown record kind {r.Kind}");
+                }
+            }
+            catch (Exception ex) when (ex is FormatException or MessagePack.MessagePackSerializationException or EdgeException or InvalidOperationException or ArgumentException or EndOfStreamException)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} record {i}: {ex.Message}; the batch was not stored."));
+            }
+        }
+
+        return new TelemetryBatchRecord(deviceId, batch.BatchId, predictions, groundTruth);
+    }
+
+    /// <summary>Model and version of a prediction record (its 2nd and 3rd fields), without decoding the rest.</summary>
+    private static (string Model, string Version) PeekVersion(ReadOnlyMemory<byte> payload)
+    {
+        var reader = new MessagePack.MessagePackReader(payload);
+        if (reader.ReadArrayHeader() is not (8 or 9))
+        {
+            throw new FormatException("not a prediction record");
+        }
+
+        reader.Skip();
+        return (reader.ReadString() ?? string.Empty, reader.ReadString() ?? string.Empty);
+    }
+}

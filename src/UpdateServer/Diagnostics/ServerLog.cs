@@ -1,0 +1,32 @@
+namespace EdgeDeploy.UpdateServer.Diagnostics;
+
+/// <summary>Structured server log events (ids 500-599).</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 500, EventName = "Published", Level = LogLevel.Information, Message = "Published {Model} {Version} ({Sha256}, {Size} bytes)")]
+    public static partial void Published(ILogger logger, string model, string version, string sha256, long size);
+
+    [LoggerMessage(EventId = 501, EventName = "RolloutCreated", Level = LogLevel.Information, Message = "Rollout {RolloutId} created: {Model} {Version}, strategy {Strategy}, baseline {Baseline}")]
+    public static partial void RolloutCreated(ILogger logger, string rolloutId, string model, string version, string strategy, string baseline);
+
+    [LoggerMessage(EventId = 502, EventName = "RolloutChanged", Level = LogLevel.Information, Message = "Rollout {RolloutId} ({Model} {Version}) is {State} at stage {Stage}: {Reason}")]
+    public static partial void RolloutChanged(ILogger logger, string rolloutId, string model, string version, string state, int stage, string reason);
+
+    [LoggerMessage(EventId = 503, EventName = "RolloutGateFailed", Level = LogLevel.Warning, Message = "Rollout {RolloutId} ({Model} {Version}) {State}: {Reason}")]
+    public static partial void RolloutGateFailed(ILogger logger, string rolloutId, string model, string version, string state, string reason);
+
+    [LoggerMessage(EventId = 504, EventName = "DeviceRegistered", Level = LogLevel.Information, Message = "Device {DeviceId} registered (runtime {RuntimeVersion})")]
+    public static partial void DeviceRegistered(ILogger logger, string deviceId, string runtimeVersion);
+
+    [LoggerMessage(EventId = 505, EventName = "InstallReported", Level = LogLevel.Information, Message = "Device {DeviceId} reports {Model} {Version} for rollout {RolloutId}: {Outcome} ({Reason})")]
+    public static partial void InstallReported(ILogger logger, string deviceId, string model, string version, string rolloutId, string outcome, string reason);
+
+    [LoggerMessage(EventId = 507, EventName = "AlertOpened", Level = LogLevel.Warning, Message = "Alert opened by rule {RuleId} on {Model} {Version}: {Message}")]
+    public static partial void AlertOpened(ILogger logger, string ruleId, string model, string version, string message);
+
+    [LoggerMessage(EventId = 508, EventName = "AlertResolved", Level = LogLevel.Information, Message = "Alert {AlertId} on {Model} {Version} resolved")]
+    public static partial void AlertResolved(ILogger logger, string alertId, string model, string version);
+
+    [LoggerMessage(EventId = 506, EventName = "BackgroundFailed", Level = LogLevel.Error, Message = "Background work failed: {Reason}")]
+    public static partial void BackgroundFailed(ILogger logger, Exception exception, string reason);
+}

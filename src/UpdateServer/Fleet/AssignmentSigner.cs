@@ -1,0 +1,47 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime.Packages;
+using Google.Protobuf;
+
+namespace EdgeDeploy.UpdateServer.Fleet;
+
+/// <summary>
+/// Signs check-in assignments with the server's ECDSA P-256 key (created on first start in the data directory).
+/// Devices hold the public key and refuse unsigned, altered or expired assignments.
+/// </summary>
+internal sealed class AssignmentSigner : IDisposable
+{
+    private readonly SigningKey _key;
+
+    public AssignmentSigner(UpdateServerOptions options)
+    {
+        var path = Path.Combine(options.DataDirectory, "assignment.key");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(options.DataDirectory);
+            using var created = SigningKey.Generate();
+            File.WriteAllText(path, created.ExportPrivateKeyPem());
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+        }
+
+        _key = SigningKey.Load(path);
+        File.WriteAllText(Path.Combine(options.DataDirectory, "assignment.pub"), _key.ExportPublicKeyPem());
+    }
+
+    public string PublicKeyPem => _key.ExportPublicKeyPem();
+
+    public CheckInResponse Sign(Assignment assignment)
+    {
+        var bytes = assignment.ToByteArray();
+        return new CheckInResponse
+        {
+            Assignment = ByteString.CopyFrom(bytes),
+            Signature = ByteString.CopyFrom(_key.Sign(bytes)),
+            KeyId = _key.KeyId,
+        };
+    }
+
+    public void Dispose() => _key.Dispose();
+}

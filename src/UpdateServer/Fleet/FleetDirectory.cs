@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+
+namespace EdgeDeploy.UpdateServer.Fleet;
+
+/// <summary>
+/// The fleet in memory: devices by id and by credential hash, with last-seen times and installed versions. Check-ins
+/// update it at memory speed and are written to the store in batches (<see cref="FlushAsync"/>, about once a second),
+/// so the hot path does no SQL; a crash loses at most the last unflushed second of last-seen times, which the next
+/// check-in restores. Registrations are written through at once.
+/// </summary>
+internal sealed class FleetDirectory(IUpdateStore store)
+{
+    private readonly ConcurrentDictionary<string, DeviceEntry> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DeviceEntry> _byTokenHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CheckInRecord> _unflushed = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _loadLock = new(1, 1);
+    private volatile bool _loaded;
+    private long _generation;
+
+    /// <summary>Changes whenever a device joins or its attributes or tags change (rollout membership depends on them).</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    public async Task<IReadOnlyCollection<DeviceEntry>> AllAsync(CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        return [.. _byId.Values.OrderBy(d => d.Record.DeviceId, StringComparer.Ordinal)];
+    }
+
+    public async Task<DeviceEntry?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        if (_byTokenHash.TryGetValue(tokenHash, out var known))
+        {
+            return known;
+        }
+
+        // Not in memory: another server instance sharing the store may have enrolled it since we loaded.
+        if (await store.FindDeviceByTokenHashAsync(tokenHash, cancellationToken).ConfigureAwait(false) is not { } stored)
+        {
+            return null;
+        }
+
+        return Put(stored);
+    }
+
+    public async Task<DeviceEntry?> FindAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        return _byId.GetValueOrDefault(deviceId);
+    }
+
+    public async Task RegisterAsync(DeviceRecord device, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        await store.UpsertDeviceAsync(device, cancellationToken).ConfigureAwait(false);
+        Put(device);
+    }
+
+    public void RecordCheckIn(DeviceEntry device, long atUnixMs, IReadOnlyList<InstalledVersion> installed)
+    {
+        device.LastSeenUnixMs = atUnixMs;
+        device.Installed = installed;
+        _unflushed[device.Record.DeviceId] = new CheckInRecord(device.Record.DeviceId, atUnixMs, installed);
+    }
+
+    /// <summary>Makes <paramref name="device"/> the entry for its id; a replaced entry's credential stops working (re-enrolment).</summary>
+    private DeviceEntry Put(DeviceRecord device)
+    {
+        var entry = new DeviceEntry(device);
+        if (_byId.TryGetValue(device.DeviceId, out var old))
+        {
+            _byTokenHash.TryRemove(old.Record.TokenHash, out _);
+            entry.Installed = old.Installed;
+        }
+
+        _byId[device.DeviceId] = entry;
+        _byTokenHash[device.TokenHash] = entry;
+        Interlocked.Increment(ref _generation);
+        return entry;
+    }
+
+    /// <summary>Writes check-ins received since the last flush in one transaction.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_unflushed.IsEmpty)
+        {
+            return;
+        }
+
+        var batch = new List<CheckInRecord>();
+        foreach (var id in _unflushed.Keys)
+        {
+            if (_unflushed.TryRemove(id, out var record))
+            {
+                batch.Add(record);
+            }
+        }
+
+        try
+        {
+            await store.RecordCheckInsAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var record in batch)
+            {
+                _unflushed.TryAdd(record.DeviceId, record); // keep them for the next flush unless a newer one arrived
+            }
+
+            throw;
+        }
+    }
+
+    private async Task EnsureLoadedAsync(CancellationToken cancellationToken)
+    {
+        if (_loaded)
+        {
+            return;
+        }
+
+        await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_loaded)
+            {
+                return;
+            }
+
+            var installed = await store.GetAllInstalledAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var device in await store.ListDevicesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var entry = new DeviceEntry(device) { Installed = installed.GetValueOrDefault(device.DeviceId) ?? [] };
+                _byId[device.DeviceId] = entry;
+                _byTokenHash[device.TokenHash] = entry;
+            }
+
+            Interlocked.Increment(ref _generation);
+            _loaded = true;
+        }
+        finally
+        {
+            _loadLock.Release();
+        }
+    }
+}

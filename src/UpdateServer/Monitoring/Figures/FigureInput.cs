@@ -1,0 +1,16 @@
+using EdgeDeploy.Runtime.Telemetry;
+
+namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
+
+/// <summary>The evidence a figure is computed from; only its source's property is set.</summary>
+/// <param name="HigherIsBetter">Whether the version's online metric is accuracy (true) or mean absolute error.</param>
+internal sealed record FigureInput(bool HigherIsBetter)
+{
+    public HealthTotals? Health { get; init; }
+
+    public VersionWindowSummary? Telemetry { get; init; }
+
+    public DriftScore? Drift { get; init; }
+
+    public SliceOutcomes? Slice { get; init; }
+}

@@ -1,0 +1,48 @@
+namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
+
+/// <summary>Fetches the evidence a figure needs for one version over a window, and measures it.</summary>
+internal sealed class FigureReader(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts)
+{
+    /// <summary>
+    /// The figure for a version over [from, to), and how many samples it rests on; NaN and 0 when there is no evidence
+    /// (an unknown feature or slice, no drift reported). <paramref name="feature"/>: the drift feature or output, or the slice name.
+    /// </summary>
+    public async Task<(double Value, long Samples)> MeasureAsync(Figure figure, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
+    {
+        var input = await InputAsync(figure.Source, model, version, feature, from, to, cancellationToken).ConfigureAwait(false);
+        return input is null ? (double.NaN, 0) : (figure.Value(input), figure.Samples(input));
+    }
+
+    private async Task<FigureInput?> InputAsync(FigureSource source, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
+    {
+        switch (source)
+        {
+            case FigureSource.Health:
+                var (higherIsBetter, _) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+                return new FigureInput(higherIsBetter) { Health = await store.SumHealthAsync(model, version, false, from, to, cancellationToken).ConfigureAwait(false) };
+            case FigureSource.Telemetry:
+                return new FigureInput(true) { Telemetry = telemetry.Summarize(model, version, from, to) };
+            case FigureSource.Slice:
+                // Labelled predictions that devices tagged with the named model-card slice (its index in this version's card).
+                var slices = (await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.ModelCard.Slices;
+                var index = slices?.Select(x => x.Name).ToList().IndexOf(feature) ?? -1;
+                if (index < 0 || telemetry.Summarize(model, version, from, to).Slices.GetValueOrDefault(index) is not { } outcomes)
+                {
+                    return null;
+                }
+
+                var (better, _) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+                return new FigureInput(better) { Slice = outcomes };
+            default:
+                var reference = (await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.DriftReference;
+                var distribution = reference?.Features.Concat(reference.Outputs).FirstOrDefault(f => f.Name == feature);
+                var counts = await store.SumDriftAsync(model, version, from, cancellationToken).ConfigureAwait(false);
+                if (distribution is null || !counts.TryGetValue(feature, out var c))
+                {
+                    return null;
+                }
+
+                return new FigureInput(true) { Drift = EdgeDeploy.Runtime.Telemetry.DriftScoring.Score(distribution, c.Counts, c.Missing) };
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
+
+/// <summary>Where a figure's evidence comes from; <see cref="FigureReader"/> fetches one <see cref="FigureInput"/> per source.</summary>
+internal enum FigureSource
+{
+    /// <summary>Device health reports summed over devices (<see cref="HealthTotals"/>): what rollout gates judge.</summary>
+    Health,
+
+    /// <summary>Per-prediction telemetry summarised over a window (<see cref="VersionWindowSummary"/>).</summary>
+    Telemetry,
+
+    /// <summary>Drift counts of one feature or output scored against the package's reference (<see cref="EdgeDeploy.Runtime.Telemetry.DriftScore"/>).</summary>
+    Drift,
+
+    /// <summary>Labelled telemetry outcomes of one model-card slice (<see cref="SliceOutcomes"/>).</summary>
+    Slice,
+}

@@ -1,0 +1,70 @@
+using EdgeDeploy.Runtime.Telemetry;
+
+namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
+
+/// <summary>
+/// Every figure the server monitors, each defined once here. Rollout gates (<see cref="RolloutGateCheck"/>), alert rules
+/// (<see cref="AlertEvaluator"/>, by <see cref="Figure.Name"/>) and the monitoring RPCs (version stats, slices, rollout
+/// health) all read figures through these entries, so a figure means the same thing everywhere.
+/// <para>
+/// To add a figure: add one entry below (name, source, value, samples) and list it in <see cref="All"/>; alert rules
+/// accept it at once. If its evidence is not in a <see cref="FigureInput"/> yet, add it there and fetch it in
+/// <see cref="FigureReader"/>. To show it in an RPC, set the response field from the entry (Api/MonitoringMessages).
+/// </para>
+/// </summary>
+internal static class MonitoredFigures
+{
+    /// <summary>Predictions devices reported serving (health reports).</summary>
+    public static readonly Figure Requests = new("requests", FigureSource.Health, i => i.Health!.Requests, i => i.Health!.Requests);
+
+    /// <summary>Predictions that failed (health reports).</summary>
+    public static readonly Figure Errors = new("errors", FigureSource.Health, i => i.Health!.Errors, i => i.Health!.Requests);
+
+    /// <summary>Failed share of reported predictions; 0 without any.</summary>
+    public static readonly Figure ErrorRate = new(
+        "error_rate", FigureSource.Health, i => i.Health!.Requests == 0 ? 0 : (double)i.Health.Errors / i.Health.Requests, i => i.Health!.Requests);
+
+    /// <summary>Latency quantiles of served predictions, from the reported histogram, in ms.</summary>
+    public static readonly Figure LatencyP50Ms = Latency("latency_p50_ms", 0.50);
+
+    public static readonly Figure LatencyP95Ms = Latency("latency_p95_ms", 0.95);
+
+    public static readonly Figure LatencyP99Ms = Latency("latency_p99_ms", 0.99);
+
+    /// <summary>Accuracy, or mean absolute error for regressors, over reported labels; NaN without labels.</summary>
+    public static readonly Figure OnlineMetric = new(
+        "online_metric", FigureSource.Health, i => Online(i.Health!.GroundTruth, i.Health.Correct, i.Health.AbsErrorSum, i.HigherIsBetter), i => i.Health!.GroundTruth);
+
+    /// <summary>The online metric over labelled telemetry (version stats windows).</summary>
+    public static readonly Figure TelemetryOnlineMetric = new(
+        "telemetry_online_metric", FigureSource.Telemetry, i => Online(i.Telemetry!.GroundTruth, i.Telemetry.Correct, i.Telemetry.AbsErrorSum, i.HigherIsBetter), i => i.Telemetry!.GroundTruth);
+
+    /// <summary>Share of input values missing, over telemetry.</summary>
+    public static readonly Figure MissingFraction = new("missing_fraction", FigureSource.Telemetry, i => i.Telemetry!.MissingFraction, i => i.Telemetry!.Requests);
+
+    /// <summary>Population stability index of one feature or output against the reference.</summary>
+    public static readonly Figure Psi = new("psi", FigureSource.Drift, i => i.Drift!.Psi, i => i.Drift!.Observed);
+
+    public static readonly Figure Ks = new("ks", FigureSource.Drift, i => i.Drift!.Ks, i => i.Drift!.Observed);
+
+    public static readonly Figure JensenShannon = new("jensen_shannon", FigureSource.Drift, i => i.Drift!.JensenShannon, i => i.Drift!.Observed);
+
+    /// <summary>The online metric over labelled predictions devices tagged with one model-card slice.</summary>
+    public static readonly Figure SliceMetric = new(
+        "slice_metric", FigureSource.Slice, i => Online(i.Slice!.GroundTruth, i.Slice.Correct, i.Slice.AbsErrorSum, i.HigherIsBetter), i => i.Slice!.GroundTruth);
+
+    /// <summary>The figures alert rules may name, in the order the error message lists them.</summary>
+    public static readonly IReadOnlyList<Figure> Alertable =
+        [ErrorRate, LatencyP50Ms, LatencyP95Ms, LatencyP99Ms, OnlineMetric, MissingFraction, Psi, Ks, JensenShannon, SliceMetric];
+
+    /// <summary>Every figure, by name.</summary>
+    public static readonly IReadOnlyDictionary<string, Figure> All =
+        new[] { Requests, Errors, TelemetryOnlineMetric }.Concat(Alertable).ToDictionary(f => f.Name, StringComparer.Ordinal);
+
+    /// <summary>The online metric from labelled outcomes: accuracy, or mean absolute error when lower is better; NaN without labels.</summary>
+    public static double Online(long groundTruth, long correct, double absErrorSum, bool higherIsBetter) =>
+        groundTruth == 0 ? double.NaN : higherIsBetter ? (double)correct / groundTruth : absErrorSum / groundTruth;
+
+    private static Figure Latency(string name, double quantile) =>
+        new(name, FigureSource.Health, i => LatencyHistogram.QuantileMillis(i.Health!.LatencyBuckets, quantile), i => i.Health!.Requests - i.Health.Errors);
+}

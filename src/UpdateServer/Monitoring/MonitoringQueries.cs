@@ -1,0 +1,96 @@
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
+
+namespace EdgeDeploy.UpdateServer.Monitoring;
+
+/// <summary>The monitoring reads operators make: a version's stats per window, its model-card slices, its drift.</summary>
+internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, TimeProvider time)
+{
+    /// <summary>Telemetry and reported health of a version per window of [from, to).</summary>
+    /// <exception cref="RejectedException">An empty or over-long time range.</exception>
+    public async Task<IReadOnlyList<StatsWindow>> VersionStatsAsync(string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)
+    {
+        var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var result = new List<StatsWindow>();
+        foreach (var (from, until) in Windows(fromUnixMs, toUnixMs, windowSeconds))
+        {
+            var s = telemetry.Summarize(model, version, from, until);
+            var health = new VersionHealthSummary(version, false, await store.SumHealthAsync(model, version, false, from, until, cancellationToken).ConfigureAwait(false), higherIsBetter, metric);
+            result.Add(new StatsWindow(from, until, s, health));
+        }
+
+        return result;
+    }
+
+    /// <summary>Served outcomes per model-card slice of a version, per window of [from, to) and in total.</summary>
+    /// <exception cref="RejectedException">An empty or over-long time range, or an unpublished version.</exception>
+    public async Task<(IReadOnlyList<(long From, long Until)> Windows, bool HigherIsBetter, string MetricName, IReadOnlyList<SliceStats> Slices)> SlicesAsync(
+        string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)
+    {
+        var windows = Windows(fromUnixMs, toUnixMs, windowSeconds);
+        var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
+            ?? throw RejectedException.NotFound($"{model} {version} is not published.");
+        var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var summaries = windows.Select(w => telemetry.Summarize(model, version, w.From, w.Until).Slices).ToList();
+        var slices = new List<SliceStats>();
+        for (var i = 0; i < manifest.ModelCard.Slices.Count; i++)
+        {
+            var perWindow = new List<SliceOutcomes>();
+            var total = new SliceOutcomes(0, 0, 0, 0);
+            foreach (var summary in summaries)
+            {
+                var o = summary.GetValueOrDefault(i) ?? new SliceOutcomes(0, 0, 0, 0);
+                perWindow.Add(o);
+                total = new SliceOutcomes(total.Requests + o.Requests, total.GroundTruth + o.GroundTruth, total.Correct + o.Correct, total.AbsErrorSum + o.AbsErrorSum);
+            }
+
+            slices.Add(new SliceStats(manifest.ModelCard.Slices[i], perWindow, total));
+        }
+
+        return (windows, higherIsBetter, metric, slices);
+    }
+
+    /// <summary>Every feature's and output's drift since a time, scored against the version's drift reference.</summary>
+    /// <exception cref="RejectedException">An unpublished version, or one packaged without a drift reference.</exception>
+    public async Task<IReadOnlyList<FeatureDriftScore>> DriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    {
+        var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
+            ?? throw RejectedException.NotFound($"{model} {version} is not published.");
+        var reference = manifest.DriftReference
+            ?? throw new RejectedException(Rejection.FailedPrecondition, $"{model} {version} was packaged without a drift reference.");
+        var counts = await store.SumDriftAsync(model, version, sinceUnixMs, cancellationToken).ConfigureAwait(false);
+        var result = new List<FeatureDriftScore>();
+        foreach (var (distribution, isOutput) in reference.Features.Select(f => (f, false)).Concat(reference.Outputs.Select(o => (o, true))))
+        {
+            var bins = distribution.Fractions.Count + (distribution.Kind == FeatureKind.Categorical ? 1 : 0);
+            var (observed, missing) = counts.TryGetValue(distribution.Name, out var c) && c.Counts.Length == bins ? c : (new long[bins], 0L);
+            result.Add(new FeatureDriftScore(DriftScoring.Score(distribution, observed, missing), distribution.Fractions, isOutput));
+        }
+
+        return result;
+    }
+
+    /// <summary>The query's time windows: [from, to) cut into window_seconds steps (one window when 0), to defaulting to now.</summary>
+    private List<(long From, long Until)> Windows(long fromUnixMs, long toUnixMs, int windowSeconds)
+    {
+        var to = toUnixMs == 0 ? time.GetUtcNow().ToUnixTimeMilliseconds() : toUnixMs;
+        if (fromUnixMs < 0 || to <= fromUnixMs || windowSeconds < 0)
+        {
+            throw RejectedException.Invalid("the time range must be non-empty (from < to) and window_seconds non-negative.");
+        }
+
+        var step = windowSeconds == 0 ? to - fromUnixMs : windowSeconds * 1000L;
+        if ((to - fromUnixMs) / step > 1000)
+        {
+            throw RejectedException.Invalid("at most 1,000 windows per query; widen window_seconds.");
+        }
+
+        var windows = new List<(long, long)>();
+        for (var from = fromUnixMs; from < to; from += step)
+        {
+            windows.Add((from, Math.Min(from + step, to)));
+        }
+
+        return windows;
+    }
+}

@@ -1,0 +1,145 @@
+using EdgeDeploy.Protos.V1;
+
+namespace EdgeDeploy.UpdateServer.Rollouts;
+
+/// <summary>
+/// Moves rollouts along: evaluates each active rollout's health gates (install success, device-reported gate results,
+/// silent devices, error rate, latency p95, online metric against the baseline), advances staged rollouts stage by
+/// stage, completes them, re-weights bandits, and pauses or rolls back a rollout the moment a gate fails.
+/// </summary>
+internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, RolloutStrategies strategies, PackageFacts facts, AlertEvaluator alerts, TimeProvider time, ILogger<RolloutController> logger)
+{
+    private readonly SemaphoreSlim _evaluating = new(1, 1);
+
+    /// <summary>Evaluates every active rollout once.</summary>
+    public async Task EvaluateAllAsync(CancellationToken cancellationToken)
+    {
+        await _evaluating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await alerts.EvaluateAsync(cancellationToken).ConfigureAwait(false); // first, so gates see this tick's alerts
+            foreach (var rollout in await store.ListRolloutsAsync(null, cancellationToken).ConfigureAwait(false))
+            {
+                if (rollout.State == RolloutState.Active)
+                {
+                    await EvaluateAsync(rollout, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _evaluating.Release();
+        }
+
+        planner.Invalidate(); // also picks up rollouts another server instance changed
+    }
+
+    public async Task<RolloutStatus> StatusAsync(RolloutRecord r, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var timeoutMs = r.Gates.DeviceTimeoutSeconds * 1000L;
+        var reports = await store.GetLatestInstallReportsAsync(r.Id, cancellationToken).ConfigureAwait(false);
+        int succeeded = 0, failed = 0, timedOut = 0, pending = 0;
+        var members = await planner.MembersAsync(r, cancellationToken).ConfigureAwait(false);
+        foreach (var device in members)
+        {
+            if (!reports.TryGetValue(device.Record.DeviceId, out var report))
+            {
+                // No answer yet: pending within the timeout, failed after it.
+                if (now - r.StageStartedUnixMs > timeoutMs)
+                {
+                    timedOut++;
+                }
+                else
+                {
+                    pending++;
+                }
+            }
+            else if (!report.Success)
+            {
+                failed++;
+            }
+            else if (r.State != RolloutState.Completed && now - device.LastSeenUnixMs > timeoutMs)
+            {
+                timedOut++; // installed, then went silent
+            }
+            else
+            {
+                succeeded++;
+            }
+        }
+
+        var health = await SummaryAsync(r.Model, r.Version, strategies.Of(r).MeasuresShadow, r.StageStartedUnixMs, cancellationToken).ConfigureAwait(false);
+        var baseline = r.BaselineVersion.Length == 0 ? null : await SummaryAsync(r.Model, r.BaselineVersion, false, r.StageStartedUnixMs, cancellationToken).ConfigureAwait(false);
+        var arms = new List<(string, long, long)>();
+        foreach (var arm in r.Arms)
+        {
+            var t = await store.SumHealthAsync(r.Model, arm.Version, false, r.CreatedUnixMs, long.MaxValue, cancellationToken).ConfigureAwait(false);
+            arms.Add((arm.Version, t.Correct, t.GroundTruth - t.Correct));
+        }
+
+        var firing = (await store.ListAlertsAsync(includeResolved: false, cancellationToken).ConfigureAwait(false))
+            .Where(a => a.Model == r.Model && (a.Version == r.Version || r.Arms.Any(arm => arm.Version == a.Version))).ToList();
+        return new RolloutStatus(members.Count, succeeded, failed, timedOut, pending, health, baseline, arms, firing);
+    }
+
+    /// <summary>Applies an operator action; returns the updated rollout.</summary>
+    public async Task<RolloutRecord> ApplyAsync(RolloutRecord r, RolloutAction action, string reason, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var updated = action switch
+        {
+            RolloutAction.Pause => r with { State = RolloutState.Paused, StateReason = Reason("paused by operator", reason) },
+            RolloutAction.Resume => r with { State = RolloutState.Active, StateReason = Reason("resumed by operator", reason), StageStartedUnixMs = now },
+            RolloutAction.Rollback => r with { State = RolloutState.RolledBack, StateReason = Reason("rolled back by operator", reason) },
+            RolloutAction.Promote => strategies.Of(r).Promote(r, now, reason),
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown rollout action."),
+        };
+        await SaveAsync(updated, cancellationToken).ConfigureAwait(false);
+        ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, updated.State.Name(), updated.CurrentStage, updated.StateReason);
+        return updated;
+    }
+
+    private async Task EvaluateAsync(RolloutRecord r, CancellationToken cancellationToken)
+    {
+        var status = await StatusAsync(r, cancellationToken).ConfigureAwait(false);
+        if (RolloutGateCheck.GateFailure(r, status) is { } failure)
+        {
+            var stopped = r with
+            {
+                State = r.OnFailure == (int)FailureAction.Pause ? RolloutState.Paused : RolloutState.RolledBack,
+                StateReason = "health gate failed: " + failure,
+            };
+            await SaveAsync(stopped, cancellationToken).ConfigureAwait(false);
+            ServerLog.RolloutGateFailed(logger, r.Id, r.Model, r.Version, stopped.State.Name(), failure);
+            return;
+        }
+
+        var next = strategies.Of(r).Evaluate(r, status, time.GetUtcNow().ToUnixTimeMilliseconds());
+        if (ReferenceEquals(next, r))
+        {
+            return;
+        }
+
+        await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+        if (next.State != r.State || next.CurrentStage != r.CurrentStage)
+        {
+            ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, next.State.Name(), next.CurrentStage, next.StateReason);
+        }
+    }
+
+    private async Task<VersionHealthSummary> SummaryAsync(string model, string version, bool shadow, long since, CancellationToken cancellationToken)
+    {
+        var (higherIsBetter, name) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+        return new VersionHealthSummary(version, shadow, await store.SumHealthAsync(model, version, shadow, since, long.MaxValue, cancellationToken).ConfigureAwait(false), higherIsBetter, name);
+    }
+
+    private async Task SaveAsync(RolloutRecord r, CancellationToken cancellationToken)
+    {
+        await store.UpdateRolloutProgressAsync(r, cancellationToken).ConfigureAwait(false);
+        planner.Invalidate();
+    }
+
+    private static string Reason(string what, string why) => why.Length == 0 ? what : $"{what}: {why}";
+
+}

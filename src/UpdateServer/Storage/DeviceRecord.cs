@@ -1,0 +1,4 @@
+namespace EdgeDeploy.UpdateServer.Storage;
+
+/// <summary>A registered device. The credential is stored only as its SHA-256.</summary>
+public sealed record DeviceRecord(string DeviceId, string TokenHash, IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<string> Tags, string RuntimeVersion, long RegisteredUnixMs, long LastSeenUnixMs);
