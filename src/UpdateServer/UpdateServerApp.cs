@@ -28,13 +28,11 @@ public static class UpdateServerApp
         }
 
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<IUpdateStore>(new SqliteUpdateStore(Path.Combine(options.DataDirectory, "edgedeploy.db")));
+        builder.Services.AddEdgeDeployStorage(options); // IUpdateStore, ITelemetryStore, IBlobStore: SQLite or PostgreSQL (EdgeDeploy:Database)
         builder.Services.AddSingleton<Auth>();
-        builder.Services.AddSingleton<BlobStore>();
         builder.Services.AddSingleton<AssignmentSigner>();
         builder.Services.AddSingleton<FleetDirectory>();
         builder.Services.AddSingleton<PackageFacts>();
-        builder.Services.AddSingleton<ITelemetryStore>(_ => new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db"))); // the container disposes it
         builder.Services.AddSingleton<RolloutPlanner>();
         builder.Services.AddSingleton<RolloutController>();
         builder.Services.AddSingleton<AlertEvaluator>();

@@ -12,7 +12,7 @@ internal sealed class RegistryServiceImpl(
     Auth auth,
     IUpdateStore store,
     FleetDirectory fleet,
-    BlobStore blobs,
+    IBlobStore blobs,
     RolloutPlanner planner,
     RolloutController controller,
     PackageFacts facts,
@@ -51,7 +51,7 @@ internal sealed class RegistryServiceImpl(
 
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var m = verified.Manifest;
-        blobs.Put(sha, bytes);
+        await blobs.PutAsync(sha, new MemoryStream(bytes, writable: false), options.MaxPackageBytes, context.CancellationToken).ConfigureAwait(false);
         var record = new PackageRecord(m.Name, m.Version, sha, bytes.Length, time.GetUtcNow().ToUnixTimeMilliseconds(), verified.ManifestJson);
         if (!await store.TryAddPackageAsync(record, context.CancellationToken).ConfigureAwait(false))
         {
