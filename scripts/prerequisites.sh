@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for EdgeDeploy: the .NET 10 SDK is expected on PATH;
-# native AOT needs clang and zlib; the third-party model tests need npm and tar; the C ABI samples need gcc and python3.
+# native AOT needs clang and zlib; the third-party model tests need npm and tar; the C ABI samples need gcc and python3;
+# the PostgreSQL store tests need the PostgreSQL server.
 set -euo pipefail
 
 need=()
@@ -10,6 +11,8 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v tar >/dev/null 2>&1 || need+=(tar)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The PostgreSQL backend's tests initdb a throwaway cluster (server binaries under /usr/lib/postgresql/*/bin).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

@@ -24,6 +24,8 @@ public static class UpdateServerApp
         builder.Services.AddHealthChecks().AddCheck("process", () => HealthCheckResult.Healthy("accepting calls"));
         builder.Services.AddOptions<UpdateServerOptions>().Bind(builder.Configuration.GetSection("EdgeDeploy")).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpdateServerOptions>, UpdateServerOptionsValidator>());
+        // Storage is chosen from configuration now (EdgeDeploy:Database): PostgreSQL is migrated before the host starts.
+        builder.Services.AddEdgeDeployStorage(builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions());
         AddUpdateServer(builder.Services);
         configureServices?.Invoke(builder.Services);
 
@@ -49,15 +51,10 @@ public static class UpdateServerApp
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<UpdateServerOptions>>().Value);
 
-        // Storage
-        services.TryAddSingleton<IUpdateStore>(sp => new SqliteUpdateStore(Path.Combine(Options(sp).DataDirectory, "edgedeploy.db")));
-        services.TryAddSingleton<ITelemetryStore>(sp => new SqliteTelemetryStore(Path.Combine(Options(sp).DataDirectory, "telemetry.db"))); // the container disposes it
-
         // Packages: one verifier, built once from the trust directory; the server checks what devices will check.
         services.TryAddSingleton(sp => new PackageVerifier(
             TrustStore.Open(Options(sp).TrustDirectory),
             new PackageVerifierOptions { TimeProvider = sp.GetRequiredService<TimeProvider>(), MaxPackageBytes = Options(sp).MaxPackageBytes }));
-        services.TryAddSingleton<BlobStore>();
         services.TryAddSingleton<PackageFacts>();
         services.TryAddSingleton<PackageRegistry>();
 

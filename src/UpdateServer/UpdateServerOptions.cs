@@ -6,6 +6,13 @@ public sealed class UpdateServerOptions
     /// <summary>Where the SQLite database, package blobs and the assignment key live. Default "./edgedeploy-data".</summary>
     public string DataDirectory { get; set; } = "edgedeploy-data";
 
+    /// <summary>
+    /// Where state lives: "sqlite" (files in <see cref="DataDirectory"/>) or a PostgreSQL connection string
+    /// ("Host=db;Database=edgedeploy;Username=...;Password=..." or "postgres://user:password@db:5432/edgedeploy"), which
+    /// several replicas may share. Default "sqlite".
+    /// </summary>
+    public string Database { get; set; } = "sqlite";
+
     /// <summary>Trust directory uploads are verified against (root.json). Required.</summary>
     public string TrustDirectory { get; set; } = string.Empty;
 

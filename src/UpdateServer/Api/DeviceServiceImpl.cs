@@ -8,7 +8,7 @@ internal sealed class DeviceServiceImpl(
     Auth auth,
     IUpdateStore store,
     FleetDirectory fleet,
-    BlobStore blobs,
+    IBlobStore blobs,
     RolloutPlanner planner,
     AssignmentSigner signer,
     UpdateServerOptions options,
@@ -84,23 +84,22 @@ internal sealed class DeviceServiceImpl(
     public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)
     {
         await auth.RequireDeviceAsync(context).ConfigureAwait(false);
-        if (await store.GetPackageBySha256Async(request.Sha256, context.CancellationToken).ConfigureAwait(false) is null || !blobs.Exists(request.Sha256))
+        if (await store.GetPackageBySha256Async(request.Sha256, context.CancellationToken).ConfigureAwait(false) is null
+            || await blobs.GetSizeAsync(request.Sha256, context.CancellationToken).ConfigureAwait(false) is not { } size)
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"No package with SHA-256 {request.Sha256}."));
         }
 
-        await using var file = new FileStream(blobs.PathOf(request.Sha256), FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
-        if (request.Offset < 0 || request.Offset > file.Length)
+        if (request.Offset < 0 || request.Offset > size)
         {
-            throw new RpcException(new Status(StatusCode.OutOfRange, $"Offset {request.Offset} is outside the {file.Length}-byte package."));
+            throw new RpcException(new Status(StatusCode.OutOfRange, $"Offset {request.Offset} is outside the {size}-byte package."));
         }
 
-        file.Position = request.Offset;
         var buffer = new byte[options.DownloadChunkBytes];
         int read;
-        while ((read = await file.ReadAsync(buffer, context.CancellationToken).ConfigureAwait(false)) > 0)
+        for (var offset = request.Offset; (read = await blobs.ReadAsync(request.Sha256, offset, buffer, context.CancellationToken).ConfigureAwait(false)) > 0; offset += read)
         {
-            var chunk = new DownloadChunk { Offset = file.Position - read, Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read), TotalSize = file.Length };
+            var chunk = new DownloadChunk { Offset = offset, Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read), TotalSize = size };
             await responseStream.WriteAsync(chunk, context.CancellationToken).ConfigureAwait(false);
             metrics.Served(read);
         }

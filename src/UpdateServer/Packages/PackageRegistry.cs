@@ -8,7 +8,7 @@ namespace EdgeDeploy.UpdateServer.Packages;
 /// Publishing: verifies an uploaded package with the server's one <see cref="PackageVerifier"/> (built at start from
 /// the trust directory), stores its bytes by SHA-256 and records the version. Versions are immutable.
 /// </summary>
-internal sealed class PackageRegistry(IUpdateStore store, BlobStore blobs, PackageVerifier verifier, TimeProvider time, ILogger<PackageRegistry> logger)
+internal sealed class PackageRegistry(IUpdateStore store, IBlobStore blobs, PackageVerifier verifier, UpdateServerOptions options, TimeProvider time, ILogger<PackageRegistry> logger)
 {
     /// <summary>Publishes a package; publishing the same bytes again is answered with the stored record.</summary>
     /// <exception cref="RejectedException">The package fails verification, or its version exists with other content.</exception>
@@ -27,7 +27,7 @@ internal sealed class PackageRegistry(IUpdateStore store, BlobStore blobs, Packa
 
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var m = verified.Manifest;
-        blobs.Put(sha, bytes);
+        await blobs.PutAsync(sha, new MemoryStream(bytes, writable: false), options.MaxPackageBytes, cancellationToken).ConfigureAwait(false);
         var record = new PackageRecord(m.Name, m.Version, sha, bytes.Length, time.GetUtcNow().ToUnixTimeMilliseconds(), verified.ManifestJson);
         if (!await store.TryAddPackageAsync(record, cancellationToken).ConfigureAwait(false))
         {

@@ -4,11 +4,19 @@ using Microsoft.Data.Sqlite;
 
 namespace EdgeDeploy.Tests.UpdateServer.Storage;
 
-public sealed class SqliteTelemetryStoreTests : IDisposable
+/// <summary>The telemetry contract on SQLite, and what only the SQLite file has to do (upgrade files of older servers).</summary>
+public sealed class SqliteTelemetryStoreTests : TelemetryStoreContract
 {
     private readonly TempDirectory _temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public override Task DisposeAsync()
+    {
+        (Store as IDisposable)?.Dispose();
+        _temp.Dispose();
+        return Task.CompletedTask;
+    }
+
+    protected override Task<ITelemetryStore> OpenAsync() => Task.FromResult<ITelemetryStore>(new SqliteTelemetryStore(_temp.File("contract.db")));
 
     [Fact]
     public async Task Open_FileFromBeforeSliceMasks_AddsTheColumnAndKeepsItsRows()

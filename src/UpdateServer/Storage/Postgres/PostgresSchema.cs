@@ -1,0 +1,115 @@
+using Npgsql;
+
+namespace EdgeDeploy.UpdateServer.Storage;
+
+/// <summary>
+/// The PostgreSQL schema of every store (control plane, telemetry, package blobs), as numbered migrations recorded in
+/// <c>schema_migrations</c>. Append a migration; never edit one that has shipped.
+/// </summary>
+/// <remarks>
+/// Replicas may start at the same moment: migrating runs in one transaction under a transaction-scoped advisory lock, so
+/// the second replica waits, then finds every migration applied. Text columns that are sorted compare bytes
+/// (<c>COLLATE "C"</c>), as SQLite does, whatever locale the cluster was created with.
+/// </remarks>
+internal static class PostgresSchema
+{
+    /// <summary>Advisory lock key for migrations ("EDGEDEPL" in ASCII): any fixed number no other lock of ours uses.</summary>
+    private const long MigrationLock = 0x45444745_4445504C;
+
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE packages (name text COLLATE "C" NOT NULL, version text COLLATE "C" NOT NULL, sha256 text NOT NULL, size bigint NOT NULL,
+            published_ms bigint NOT NULL, manifest_json text NOT NULL, PRIMARY KEY (name, version));
+        CREATE INDEX packages_sha ON packages (sha256);
+        CREATE TABLE devices (device_id text COLLATE "C" PRIMARY KEY, token_hash text NOT NULL UNIQUE, attributes_json text NOT NULL,
+            tags_json text NOT NULL, runtime_version text NOT NULL, registered_ms bigint NOT NULL, last_seen_ms bigint NOT NULL);
+        CREATE TABLE device_installed (device_id text COLLATE "C" NOT NULL, model text COLLATE "C" NOT NULL, version text NOT NULL,
+            PRIMARY KEY (device_id, model));
+        CREATE TABLE rollouts (seq bigint GENERATED ALWAYS AS IDENTITY, id text PRIMARY KEY, model text NOT NULL, version text NOT NULL,
+            strategy integer NOT NULL, canary_percent double precision NOT NULL, target_attributes_json text NOT NULL,
+            target_tags_json text NOT NULL, state text NOT NULL, created_ms bigint NOT NULL, stages_json text NOT NULL DEFAULT '[100]',
+            gates_json text NOT NULL DEFAULT '', on_failure integer NOT NULL DEFAULT 1, arms_json text NOT NULL DEFAULT '[]',
+            current_stage integer NOT NULL DEFAULT 0, stage_started_ms bigint NOT NULL DEFAULT 0, state_reason text NOT NULL DEFAULT '',
+            baseline_version text NOT NULL DEFAULT '');
+        CREATE INDEX rollouts_state ON rollouts (state, created_ms);
+        CREATE TABLE install_reports (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, device_id text NOT NULL, rollout_id text NOT NULL,
+            model text NOT NULL, version text NOT NULL, success boolean NOT NULL, reason text NOT NULL, at_ms bigint NOT NULL);
+        CREATE INDEX install_reports_rollout ON install_reports (rollout_id, device_id, id);
+        CREATE TABLE health_reports (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, device_id text NOT NULL, model text NOT NULL,
+            version text NOT NULL, shadow boolean NOT NULL, at_ms bigint NOT NULL, requests bigint NOT NULL, errors bigint NOT NULL,
+            latency_buckets bigint[] NOT NULL, ground_truth bigint NOT NULL, correct bigint NOT NULL, abs_error_sum double precision NOT NULL);
+        CREATE INDEX health_reports_version ON health_reports (model, version, shadow, at_ms);
+        CREATE TABLE drift_counts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, device_id text NOT NULL, model text NOT NULL,
+            version text NOT NULL, at_ms bigint NOT NULL, name text NOT NULL, counts bigint[] NOT NULL, missing bigint NOT NULL);
+        CREATE INDEX drift_counts_version ON drift_counts (model, version, at_ms);
+        CREATE TABLE alert_rules (id text COLLATE "C" PRIMARY KEY, model text NOT NULL, version text NOT NULL, metric text NOT NULL,
+            feature text NOT NULL, below boolean NOT NULL, threshold double precision NOT NULL, window_seconds integer NOT NULL,
+            min_samples bigint NOT NULL);
+        CREATE TABLE alerts (id text COLLATE "C" PRIMARY KEY, rule_id text NOT NULL, model text NOT NULL, version text NOT NULL,
+            metric text NOT NULL, value double precision NOT NULL, threshold double precision NOT NULL, opened_ms bigint NOT NULL,
+            resolved_ms bigint, message text NOT NULL);
+        CREATE INDEX alerts_open ON alerts (resolved_ms, rule_id, version);
+        """,
+        """
+        CREATE TABLE telemetry_batches (device_id text NOT NULL, batch_id text NOT NULL, received_ms bigint NOT NULL, records integer NOT NULL,
+            PRIMARY KEY (device_id, batch_id));
+        CREATE TABLE series (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, model text NOT NULL, version text NOT NULL, UNIQUE (model, version));
+        CREATE TABLE predictions (series integer NOT NULL, ts_ms bigint NOT NULL, device_id text NOT NULL, prediction_id uuid NOT NULL,
+            shadow boolean NOT NULL, latency_us double precision NOT NULL, input_values bigint NOT NULL, input_missing bigint NOT NULL,
+            predicted double precision NOT NULL, slices bigint NOT NULL DEFAULT 0);
+        CREATE INDEX predictions_series_time ON predictions (series, ts_ms);
+        CREATE TABLE ground_truth (device_id text NOT NULL, prediction_id uuid NOT NULL, label double precision NOT NULL, ts_ms bigint NOT NULL,
+            PRIMARY KEY (device_id, prediction_id));
+        """,
+        """
+        CREATE TABLE blobs (sha256 text PRIMARY KEY, size bigint NOT NULL, chunk_bytes integer NOT NULL, stored_ms bigint NOT NULL);
+        CREATE TABLE blob_chunks (sha256 text NOT NULL, idx integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (sha256, idx));
+        -- Packages are compressed archives: skip TOAST compression, which also lets substring() read a range without the whole chunk.
+        ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+        """,
+    ];
+
+    /// <summary>How many migrations this build knows.</summary>
+    public static int LatestVersion => Migrations.Length;
+
+    /// <summary>Applies every migration not yet recorded; safe to run from several processes at once.</summary>
+    public static void Migrate(NpgsqlDataSource dataSource, TimeProvider time)
+    {
+        using var connection = dataSource.OpenConnection();
+        using var tx = connection.BeginTransaction();
+        Execute(connection, tx, $"SELECT pg_advisory_xact_lock({MigrationLock});");
+        Execute(connection, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_ms bigint NOT NULL);");
+        var applied = new HashSet<int>();
+        using (var read = new NpgsqlCommand("SELECT version FROM schema_migrations;", connection, tx))
+        using (var reader = read.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                applied.Add(reader.GetInt32(0));
+            }
+        }
+
+        for (var i = 0; i < Migrations.Length; i++)
+        {
+            if (applied.Contains(i + 1))
+            {
+                continue;
+            }
+
+            Execute(connection, tx, Migrations[i]);
+            using var mark = new NpgsqlCommand("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2);", connection, tx);
+            mark.Parameters.Add(new NpgsqlParameter<int> { TypedValue = i + 1 });
+            mark.Parameters.Add(new NpgsqlParameter<long> { TypedValue = time.GetUtcNow().ToUnixTimeMilliseconds() });
+            mark.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+
+    private static void Execute(NpgsqlConnection connection, NpgsqlTransaction tx, string sql)
+    {
+        using var command = new NpgsqlCommand(sql, connection, tx);
+        command.ExecuteNonQuery();
+    }
+}

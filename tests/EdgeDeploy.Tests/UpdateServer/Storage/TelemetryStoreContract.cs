@@ -1,0 +1,125 @@
+using EdgeDeploy.UpdateServer.Storage;
+
+namespace EdgeDeploy.Tests.UpdateServer.Storage;
+
+/// <summary>
+/// What every <see cref="ITelemetryStore"/> must do, run once per backend by the derived classes
+/// (<see cref="SqliteTelemetryStoreTests"/>, <see cref="PostgresTelemetryStoreTests"/>).
+/// </summary>
+public abstract class TelemetryStoreContract : IAsyncLifetime
+{
+    private const string Model = "iris-classifier";
+
+    protected ITelemetryStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Store = await OpenAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>A store on an empty database of the backend under test.</summary>
+    protected abstract Task<ITelemetryStore> OpenAsync();
+
+    [Fact]
+    public async Task StoreBatch_SameBatchTwice_StoredOnce()
+    {
+        var batch = new TelemetryBatchRecord("d1", "1-3", [Served(100, 1), Served(200, 2)], [new IngestedGroundTruth(Guid.NewGuid(), 1, 1001)]);
+
+        var first = await Store.StoreBatchAsync(batch, 5000, CancellationToken.None);
+        var again = await Store.StoreBatchAsync(batch, 6000, CancellationToken.None);
+        var otherDevice = await Store.StoreBatchAsync(batch with { DeviceId = "d2" }, 6000, CancellationToken.None);
+
+        Assert.Equal((true, false, true), (first, again, otherDevice)); // the key is (device, batch id)
+        Assert.Equal(new TelemetryCounts(2, 4, 2), Store.Count());
+    }
+
+    [Fact]
+    public async Task StoreBatch_SameBatchConcurrently_ExactlyOneStores()
+    {
+        var batch = new TelemetryBatchRecord("d1", "7-9", [Served(100, 1)], []);
+
+        var stored = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => Store.StoreBatchAsync(batch, 5000, CancellationToken.None))));
+
+        Assert.Single(stored, s => s);
+        Assert.Equal(new TelemetryCounts(1, 1, 0), Store.Count());
+    }
+
+    [Fact]
+    public async Task Summarize_LateGroundTruth_JoinsThePredictionOfTheSameDevice()
+    {
+        var right = Served(100, 1);
+        var wrong = Served(200, 2);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-2", [right, wrong], []), 2000, CancellationToken.None);
+        var before = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        // Labels arrive in later batches; one for the same id from another device must not join.
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "3-4", [], [new IngestedGroundTruth(right.PredictionId, 1, 3000), new IngestedGroundTruth(wrong.PredictionId, 0.5, 3000)]), 3000, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d2", "3-4", [], [new IngestedGroundTruth(right.PredictionId, 7, 3000)]), 3000, CancellationToken.None);
+        var after = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        Assert.Equal((2L, 0L, 0L, 0.0), (before.Requests, before.GroundTruth, before.Correct, before.AbsErrorSum));
+        Assert.Equal((2L, 2L, 1L, 1.5), (after.Requests, after.GroundTruth, after.Correct, after.AbsErrorSum));
+    }
+
+    [Fact]
+    public async Task StoreBatch_LabelSentAgain_LastLabelCounts()
+    {
+        var p = Served(100, 1);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-1", [p], [new IngestedGroundTruth(p.PredictionId, 0, 1001), new IngestedGroundTruth(p.PredictionId, 3, 1002)]), 2000, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "2-2", [], [new IngestedGroundTruth(p.PredictionId, 1, 1003)]), 2000, CancellationToken.None);
+
+        var s = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        Assert.Equal((1L, 1L, 0.0), (s.GroundTruth, s.Correct, s.AbsErrorSum));
+        Assert.Equal(new TelemetryCounts(2, 1, 1), Store.Count());
+    }
+
+    [Fact]
+    public async Task Summarize_Window_CountsServedPredictionsOfTheVersionInTheHalfOpenWindow()
+    {
+        // In the window [1000, 2000): latencies 400, 100, 300, 200 µs, one missing value of 16. Outside it: one at 2000, one
+        // at 999, a shadow run, and another version.
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-9",
+        [
+            Served(400, 0, ts: 1000), Served(100, 1, ts: 1500, missing: 1), Served(300, 1, ts: 1999), Served(200, 2, ts: 1200),
+            Served(5, 0, ts: 2000), Served(5, 0, ts: 999), Served(9000, 2, ts: 1500) with { Shadow = true }, Served(5, 0, ts: 1500) with { Version = "2.0.0" },
+        ], []), 3000, CancellationToken.None);
+
+        var s = Store.Summarize(Model, "1.0.0", 1000, 2000);
+
+        Assert.Equal(4, s.Requests);
+        Assert.Equal((200.0, 400.0, 400.0), (s.LatencyP50Micros, s.LatencyP95Micros, s.LatencyP99Micros)); // nearest rank
+        Assert.Equal(1 / 16.0, s.MissingFraction);
+        Assert.Equal(new Dictionary<double, long> { [0] = 1, [1] = 2, [2] = 1 }, s.PredictionCounts);
+    }
+
+    [Fact]
+    public async Task Summarize_SliceMasks_TallyEachSliceIncludingTheHighestBit()
+    {
+        var a = Served(100, 1, slices: 0b101);
+        var b = Served(100, 2, slices: 1UL << 63);
+        var c = Served(100, 0);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-3", [a, b, c], [new IngestedGroundTruth(a.PredictionId, 1, 1001), new IngestedGroundTruth(b.PredictionId, 0, 1001)]), 2000, CancellationToken.None);
+
+        var s = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        Assert.Equal(3, s.Slices.Count);
+        Assert.Equal(new SliceOutcomes(1, 1, 1, 0), s.Slices[0]);
+        Assert.Equal(new SliceOutcomes(1, 1, 1, 0), s.Slices[2]);
+        Assert.Equal(new SliceOutcomes(1, 1, 0, 2), s.Slices[63]);
+        Assert.Equal((3L, 2L, 1L), (s.Requests, s.GroundTruth, s.Correct));
+    }
+
+    [Fact]
+    public void Summarize_UnknownVersion_IsEmpty()
+    {
+        var s = Store.Summarize(Model, "9.9.9", 0, long.MaxValue);
+
+        Assert.Equal((0L, 0L, 0.0), (s.Requests, s.GroundTruth, s.MissingFraction));
+        Assert.True(double.IsNaN(s.LatencyP50Micros));
+        Assert.Empty(s.Slices);
+        Assert.Equal(new TelemetryCounts(0, 0, 0), Store.Count());
+    }
+
+    private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
+        new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
+}

@@ -1,0 +1,221 @@
+using EdgeDeploy.UpdateServer.Rollouts;
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.UpdateServer.Storage;
+
+namespace EdgeDeploy.Tests.UpdateServer.Storage;
+
+/// <summary>
+/// What every <see cref="IUpdateStore"/> must do, run once per backend by the derived classes
+/// (<see cref="SqliteUpdateStoreTests"/>, <see cref="PostgresUpdateStoreTests"/>).
+/// </summary>
+public abstract class UpdateStoreContract : IAsyncLifetime
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    protected IUpdateStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Store = await OpenAsync();
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>A store on an empty database of the backend under test.</summary>
+    protected abstract Task<IUpdateStore> OpenAsync();
+
+    [Fact]
+    public async Task Packages_AddGetList_VersionsAreImmutableAndListedByNameThenTime()
+    {
+        var v1 = new PackageRecord("iris", "1.0.0", "aa", 10, 100, "{}");
+        var v2 = new PackageRecord("iris", "2.0.0", "bb", 20, 200, "{\"v\":2}");
+        var other = new PackageRecord("Zeta", "1.0.0", "cc", 30, 50, "{}");
+
+        var added = (await Store.TryAddPackageAsync(v2, None), await Store.TryAddPackageAsync(v1, None), await Store.TryAddPackageAsync(other, None));
+        var again = await Store.TryAddPackageAsync(v1 with { Sha256 = "dd" }, None);
+
+        Assert.Equal((true, true, true), added);
+        Assert.False(again);
+        Assert.Equal(v1, await Store.GetPackageAsync("iris", "1.0.0", None));
+        Assert.Null(await Store.GetPackageAsync("iris", "3.0.0", None));
+        Assert.Equal(v2, await Store.GetPackageBySha256Async("bb", None));
+        Assert.Null(await Store.GetPackageBySha256Async("dd", None));
+        Assert.Equal([other, v1, v2], await Store.ListPackagesAsync(null, None)); // byte order: 'Z' sorts before 'i'
+        Assert.Equal([v1, v2], await Store.ListPackagesAsync("iris", None));
+    }
+
+    [Fact]
+    public async Task Devices_Reenrolment_ReplacesTheCredentialAndAttributes()
+    {
+        var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string> { ["region"] = "eu" }, ["edge", "lab"], "0.1.0", 100, 100);
+        await Store.UpsertDeviceAsync(device, None);
+        await Store.UpsertDeviceAsync(new DeviceRecord("a0", "hash-0", new Dictionary<string, string>(), [], "0.1.0", 50, 50), None);
+        var found = await Store.FindDeviceByTokenHashAsync("hash-1", None);
+
+        await Store.UpsertDeviceAsync(device with { TokenHash = "hash-2", Attributes = new Dictionary<string, string> { ["region"] = "us" }, RegisteredUnixMs = 999, LastSeenUnixMs = 300 }, None);
+        var reenrolled = await Store.FindDeviceByTokenHashAsync("hash-2", None);
+
+        Assert.NotNull(found);
+        Assert.Equal(("d1", "eu"), (found.DeviceId, found.Attributes["region"]));
+        Assert.Equal(["edge", "lab"], found.Tags);
+        Assert.Null(await Store.FindDeviceByTokenHashAsync("hash-1", None));
+        Assert.NotNull(reenrolled);
+        Assert.Equal(("us", 100L, 300L), (reenrolled.Attributes["region"], reenrolled.RegisteredUnixMs, reenrolled.LastSeenUnixMs)); // registration time kept
+        Assert.Equal(["a0", "d1"], (await Store.ListDevicesAsync(None)).Select(d => d.DeviceId));
+    }
+
+    [Fact]
+    public async Task RecordCheckIns_SeveralPerDevice_KeepLatestSeenTimeAndLastInstalledList()
+    {
+        await Store.UpsertDeviceAsync(new DeviceRecord("d1", "h1", new Dictionary<string, string>(), [], "0.1.0", 100, 100), None);
+        await Store.UpsertDeviceAsync(new DeviceRecord("d2", "h2", new Dictionary<string, string>(), [], "0.1.0", 100, 100), None);
+        await Store.RecordCheckInsAsync([new CheckInRecord("d2", 150, [new InstalledVersion("iris", "1.0.0"), new InstalledVersion("wine", "1.0.0")])], None);
+
+        await Store.RecordCheckInsAsync(
+        [
+            new CheckInRecord("d1", 500, [new InstalledVersion("iris", "1.0.0")]),
+            new CheckInRecord("d1", 400, [new InstalledVersion("iris", "2.0.0"), new InstalledVersion("iris", "2.1.0")]), // late arrival: seen time stays 500
+            new CheckInRecord("d2", 200, [new InstalledVersion("iris", "2.0.0")]),
+        ], None);
+        await Store.RecordCheckInsAsync([], None);
+
+        var devices = (await Store.ListDevicesAsync(None)).ToDictionary(d => d.DeviceId, d => d.LastSeenUnixMs);
+        var installed = await Store.GetAllInstalledAsync(None);
+        Assert.Equal(new Dictionary<string, long> { ["d1"] = 500, ["d2"] = 200 }, devices);
+        Assert.Equal([new InstalledVersion("iris", "2.1.0")], installed["d1"]);
+        Assert.Equal([new InstalledVersion("iris", "2.0.0")], installed["d2"]); // the wine model is gone from d2's list
+    }
+
+    [Fact]
+    public async Task Rollouts_RoundTripEveryFieldAndListNewestFirst()
+    {
+        var gates = new RolloutGates(0.9, 0.02, 250, 0.01, 10, 5, 60, 120, FailOnAlerts: true);
+        var staged = new RolloutRecord("r1", "iris", "2.0.0", RolloutStrategy.Canary, 10, new Dictionary<string, string> { ["region"] = "eu" }, ["lab"], RolloutState.Active, 1000)
+        {
+            Stages = [1, 10, 100],
+            Gates = gates,
+            OnFailure = 2,
+            Arms = [new ArmRecord("2.0.0", 0.5), new ArmRecord("2.1.0", 0.5)],
+            CurrentStage = 1,
+            StageStartedUnixMs = 1500,
+            StateReason = "stage 1",
+            BaselineVersion = "1.0.0",
+        };
+        var plain = new RolloutRecord("r2", "iris", "3.0.0", RolloutStrategy.AllAtOnce, 100, new Dictionary<string, string>(), [], RolloutState.RolledBack, 2000);
+        var sameTime = new RolloutRecord("r3", "wine", "1.0.0", RolloutStrategy.AllAtOnce, 100, new Dictionary<string, string>(), [], RolloutState.Completed, 2000);
+        await Store.AddRolloutAsync(staged, None);
+        await Store.AddRolloutAsync(plain, None);
+        await Store.AddRolloutAsync(sameTime, None);
+
+        var read = await Store.GetRolloutAsync("r1", None);
+        await Store.UpdateRolloutProgressAsync(staged with { State = RolloutState.Paused, CurrentStage = 2, StageStartedUnixMs = 1800, StateReason = "gate failed", Arms = [new ArmRecord("2.0.0", 1)] }, None);
+        var updated = await Store.GetRolloutAsync("r1", None);
+
+        Assert.NotNull(read);
+        Assert.Equal((staged.Model, staged.Version, staged.Strategy, staged.CanaryPercent, staged.State, staged.CreatedUnixMs), (read.Model, read.Version, read.Strategy, read.CanaryPercent, read.State, read.CreatedUnixMs));
+        Assert.Equal(staged.TargetAttributes, read.TargetAttributes);
+        Assert.Equal(staged.TargetTags, read.TargetTags);
+        Assert.Equal(staged.Stages, read.Stages);
+        Assert.Equal(gates, read.Gates);
+        Assert.Equal(staged.Arms, read.Arms);
+        Assert.Equal((2, 1, 1500L, "stage 1", "1.0.0"), (read.OnFailure, read.CurrentStage, read.StageStartedUnixMs, read.StateReason, read.BaselineVersion));
+        Assert.NotNull(updated);
+        Assert.Equal((RolloutState.Paused, 2, 1800L, "gate failed"), (updated.State, updated.CurrentStage, updated.StageStartedUnixMs, updated.StateReason));
+        Assert.Equal([new ArmRecord("2.0.0", 1)], updated.Arms);
+        Assert.Equal(staged.Stages, updated.Stages); // fixed at creation
+        Assert.Equal(RolloutGates.Default, (await Store.GetRolloutAsync("r2", None))!.Gates);
+        Assert.Null(await Store.GetRolloutAsync("missing", None));
+        Assert.Equal(["r3", "r2", "r1"], (await Store.ListRolloutsAsync(null, None)).Select(r => r.Id)); // same time: the later one first
+        Assert.Equal(["r2", "r1"], (await Store.ListRolloutsAsync("iris", None)).Select(r => r.Id));
+        Assert.Equal(["r3", "r1"], (await Store.ListLiveRolloutsAsync(None)).Select(r => r.Id)); // rolled back: not followed
+    }
+
+    [Fact]
+    public async Task InstallReports_LatestPerDeviceOfTheRollout()
+    {
+        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", false, "hash mismatch", 100), None);
+        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200), None);
+        await Store.AddInstallReportAsync(new InstallReportRecord("d2", "r1", "iris", "2.0.0", false, "disk full", 150), None);
+        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r2", "iris", "3.0.0", false, "other rollout", 300), None);
+
+        var latest = await Store.GetLatestInstallReportsAsync("r1", None);
+
+        Assert.Equal(2, latest.Count);
+        Assert.Equal(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200), latest["d1"]);
+        Assert.Equal(new InstallReportRecord("d2", "r1", "iris", "2.0.0", false, "disk full", 150), latest["d2"]);
+        Assert.Empty(await Store.GetLatestInstallReportsAsync("r9", None));
+    }
+
+    [Fact]
+    public async Task SumHealth_AddsReportsOfTheVersionInTheHalfOpenWindow()
+    {
+        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        buckets[0] = 3;
+        buckets[^1] = 1;
+        await Store.AddHealthAsync(
+        [
+            new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 4, 3, 1.5),
+            new HealthRecord("d2", "iris", "2.0.0", false, 1999, 20, 2, buckets, 6, 5, 0.5),
+            new HealthRecord("d1", "iris", "2.0.0", false, 2000, 99, 99, buckets, 99, 99, 99), // at the end: outside
+            new HealthRecord("d1", "iris", "2.0.0", false, 999, 99, 99, buckets, 99, 99, 99),  // before: outside
+            new HealthRecord("d1", "iris", "2.0.0", true, 1500, 7, 0, [1, 2], 0, 0, 0),        // shadow: summed apart
+            new HealthRecord("d1", "iris", "1.0.0", false, 1500, 99, 99, buckets, 99, 99, 99),
+        ], None);
+        await Store.AddHealthAsync([], None);
+
+        var served = await Store.SumHealthAsync("iris", "2.0.0", false, 1000, 2000, None);
+        var shadow = await Store.SumHealthAsync("iris", "2.0.0", true, 0, long.MaxValue, None);
+
+        Assert.Equal((30L, 3L, 10L, 8L, 2.0), (served.Requests, served.Errors, served.GroundTruth, served.Correct, served.AbsErrorSum));
+        Assert.Equal(6, served.LatencyBuckets[0]);
+        Assert.Equal(2, served.LatencyBuckets[^1]);
+        Assert.Equal(EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount, shadow.LatencyBuckets.Length);
+        Assert.Equal((7L, 1L, 2L), (shadow.Requests, shadow.LatencyBuckets[0], shadow.LatencyBuckets[1])); // a shorter histogram adds where both reach
+    }
+
+    [Fact]
+    public async Task SumDrift_AddsCountsPerNameSinceTheTime()
+    {
+        await Store.AddDriftAsync(
+        [
+            new DriftRecord("d1", "iris", "2.0.0", 1000, "petal_length", [1, 2, 3], 1),
+            new DriftRecord("d2", "iris", "2.0.0", 1500, "petal_length", [10, 20, 30], 2),
+            new DriftRecord("d3", "iris", "2.0.0", 1600, "petal_length", [5, 5], 9),          // another layout: cannot be merged
+            new DriftRecord("d1", "iris", "2.0.0", 1500, "output", [4, 0], 0),
+            new DriftRecord("d1", "iris", "2.0.0", 999, "petal_length", [100, 100, 100], 100), // before the time
+            new DriftRecord("d1", "iris", "1.0.0", 1500, "petal_length", [100, 100, 100], 100),
+        ], None);
+
+        var sums = await Store.SumDriftAsync("iris", "2.0.0", 1000, None);
+
+        Assert.Equal(2, sums.Count);
+        Assert.Equal([11L, 22, 33], sums["petal_length"].Counts);
+        Assert.Equal(3, sums["petal_length"].Missing);
+        Assert.Equal([4L, 0], sums["output"].Counts);
+        Assert.Equal(0, sums["output"].Missing);
+        Assert.Empty(await Store.SumDriftAsync("iris", "9.9.9", 0, None));
+    }
+
+    [Fact]
+    public async Task AlertRulesAndAlerts_DeletingARuleResolvesItsOpenAlerts()
+    {
+        var rule = new AlertRuleRecord("rule-b", "iris", "*", "error_rate", string.Empty, false, 0.05, 300, 20);
+        var other = new AlertRuleRecord("rule-a", "iris", "2.0.0", "psi", "petal_length", true, 0.2, 600, 100);
+        await Store.AddAlertRuleAsync(rule, None);
+        await Store.AddAlertRuleAsync(other, None);
+        await Store.AddAlertAsync(new AlertRecord("alert-1", "rule-b", "iris", "2.0.0", "error_rate", 0.1, 0.05, 1000, null, "high"), None);
+        await Store.AddAlertAsync(new AlertRecord("alert-2", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 2000, null, "drift"), None);
+        await Store.AddAlertAsync(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, null, "drift again"), None);
+
+        Assert.Equal([other, rule], await Store.ListAlertRulesAsync(None));
+        await Store.ResolveAlertAsync("alert-3", 3500, None);
+        await Store.ResolveAlertAsync("alert-3", 9999, None); // already resolved: keeps its time
+        var deleted = await Store.DeleteAlertRuleAsync("rule-b", 4000, None);
+        var missing = await Store.DeleteAlertRuleAsync("rule-b", 5000, None);
+
+        Assert.Equal((true, false), (deleted, missing));
+        Assert.Equal([other], await Store.ListAlertRulesAsync(None));
+        Assert.Equal(["alert-2"], (await Store.ListAlertsAsync(false, None)).Select(a => a.Id));
+        var all = await Store.ListAlertsAsync(true, None);
+        Assert.Equal(["alert-3", "alert-2", "alert-1"], all.Select(a => a.Id)); // newest first
+        Assert.Equal(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, 3500, "drift again"), all[0]);
+        Assert.Equal(4000, all[2].ResolvedUnixMs);
+    }
+}
