@@ -27,34 +27,3 @@ public sealed class EdgeRuntimeOptions
     /// <summary>The update agent; it runs as a hosted service when <see cref="EdgeAgentSettings.ServerAddress"/> is set.</summary>
     public EdgeAgentSettings Agent { get; set; } = new();
 }
-
-/// <summary>Update agent settings (see <see cref="Agent.UpdateAgentOptions"/> for the behaviour).</summary>
-public sealed class EdgeAgentSettings
-{
-    /// <summary>Update server address; empty disables the agent. Default empty.</summary>
-    public string ServerAddress { get; set; } = string.Empty;
-
-    /// <summary>This device's id. Required with a server address.</summary>
-    public string DeviceId { get; set; } = string.Empty;
-
-    /// <summary>Fleet enrollment token. Required with a server address.</summary>
-    public string EnrollmentToken { get; set; } = string.Empty;
-
-    /// <summary>PEM file with the server's assignment-signing public key. Required with a server address.</summary>
-    public string AssignmentPublicKeyPath { get; set; } = string.Empty;
-
-    /// <summary>Agent state (credential, partial downloads). Default "edge-agent".</summary>
-    public string StateDirectory { get; set; } = "edge-agent";
-
-    /// <summary>Time between check-ins. Default 60 s.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Serving stops after this long without contact. Default infinite.</summary>
-    public TimeSpan OfflineGrace { get; set; } = Timeout.InfiniteTimeSpan;
-
-    /// <summary>Reported at registration for rollout targeting. Default none.</summary>
-    public Dictionary<string, string> Attributes { get; set; } = [];
-
-    /// <summary>Reported at registration for rollout targeting. Default none.</summary>
-    public List<string> Tags { get; set; } = [];
-}

@@ -4,6 +4,7 @@ using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Runtime.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,8 @@ public static class EdgeRuntimeServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ModelStore"/> (singleton), <see cref="TelemetryRecorder"/> when a telemetry database is set,
     /// and the <see cref="UpdateAgent"/> as a hosted service when a server address is set, bound from
-    /// <paramref name="configuration"/> (e.g. the "EdgeRuntime" section). Settings are validated when first resolved.
+    /// <paramref name="configuration"/> (e.g. the "EdgeRuntime" section). Settings are validated at host start and when
+    /// first resolved; services already registered (e.g. a test's <see cref="TrustStore"/>) are kept.
     /// </summary>
     public static IServiceCollection AddEdgeRuntime(this IServiceCollection services, IConfiguration configuration)
     {
@@ -29,14 +31,13 @@ public static class EdgeRuntimeServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<EdgeRuntimeOptions>().Configure(configure).Validate(o => o.TrustDirectory.Length > 0, "EdgeRuntime:TrustDirectory is required.")
-            .Validate(o => o.Agent.ServerAddress.Length == 0 || (o.Agent.DeviceId.Length > 0 && o.Agent.EnrollmentToken.Length > 0 && o.Agent.AssignmentPublicKeyPath.Length > 0),
-                "EdgeRuntime:Agent needs DeviceId, EnrollmentToken and AssignmentPublicKeyPath when ServerAddress is set.");
-        services.AddSingleton(sp => TrustStore.Open(Options(sp).TrustDirectory));
-        services.AddSingleton(sp => Options(sp).TelemetryDatabase is { Length: > 0 } db
+        services.AddOptions<EdgeRuntimeOptions>().Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeRuntimeOptions>, EdgeRuntimeOptionsValidator>());
+        services.TryAddSingleton(sp => TrustStore.Open(Options(sp).TrustDirectory));
+        services.TryAddSingleton(sp => Options(sp).TelemetryDatabase is { Length: > 0 } db
             ? new TelemetryHolder(TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db, LoggerFactory = sp.GetService<ILoggerFactory>() }))
             : new TelemetryHolder(null));
-        services.AddSingleton(sp =>
+        services.TryAddSingleton(sp =>
         {
             var o = Options(sp);
             return ModelStore.Open(new ModelStoreOptions
@@ -51,47 +52,9 @@ public static class EdgeRuntimeServiceCollectionExtensions
                 LoggerFactory = sp.GetService<ILoggerFactory>(),
             });
         });
-        services.AddSingleton<IHostedService, UpdateAgentService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpdateAgentService>());
         return services;
     }
 
     private static EdgeRuntimeOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<EdgeRuntimeOptions>>().Value;
-}
-
-/// <summary>The optional recorder, so the container can hold "none" (it refuses null singletons).</summary>
-internal sealed class TelemetryHolder(TelemetryRecorder? recorder) : IDisposable
-{
-    public TelemetryRecorder? Recorder { get; } = recorder;
-
-    public void Dispose() => Recorder?.Dispose();
-}
-
-/// <summary>Runs the update agent for the app's lifetime when a server address is configured.</summary>
-internal sealed class UpdateAgentService(IOptions<EdgeRuntimeOptions> options, IServiceProvider services) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var a = options.Value.Agent;
-        if (a.ServerAddress.Length == 0)
-        {
-            return;
-        }
-
-        using var agent = UpdateAgent.Create(new UpdateAgentOptions
-        {
-            ServerAddress = new Uri(a.ServerAddress),
-            DeviceId = a.DeviceId,
-            EnrollmentToken = a.EnrollmentToken,
-            StateDirectory = a.StateDirectory,
-            AssignmentPublicKeyPem = await File.ReadAllTextAsync(a.AssignmentPublicKeyPath, stoppingToken).ConfigureAwait(false),
-            Store = services.GetRequiredService<ModelStore>(),
-            PollInterval = a.PollInterval,
-            OfflineGrace = a.OfflineGrace,
-            Attributes = a.Attributes,
-            Tags = a.Tags,
-            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
-            LoggerFactory = services.GetService<ILoggerFactory>(),
-        });
-        await agent.RunAsync(stoppingToken).ConfigureAwait(false);
-    }
 }

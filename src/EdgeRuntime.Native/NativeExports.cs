@@ -3,20 +3,6 @@ using EdgeDeploy.Runtime.Packages;
 
 namespace EdgeDeploy.Runtime.Native;
 
-/// <summary>A tensor as C callers pass it (see include/edgeruntime.h; the layouts must match).</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct NativeTensor
-{
-    public const int MaxRank = 8;
-
-    public byte* Name;
-    public int ElementType;
-    public int Rank;
-    public fixed long Shape[MaxRank];
-    public void* Data;
-    public nuint DataBytes;
-}
-
 /// <summary>
 /// The C ABI of libedgeruntime (native AOT shared library). Every export returns 0 or an <see cref="EdgeErrorCode"/>
 /// value and never lets an exception cross the boundary; <c>edge_last_error</c> gives the message of the calling
@@ -24,6 +10,8 @@ internal unsafe struct NativeTensor
 /// </summary>
 internal static unsafe class NativeExports
 {
+    private static readonly Lazy<IntPtr> VersionString = new(() => Marshal.StringToCoTaskMemUTF8(RuntimeInfo.Version));
+
     [ThreadStatic]
     private static IntPtr t_lastError;
 
@@ -54,6 +42,7 @@ internal static unsafe class NativeExports
         *model = GCHandle.ToIntPtr(GCHandle.Alloc(new NativeModel(loaded)));
     });
 
+    /// <summary>Releases a model; NULL is ignored. It returns nothing: a failure is only kept for edge_last_error.</summary>
     [UnmanagedCallersOnly(EntryPoint = "edge_model_close")]
     public static void Close(IntPtr model)
     {
@@ -62,9 +51,23 @@ internal static unsafe class NativeExports
             return;
         }
 
-        var handle = GCHandle.FromIntPtr(model);
-        (handle.Target as NativeModel)?.Dispose();
-        handle.Free();
+        // Not Guard: a successful close must not clear the message of the failure the caller may still read.
+        try
+        {
+            var handle = GCHandle.FromIntPtr(model);
+            try
+            {
+                (handle.Target as NativeModel)?.Dispose();
+            }
+            finally
+            {
+                handle.Free(); // the handle is gone even if releasing the session failed
+            }
+        }
+        catch (Exception ex)
+        {
+            SetLastError($"{EdgeErrorCode.InvalidArgument}: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     /// <summary>Number of inputs (is_output 0) or outputs (is_output 1).</summary>
@@ -154,7 +157,7 @@ internal static unsafe class NativeExports
     {
         try
         {
-            NativeLibraryLocator.Install();
+            NativeLibraryLocator.Install(); // inside the guard: a missing native library is an error code, not a crash
             body();
             SetLastError(null);
             return 0;
@@ -188,116 +191,4 @@ internal static unsafe class NativeExports
         t_lastError = message is null ? IntPtr.Zero : Marshal.StringToCoTaskMemUTF8(message);
     }
 
-    private static readonly Lazy<IntPtr> VersionString = new(() => Marshal.StringToCoTaskMemUTF8(RuntimeInfo.Version));
-}
-
-/// <summary>A model opened through the C ABI, with the UTF-8 names it has handed out (freed on close).</summary>
-internal sealed class NativeModel(EdgeModel model) : IDisposable
-{
-    private readonly Dictionary<string, IntPtr> _names = new(StringComparer.Ordinal);
-
-    public EdgeModel Model { get; } = model;
-
-    public IntPtr Name(string name)
-    {
-        lock (_names)
-        {
-            if (!_names.TryGetValue(name, out var ptr))
-            {
-                _names[name] = ptr = Marshal.StringToCoTaskMemUTF8(name);
-            }
-
-            return ptr;
-        }
-    }
-
-    public void Dispose()
-    {
-        Model.Dispose();
-        lock (_names)
-        {
-            foreach (var ptr in _names.Values)
-            {
-                Marshal.FreeCoTaskMem(ptr);
-            }
-
-            _names.Clear();
-        }
-    }
-}
-
-/// <summary>Copies between caller memory and tensors, checking sizes against the element type and shape.</summary>
-internal static unsafe class NativeTensors
-{
-    public static EdgeTensor FromBuffer(EdgeElementType type, long[] shape, void* data, nuint bytes) => type switch
-    {
-        EdgeElementType.Float => Copy<float>(type, shape, data, bytes),
-        EdgeElementType.Double => Copy<double>(type, shape, data, bytes),
-        EdgeElementType.Float16 => Copy<Half>(type, shape, data, bytes),
-        EdgeElementType.Int8 => Copy<sbyte>(type, shape, data, bytes),
-        EdgeElementType.UInt8 => Copy<byte>(type, shape, data, bytes),
-        EdgeElementType.Int16 => Copy<short>(type, shape, data, bytes),
-        EdgeElementType.UInt16 => Copy<ushort>(type, shape, data, bytes),
-        EdgeElementType.Int32 => Copy<int>(type, shape, data, bytes),
-        EdgeElementType.UInt32 => Copy<uint>(type, shape, data, bytes),
-        EdgeElementType.Int64 => Copy<long>(type, shape, data, bytes),
-        EdgeElementType.UInt64 => Copy<ulong>(type, shape, data, bytes),
-        EdgeElementType.Bool => Copy<bool>(type, shape, data, bytes),
-        _ => throw new EdgeException(EdgeErrorCode.InputTypeMismatch, $"Element type {(int)type} is not supported through the C ABI (strings are .NET-only)."),
-    };
-
-    public static void ToBuffer(EdgeTensor value, NativeTensor* target)
-    {
-        if (value.ElementType == EdgeElementType.String)
-        {
-            throw new EdgeException(EdgeErrorCode.InvalidOutput, "String outputs are not supported through the C ABI.");
-        }
-
-        if (value.Rank > NativeTensor.MaxRank)
-        {
-            throw new EdgeException(EdgeErrorCode.InvalidOutput, $"The output has rank {value.Rank}; the C ABI supports up to {NativeTensor.MaxRank}.");
-        }
-
-        var bytes = value.AsBytes();
-        var capacity = target->DataBytes;
-        target->ElementType = (int)value.ElementType;
-        target->Rank = value.Rank;
-        for (var d = 0; d < value.Rank; d++)
-        {
-            target->Shape[d] = value.Shape[d];
-        }
-
-        target->DataBytes = (nuint)bytes.Length;
-        if ((nuint)bytes.Length > capacity || (target->Data == null && bytes.Length > 0))
-        {
-            throw new EdgeException(EdgeErrorCode.PayloadTooLarge, $"The output needs {bytes.Length} bytes; the buffer holds {capacity} (data_bytes now says how many are needed).");
-        }
-
-        bytes.CopyTo(new Span<byte>(target->Data, bytes.Length));
-    }
-
-    private static EdgeTensor Copy<T>(EdgeElementType type, long[] shape, void* data, nuint bytes)
-        where T : unmanaged
-    {
-        long count = 1;
-        foreach (var d in shape)
-        {
-            if (d < 0)
-            {
-                throw new EdgeException(EdgeErrorCode.InputShapeMismatch, $"Input shape has a negative dimension ({d}).");
-            }
-
-            count = checked(count * d);
-        }
-
-        var expected = checked(count * sizeof(T));
-        if ((ulong)expected != bytes || (data == null && count > 0))
-        {
-            throw new EdgeException(EdgeErrorCode.TensorDataMismatch, $"Shape [{string.Join(",", shape)}] of {type} needs {expected} bytes; {bytes} were given.");
-        }
-
-        var array = new T[count];
-        new ReadOnlySpan<byte>(data, (int)expected).CopyTo(MemoryMarshal.AsBytes(array.AsSpan()));
-        return EdgeTensor.Wrap(array, shape, type);
-    }
 }

@@ -1,10 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
-using EdgeDeploy.Runtime.Telemetry;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -14,82 +12,12 @@ using Semver;
 
 namespace EdgeDeploy.Runtime.Agent;
 
-/// <summary>Options for <see cref="UpdateAgent"/>; defaults stated on each property.</summary>
-public sealed class UpdateAgentOptions
-{
-    /// <summary>The update server, e.g. http://updates.example:5000. Required.</summary>
-    public required Uri ServerAddress { get; init; }
-
-    /// <summary>This device's id. Required.</summary>
-    public required string DeviceId { get; init; }
-
-    /// <summary>Fleet enrollment token, used once to obtain the device credential. Required.</summary>
-    public required string EnrollmentToken { get; init; }
-
-    /// <summary>Where the credential and partial downloads are kept. Required.</summary>
-    public required string StateDirectory { get; init; }
-
-    /// <summary>The server's assignment-signing public key (PEM); unsigned or altered assignments are refused. Required.</summary>
-    public required string AssignmentPublicKeyPem { get; init; }
-
-    /// <summary>The store assigned versions are installed into. Required.</summary>
-    public required ModelStore Store { get; init; }
-
-    /// <summary>Reported at registration: hardware, OS, region and so on. Default none.</summary>
-    public IReadOnlyDictionary<string, string> Attributes { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>Reported at registration, for rollout targeting. Default none.</summary>
-    public IReadOnlyList<string> Tags { get; init; } = [];
-
-    /// <summary>Time between check-ins. Default 60 s.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>Random spread added to each interval, as a fraction of it, so a fleet does not check in in lockstep. Default 0.2.</summary>
-    public double Jitter { get; init; } = 0.2;
-
-    /// <summary>Longest wait after repeated failures (the interval doubles per failure up to this). Default 10 min.</summary>
-    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>
-    /// How long the device keeps serving without reaching the server; past it, the store's predictions fail with
-    /// <see cref="EdgeErrorCode.OfflineGraceExpired"/> until a check-in succeeds. Default infinite (never stops serving).
-    /// </summary>
-    public TimeSpan OfflineGrace { get; init; } = Timeout.InfiniteTimeSpan;
-
-    /// <summary>Clock. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
-
-    /// <summary>Logger factory. Default none.</summary>
-    public ILoggerFactory? LoggerFactory { get; init; }
-
-    /// <summary>Stops a download after this many bytes in one cycle (0 = no limit). For bandwidth caps; tests use it to interrupt.</summary>
-    public long MaxDownloadBytesPerCycle { get; init; }
-
-    /// <summary>The outbox to upload each cycle (the same recorder the store writes to). Default none.</summary>
-    public TelemetryRecorder? Telemetry { get; init; }
-
-    /// <summary>Records per uploaded telemetry batch. Default 1,000.</summary>
-    public int TelemetryBatchSize { get; init; } = 1000;
-
-    /// <summary>Most telemetry batches uploaded per cycle, so a long-offline device catches up gradually. Default 50.</summary>
-    public int TelemetryBatchesPerCycle { get; init; } = 50;
-}
-
-/// <summary>What one check-in cycle did.</summary>
-/// <param name="Assigned">Versions the server assigned to this device.</param>
-/// <param name="Installed">Versions installed and activated in this cycle.</param>
-/// <param name="Failed">Versions that failed verification, the gate or the download, with the reason.</param>
-/// <param name="Incomplete">Downloads stopped before completion (resumed next cycle).</param>
-/// <param name="Serving">The version serving after the cycle, or null.</param>
-/// <param name="Shadow">The version running in shadow after the cycle, or null.</param>
-public sealed record AgentCycle(IReadOnlyList<string> Assigned, IReadOnlyList<string> Installed, IReadOnlyList<string> Failed, IReadOnlyList<string> Incomplete, string? Serving = null, string? Shadow = null);
-
 /// <summary>
 /// The device side of the update protocol: registers once, checks in (interval with jitter, exponential backoff on
 /// failure), verifies the signed assignment, downloads assigned packages with offset resume (partial files survive
 /// restarts), installs them through the <see cref="ModelStore"/> (verification and gate), reports the outcome, then
-/// makes the store serve what the assignment says: the primary version, weighted routes (canary, bandit), a shadow
-/// candidate, standby versions (blue/green). Each cycle also reports per-version serving health. The store keeps
+/// hands the store the <see cref="ServingPlan"/> built from the assignment's per-version roles (the primary version,
+/// weighted routes, a shadow candidate, standby versions), which the store applies in one step. Each cycle also reports per-version serving health. The store keeps
 /// serving throughout and while the server is unreachable, up to the offline grace.
 /// </summary>
 public sealed class UpdateAgent : IDisposable
@@ -124,9 +52,11 @@ public sealed class UpdateAgent : IDisposable
         LastContact is null || _options.OfflineGrace == Timeout.InfiniteTimeSpan || _options.TimeProvider.GetUtcNow() - LastContact <= _options.OfflineGrace;
 
     /// <summary>Creates an agent.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the options are invalid.</exception>
     public static UpdateAgent Create(UpdateAgentOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         return new UpdateAgent(options);
     }
 
@@ -200,13 +130,14 @@ public sealed class UpdateAgent : IDisposable
         // The store serves one model: the one it already holds, or the first one assigned.
         var model = _options.Store.ModelName ?? assignment.Versions.FirstOrDefault()?.Model;
         var mine = assignment.Versions.Where(v => v.Model == model).ToList();
+        var plan = ServingPlan.FromAssignment(mine);
         List<string> installed = [], failed = [], incomplete = [];
 
         // Oldest first: the store refuses a version older than one it already installed (anti-rollback), so a bandit's
         // or blue/green's older arm must land before the newer one.
         foreach (var version in mine.OrderBy(v => SemVersion.TryParse(v.Version, SemVersionStyles.Strict, out var sv) ? sv : new SemVersion(0, 0, 0), SemVersion.PrecedenceComparer))
         {
-            var outcome = await EnsureInstalledAsync(version, cancellationToken).ConfigureAwait(false);
+            var outcome = await EnsureInstalledAsync(version, plan, cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {
                 case null:
@@ -231,7 +162,7 @@ public sealed class UpdateAgent : IDisposable
             }
         }
 
-        Reconcile(mine);
+        _options.Store.Apply(plan);
         await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
         await UploadTelemetryAsync(cancellationToken).ConfigureAwait(false);
         return new AgentCycle([.. assignment.Versions.Select(v => $"{v.Model} {v.Version}")], installed, failed, incomplete, _options.Store.ActiveVersion, _options.Store.ShadowStatistics?.ShadowVersion);
@@ -245,7 +176,7 @@ public sealed class UpdateAgent : IDisposable
     }
 
     /// <summary>Null while the download is incomplete; Fresh when this call installed or rejected it.</summary>
-    private async Task<(bool Success, string Reason, bool Fresh)?> EnsureInstalledAsync(AssignedVersion version, CancellationToken cancellationToken)
+    private async Task<(bool Success, string Reason, bool Fresh)?> EnsureInstalledAsync(AssignedVersion version, ServingPlan plan, CancellationToken cancellationToken)
     {
         if (_options.Store.ActiveVersion == version.Version || _options.Store.InstalledVersions.Contains(version.Version))
         {
@@ -263,7 +194,7 @@ public sealed class UpdateAgent : IDisposable
             return null;
         }
 
-        var (success, reason) = Install(package, version);
+        var (success, reason) = Install(package, version, plan);
         if (!success)
         {
             _state.Rejected[version.Sha256] = reason;
@@ -273,12 +204,13 @@ public sealed class UpdateAgent : IDisposable
         return (success, reason, true);
     }
 
-    private (bool Success, string Reason) Install(byte[] package, AssignedVersion version)
+    private (bool Success, string Reason) Install(byte[] package, AssignedVersion version, ServingPlan plan)
     {
         try
         {
-            // The first model a store gets serves at once; later ones wait on standby for Reconcile to decide.
-            var result = _options.Store.Install(package, new ExpectedPackage(version.Model, version.Version), activate: _options.Store.ActiveVersion is null && IsServing(version));
+            // The first model a store gets serves at once; later ones wait on standby until the plan is applied.
+            var activate = _options.Store.ActiveVersion is null && plan.IsServing(version.Version);
+            var result = _options.Store.Install(package, new ExpectedPackage(version.Model, version.Version), activate);
             return result.Outcome switch
             {
                 InstallOutcome.Activated or InstallOutcome.AlreadyActive or InstallOutcome.Installed => (true, "installed"),
@@ -290,35 +222,6 @@ public sealed class UpdateAgent : IDisposable
         {
             return (false, $"{ex.Code}: {ex.Message}");
         }
-    }
-
-    /// <summary>Makes the store serve what the assignment says, using only versions that are installed.</summary>
-    private void Reconcile(List<AssignedVersion> assigned)
-    {
-        var store = _options.Store;
-        var ready = assigned.Where(v => store.ActiveVersion == v.Version || store.InstalledVersions.Contains(v.Version)).ToList();
-        var serving = ready.Where(IsServing).ToList();
-        if (serving.Count > 0)
-        {
-            var primary = serving.MaxBy(v => v.Weight)!;
-            if (store.ActiveVersion != primary.Version && store.PendingVersion != primary.Version)
-            {
-                store.Activate(primary.Version);
-            }
-
-            if (store.ActiveVersion == primary.Version)
-            {
-                store.SetRoutes(serving.Count > 1 ? [.. serving.Select(v => new VersionWeight(v.Version, v.Weight))] : []);
-            }
-        }
-
-        var shadow = ready.FirstOrDefault(v => v.Shadow)?.Version;
-        if (store.ActiveVersion is not null && store.ShadowStatistics?.ShadowVersion != shadow)
-        {
-            store.SetShadow(shadow);
-        }
-
-        store.SetStandby([.. ready.Where(v => v.Standby && v.Version != store.ActiveVersion).Select(v => v.Version)]);
     }
 
     private async Task ReportHealthAsync(CancellationToken cancellationToken)
@@ -435,8 +338,6 @@ public sealed class UpdateAgent : IDisposable
         }
     }
 
-    private static bool IsServing(AssignedVersion v) => !v.Shadow && !v.Standby && v.Weight > 0;
-
     private static string ReportKey(AssignedVersion v) => v.RolloutId + "/" + v.Version;
 
     private async Task EnsureRegisteredAsync(CancellationToken cancellationToken)
@@ -538,32 +439,4 @@ public sealed class UpdateAgent : IDisposable
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // holds the device credential
         }
     }
-}
-
-internal sealed class AgentState
-{
-    public string? DeviceToken { get; set; }
-
-    public long? LastContactUnixMs { get; set; }
-
-    /// <summary>"rollout/version" install outcomes the server has acknowledged.</summary>
-    public HashSet<string> Reported { get; init; } = new(StringComparer.Ordinal);
-
-    /// <summary>Package hashes that failed verification or the gate here, with the reason.</summary>
-    public Dictionary<string, string> Rejected { get; init; } = new(StringComparer.Ordinal);
-}
-
-[JsonSerializable(typeof(AgentState))]
-internal sealed partial class AgentJson : JsonSerializerContext;
-
-internal static partial class AgentLog
-{
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Check-in failed ({Failures} in a row): {Reason}")]
-    public static partial void CheckInFailed(ILogger logger, int failures, string reason);
-
-    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "No contact with the update server since {LastContact:O} (offline grace {Grace}); serving is suspended until a check-in succeeds")]
-    public static partial void OfflineGraceExpired(ILogger logger, DateTimeOffset lastContact, TimeSpan grace);
-
-    [LoggerMessage(EventId = 302, Level = LogLevel.Error, Message = "Telemetry batch {BatchId} ({Count} records) refused by the server and dropped: {Reason}")]
-    public static partial void TelemetryBatchDropped(ILogger logger, string batchId, int count, string reason);
 }

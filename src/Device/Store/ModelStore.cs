@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using EdgeDeploy.Runtime.Packages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,9 +13,8 @@ namespace EdgeDeploy.Runtime.Store;
 /// </summary>
 public sealed class ModelStore : IDisposable
 {
-    private const string PointerFile = "active.json";
-
     private readonly ModelStoreOptions _options;
+    private readonly StoreLayout _layout;
     private readonly PackageVerifier _verifier;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -30,9 +28,10 @@ public sealed class ModelStore : IDisposable
     private (LoadedVersion Version, GateReport Gate)? _pending;
     private bool _disposed;
 
-    private ModelStore(ModelStoreOptions options)
+    private ModelStore(ModelStoreOptions options, StoreLayout layout)
     {
         _options = options;
+        _layout = layout;
         _verifier = new PackageVerifier(options.Trust, options.VerifierOptions);
         _logger = options.LoggerFactory?.CreateLogger<ModelStore>() ?? NullLogger<ModelStore>.Instance;
         _health = new HealthTracker(options.GroundTruthWindow);
@@ -51,34 +50,22 @@ public sealed class ModelStore : IDisposable
     public string? PendingVersion => _pending?.Version.Version;
 
     /// <summary>Versions on disk that passed the gate, newest activation first.</summary>
-    public IReadOnlyList<string> InstalledVersions
-    {
-        get
-        {
-            var dir = Path.Combine(_options.Directory, "versions");
-            return Directory.Exists(dir) ? [.. Directory.GetDirectories(dir).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)] : [];
-        }
-    }
+    public IReadOnlyList<string> InstalledVersions => _layout.InstalledVersions;
 
     /// <summary>Opens (or creates) a store and loads the active version, if any, from disk.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the options are invalid.</exception>
     public static ModelStore Open(ModelStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.KeepVersions < 1)
+        options.Validate();
+        var store = new ModelStore(options, StoreLayout.Open(options.Directory));
+        var (pointer, loaded) = store._layout.Recover(store.LoadInstalled, store._logger);
+        store._pointer = pointer;
+        if (loaded is not null)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "KeepVersions must be at least 1.");
+            Volatile.Write(ref store._serving, new ServingSet(loaded, []));
         }
 
-        var store = new ModelStore(options);
-        Directory.CreateDirectory(Path.Combine(options.Directory, "versions"));
-        Directory.CreateDirectory(Path.Combine(options.Directory, "staging"));
-        Directory.CreateDirectory(Path.Combine(options.Directory, "rejected"));
-        foreach (var leftover in Directory.GetFiles(Path.Combine(options.Directory, "staging")))
-        {
-            File.Delete(leftover); // an install that died before activation; it never served
-        }
-
-        store.Recover();
         return store;
     }
 
@@ -110,9 +97,7 @@ public sealed class ModelStore : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var staged = Path.Combine(_options.Directory, "staging", Guid.NewGuid().ToString("N") + ".edgepkg");
-            AtomicFile.Write(staged, package);
-            StoreFaults.Point("staged");
+            var staged = _layout.Stage(package);
             try
             {
                 var verified = _verifier.Verify(package, expected);
@@ -138,16 +123,12 @@ public sealed class ModelStore : IDisposable
                 if (!gate.Passed)
                 {
                     loaded.Model.Dispose();
-                    WriteGate(Path.Combine(_options.Directory, "rejected", m.Version + ".json"), gate);
+                    _layout.Reject(m.Version, gate, _options.TimeProvider.GetUtcNow());
                     StoreLog.Rejected(_logger, m.Name, m.Version, gate.Reason!);
                     return new InstallResult(InstallOutcome.Rejected, m.Version, gate);
                 }
 
-                var versionDir = Path.Combine(_options.Directory, "versions", m.Version);
-                Directory.CreateDirectory(versionDir);
-                File.Move(staged, Path.Combine(versionDir, "package.edgepkg"), overwrite: true);
-                WriteGate(Path.Combine(versionDir, "gate.json"), gate);
-                StoreFaults.Point("version-written");
+                _layout.Commit(staged, m.Version, gate, _options.TimeProvider.GetUtcNow());
                 _options.Trust.RecordInstalled(m.Name, m.Version);
                 ReplaceLoaded(loaded);
                 if (!activate)
@@ -160,10 +141,7 @@ public sealed class ModelStore : IDisposable
             }
             finally
             {
-                if (File.Exists(staged))
-                {
-                    File.Delete(staged);
-                }
+                StoreLayout.Discard(staged);
             }
         }
     }
@@ -214,19 +192,7 @@ public sealed class ModelStore : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (ActiveVersion == version)
-            {
-                return new InstallResult(InstallOutcome.AlreadyActive, version, null);
-            }
-
-            var isRollback = _pointer?.History.Contains(version) == true;
-            var result = ActivateLoaded(GetOrLoad(version), null, isRollback);
-            if (result.Outcome == InstallOutcome.Activated)
-            {
-                _standby.Remove(version);
-            }
-
-            return result;
+            return ActivateCore(version);
         }
     }
 
@@ -237,14 +203,7 @@ public sealed class ModelStore : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            foreach (var v in versions)
-            {
-                GetOrLoad(v);
-            }
-
-            _standby.Clear();
-            _standby.UnionWith(versions);
-            ReleaseUnused();
+            SetStandbyCore(versions);
         }
     }
 
@@ -313,10 +272,7 @@ public sealed class ModelStore : IDisposable
     {
         lock (_lock)
         {
-            var old = _shadow;
-            _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _health, _logger);
-            old?.Dispose();
-            ReleaseUnused();
+            SetShadowCore(version);
         }
     }
 
@@ -332,15 +288,48 @@ public sealed class ModelStore : IDisposable
         ArgumentNullException.ThrowIfNull(routes);
         lock (_lock)
         {
-            var serving = _serving ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
-            if (routes.Any(r => !(r.Weight >= 0) || double.IsInfinity(r.Weight)) || (routes.Count > 0 && routes.Sum(r => r.Weight) <= 0))
+            SetRoutesCore(routes);
+        }
+    }
+
+    /// <summary>
+    /// Makes the store serve what <paramref name="plan"/> says, in one step under the store's lock: the heaviest
+    /// installed serving version becomes the primary (unless the host defers the swap), the installed serving versions
+    /// split traffic by weight when there are several, the first installed shadow candidate runs beside it, and the
+    /// installed standby versions stay loaded. Versions not installed yet are left out until a later apply.
+    /// </summary>
+    public void Apply(ServingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var installed = _layout.InstalledVersions;
+            var activeAtStart = ActiveVersion;
+            bool Ready(string v) => v == activeAtStart || installed.Contains(v);
+
+            var serving = plan.Serving.Where(v => Ready(v.Version)).ToList();
+            if (serving.Count > 0)
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, "Route weights must be finite, non-negative and not all zero.");
+                var primary = serving.MaxBy(v => v.Weight)!;
+                if (ActiveVersion != primary.Version && PendingVersion != primary.Version)
+                {
+                    ActivateCore(primary.Version);
+                }
+
+                if (ActiveVersion == primary.Version)
+                {
+                    SetRoutesCore(serving.Count > 1 ? serving : []);
+                }
             }
 
-            var loaded = routes.Select(r => (GetOrLoad(r.Version), r.Weight)).ToList();
-            Volatile.Write(ref _serving, new ServingSet(serving.Primary, loaded));
-            ReleaseUnused();
+            var shadow = plan.Shadow.FirstOrDefault(Ready);
+            if (ActiveVersion is not null && ShadowStatistics?.ShadowVersion != shadow)
+            {
+                SetShadowCore(shadow);
+            }
+
+            SetStandbyCore([.. plan.Standby.Where(v => Ready(v) && v != ActiveVersion)]);
         }
     }
 
@@ -364,6 +353,56 @@ public sealed class ModelStore : IDisposable
 
             _loaded.Clear();
         }
+    }
+
+    private InstallResult ActivateCore(string version)
+    {
+        if (ActiveVersion == version)
+        {
+            return new InstallResult(InstallOutcome.AlreadyActive, version, null);
+        }
+
+        var isRollback = _pointer?.History.Contains(version) == true;
+        var result = ActivateLoaded(GetOrLoad(version), null, isRollback);
+        if (result.Outcome == InstallOutcome.Activated)
+        {
+            _standby.Remove(version);
+        }
+
+        return result;
+    }
+
+    private void SetStandbyCore(IReadOnlyList<string> versions)
+    {
+        foreach (var v in versions)
+        {
+            GetOrLoad(v);
+        }
+
+        _standby.Clear();
+        _standby.UnionWith(versions);
+        ReleaseUnused();
+    }
+
+    private void SetShadowCore(string? version)
+    {
+        var old = _shadow;
+        _shadow = version is null ? null : new ShadowRunner(GetOrLoad(version), _options.Telemetry, _health, _logger);
+        old?.Dispose();
+        ReleaseUnused();
+    }
+
+    private void SetRoutesCore(IReadOnlyList<VersionWeight> routes)
+    {
+        var serving = _serving ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
+        if (routes.Any(r => !(r.Weight >= 0) || double.IsInfinity(r.Weight)) || (routes.Count > 0 && routes.Sum(r => r.Weight) <= 0))
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, "Route weights must be finite, non-negative and not all zero.");
+        }
+
+        var loaded = routes.Select(r => (GetOrLoad(r.Version), r.Weight)).ToList();
+        Volatile.Write(ref _serving, new ServingSet(serving.Primary, loaded));
+        ReleaseUnused();
     }
 
     private InstallResult ActivateLoaded(LoadedVersion target, GateReport? gate, bool isRollback)
@@ -390,7 +429,7 @@ public sealed class ModelStore : IDisposable
         }
 
         var pointer = new StorePointer { Name = target.Name, Active = target.Version, History = [.. history.Take(_options.KeepVersions - 1)] };
-        pointer.Write(Path.Combine(_options.Directory, PointerFile));
+        _layout.WritePointer(pointer);
         _pointer = pointer;
 
         // The new model is loaded and warm before it becomes visible; the old one is released once its calls end.
@@ -419,7 +458,7 @@ public sealed class ModelStore : IDisposable
 
     private LoadedVersion LoadInstalled(string version)
     {
-        var path = Path.Combine(_options.Directory, "versions", version, "package.edgepkg");
+        var path = _layout.PackagePath(version);
         if (!File.Exists(path))
         {
             throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Version {version} is not installed in this store.");
@@ -494,144 +533,6 @@ public sealed class ModelStore : IDisposable
         }
 
         keep.UnionWith(_loaded.Keys);
-        var byAge = new DirectoryInfo(Path.Combine(_options.Directory, "versions")).GetDirectories()
-            .OrderByDescending(d => File.GetLastWriteTimeUtc(Path.Combine(d.FullName, "gate.json")))
-            .ToList();
-        foreach (var dir in byAge.Skip(_options.KeepVersions))
-        {
-            if (!keep.Contains(dir.Name))
-            {
-                dir.Delete(recursive: true);
-            }
-        }
-    }
-
-    /// <summary>Loads what the pointer says; if that version is damaged, falls back through the history.</summary>
-    private void Recover()
-    {
-        var pointer = StorePointer.Read(Path.Combine(_options.Directory, PointerFile));
-        if (pointer is null)
-        {
-            return;
-        }
-
-        _pointer = pointer;
-        foreach (var candidate in new[] { pointer.Active }.Concat(pointer.History))
-        {
-            try
-            {
-                var loaded = LoadInstalled(candidate);
-                Volatile.Write(ref _serving, new ServingSet(loaded, []));
-                if (candidate != pointer.Active)
-                {
-                    StoreLog.RecoveredFallback(_logger, pointer.Active, candidate);
-                    _pointer = new StorePointer { Name = pointer.Name, Active = candidate, History = [.. pointer.History.SkipWhile(v => v != candidate).Skip(1)] };
-                    _pointer.Write(Path.Combine(_options.Directory, PointerFile));
-                }
-
-                return;
-            }
-            catch (EdgeException ex)
-            {
-                StoreLog.RecoverFailed(_logger, candidate, ex.Message);
-            }
-        }
-    }
-
-    private void WriteGate(string path, GateReport gate) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(
-        new GateRecord { Version = gate.Version, Passed = gate.Passed, Reason = gate.Reason, MetricValue = gate.MetricValue, At = _options.TimeProvider.GetUtcNow() },
-        StoreJsonContext.Default.GateRecord));
-}
-
-/// <summary>A version in memory: its manifest and loaded model.</summary>
-internal sealed class LoadedVersion(PackageManifest manifest, EdgeModel model)
-{
-    public PackageManifest Manifest { get; } = manifest;
-
-    public EdgeModel Model { get; } = model;
-
-    public string Name => Manifest.Name;
-
-    public string Version => Manifest.Version;
-}
-
-/// <summary>What serves right now: replaced as a whole, so readers always see a consistent set.</summary>
-internal sealed class ServingSet
-{
-    private readonly double[] _cumulative;
-
-    public ServingSet(LoadedVersion primary, IReadOnlyList<(LoadedVersion Version, double Weight)> routes)
-    {
-        Primary = primary;
-        Routes = routes;
-        _cumulative = new double[routes.Count];
-        double total = 0;
-        for (var i = 0; i < routes.Count; i++)
-        {
-            total += routes[i].Weight;
-            _cumulative[i] = total;
-        }
-    }
-
-    public LoadedVersion Primary { get; }
-
-    public IReadOnlyList<(LoadedVersion Version, double Weight)> Routes { get; }
-
-    public LoadedVersion Choose()
-    {
-        if (Routes.Count == 0)
-        {
-            return Primary;
-        }
-
-        var pick = Random.Shared.NextDouble() * _cumulative[^1];
-        for (var i = 0; i < _cumulative.Length; i++)
-        {
-            if (pick < _cumulative[i])
-            {
-                return Routes[i].Version;
-            }
-        }
-
-        return Routes[^1].Version;
-    }
-}
-
-internal static partial class StoreLog
-{
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Activated {Name} {Version} (was {Previous}; rollback: {IsRollback}).")]
-    public static partial void Activated(ILogger logger, string name, string version, string previous, bool isRollback);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Rejected {Name} {Version} at the gate: {Reason}")]
-    public static partial void Rejected(ILogger logger, string name, string version, string reason);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "The host deferred the swap to {Name} {Version}.")]
-    public static partial void Deferred(ILogger logger, string name, string version);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Active version {Active} could not be loaded; serving {Fallback} instead.")]
-    public static partial void RecoveredFallback(ILogger logger, string active, string fallback);
-
-    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "Installed version {Version} could not be loaded: {Reason}")]
-    public static partial void RecoverFailed(ILogger logger, string version, string reason);
-
-    [LoggerMessage(EventId = 105, Level = LogLevel.Warning, Message = "Shadow run of {Version} failed: {Reason}")]
-    public static partial void ShadowFailed(ILogger logger, string version, string reason);
-}
-
-/// <summary>
-/// Prediction ids: a random 64-bit prefix drawn once per process and a counter. Unique across restarts and devices
-/// with overwhelming probability, and a few nanoseconds to make (a v7 GUID costs a random draw per call).
-/// </summary>
-internal static class PredictionIds
-{
-    private static readonly long Prefix = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-    private static long _counter;
-
-    public static Guid Next()
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        BitConverter.TryWriteBytes(bytes, Prefix);
-        BitConverter.TryWriteBytes(bytes[8..], Interlocked.Increment(ref _counter));
-        return new Guid(bytes);
+        _layout.Prune(keep, _options.KeepVersions);
     }
 }

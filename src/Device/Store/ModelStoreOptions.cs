@@ -48,55 +48,25 @@ public sealed class ModelStoreOptions
 
     /// <summary>Logs installs, rejections, swaps and rollbacks. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Checks every setting; <see cref="ModelStore.Open"/> calls it.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> naming the first invalid setting.</exception>
+    public void Validate()
+    {
+        // Built with object initializers, so a required property can still be null or empty.
+        Require(!string.IsNullOrEmpty(Directory), "Directory is required.");
+        Require(Trust is not null, "Trust is required.");
+        Require(KeepVersions >= 1, "KeepVersions must be at least 1.");
+        Require(MemoryBudgetBytes >= 0, $"MemoryBudgetBytes must be non-negative (0 = no limit; it is {MemoryBudgetBytes}).");
+        Require(GroundTruthWindow >= 0, $"GroundTruthWindow must be non-negative (it is {GroundTruthWindow}).");
+        Require(ModelOptions is not null && VerifierOptions is not null && Capabilities is not null && TimeProvider is not null, "ModelOptions, VerifierOptions, Capabilities and TimeProvider must not be null.");
+    }
+
+    private static void Require(bool valid, string message)
+    {
+        if (!valid)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, message);
+        }
+    }
 }
-
-/// <summary>A pending change of the serving model, offered to <see cref="ModelStoreOptions.CanSwap"/>.</summary>
-/// <param name="FromVersion">The version serving now, or null.</param>
-/// <param name="ToVersion">The version that would serve.</param>
-/// <param name="IsRollback">True for <see cref="ModelStore.Rollback"/>.</param>
-public sealed record SwapRequest(string? FromVersion, string ToVersion, bool IsRollback);
-
-/// <summary>Outcome of <see cref="ModelStore.Install(string, ExpectedPackage?)"/>.</summary>
-public enum InstallOutcome
-{
-    /// <summary>Verified, gated and now serving.</summary>
-    Activated = 0,
-
-    /// <summary>Verified and gated; the host deferred the swap (see <see cref="ModelStoreOptions.CanSwap"/>).</summary>
-    Deferred = 1,
-
-    /// <summary>Verified but failed the gate; the active model keeps serving.</summary>
-    Rejected = 2,
-
-    /// <summary>This exact version is already the active one.</summary>
-    AlreadyActive = 3,
-
-    /// <summary>Verified, gated and installed on standby (not serving); see <see cref="ModelStore.Activate"/>.</summary>
-    Installed = 4,
-}
-
-/// <summary>What an install did.</summary>
-/// <param name="Outcome">The outcome.</param>
-/// <param name="Version">The package's version.</param>
-/// <param name="Gate">The gate report (null when the version was already active).</param>
-public sealed record InstallResult(InstallOutcome Outcome, string Version, GateReport? Gate);
-
-/// <summary>A prediction and where it came from.</summary>
-/// <param name="PredictionId">Id to attach ground truth to later (<see cref="ModelStore.RecordGroundTruth"/>).</param>
-/// <param name="Version">The model version that served it.</param>
-/// <param name="Prediction">The outputs.</param>
-public sealed record ServedPrediction(Guid PredictionId, string Version, Prediction Prediction);
-
-/// <summary>A version and its share of traffic.</summary>
-/// <param name="Version">An installed version.</param>
-/// <param name="Weight">Relative weight (non-negative).</param>
-public sealed record VersionWeight(string Version, double Weight);
-
-/// <summary>How a shadow candidate compares with the serving model on the same inputs.</summary>
-/// <param name="ShadowVersion">The candidate.</param>
-/// <param name="Compared">Predictions compared.</param>
-/// <param name="ExactMatchRate">Share where every output was bit-identical.</param>
-/// <param name="MeanAbsoluteDifference">Mean |serving - shadow| over all floating-point output elements.</param>
-/// <param name="LabelAgreementRate">Share where the label (the confidence metric's output) agreed.</param>
-/// <param name="Failures">Shadow runs that threw.</param>
-public sealed record ShadowStatistics(string ShadowVersion, long Compared, double ExactMatchRate, double MeanAbsoluteDifference, double LabelAgreementRate, long Failures);

@@ -2,22 +2,6 @@ using Microsoft.Data.Sqlite;
 
 namespace EdgeDeploy.Runtime.Telemetry;
 
-/// <summary>A batch read from the outbox, to send and then acknowledge.</summary>
-/// <param name="FirstId">Lowest record id in the batch.</param>
-/// <param name="LastId">Highest record id; <see cref="TelemetryRecorder.Acknowledge"/> deletes up to it.</param>
-/// <param name="Records">The records, oldest first.</param>
-public sealed record OutboxBatch(long FirstId, long LastId, IReadOnlyList<OutboxRecord> Records)
-{
-    /// <summary>A stable id for this batch: a resend after a crash carries the same id, so the server can store it once.</summary>
-    public string BatchId => $"{FirstId}-{LastId}";
-}
-
-/// <summary>One outbox record.</summary>
-/// <param name="Id">Outbox sequence number.</param>
-/// <param name="Kind">What the payload is.</param>
-/// <param name="Payload">MessagePack bytes (<see cref="TelemetryCodec"/>).</param>
-public sealed record OutboxRecord(long Id, TelemetryRecordKind Kind, byte[] Payload);
-
 /// <summary>
 /// The durable outbox: SQLite in WAL mode with full sync, bounded in rows. Overflow drops the oldest rows and counts them
 /// in a persisted counter. Rows leave only when acknowledged. One writer (the recorder's thread), many readers.

@@ -5,40 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeDeploy.Runtime.Telemetry;
 
-/// <summary>Options for <see cref="TelemetryRecorder"/>; defaults stated on each property.</summary>
-public sealed class TelemetryOptions
-{
-    /// <summary>SQLite file of the outbox. Required.</summary>
-    public required string DatabasePath { get; init; }
-
-    /// <summary>Most records kept in the outbox; older ones are dropped (and counted) beyond it. Default 100,000.</summary>
-    public long MaxRecords { get; init; } = 100_000;
-
-    /// <summary>Share of predictions recorded, 0..1. Default 1 (all).</summary>
-    public double SampleRate { get; init; } = 1.0;
-
-    /// <summary>Records buffered in memory before the writer drops new ones (and counts them). Default 16,384.</summary>
-    public int QueueCapacity { get; init; } = 16_384;
-
-    /// <summary>Longest a record waits in memory before it is committed. Default 100 ms.</summary>
-    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Clock for record timestamps. Default <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
-
-    /// <summary>Logs writer failures. Default none.</summary>
-    public ILoggerFactory? LoggerFactory { get; init; }
-}
-
-/// <summary>Counters of a <see cref="TelemetryRecorder"/>.</summary>
-/// <param name="Recorded">Records accepted into the queue.</param>
-/// <param name="SampledOut">Predictions skipped by the sample rate.</param>
-/// <param name="DroppedInMemory">Records dropped because the in-memory queue was full.</param>
-/// <param name="DroppedFromOutbox">Oldest records dropped because the outbox was full (persisted).</param>
-/// <param name="Pending">Records in the outbox waiting for acknowledgement.</param>
-/// <param name="Acknowledged">Records acknowledged and removed (persisted).</param>
-public sealed record TelemetryStatistics(long Recorded, long SampledOut, long DroppedInMemory, long DroppedFromOutbox, long Pending, long Acknowledged);
-
 /// <summary>
 /// Records predictions and ground truth durably on the device. The caller's cost is one small allocation and a queue
 /// write; a background writer summarises inputs, updates drift counts, encodes MessagePack and commits batches to the
@@ -86,13 +52,11 @@ public sealed class TelemetryRecorder : IDisposable
         _outbox.Acknowledged);
 
     /// <summary>Opens (or creates) the outbox and starts the writer.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the options are invalid.</exception>
     public static TelemetryRecorder Open(TelemetryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.MaxRecords < 1 || options.QueueCapacity < 1 || !(options.SampleRate is >= 0 and <= 1))
-        {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "MaxRecords and QueueCapacity must be positive and SampleRate within 0..1.");
-        }
+        options.Validate();
 
         return new TelemetryRecorder(options);
     }
@@ -291,10 +255,4 @@ public sealed class TelemetryRecorder : IDisposable
     private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices);
 
     private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
-}
-
-internal static partial class TelemetryLog
-{
-    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Telemetry writer lost {Count} record(s): {Reason}")]
-    public static partial void WriteFailed(ILogger logger, int count, string reason);
 }
