@@ -41,26 +41,31 @@ public sealed class EdgeModelOptions
     /// <summary>Logger factory for load-time reports. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    internal void Validate()
+    /// <summary>
+    /// Checks every property and throws on the first bad one; <see cref="EdgeModel.Load(string, EdgeModelOptions?)"/>
+    /// calls it, hosts can call it at start-up to fail early.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> naming the property.</exception>
+    public void Validate()
     {
         if (IntraOpThreads < 0 || InterOpThreads < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "Thread counts must be zero (ONNX Runtime default) or positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"IntraOpThreads ({IntraOpThreads}) and InterOpThreads ({InterOpThreads}) must be zero (ONNX Runtime default) or positive.");
         }
 
         if (PredictionCacheCapacity < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "PredictionCacheCapacity must be zero (off) or positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"PredictionCacheCapacity ({PredictionCacheCapacity}) must be zero (off) or positive.");
         }
 
         if (MaxModelBytes <= 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "MaxModelBytes must be positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"MaxModelBytes ({MaxModelBytes}) must be positive.");
         }
 
         if (CudaDeviceId < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "CudaDeviceId must not be negative.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"CudaDeviceId ({CudaDeviceId}) must not be negative.");
         }
     }
 }

@@ -20,6 +20,7 @@ public sealed partial class PackageVerifier
     {
         _trust = trust ?? throw new ArgumentNullException(nameof(trust));
         _options = options ?? new PackageVerifierOptions();
+        _options.Validate();
     }
 
     /// <summary>Verifies the package file at <paramref name="path"/>.</summary>

@@ -24,7 +24,7 @@ public sealed class TrustStore
     }
 
     /// <summary>The trust directory.</summary>
-    public string DirectoryPath => _directory;
+    internal string DirectoryPath => _directory;
 
     /// <summary>The trusted root's version.</summary>
     public int RootVersion
@@ -114,7 +114,7 @@ public sealed class TrustStore
     }
 
     /// <summary>The highest version of <paramref name="modelName"/> installed on this device, or null.</summary>
-    public string? GetHighestInstalledVersion(string modelName)
+    internal string? GetHighestInstalledVersion(string modelName)
     {
         lock (_lock)
         {
@@ -123,7 +123,7 @@ public sealed class TrustStore
     }
 
     /// <summary>Records that <paramref name="version"/> of <paramref name="modelName"/> was installed; lower versions are refused from now on.</summary>
-    public void RecordInstalled(string modelName, string version)
+    internal void RecordInstalled(string modelName, string version)
     {
         var parsed = SemVersion.Parse(version, SemVersionStyles.Strict);
         lock (_lock)

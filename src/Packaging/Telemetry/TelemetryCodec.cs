@@ -24,7 +24,7 @@ public static class TelemetryCodec
 
     /// <summary>Decodes a prediction record.</summary>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not one.</exception>
-    public static PredictionRecord DecodePrediction(ReadOnlyMemory<byte> bytes) => Read<PredictionRecord>(bytes);
+    internal static PredictionRecord DecodePrediction(ReadOnlyMemory<byte> bytes) => Read<PredictionRecord>(bytes);
 
     /// <summary>
     /// Reads a prediction record's summary, skipping input names and output tensors it does not need: the hot path of a
