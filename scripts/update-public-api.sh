@@ -4,6 +4,7 @@
 #   RS0016/RS0036 (public symbol missing from the baseline)      -> the symbol is added to PublicAPI.Unshipped.txt
 #   RS0017/RS0037-style removals (baseline names a gone symbol)  -> removed from Unshipped, or "*REMOVED*" if it shipped
 # Idempotent: with nothing to change it leaves the files as they are. Runs until the analyzer has nothing left to say.
+# PublicAPI.Shipped.txt is the surface of the last release (0.1.0 at first); at a release, move Unshipped into Shipped.
 # Usage: scripts/update-public-api.sh [extra dotnet build arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,5 +65,12 @@ PY
 )
     : > "$log"
     [ "$changed" = 0 ] && break
+done
+# The passes above built with warnings allowed; rebuild as CI does, so the next incremental build is not stale and any
+# other API rule (e.g. RS0026, several overloads with optional parameters) fails here rather than later.
+for p in "${projects[@]}"; do
+    name=$(basename "$p")
+    if grep -l "/$name\"" "${projects[@]}" > /dev/null 2>&1; then continue; fi
+    dotnet build "$p" -c Release --no-incremental -nologo -clp:NoSummary "$@" | grep -E ': (error|warning) ' | sort -u || true
 done
 echo "Public API baselines are up to date; review with: git diff -- '*PublicAPI.*.txt'"
