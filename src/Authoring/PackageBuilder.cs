@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using Semver;
 
@@ -205,58 +204,4 @@ public sealed class PackageBuilder
     }
 
     private static EdgeException Missing(string what) => new(EdgeErrorCode.InvalidArgument, $"The package needs {what}.");
-}
-
-/// <summary>Adds signatures to a package.</summary>
-public static class PackageSigner
-{
-    /// <summary>Returns the package with <paramref name="key"/>'s signature over its manifest added (replacing an earlier one by the same key).</summary>
-    public static byte[] Sign(byte[] package, SigningKey key)
-    {
-        ArgumentNullException.ThrowIfNull(package);
-        ArgumentNullException.ThrowIfNull(key);
-        using var stream = new MemoryStream(package, writable: false);
-        using var archive = PackageArchive.Open(stream, maxEntries: 32);
-        var manifestBytes = archive.ReadAll(PackageArchive.ManifestPath, 1 << 20, EdgeErrorCode.PackageMalformed);
-        var existing = archive.Contains(PackageArchive.SignaturesPath)
-            ? PackageJsonContext.Parse(archive.ReadAll(PackageArchive.SignaturesPath, 1 << 20, EdgeErrorCode.PackageMalformed), PackageJsonContext.Default.SignatureFile, EdgeErrorCode.PackageMalformed, "signatures.json")
-            : new SignatureFile();
-        var signatures = existing.Signatures.Where(s => s.KeyId != key.KeyId).Append(Envelope.Sign(key, Envelope.ManifestType, manifestBytes)).ToList();
-        var others = archive.EntryNames
-            .Where(n => n is not PackageArchive.ManifestPath and not PackageArchive.SignaturesPath)
-            .Order(StringComparer.Ordinal)
-            .Select(n => (n, archive.ReadAll(n, long.MaxValue, EdgeErrorCode.PackageMalformed)))
-            .ToArray();
-        return PackageZip.Write(manifestBytes, new SignatureFile { Signatures = signatures }, others);
-    }
-}
-
-/// <summary>Writes package archives; fixed entry timestamps keep the bytes a function of the content.</summary>
-internal static class PackageZip
-{
-    private static readonly DateTimeOffset EntryTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public static byte[] Write(byte[] manifest, SignatureFile signatures, IEnumerable<(string Path, byte[] Bytes)> files)
-    {
-        using var output = new MemoryStream();
-        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            Add(zip, PackageArchive.ManifestPath, manifest);
-            Add(zip, PackageArchive.SignaturesPath, PackageJsonContext.Serialize(signatures, PackageJsonContext.Default.SignatureFile));
-            foreach (var (path, bytes) in files)
-            {
-                Add(zip, path, bytes);
-            }
-        }
-
-        return output.ToArray();
-    }
-
-    private static void Add(ZipArchive zip, string path, byte[] bytes)
-    {
-        var entry = zip.CreateEntry(path, CompressionLevel.Optimal);
-        entry.LastWriteTime = EntryTime;
-        using var stream = entry.Open();
-        stream.Write(bytes);
-    }
 }

@@ -19,7 +19,6 @@ foreach (var fleetCommand in FleetCommands.Create())
     root.Subcommands.Add(fleetCommand);
 }
 
-
 // "@file.jsonl" is an input file for `edge predict`, not a response file.
 var configuration = new ParserConfiguration { ResponseFileTokenReplacer = null };
 return root.Parse(args, configuration).Invoke();

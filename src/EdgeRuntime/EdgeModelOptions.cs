@@ -2,45 +2,6 @@ using Microsoft.Extensions.Logging;
 
 namespace EdgeDeploy.Runtime;
 
-/// <summary>Which execution provider runs the model.</summary>
-public enum ExecutionProviderKind
-{
-    /// <summary>CUDA when the loaded ONNX Runtime build has it and a device accepts the session, otherwise CPU.</summary>
-    Auto = 0,
-
-    /// <summary>The CPU provider.</summary>
-    Cpu = 1,
-
-    /// <summary>The CUDA provider; loading fails when it is unavailable.</summary>
-    Cuda = 2,
-}
-
-/// <summary>What to do with NaN and infinity in floating-point inputs.</summary>
-public enum NonFiniteInputPolicy
-{
-    /// <summary>Reject the call with <see cref="EdgeErrorCode.NonFiniteInput"/>, naming the input and the first bad index.</summary>
-    Reject = 0,
-
-    /// <summary>Pass the values to the model unchanged.</summary>
-    Allow = 1,
-}
-
-/// <summary>How much ONNX Runtime may rewrite the graph at load time.</summary>
-public enum GraphOptimization
-{
-    /// <summary>No rewrites.</summary>
-    None = 0,
-
-    /// <summary>Constant folding and redundant node elimination.</summary>
-    Basic = 1,
-
-    /// <summary>Basic plus node fusions.</summary>
-    Extended = 2,
-
-    /// <summary>Everything, including layout optimisations.</summary>
-    All = 99,
-}
-
 /// <summary>Options for <see cref="EdgeModel"/>. Every property has an edge-friendly default stated on it.</summary>
 public sealed class EdgeModelOptions
 {
@@ -80,55 +41,31 @@ public sealed class EdgeModelOptions
     /// <summary>Logger factory for load-time reports. Default none.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    internal void Validate()
+    /// <summary>
+    /// Checks every property and throws on the first bad one; <see cref="EdgeModel.Load(string, EdgeModelOptions?)"/>
+    /// calls it, hosts can call it at start-up to fail early.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> naming the property.</exception>
+    public void Validate()
     {
         if (IntraOpThreads < 0 || InterOpThreads < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "Thread counts must be zero (ONNX Runtime default) or positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"IntraOpThreads ({IntraOpThreads}) and InterOpThreads ({InterOpThreads}) must be zero (ONNX Runtime default) or positive.");
         }
 
         if (PredictionCacheCapacity < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "PredictionCacheCapacity must be zero (off) or positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"PredictionCacheCapacity ({PredictionCacheCapacity}) must be zero (off) or positive.");
         }
 
         if (MaxModelBytes <= 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "MaxModelBytes must be positive.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"MaxModelBytes ({MaxModelBytes}) must be positive.");
         }
 
         if (CudaDeviceId < 0)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, "CudaDeviceId must not be negative.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"CudaDeviceId ({CudaDeviceId}) must not be negative.");
         }
     }
-}
-
-/// <summary>Which execution provider a model runs on, and why.</summary>
-public sealed class ExecutionProviderReport
-{
-    internal ExecutionProviderReport(ExecutionProviderKind requested, ExecutionProviderKind active, string? fallbackReason, IReadOnlyList<string> availableProviders)
-    {
-        Requested = requested;
-        Active = active;
-        FallbackReason = fallbackReason;
-        AvailableProviders = availableProviders;
-    }
-
-    /// <summary>What the options asked for.</summary>
-    public ExecutionProviderKind Requested { get; }
-
-    /// <summary>What runs the model: <see cref="ExecutionProviderKind.Cpu"/> or <see cref="ExecutionProviderKind.Cuda"/>.</summary>
-    public ExecutionProviderKind Active { get; }
-
-    /// <summary>Why <see cref="ExecutionProviderKind.Auto"/> settled on the CPU; null when nothing fell back.</summary>
-    public string? FallbackReason { get; }
-
-    /// <summary>The providers compiled into the loaded ONNX Runtime build.</summary>
-    public IReadOnlyList<string> AvailableProviders { get; }
-
-    /// <inheritdoc/>
-    public override string ToString() => FallbackReason is null
-        ? $"{Active} (requested {Requested})"
-        : $"{Active} (requested {Requested}; {FallbackReason})";
 }

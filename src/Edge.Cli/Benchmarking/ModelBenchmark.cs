@@ -7,14 +7,6 @@ using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace EdgeDeploy.Cli.Benchmarking;
 
-/// <summary>Latency and allocation figures for one way of calling the model.</summary>
-internal sealed record VariantResult(string Name, double P50Micros, double P99Micros, double MeanMicros, double BytesPerPredict, int Iterations);
-
-internal sealed record BenchmarkReport(string Model, string Provider, int Threads, IReadOnlyList<VariantResult> Variants, TelemetryStatistics? Telemetry)
-{
-    public VariantResult Raw => Variants[0];
-}
-
 /// <summary>
 /// Measures raw ONNX Runtime (IOBinding over preallocated inputs and outputs), the EdgeDeploy fast path and the convenient
 /// Predict path on the same model, inputs and session settings, interleaving rounds so drift on the machine hits all three alike.

@@ -2,14 +2,6 @@ using System.Text;
 
 namespace EdgeDeploy.Runtime.Packages;
 
-/// <summary>One signature: who signed (key id) and the signature bytes (base64 in JSON).</summary>
-internal sealed class SignatureEntry
-{
-    public required string KeyId { get; init; }
-
-    public required string Sig { get; init; }
-}
-
 /// <summary>
 /// Signing input for roots and manifests: DSSE's pre-authentication encoding
 /// <c>"DSSEv1" SP len(type) SP type SP len(body) SP body</c>. Signatures cover the exact payload bytes plus their type,

@@ -24,7 +24,7 @@ public sealed class TrustStore
     }
 
     /// <summary>The trust directory.</summary>
-    public string DirectoryPath => _directory;
+    internal string DirectoryPath => _directory;
 
     /// <summary>The trusted root's version.</summary>
     public int RootVersion
@@ -114,7 +114,7 @@ public sealed class TrustStore
     }
 
     /// <summary>The highest version of <paramref name="modelName"/> installed on this device, or null.</summary>
-    public string? GetHighestInstalledVersion(string modelName)
+    internal string? GetHighestInstalledVersion(string modelName)
     {
         lock (_lock)
         {
@@ -123,7 +123,7 @@ public sealed class TrustStore
     }
 
     /// <summary>Records that <paramref name="version"/> of <paramref name="modelName"/> was installed; lower versions are refused from now on.</summary>
-    public void RecordInstalled(string modelName, string version)
+    internal void RecordInstalled(string modelName, string version)
     {
         var parsed = SemVersion.Parse(version, SemVersionStyles.Strict);
         lock (_lock)
@@ -139,25 +139,4 @@ public sealed class TrustStore
 
     private void SaveState() =>
         AtomicFile.Write(Path.Combine(_directory, StateFile), PackageJsonContext.Serialize(_state, PackageJsonContext.Default.TrustState));
-}
-
-/// <summary>Crash-safe file replacement: write a temp file, flush it to disk, rename over the target.</summary>
-internal static class AtomicFile
-{
-    /// <param name="path">Target file.</param>
-    /// <param name="bytes">New content.</param>
-    /// <param name="step">Called after each step ("pointer-temp-written", "pointer-renamed"); crash tests pause there.</param>
-    public static void Write(string path, ReadOnlySpan<byte> bytes, Action<string>? step = null)
-    {
-        var temp = path + ".tmp-" + Environment.ProcessId;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-
-        step?.Invoke("pointer-temp-written");
-        File.Move(temp, path, overwrite: true);
-        step?.Invoke("pointer-renamed");
-    }
 }

@@ -7,16 +7,6 @@ using MessagePack.Resolvers;
 
 namespace EdgeDeploy.Runtime.Packages;
 
-/// <summary>One end-to-end case: inputs and the outputs the model must reproduce within tolerance.</summary>
-/// <param name="Inputs">Named input tensors.</param>
-/// <param name="ExpectedOutputs">Named expected outputs (a subset of the model's outputs is fine).</param>
-public sealed record EndToEndCase(IReadOnlyDictionary<string, EdgeTensor> Inputs, IReadOnlyDictionary<string, EdgeTensor> ExpectedOutputs);
-
-/// <summary>One confidence case: inputs and the true label (class index or regression target).</summary>
-/// <param name="Inputs">Named input tensors.</param>
-/// <param name="Label">Ground truth.</param>
-public sealed record ConfidenceCase(IReadOnlyDictionary<string, EdgeTensor> Inputs, double Label);
-
 /// <summary>
 /// MessagePack encoding of test sets with hand-written formatters and a composite resolver: no dynamic resolver is ever
 /// touched, so it runs under native AOT. Layout: <c>[version, [case...]]</c>; a tensor is

@@ -7,57 +7,6 @@ using MessagePack.Resolvers;
 
 namespace EdgeDeploy.Runtime.Telemetry;
 
-/// <summary>Kinds of outbox record.</summary>
-public enum TelemetryRecordKind
-{
-    /// <summary>A prediction (<see cref="PredictionRecord"/>).</summary>
-    Prediction = 1,
-
-    /// <summary>Ground truth for an earlier prediction (<see cref="GroundTruthRecord"/>).</summary>
-    GroundTruth = 2,
-}
-
-/// <summary>Summary of one input tensor: enough to watch for drift and bad data without keeping raw inputs.</summary>
-/// <param name="Name">Input name.</param>
-/// <param name="Shape">Shape.</param>
-/// <param name="Count">Numeric elements summarised.</param>
-/// <param name="Missing">NaN elements (floating-point inputs).</param>
-/// <param name="Min">Smallest finite value.</param>
-/// <param name="Max">Largest finite value.</param>
-/// <param name="Mean">Mean of finite values.</param>
-public sealed record InputSummary(string Name, long[] Shape, long Count, long Missing, double Min, double Max, double Mean);
-
-/// <summary>One recorded prediction.</summary>
-/// <param name="PredictionId">Id ground truth refers to.</param>
-/// <param name="Model">Model name.</param>
-/// <param name="Version">Version that produced it.</param>
-/// <param name="TimestampMs">Unix time in milliseconds.</param>
-/// <param name="LatencyMicros">Model latency.</param>
-/// <param name="Shadow">True for a shadow run (never returned to the caller).</param>
-/// <param name="Inputs">Per-input summaries.</param>
-/// <param name="Outputs">Outputs of up to 64 elements each (larger ones are left out).</param>
-/// <param name="Slices">Model-card slices the input falls in: bit i is the card's i-th slice (0 when none or unknown).</param>
-public sealed record PredictionRecord(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, IReadOnlyList<InputSummary> Inputs, IReadOnlyDictionary<string, EdgeTensor> Outputs, ulong Slices = 0);
-
-/// <summary>The true label of an earlier prediction.</summary>
-/// <param name="PredictionId">The prediction.</param>
-/// <param name="Label">Ground truth.</param>
-/// <param name="TimestampMs">Unix time in milliseconds.</param>
-public sealed record GroundTruthRecord(Guid PredictionId, double Label, long TimestampMs);
-
-/// <summary>What a server needs from a prediction record, read without materialising its tensors.</summary>
-/// <param name="PredictionId">Id ground truth refers to.</param>
-/// <param name="Model">Model name.</param>
-/// <param name="Version">Version that produced it.</param>
-/// <param name="TimestampMs">Unix time in milliseconds.</param>
-/// <param name="LatencyMicros">Model latency.</param>
-/// <param name="Shadow">True for a shadow run.</param>
-/// <param name="InputValues">Input elements summarised, over all inputs.</param>
-/// <param name="InputMissing">NaN input elements, over all inputs.</param>
-/// <param name="Predicted">The predicted class or value (see <see cref="TelemetryCodec.ReadPredictionSummary"/>); NaN when no output gives one.</param>
-/// <param name="Slices">See <see cref="PredictionRecord.Slices"/>.</param>
-public readonly record struct PredictionSummary(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, long InputValues, long InputMissing, double Predicted, ulong Slices);
-
 /// <summary>MessagePack formatters for telemetry records (hand-written, composite resolver, AOT-safe).</summary>
 public static class TelemetryCodec
 {
@@ -75,7 +24,7 @@ public static class TelemetryCodec
 
     /// <summary>Decodes a prediction record.</summary>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not one.</exception>
-    public static PredictionRecord DecodePrediction(ReadOnlyMemory<byte> bytes) => Read<PredictionRecord>(bytes);
+    internal static PredictionRecord DecodePrediction(ReadOnlyMemory<byte> bytes) => Read<PredictionRecord>(bytes);
 
     /// <summary>
     /// Reads a prediction record's summary, skipping input names and output tensors it does not need: the hot path of a

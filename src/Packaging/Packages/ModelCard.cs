@@ -1,0 +1,23 @@
+namespace EdgeDeploy.Runtime.Packages;
+
+/// <summary>The model card.</summary>
+public sealed class ModelCard
+{
+    /// <summary>What the model does.</summary>
+    public required string Purpose { get; init; }
+
+    /// <summary>Where and by whom it is meant to be used.</summary>
+    public required string IntendedUse { get; init; }
+
+    /// <summary>Where the model and its data come from.</summary>
+    public required string Provenance { get; init; }
+
+    /// <summary>Known limitations and out-of-scope uses.</summary>
+    public IReadOnlyList<string> Limitations { get; init; } = [];
+
+    /// <summary>Evaluation metrics overall.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Evaluation metrics per named slice of the data.</summary>
+    public IReadOnlyList<SliceMetrics> Slices { get; init; } = [];
+}
