@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-mapfile -t projects < <(grep -l '<IsPackable>true</IsPackable>' src/*/*.csproj | grep -v '/Protos/')
+# Libraries only: Protos is generated code and the edge tool (PackAsTool) is an app.
+mapfile -t projects < <(grep -l '<IsPackable>true</IsPackable>' src/*/*.csproj | grep -v '/Protos/' | xargs grep -L '<PackAsTool>true</PackAsTool>')
 for p in "${projects[@]}"; do
     d=$(dirname "$p")
     for f in PublicAPI.Shipped.txt PublicAPI.Unshipped.txt; do
