@@ -25,12 +25,22 @@ public sealed class NuGetPackageTests : IDisposable
             Assert.True(pack.ExitCode == 0, pack.All);
         }
 
-        Assert.Equal(
-            [
-                $"EdgeDeploy.Abstractions.{version}.nupkg", $"EdgeDeploy.Device.{version}.nupkg", $"EdgeDeploy.Packaging.{version}.nupkg",
-                $"EdgeDeploy.Protos.{version}.nupkg", $"EdgeDeploy.Runtime.{version}.nupkg", $"EdgeDeploy.Runtime.Hosting.{version}.nupkg",
-            ],
-            Directory.GetFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        string[] ids = ["EdgeDeploy.Abstractions", "EdgeDeploy.Device", "EdgeDeploy.Packaging", "EdgeDeploy.Protos", "EdgeDeploy.Runtime", "EdgeDeploy.Runtime.Hosting"];
+        Assert.Equal(ids.Select(id => $"{id}.{version}.nupkg"), Directory.GetFiles(feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(ids.Select(id => $"{id}.{version}.snupkg"), Directory.GetFiles(feed, "*.snupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal)); // symbols beside each
+
+        // What nuget.org shows a consumer: license, readme and the repository commit (SourceLink) in every package.
+        foreach (var id in ids)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.nupkg"));
+            using var reader = new StreamReader(zip.GetEntry($"{id}.nuspec")!.Open());
+            var nuspec = reader.ReadToEnd();
+            Assert.Contains("<license type=\"expression\">MIT</license>", nuspec);
+            Assert.Contains("<readme>README.md</readme>", nuspec);
+            Assert.Contains("<repository type=\"git\" url=", nuspec);
+            Assert.NotNull(zip.GetEntry("README.md"));
+            Assert.NotNull(zip.GetEntry("LICENSE"));
+        }
 
         var app = _temp.File("app");
         Directory.CreateDirectory(app);
