@@ -84,47 +84,17 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         command.Parameters.AddWithValue("$v", version);
         command.Parameters.AddWithValue("$from", fromUnixMs);
         command.Parameters.AddWithValue("$to", toUnixMs);
-        var latencies = new List<double>();
-        var predictions = new Dictionary<double, long>();
-        long values = 0, missing = 0;
-        var overall = new Outcomes();
-        var slices = new Dictionary<int, Outcomes>();
+        var window = new WindowAccumulator();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
-                latencies.Add(reader.GetDouble(0));
-                values += reader.GetInt64(1);
-                missing += reader.GetInt64(2);
-                var predicted = reader.GetDouble(3);
-                predictions[predicted] = predictions.GetValueOrDefault(predicted) + 1;
                 double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
-                overall.Add(predicted, label);
-                for (var mask = unchecked((ulong)reader.GetInt64(5)); mask != 0; mask &= mask - 1)
-                {
-                    var bit = System.Numerics.BitOperations.TrailingZeroCount(mask);
-                    if (!slices.TryGetValue(bit, out var slice))
-                    {
-                        slices[bit] = slice = new Outcomes();
-                    }
-
-                    slice.Add(predicted, label);
-                }
+                window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)));
             }
         }
 
-        latencies.Sort();
-        return new VersionWindowSummary(
-            latencies.Count,
-            NearestRank(latencies, 0.50),
-            NearestRank(latencies, 0.95),
-            NearestRank(latencies, 0.99),
-            values == 0 ? 0 : (double)missing / values,
-            predictions,
-            overall.GroundTruth,
-            overall.Correct,
-            overall.AbsErrorSum,
-            slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()));
+        return window.ToSummary();
     }
 
     public void Dispose()
@@ -136,10 +106,6 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertGroundTruth.Dispose();
         _writer.Dispose();
     }
-
-    /// <summary>The nearest-rank percentile: the smallest value with at least q of the values at or below it.</summary>
-    internal static double NearestRank(List<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>Files created before slice masks existed get the column (existing rows: no slices).</summary>
     private static void AddSlicesColumn(SqliteConnection connection)
@@ -239,31 +205,6 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         }
 
         return true;
-    }
-
-    /// <summary>Running counts of served predictions and how the labelled ones fared (overall, or for one slice).</summary>
-    private sealed class Outcomes
-    {
-        public long Requests { get; private set; }
-
-        public long GroundTruth { get; private set; }
-
-        public long Correct { get; private set; }
-
-        public double AbsErrorSum { get; private set; }
-
-        public void Add(double predicted, double? label)
-        {
-            Requests++;
-            if (label is { } truth)
-            {
-                GroundTruth++;
-                Correct += predicted == truth ? 1 : 0;
-                AbsErrorSum += Math.Abs(predicted - truth);
-            }
-        }
-
-        public SliceOutcomes ToRecord() => new(Requests, GroundTruth, Correct, AbsErrorSum);
     }
 
     private sealed record PendingBatch(TelemetryBatchRecord Batch, long ReceivedUnixMs, TaskCompletionSource<bool> Stored);

@@ -38,9 +38,9 @@ internal sealed class WindowAccumulator
         _latencies.Sort();
         return new VersionWindowSummary(
             _latencies.Count,
-            SqliteTelemetryStore.NearestRank(_latencies, 0.50),
-            SqliteTelemetryStore.NearestRank(_latencies, 0.95),
-            SqliteTelemetryStore.NearestRank(_latencies, 0.99),
+            NearestRank(_latencies, 0.50),
+            NearestRank(_latencies, 0.95),
+            NearestRank(_latencies, 0.99),
             _values == 0 ? 0 : (double)_missing / _values,
             _predictions,
             _overall.GroundTruth,
@@ -48,6 +48,10 @@ internal sealed class WindowAccumulator
             _overall.AbsErrorSum,
             _slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()));
     }
+
+    /// <summary>The nearest-rank percentile: the smallest value with at least q of the values at or below it.</summary>
+    internal static double NearestRank(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>Running counts of served predictions and how the labelled ones fared (overall, or for one slice).</summary>
     private sealed class Outcomes
