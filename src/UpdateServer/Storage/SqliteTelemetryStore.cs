@@ -94,8 +94,8 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             while (reader.Read())
             {
                 latencies.Add(reader.GetDouble(0));
-                values += reader.GetInt64(1);
-                missing += reader.GetInt64(2);
+                values = SaturatingCount.Add(values, reader.GetInt64(1));
+                missing = SaturatingCount.Add(missing, reader.GetInt64(2));
                 var predicted = reader.GetDouble(3);
                 predictions[predicted] = predictions.GetValueOrDefault(predicted) + 1;
                 double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
