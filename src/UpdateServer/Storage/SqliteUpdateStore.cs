@@ -71,7 +71,8 @@ internal sealed class SqliteUpdateStore : IUpdateStore
 
     public SqliteUpdateStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.EnsureFile(path); // 0600 before SQLite opens it; its -wal and -shm files take the same mode
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Shared, Pooling = true }.ToString();
         using var connection = Open();
         Execute(connection, "PRAGMA journal_mode=WAL;");
