@@ -63,6 +63,9 @@ public static class UpdateServerApp
         services.TryAddSingleton<AssignmentSigner>();
         services.TryAddSingleton<FleetDirectory>();
         services.TryAddSingleton<SignedAssignmentCache>();
+        services.TryAddSingleton<DeviceAssignments>();
+        services.TryAddSingleton<HealthReportWindows>();
+        services.TryAddSingleton<TelemetryQuota>();
         services.TryAddSingleton<ServerMetrics>();
 
         // Rollouts: every IRolloutStrategy class of this assembly, so adding a strategy is adding its class (and its proto value).

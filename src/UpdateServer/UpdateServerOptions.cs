@@ -49,6 +49,40 @@ public sealed class UpdateServerOptions
     /// <summary>Largest health report accepted (versions per report). Default 64.</summary>
     public int MaxHealthVersionsPerReport { get; set; } = 64;
 
+    /// <summary>Longest device id accepted (letters, digits and <c>. _ - : @</c>). Default 128.</summary>
+    public int MaxDeviceIdLength { get; set; } = 128;
+
+    /// <summary>Most tags a device may register with. Default 64.</summary>
+    public int MaxDeviceTags { get; set; } = 64;
+
+    /// <summary>Longest tag, attribute key or attribute value, in characters. Default 256.</summary>
+    public int MaxDeviceTagLength { get; set; } = 256;
+
+    /// <summary>Most attributes a device may register with. Default 64.</summary>
+    public int MaxDeviceAttributes { get; set; } = 64;
+
+    /// <summary>Most bytes (UTF-8) of all a device's attribute keys and values together. Default 64 KiB.</summary>
+    public int MaxDeviceAttributeBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most drift features (inputs and outputs) per version in one health report. Default 256.</summary>
+    public int MaxHealthDriftFeatures { get; set; } = 256;
+
+    /// <summary>
+    /// The most requests one device can plausibly serve per second: a health report's requests, labels, drift counts
+    /// and latency counts may not exceed this times the seconds since the device's last accepted report (or its
+    /// registration), and never less than <see cref="HealthReportWindowFloor"/>'s worth. Default 100,000.
+    /// </summary>
+    public long MaxDeviceRequestsPerSecond { get; set; } = 100_000;
+
+    /// <summary>The least interval a health report's counts are measured against (reports sent close together). Default 60 s.</summary>
+    public TimeSpan HealthReportWindowFloor { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Telemetry records one device may send per minute (per server instance); more is refused with ResourceExhausted. Default 60,000.</summary>
+    public int TelemetryRecordsPerDevicePerMinute { get; set; } = 60_000;
+
+    /// <summary>Telemetry payload bytes one device may send per minute (per server instance). Default 32 MiB.</summary>
+    public long TelemetryBytesPerDevicePerMinute { get; set; } = 32L << 20;
+
     /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
     /// <exception cref="ArgumentException">A required setting is missing or a value is out of range; the message names the setting.</exception>
     public void Validate()
@@ -61,6 +95,21 @@ public sealed class UpdateServerOptions
         Positive(MaxPackageBytes, nameof(MaxPackageBytes));
         Positive(MaxTelemetryBatchRecords, nameof(MaxTelemetryBatchRecords));
         Positive(MaxHealthVersionsPerReport, nameof(MaxHealthVersionsPerReport));
+        Positive(MaxDeviceIdLength, nameof(MaxDeviceIdLength));
+        Positive(MaxDeviceTags, nameof(MaxDeviceTags));
+        Positive(MaxDeviceTagLength, nameof(MaxDeviceTagLength));
+        Positive(MaxDeviceAttributes, nameof(MaxDeviceAttributes));
+        Positive(MaxDeviceAttributeBytes, nameof(MaxDeviceAttributeBytes));
+        Positive(MaxHealthDriftFeatures, nameof(MaxHealthDriftFeatures));
+        Positive(MaxDeviceRequestsPerSecond, nameof(MaxDeviceRequestsPerSecond));
+        Positive(HealthReportWindowFloor.Ticks, nameof(HealthReportWindowFloor));
+        Positive(TelemetryRecordsPerDevicePerMinute, nameof(TelemetryRecordsPerDevicePerMinute));
+        Positive(TelemetryBytesPerDevicePerMinute, nameof(TelemetryBytesPerDevicePerMinute));
+        if (MaxDeviceIdLength > 1024)
+        {
+            throw new ArgumentException($"EdgeDeploy:MaxDeviceIdLength must be at most 1024; it is {MaxDeviceIdLength}.", nameof(MaxDeviceIdLength));
+        }
+
         Positive(AssignmentLifetime.Ticks, nameof(AssignmentLifetime));
         Positive(RolloutEvaluationInterval.Ticks, nameof(RolloutEvaluationInterval));
         Positive(CheckInFlushInterval.Ticks, nameof(CheckInFlushInterval));

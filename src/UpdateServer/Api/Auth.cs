@@ -23,6 +23,22 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet)
         return device ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
     }
 
+    /// <summary>Whether the call presents <paramref name="device"/>'s credential (its current one, or the one a rotation still keeps alive).</summary>
+    public static bool PresentsCredentialOf(ServerCallContext context, DeviceEntry device)
+    {
+        var header = context.RequestHeaders.GetValue("authorization");
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.Ordinal) || header.Length <= 7)
+        {
+            return false;
+        }
+
+        var hash = HashToken(header[7..]);
+        return FixedTimeEquals(hash, device.Record.TokenHash) || FixedTimeEquals(hash, device.Record.PreviousTokenHash);
+    }
+
+    /// <summary>Whether the call carries any bearer token at all.</summary>
+    public static bool HasBearer(ServerCallContext context) => context.RequestHeaders.GetValue("authorization") is not null;
+
     public bool IsEnrollmentToken(string token) => FixedTimeEquals(token, options.EnrollmentToken);
 
     public static string NewDeviceToken() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -15,6 +15,8 @@ internal sealed class DeviceServiceImpl(
     TimeProvider time,
     ServerMetrics metrics,
     SignedAssignmentCache signedAssignments,
+    DeviceAssignments assignments,
+    HealthReportWindows reportWindows,
     ILogger<DeviceServiceImpl> logger)
     : DeviceService.DeviceServiceBase
 {
@@ -35,20 +37,52 @@ internal sealed class DeviceServiceImpl(
 
     public override async Task<RegisterResponse> Register(RegisterRequest request, ServerCallContext context)
     {
+        if (DeviceIdentityRules.InvalidId(request.DeviceId, options) is { } badId)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, badId + "."));
+        }
+
+        var attributes = request.Attributes.ToDictionary();
+        if (DeviceIdentityRules.InvalidTagsAndAttributes(request.Tags, attributes, options) is { } badTags)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Device {request.DeviceId}: {badTags}."));
+        }
+
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var token = Auth.NewDeviceToken();
+        if (await fleet.FindAsync(request.DeviceId, context.CancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            // An existing id changes hands only with proof of its current credential: that is a rotation. The old
+            // credential keeps working until the new one is first used, so a lost answer does not lock the device out.
+            if (!Auth.PresentsCredentialOf(context, existing))
+            {
+                throw Auth.HasBearer(context)
+                    ? new RpcException(new Status(StatusCode.PermissionDenied, $"Device {request.DeviceId} is registered and the presented credential is not its own; nothing was changed."))
+                    : new RpcException(new Status(StatusCode.AlreadyExists,
+                        $"Device {request.DeviceId} is already registered; the enrollment token cannot re-register it. Present its current credential (authorization: Bearer <device token>) to rotate it, or have an operator remove the device."));
+            }
+
+            var rotated = existing.Record with
+            {
+                TokenHash = Auth.HashToken(token),
+                PreviousTokenHash = Auth.HashToken(Bearer(context)),
+                Attributes = attributes,
+                Tags = [.. request.Tags],
+                RuntimeVersion = request.RuntimeVersion,
+                LastSeenUnixMs = Math.Max(existing.LastSeenUnixMs, now),
+            };
+            await fleet.RegisterAsync(rotated, context.CancellationToken).ConfigureAwait(false);
+            ServerLog.DeviceCredentialRotated(logger, request.DeviceId);
+            return new RegisterResponse { DeviceToken = token };
+        }
+
         if (!auth.IsEnrollmentToken(request.EnrollmentToken))
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "Invalid enrollment token."));
         }
 
-        if (string.IsNullOrWhiteSpace(request.DeviceId) || request.DeviceId.Length > 128)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "device_id must be 1-128 characters."));
-        }
-
-        var token = Auth.NewDeviceToken();
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await fleet.RegisterAsync(
-            new DeviceRecord(request.DeviceId, Auth.HashToken(token), request.Attributes.ToDictionary(), [.. request.Tags], request.RuntimeVersion, now, now),
+            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now, now),
             context.CancellationToken).ConfigureAwait(false);
         ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };
@@ -77,13 +111,23 @@ internal sealed class DeviceServiceImpl(
         };
         assignment.Versions.AddRange(versions);
         var response = signer.Sign(assignment);
-        cache[device.Record.DeviceId] = new SignedAssignment(snapshotId, nowMs, response);
+        cache[device.Record.DeviceId] = new SignedAssignment(snapshotId, nowMs, response)
+        {
+            Versions = versions,
+            PreviousVersions = previous?.Versions ?? [],
+        };
         return response;
     }
 
     public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)
     {
-        await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        var entitled = await assignments.EntitledAsync(device, context.CancellationToken).ConfigureAwait(false);
+        if (!entitled.Any(v => string.Equals(v.Sha256, request.Sha256, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Device {device.Record.DeviceId} is not assigned a package with SHA-256 {DeviceText.Printable(request.Sha256)}; only assigned packages may be downloaded."));
+        }
+
         if (await store.GetPackageBySha256Async(request.Sha256, context.CancellationToken).ConfigureAwait(false) is null
             || await blobs.GetSizeAsync(request.Sha256, context.CancellationToken).ConfigureAwait(false) is not { } size)
         {
@@ -112,13 +156,25 @@ internal sealed class DeviceServiceImpl(
             || rollout.Model != request.Model
             || (rollout.Version != request.Version && rollout.Arms.All(a => a.Version != request.Version) && rollout.BaselineVersion != request.Version))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Rollout '{request.RolloutId}' does not deploy {request.Model} {request.Version}."));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Rollout '{DeviceText.Printable(request.RolloutId)}' does not deploy {DeviceText.Printable(request.Model)} {DeviceText.Printable(request.Version)}."));
+        }
+
+        var entitled = await assignments.EntitledAsync(device, context.CancellationToken).ConfigureAwait(false);
+        if (!entitled.Any(v => v.RolloutId == request.RolloutId && v.Model == request.Model && v.Version == request.Version))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"Device {device.Record.DeviceId} was not assigned {request.Model} {request.Version} by rollout {request.RolloutId}; only members report installs for a rollout."));
+        }
+
+        if (request.Reason.Length > 1024)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"An install report's reason may hold at most 1024 characters; this one has {request.Reason.Length}."));
         }
 
         await store.AddInstallReportAsync(
             new InstallReportRecord(device.Record.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds()),
             context.CancellationToken).ConfigureAwait(false);
-        ServerLog.InstallReported(logger, device.Record.DeviceId, request.Model, request.Version, request.RolloutId, request.Success ? "installed" : "failed", request.Reason);
+        ServerLog.InstallReported(logger, device.Record.DeviceId, request.Model, request.Version, request.RolloutId, request.Success ? "installed" : "failed", DeviceText.Printable(request.Reason));
         return new ReportAck();
     }
 
@@ -131,13 +187,21 @@ internal sealed class DeviceServiceImpl(
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var maxCount = reportWindows.MaxCount(device, now);
+        var entitled = await assignments.EntitledAsync(device, context.CancellationToken).ConfigureAwait(false);
         var records = new List<HealthRecord>(request.Versions.Count);
         var drift = new List<DriftRecord>();
         foreach (var v in request.Versions)
         {
-            if (Invalid(v) is { } problem)
+            if (Invalid(v, maxCount, options.MaxHealthDriftFeatures) is { } problem)
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Health for {v.Model} {v.Version}: {problem}; nothing from this report was stored."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Health for {DeviceText.Printable(v.Model)} {DeviceText.Printable(v.Version)}: {problem}; nothing from this report was stored."));
+            }
+
+            if (!DeviceAssignments.Gives(entitled, v.Model, v.Version))
+            {
+                throw new RpcException(new Status(StatusCode.PermissionDenied,
+                    $"Device {device.Record.DeviceId} is not assigned {DeviceText.Printable(v.Model)} {DeviceText.Printable(v.Version)}; health counts only for versions a device's assignment gives it, and nothing from this report was stored."));
             }
 
             var buckets = new long[LatencyHistogram.BucketCount];
@@ -151,17 +215,88 @@ internal sealed class DeviceServiceImpl(
         {
             await store.AddDriftAsync(drift, context.CancellationToken).ConfigureAwait(false);
         }
+
+        reportWindows.Accepted(device, now);
         return new ReportAck();
     }
 
-    private static string? Invalid(VersionStats v) =>
-        string.IsNullOrEmpty(v.Model) || string.IsNullOrEmpty(v.Version) ? "model and version are required"
-        : v.LatencyBuckets.Count > LatencyHistogram.BucketCount ? $"{v.LatencyBuckets.Count} latency buckets, more than the {LatencyHistogram.BucketCount} defined"
-        : v.Requests < 0 || v.Errors < 0 || v.GroundTruth < 0 || v.Correct < 0 || v.LatencyBuckets.Any(b => b < 0) ? "counts must not be negative"
-        : v.Errors > v.Requests ? "more errors than requests"
-        : v.Correct > v.GroundTruth ? "more correct predictions than labelled ones"
-        : !double.IsFinite(v.AbsErrorSum) || v.AbsErrorSum < 0 ? "abs_error_sum must be a finite, non-negative number"
-        : v.Drift.Count > 256 || v.Drift.Any(d => string.IsNullOrEmpty(d.Name) || d.Counts.Count > 1024) ? "drift needs named entries of at most 1,024 bins (256 entries)"
-        : v.Drift.Any(d => d.Missing < 0 || d.Counts.Any(c => c < 0)) ? "drift counts must not be negative"
-        : null;
+    /// <summary>Why a version's counts cannot be true, or null. Sums are checked: an overflow is a refusal, never a wrap.</summary>
+    private static string? Invalid(VersionStats v, long maxCount, int maxDriftFeatures)
+    {
+        if (string.IsNullOrEmpty(v.Model) || string.IsNullOrEmpty(v.Version) || v.Model.Length > 256 || v.Version.Length > 256)
+        {
+            return "model and version are required (at most 256 characters each)";
+        }
+
+        if (v.LatencyBuckets.Count > LatencyHistogram.BucketCount)
+        {
+            return $"{v.LatencyBuckets.Count} latency buckets, more than the {LatencyHistogram.BucketCount} defined";
+        }
+
+        if (v.Requests < 0 || v.Errors < 0 || v.GroundTruth < 0 || v.Correct < 0 || v.LatencyBuckets.Any(b => b < 0))
+        {
+            return "counts must not be negative";
+        }
+
+        if (v.Requests > maxCount || v.GroundTruth > maxCount)
+        {
+            return $"{Math.Max(v.Requests, v.GroundTruth)} requests or labels is more than one device can serve since its last report (at most {maxCount})";
+        }
+
+        if (v.Errors > v.Requests)
+        {
+            return "more errors than requests";
+        }
+
+        if (v.Correct > v.GroundTruth)
+        {
+            return "more correct predictions than labelled ones";
+        }
+
+        if (!double.IsFinite(v.AbsErrorSum) || v.AbsErrorSum < 0)
+        {
+            return "abs_error_sum must be a finite, non-negative number";
+        }
+
+        if (CheckedSum(v.LatencyBuckets) is not { } latencyCount || latencyCount > v.Requests)
+        {
+            return "latency bucket counts add up to more than the requests";
+        }
+
+        if (v.Drift.Count > maxDriftFeatures || v.Drift.Any(d => string.IsNullOrEmpty(d.Name) || d.Name.Length > 256 || d.Counts.Count > 1024))
+        {
+            return $"drift needs named entries of at most 1,024 bins ({maxDriftFeatures} entries)";
+        }
+
+        if (v.Drift.Any(d => d.Missing < 0 || d.Counts.Any(c => c < 0)))
+        {
+            return "drift counts must not be negative";
+        }
+
+        if (v.Drift.Any(d => CheckedSum(d.Counts.Append(d.Missing)) is not { } n || n > maxCount))
+        {
+            return $"a drift entry counts more observations than one device can serve since its last report (at most {maxCount})";
+        }
+
+        return null;
+    }
+
+    private static long? CheckedSum(IEnumerable<long> counts)
+    {
+        long sum = 0;
+        foreach (var c in counts)
+        {
+            if (c > long.MaxValue - sum)
+            {
+                return null;
+            }
+
+            sum += c;
+        }
+
+        return sum;
+    }
+
+
+    private static string Bearer(ServerCallContext context) => context.RequestHeaders.GetValue("authorization")![7..];
 }

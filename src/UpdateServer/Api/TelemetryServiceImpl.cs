@@ -9,20 +9,30 @@ namespace EdgeDeploy.UpdateServer.Api;
 /// <summary>
 /// Receives device outbox batches (MessagePack records) and stores each once. A batch is decoded and checked whole
 /// before anything of it is stored, so a malformed record rejects its batch with the batch id and record index and
-/// leaves earlier batches of the stream stored (and safe to resend).
+/// leaves earlier batches of the stream stored (and safe to resend). Predictions count only for versions the device's
+/// assignment gives it, and each device has a per-minute quota of records and bytes (<see cref="TelemetryQuota"/>).
 /// </summary>
-internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry, PackageFacts facts, UpdateServerOptions options, TimeProvider time, ServerMetrics metrics)
+internal sealed class TelemetryServiceImpl(
+    Auth auth,
+    ITelemetryStore telemetry,
+    PackageFacts facts,
+    UpdateServerOptions options,
+    TimeProvider time,
+    ServerMetrics metrics,
+    DeviceAssignments assignments,
+    TelemetryQuota quota)
     : TelemetryService.TelemetryServiceBase
 {
     public override async Task<IngestResponse> Ingest(IAsyncStreamReader<TelemetryBatch> requestStream, ServerCallContext context)
     {
         var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
         var response = new IngestResponse();
+        var entitled = await assignments.EntitledAsync(device, context.CancellationToken).ConfigureAwait(false);
         await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
         {
-            if (string.IsNullOrEmpty(batch.BatchId) || batch.BatchId.Length > 128)
+            if (string.IsNullOrEmpty(batch.BatchId) || batch.BatchId.Length > 128 || batch.BatchId.Any(char.IsControl))
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "batch_id must be 1-128 characters."));
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "batch_id must be 1-128 characters, none of them control characters."));
             }
 
             if (batch.Records.Count > options.MaxTelemetryBatchRecords)
@@ -30,7 +40,18 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"Batch {batch.BatchId} has {batch.Records.Count} records; at most {options.MaxTelemetryBatchRecords} are accepted."));
             }
 
-            var record = await DecodeAsync(device.Record.DeviceId, batch, context.CancellationToken).ConfigureAwait(false);
+            long bytes = 0;
+            foreach (var r in batch.Records)
+            {
+                bytes += r.Payload.Length;
+            }
+
+            if (quota.TryTake(device.Record.DeviceId, batch.Records.Count, bytes, time.GetUtcNow().ToUnixTimeMilliseconds()) is { } over)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Batch {batch.BatchId}: {over}; the batch was not stored."));
+            }
+
+            var record = await DecodeAsync(device.Record.DeviceId, entitled, batch, context.CancellationToken).ConfigureAwait(false);
             if (await telemetry.StoreBatchAsync(record, time.GetUtcNow().ToUnixTimeMilliseconds(), context.CancellationToken).ConfigureAwait(false))
             {
                 response.RecordsStored += batch.Records.Count;
@@ -47,7 +68,7 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
         return response;
     }
 
-    private async Task<TelemetryBatchRecord> DecodeAsync(string deviceId, TelemetryBatch batch, CancellationToken cancellationToken)
+    private async Task<TelemetryBatchRecord> DecodeAsync(string deviceId, IReadOnlyList<AssignedVersion> entitled, TelemetryBatch batch, CancellationToken cancellationToken)
     {
         var predictions = new List<IngestedPrediction>(batch.Records.Count);
         var groundTruth = new List<IngestedGroundTruth>();
@@ -62,6 +83,12 @@ internal sealed class TelemetryServiceImpl(Auth auth, ITelemetryStore telemetry,
                     case TelemetryRecordKind.Prediction:
                         // The model and version are read first only to pick the label output; the summary skips the tensors.
                         var (model, version) = PeekVersion(r.Payload.Memory);
+                        if (!DeviceAssignments.Gives(entitled, model, version))
+                        {
+                            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                                $"Batch {batch.BatchId} record {i}: device {deviceId} is not assigned {DeviceText.Printable(model)} {DeviceText.Printable(version)}; telemetry counts only for versions a device's assignment gives it, and the batch was not stored."));
+                        }
+
                         if (!manifests.TryGetValue((model, version), out var manifest))
                         {
                             manifests[(model, version)] = manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,15 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 508, EventName = "AlertResolved", Level = LogLevel.Information, Message = "Alert {AlertId} on {Model} {Version} resolved")]
     public static partial void AlertResolved(ILogger logger, string alertId, string model, string version);
 
+    [LoggerMessage(EventId = 509, EventName = "DeviceCredentialRotated", Level = LogLevel.Information, Message = "Device {DeviceId} rotated its credential; the previous one works until the new one is first used")]
+    public static partial void DeviceCredentialRotated(ILogger logger, string deviceId);
+
+    [LoggerMessage(EventId = 510, EventName = "RolloutEvaluationFailed", Level = LogLevel.Error, Message = "Evaluating rollout {RolloutId} ({Model} {Version}) failed; other rollouts are still evaluated: {Reason}")]
+    public static partial void RolloutEvaluationFailed(ILogger logger, Exception exception, string rolloutId, string model, string version, string reason);
+
+    [LoggerMessage(EventId = 511, EventName = "AlertRuleEvaluationFailed", Level = LogLevel.Error, Message = "Evaluating alert rule {RuleId} on {Model} failed; other rules are still evaluated: {Reason}")]
+    public static partial void AlertRuleEvaluationFailed(ILogger logger, Exception exception, string ruleId, string model, string reason);
+
     [LoggerMessage(EventId = 506, EventName = "BackgroundFailed", Level = LogLevel.Error, Message = "Background work failed: {Reason}")]
     public static partial void BackgroundFailed(ILogger logger, Exception exception, string reason);
 }

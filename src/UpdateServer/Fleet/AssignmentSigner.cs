@@ -17,13 +17,10 @@ internal sealed class AssignmentSigner : IDisposable
         var path = Path.Combine(options.DataDirectory, "assignment.key");
         if (!File.Exists(path))
         {
-            Directory.CreateDirectory(options.DataDirectory);
+            // Owner-only from the first byte: no window in which another user could open the private key.
+            OwnerOnly.CreateDirectory(options.DataDirectory);
             using var created = SigningKey.Generate();
-            File.WriteAllText(path, created.ExportPrivateKeyPem());
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            OwnerOnly.WriteNewFile(path, created.ExportPrivateKeyPem());
         }
 
         _key = SigningKey.Load(path);

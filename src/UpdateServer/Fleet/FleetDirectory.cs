@@ -29,18 +29,26 @@ internal sealed class FleetDirectory(IUpdateStore store)
     public async Task<DeviceEntry?> FindByTokenHashAsync(string tokenHash, CancellationToken cancellationToken)
     {
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
-        if (_byTokenHash.TryGetValue(tokenHash, out var known))
+        if (!_byTokenHash.TryGetValue(tokenHash, out var known))
         {
-            return known;
+            // Not in memory: another server instance sharing the store may have enrolled it since we loaded.
+            if (await store.FindDeviceByTokenHashAsync(tokenHash, cancellationToken).ConfigureAwait(false) is not { } stored)
+            {
+                return null;
+            }
+
+            known = Put(stored);
         }
 
-        // Not in memory: another server instance sharing the store may have enrolled it since we loaded.
-        if (await store.FindDeviceByTokenHashAsync(tokenHash, cancellationToken).ConfigureAwait(false) is not { } stored)
+        if (known.Record.PreviousTokenHash.Length > 0 && known.Record.TokenHash == tokenHash)
         {
-            return null;
+            // The first use of a rotated credential retires the one it replaced (once per rotation, not per call).
+            var retired = known.Record with { PreviousTokenHash = string.Empty, LastSeenUnixMs = Math.Max(known.Record.LastSeenUnixMs, known.LastSeenUnixMs) };
+            await store.UpsertDeviceAsync(retired, cancellationToken).ConfigureAwait(false);
+            known = Put(retired);
         }
 
-        return Put(stored);
+        return known;
     }
 
     public async Task<DeviceEntry?> FindAsync(string deviceId, CancellationToken cancellationToken)
@@ -63,20 +71,38 @@ internal sealed class FleetDirectory(IUpdateStore store)
         _unflushed[device.Record.DeviceId] = new CheckInRecord(device.Record.DeviceId, atUnixMs, installed);
     }
 
-    /// <summary>Makes <paramref name="device"/> the entry for its id; a replaced entry's credential stops working (re-enrolment).</summary>
+    /// <summary>
+    /// Makes <paramref name="device"/> the entry for its id: its credential (and the one a rotation keeps alive) find it;
+    /// a replaced entry's other credentials stop working.
+    /// </summary>
     private DeviceEntry Put(DeviceRecord device)
     {
         var entry = new DeviceEntry(device);
         if (_byId.TryGetValue(device.DeviceId, out var old))
         {
             _byTokenHash.TryRemove(old.Record.TokenHash, out _);
+            if (old.Record.PreviousTokenHash.Length > 0)
+            {
+                _byTokenHash.TryRemove(old.Record.PreviousTokenHash, out _);
+            }
+
             entry.Installed = old.Installed;
+            entry.LastSeenUnixMs = Math.Max(entry.LastSeenUnixMs, old.LastSeenUnixMs);
         }
 
         _byId[device.DeviceId] = entry;
-        _byTokenHash[device.TokenHash] = entry;
+        Index(entry);
         Interlocked.Increment(ref _generation);
         return entry;
+    }
+
+    private void Index(DeviceEntry entry)
+    {
+        _byTokenHash[entry.Record.TokenHash] = entry;
+        if (entry.Record.PreviousTokenHash.Length > 0)
+        {
+            _byTokenHash[entry.Record.PreviousTokenHash] = entry;
+        }
     }
 
     /// <summary>Writes check-ins received since the last flush in one transaction.</summary>
@@ -131,7 +157,7 @@ internal sealed class FleetDirectory(IUpdateStore store)
             {
                 var entry = new DeviceEntry(device) { Installed = installed.GetValueOrDefault(device.DeviceId) ?? [] };
                 _byId[device.DeviceId] = entry;
-                _byTokenHash[device.TokenHash] = entry;
+                Index(entry);
             }
 
             Interlocked.Increment(ref _generation);

@@ -21,31 +21,43 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
         var live = await store.ListLiveRolloutsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var rule in await store.ListAlertRulesAsync(cancellationToken).ConfigureAwait(false))
         {
-            var versions = rule.Version.Length > 0
-                ? [rule.Version]
-                : live.Where(r => r.Model == rule.Model).SelectMany(r => r.Arms.Select(a => a.Version).Append(r.Version)).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var version in versions)
+            try
             {
-                var (value, samples) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
-                var existing = open.FirstOrDefault(a => a.RuleId == rule.Id && a.Version == version);
-                if (samples < rule.MinSamples || double.IsNaN(value))
-                {
-                    continue; // not enough evidence either way: keep the current state
-                }
+                await EvaluateRuleAsync(rule, open, live, now, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                ServerLog.AlertRuleEvaluationFailed(logger, ex, rule.Id, rule.Model, ex.Message); // one rule's fault never stops the others
+            }
+        }
+    }
 
-                var breached = rule.Below ? value < rule.Threshold : value > rule.Threshold;
-                if (breached && existing is null)
-                {
-                    var message = string.Create(CultureInfo.InvariantCulture,
-                        $"{rule.Metric}{(rule.Feature.Length > 0 ? $"({rule.Feature})" : string.Empty)} of {rule.Model} {version} is {value:G4} over the last {rule.WindowSeconds} s ({samples} samples), {(rule.Below ? "below" : "above")} {rule.Threshold:G4}");
-                    await store.AddAlertAsync(new AlertRecord("al-" + Guid.CreateVersion7().ToString("N"), rule.Id, rule.Model, version, rule.Metric, value, rule.Threshold, now, null, message), cancellationToken).ConfigureAwait(false);
-                    ServerLog.AlertOpened(logger, rule.Id, rule.Model, version, message);
-                }
-                else if (!breached && existing is not null)
-                {
-                    await store.ResolveAlertAsync(existing.Id, now, cancellationToken).ConfigureAwait(false);
-                    ServerLog.AlertResolved(logger, existing.Id, rule.Model, version);
-                }
+    private async Task EvaluateRuleAsync(AlertRuleRecord rule, IReadOnlyList<AlertRecord> open, IReadOnlyList<RolloutRecord> live, long now, CancellationToken cancellationToken)
+    {
+        var versions = rule.Version.Length > 0
+            ? [rule.Version]
+            : live.Where(r => r.Model == rule.Model).SelectMany(r => r.Arms.Select(a => a.Version).Append(r.Version)).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var version in versions)
+        {
+            var (value, samples) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
+            var existing = open.FirstOrDefault(a => a.RuleId == rule.Id && a.Version == version);
+            if (samples < rule.MinSamples || double.IsNaN(value))
+            {
+                continue; // not enough evidence either way: keep the current state
+            }
+
+            var breached = rule.Below ? value < rule.Threshold : value > rule.Threshold;
+            if (breached && existing is null)
+            {
+                var message = string.Create(CultureInfo.InvariantCulture,
+                    $"{rule.Metric}{(rule.Feature.Length > 0 ? $"({rule.Feature})" : string.Empty)} of {rule.Model} {version} is {value:G4} over the last {rule.WindowSeconds} s ({samples} samples), {(rule.Below ? "below" : "above")} {rule.Threshold:G4}");
+                await store.AddAlertAsync(new AlertRecord("al-" + Guid.CreateVersion7().ToString("N"), rule.Id, rule.Model, version, rule.Metric, value, rule.Threshold, now, null, message), cancellationToken).ConfigureAwait(false);
+                ServerLog.AlertOpened(logger, rule.Id, rule.Model, version, message);
+            }
+            else if (!breached && existing is not null)
+            {
+                await store.ResolveAlertAsync(existing.Id, now, cancellationToken).ConfigureAwait(false);
+                ServerLog.AlertResolved(logger, existing.Id, rule.Model, version);
             }
         }
     }

@@ -20,9 +20,20 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             await alerts.EvaluateAsync(cancellationToken).ConfigureAwait(false); // first, so gates see this tick's alerts
             foreach (var rollout in await store.ListRolloutsAsync(null, cancellationToken).ConfigureAwait(false))
             {
-                if (rollout.State == RolloutState.Active)
+                if (rollout.State != RolloutState.Active)
+                {
+                    continue;
+                }
+
+                try
                 {
                     await EvaluateAsync(rollout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One rollout's fault (bad stored data, a strategy bug) marks that rollout and never stops the others.
+                    ServerLog.RolloutEvaluationFailed(logger, ex, rollout.Id, rollout.Model, rollout.Version, ex.Message);
+                    await MarkFailedAsync(rollout, ex, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -139,6 +150,28 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         await store.UpdateRolloutProgressAsync(r, cancellationToken).ConfigureAwait(false);
         planner.Invalidate();
     }
+
+    /// <summary>Records the failure as the rollout's state reason (it stays active: the next tick retries).</summary>
+    private async Task MarkFailedAsync(RolloutRecord rollout, Exception ex, CancellationToken cancellationToken)
+    {
+        var reason = EvaluationFailedPrefix + ex.GetType().Name + ": " + ex.Message;
+        if (rollout.StateReason == reason)
+        {
+            return;
+        }
+
+        try
+        {
+            await store.UpdateRolloutProgressAsync(rollout with { StateReason = reason }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception saveFailed) when (saveFailed is not OperationCanceledException)
+        {
+            ServerLog.RolloutEvaluationFailed(logger, saveFailed, rollout.Id, rollout.Model, rollout.Version, "could not record the failure: " + saveFailed.Message);
+        }
+    }
+
+    /// <summary>How a rollout's state reason starts while its evaluation fails.</summary>
+    public const string EvaluationFailedPrefix = "evaluation failed (retried every tick): ";
 
     private static string Reason(string what, string why) => why.Length == 0 ? what : $"{what}: {why}";
 

@@ -14,13 +14,16 @@ internal static class ThompsonSampler
     public static double[] Weights(IReadOnlyList<(long Successes, long Failures)> arms, double floor, int seed)
     {
         var random = new Random(seed); // seeded: the same evidence gives the same weights
+        // Beta parameters in double, clamped: no count (however large or negative a stored sum is) can make Beta.Sample throw.
+        var alpha = arms.Select(a => Parameter(a.Successes)).ToArray();
+        var beta = arms.Select(a => Parameter(a.Failures)).ToArray();
         var wins = new int[arms.Count];
         var samples = new double[arms.Count];
         for (var d = 0; d < Draws; d++)
         {
             for (var i = 0; i < arms.Count; i++)
             {
-                samples[i] = Beta.Sample(random, 1 + arms[i].Successes, 1 + arms[i].Failures);
+                samples[i] = Beta.Sample(random, alpha[i], beta[i]);
             }
 
             wins[Array.IndexOf(samples, samples.Max())]++;
@@ -30,4 +33,7 @@ internal static class ThompsonSampler
         var total = weights.Sum();
         return [.. weights.Select(w => w / total)];
     }
+
+    /// <summary>1 + count, with the count taken as at least 0 and at most 1e15 (far beyond any real fleet's labels).</summary>
+    private static double Parameter(long count) => 1 + Math.Clamp((double)count, 0, 1e15);
 }

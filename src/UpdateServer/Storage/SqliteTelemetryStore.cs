@@ -39,7 +39,8 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
 
     public SqliteTelemetryStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.EnsureFile(path); // 0600 before SQLite opens it; its -wal and -shm files take the same mode
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();

@@ -55,6 +55,10 @@ internal sealed class SqliteUpdateStore : IUpdateStore
             value REAL NOT NULL, threshold REAL NOT NULL, opened_ms INTEGER NOT NULL, resolved_ms INTEGER, message TEXT NOT NULL);
         CREATE INDEX alerts_open ON alerts (resolved_ms, rule_id, version);
         """,
+        """
+        ALTER TABLE devices ADD COLUMN previous_token_hash TEXT NOT NULL DEFAULT '';
+        CREATE INDEX devices_previous_token ON devices (previous_token_hash);
+        """,
     ];
 
     /// <summary>The states devices follow, as stored: active, paused and completed.</summary>
@@ -67,7 +71,8 @@ internal sealed class SqliteUpdateStore : IUpdateStore
 
     public SqliteUpdateStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        OwnerOnly.EnsureFile(path); // 0600 before SQLite opens it; its -wal and -shm files take the same mode
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Cache = SqliteCacheMode.Shared, Pooling = true }.ToString();
         using var connection = Open();
         Execute(connection, "PRAGMA journal_mode=WAL;");
@@ -116,17 +121,18 @@ internal sealed class SqliteUpdateStore : IUpdateStore
     {
         await using var connection = Open();
         await using var command = Command(connection, """
-            INSERT INTO devices VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen)
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash)
+            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous)
             ON CONFLICT (device_id) DO UPDATE SET token_hash = $token, attributes_json = $attributes, tags_json = $tags,
-                runtime_version = $runtime, last_seen_ms = $seen;
+                runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous;
             """,
             ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", ToJson(device.Attributes)), ("$tags", ToJson(device.Tags)),
-            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs));
+            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash;", ReadDevice, cancellationToken, ("$hash", tokenHash));
+        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash OR (previous_token_hash = $hash AND $hash <> '') LIMIT 1;", ReadDevice, cancellationToken, ("$hash", tokenHash));
 
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
@@ -240,12 +246,12 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            requests += reader.GetInt64(0);
-            errors += reader.GetInt64(1);
+            requests = SaturatingCount.Add(requests, reader.GetInt64(0));
+            errors = SaturatingCount.Add(errors, reader.GetInt64(1));
             AddCounts(buckets, reader.GetValue(2));
 
-            groundTruth += reader.GetInt64(3);
-            correct += reader.GetInt64(4);
+            groundTruth = SaturatingCount.Add(groundTruth, reader.GetInt64(3));
+            correct = SaturatingCount.Add(correct, reader.GetInt64(4));
             absErrorSum += reader.GetDouble(5);
         }
 
@@ -287,7 +293,7 @@ internal sealed class SqliteUpdateStore : IUpdateStore
 
             AddCounts(sum, blob);
 
-            result[name] = (sum, missing + reader.GetInt64(2));
+            result[name] = (sum, SaturatingCount.Add(missing, reader.GetInt64(2)));
         }
 
         return result;
@@ -349,7 +355,7 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         var counts = MemoryMarshal.Cast<byte, long>((byte[])blob);
         for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++)
         {
-            sum[i] += counts[i];
+            sum[i] = SaturatingCount.Add(sum[i], counts[i]);
         }
     }
 
@@ -405,7 +411,7 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5));
 
     private static DeviceRecord ReadDevice(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6));
+        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6)) { PreviousTokenHash = r.GetString(7) };
 
     private static RolloutRecord ReadRollout(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), (RolloutStrategy)r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), RolloutStates.Parse(r.GetString(7)), r.GetInt64(8))

@@ -17,8 +17,8 @@ internal sealed class WindowAccumulator
     public void Add(double latencyMicros, long inputValues, long inputMissing, double predicted, double? label, ulong slices)
     {
         _latencies.Add(latencyMicros);
-        _values += inputValues;
-        _missing += inputMissing;
+        _values = SaturatingCount.Add(_values, inputValues);
+        _missing = SaturatingCount.Add(_missing, inputMissing);
         _predictions[predicted] = _predictions.GetValueOrDefault(predicted) + 1;
         _overall.Add(predicted, label);
         for (var mask = slices; mask != 0; mask &= mask - 1)

@@ -66,7 +66,8 @@ public sealed class UpdateServerHost : IAsyncDisposable
     /// <param name="clock">The server's clock (a FakeTimeProvider lets tests pass device timeouts and stage times).</param>
     /// <param name="evaluationInterval">Background rollout evaluation interval; default an hour, so tests evaluate explicitly.</param>
     /// <param name="database">EdgeDeploy:Database: null for the default (SQLite in the temp directory), or a PostgreSQL connection string.</param>
-    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null)
+    /// <param name="settings">More configuration arguments, e.g. "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=10".</param>
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null)
     {
         var temp = new TempDirectory();
         var trust = System.IO.Path.Combine(temp.Path, "server-trust");
@@ -82,6 +83,7 @@ public sealed class UpdateServerHost : IAsyncDisposable
             $"--EdgeDeploy:DownloadChunkBytes={downloadChunkBytes}",
             $"--EdgeDeploy:RolloutEvaluationInterval={evaluationInterval ?? TimeSpan.FromHours(1)}",
             $"--EdgeDeploy:Database={database ?? "sqlite"}",
+            .. settings ?? [],
         ],
         services =>
         {

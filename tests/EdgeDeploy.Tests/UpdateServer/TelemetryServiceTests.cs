@@ -18,6 +18,12 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         _server = await UpdateServerHost.StartAsync();
         await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
         _token = await _server.RegisterAsync("sensor-1");
+
+        // Reports and telemetry count only for versions a device's assignment gives it: give sensor-1 iris 1.0.0 with
+        // gates that never stop (the tests below report errors on purpose).
+        await _server.Registry.CreateRolloutAsync(
+            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { MaxErrorRate = 1, MinInstallSuccessRate = 0 } },
+            UpdateServerHost.Operator);
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

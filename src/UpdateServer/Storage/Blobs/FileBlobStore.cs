@@ -8,7 +8,7 @@ internal sealed class FileBlobStore : IBlobStore
     public FileBlobStore(string directory)
     {
         _directory = directory;
-        Directory.CreateDirectory(_directory);
+        OwnerOnly.CreateDirectory(_directory);
     }
 
     public async Task PutAsync(string sha256, Stream content, long maxBytes, CancellationToken cancellationToken)

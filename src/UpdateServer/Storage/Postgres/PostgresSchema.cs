@@ -68,6 +68,10 @@ internal static class PostgresSchema
         -- Packages are compressed archives: skip TOAST compression, which also lets substring() read a range without the whole chunk.
         ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
         """,
+        """
+        ALTER TABLE devices ADD COLUMN previous_token_hash text NOT NULL DEFAULT '';
+        CREATE INDEX devices_previous_token ON devices (previous_token_hash);
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

@@ -38,15 +38,18 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     {
         ArgumentNullException.ThrowIfNull(device);
         await using var command = Command("""
-            INSERT INTO devices VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (device_id) DO UPDATE SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7;
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (device_id) DO UPDATE SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7,
+                previous_token_hash = $8;
             """,
-            device.DeviceId, device.TokenHash, ToJson(device.Attributes), ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs);
+            device.DeviceId, device.TokenHash, ToJson(device.Attributes), ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
+            device.PreviousTokenHash);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM devices WHERE token_hash = $1;", ReadDevice, cancellationToken, tokenHash);
+        SingleAsync("SELECT * FROM devices WHERE token_hash = $1 OR (previous_token_hash = $1 AND $1 <> '') LIMIT 1;", ReadDevice, cancellationToken, tokenHash);
 
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
@@ -172,11 +175,11 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            requests += reader.GetInt64(0);
-            errors += reader.GetInt64(1);
+            requests = SaturatingCount.Add(requests, reader.GetInt64(0));
+            errors = SaturatingCount.Add(errors, reader.GetInt64(1));
             AddCounts(buckets, reader.GetFieldValue<long[]>(2));
-            groundTruth += reader.GetInt64(3);
-            correct += reader.GetInt64(4);
+            groundTruth = SaturatingCount.Add(groundTruth, reader.GetInt64(3));
+            correct = SaturatingCount.Add(correct, reader.GetInt64(4));
             absErrorSum += reader.GetDouble(5);
         }
 
@@ -221,7 +224,7 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
             }
 
             AddCounts(sum, counts);
-            result[name] = (sum, missing + reader.GetInt64(2));
+            result[name] = (sum, SaturatingCount.Add(missing, reader.GetInt64(2)));
         }
 
         return result;
@@ -280,7 +283,7 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     {
         for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++)
         {
-            sum[i] += counts[i];
+            sum[i] = SaturatingCount.Add(sum[i], counts[i]);
         }
     }
 
@@ -330,7 +333,7 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5));
 
     private static DeviceRecord ReadDevice(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6));
+        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6)) { PreviousTokenHash = r.GetString(7) };
 
     private static RolloutRecord ReadRollout(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), (RolloutStrategy)r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), RolloutStates.Parse(r.GetString(7)), r.GetInt64(8))

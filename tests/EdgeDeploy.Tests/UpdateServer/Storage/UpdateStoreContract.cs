@@ -62,6 +62,25 @@ public abstract class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_RotatedCredential_FindsTheDeviceByBothUntilThePreviousIsCleared()
+    {
+        var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string>(), [], "0.1.0", 100, 100);
+        await Store.UpsertDeviceAsync(device, None);
+        await Store.UpsertDeviceAsync(device with { TokenHash = "hash-2", PreviousTokenHash = "hash-1" }, None);
+        var byNew = await Store.FindDeviceByTokenHashAsync("hash-2", None);
+        var byOld = await Store.FindDeviceByTokenHashAsync("hash-1", None);
+        var byEmpty = await Store.FindDeviceByTokenHashAsync(string.Empty, None);
+
+        await Store.UpsertDeviceAsync(device with { TokenHash = "hash-2" }, None);
+
+        Assert.Equal(("d1", "hash-2", "hash-1"), (byNew!.DeviceId, byNew.TokenHash, byNew.PreviousTokenHash));
+        Assert.Equal("d1", byOld!.DeviceId);
+        Assert.Null(byEmpty);
+        Assert.Null(await Store.FindDeviceByTokenHashAsync("hash-1", None));
+        Assert.Equal(string.Empty, (await Store.FindDeviceByTokenHashAsync("hash-2", None))!.PreviousTokenHash);
+    }
+
+    [Fact]
     public async Task RecordCheckIns_SeveralPerDevice_KeepLatestSeenTimeAndLastInstalledList()
     {
         await Store.UpsertDeviceAsync(new DeviceRecord("d1", "h1", new Dictionary<string, string>(), [], "0.1.0", 100, 100), None);
