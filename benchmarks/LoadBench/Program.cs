@@ -85,6 +85,22 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
         headers.Add(new Metadata { { "authorization", "Bearer " + token } });
     }
 
+    // Devices may only report on versions their assignment gives them: put iris 1.0.0 on every stream's device.
+    var operatorHeaders = new Metadata { { "authorization", "Bearer bench-operator" } };
+    var registry = new RegistryService.RegistryServiceClient(channel);
+    using (var publish = registry.PublishPackage(operatorHeaders))
+    {
+        await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
+        await publish.RequestStream.CompleteAsync();
+        await publish;
+    }
+
+    await registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, operatorHeaders);
+    foreach (var h in headers)
+    {
+        await devices.CheckInAsync(new CheckInRequest(), h);
+    }
+
     // Realistic records: what the runtime's recorder writes for an iris prediction, slice tag included.
     var payloads = Enumerable.Range(0, batchSize).Select(i => new TelemetryPayload
     {
@@ -170,6 +186,9 @@ static async Task HostAsync(string root, string reuse)
             "--EdgeDeploy:OperatorToken=bench-operator",
             "--EdgeDeploy:EnrollmentToken=bench-enrol",
             $"--EdgeDeploy:AssignmentReuse={reuse}",
+            // The harness measures ingestion, not the per-device quota that protects a real server from one device.
+            "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=1000000000",
+            "--EdgeDeploy:TelemetryBytesPerDevicePerMinute=1000000000000",
         ]);
         await app.StartAsync();
         Console.WriteLine("listening on " + app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
