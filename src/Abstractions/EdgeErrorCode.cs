@@ -119,4 +119,10 @@ public enum EdgeErrorCode
 
     /// <summary>Serving is suspended: the device has been out of contact with its update server for longer than the offline grace.</summary>
     OfflineGraceExpired = 90,
+
+    /// <summary>The update server's signed assignment names something unsafe or invalid (a hash that is not 64 lowercase hex characters, a model or version name the package manifest rules refuse, a negative size).</summary>
+    AssignmentMalformed = 91,
+
+    /// <summary>The update server's signed assignment was issued before one this device already accepted (a replayed older assignment).</summary>
+    AssignmentReplayed = 92,
 }

@@ -7,6 +7,9 @@ internal sealed class AgentState
 
     public long? LastContactUnixMs { get; set; }
 
+    /// <summary>Issue time of the newest signed assignment accepted; an older one is refused as a replay.</summary>
+    public long? LastAssignmentIssuedUnixMs { get; set; }
+
     /// <summary>"rollout/version" install outcomes the server has acknowledged.</summary>
     public HashSet<string> Reported { get; init; } = new(StringComparer.Ordinal);
 

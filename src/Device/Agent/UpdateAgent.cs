@@ -30,6 +30,7 @@ public sealed class UpdateAgent : IDisposable
     private readonly ILogger _logger;
     private readonly List<VersionStats> _unsentHealth = [];
     private readonly AgentState _state;
+    private readonly string _stateRoot;
 
     private UpdateAgent(UpdateAgentOptions options)
     {
@@ -39,7 +40,9 @@ public sealed class UpdateAgent : IDisposable
         _telemetry = new TelemetryService.TelemetryServiceClient(_channel);
         _serverKey = SigningKey.FromPem(options.AssignmentPublicKeyPem);
         _logger = options.LoggerFactory?.CreateLogger<UpdateAgent>() ?? NullLogger<UpdateAgent>.Instance;
-        Directory.CreateDirectory(Path.Combine(options.StateDirectory, "downloads"));
+        _stateRoot = Path.GetFullPath(options.StateDirectory);
+        AtomicFile.CreateOwnerOnlyDirectory(_stateRoot); // holds the device credential
+        AtomicFile.CreateOwnerOnlyDirectory(StatePath("downloads"));
         _state = ReadState() ?? new AgentState();
         LastContact = _state.LastContactUnixMs is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
     }
@@ -121,9 +124,26 @@ public sealed class UpdateAgent : IDisposable
             throw;
         }
 
+        return await ApplyAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _channel.Dispose();
+        _serverKey.Dispose();
+    }
+
+    /// <summary>
+    /// The rest of a cycle once the server answered: verify the signed assignment (signature, device, expiry, issue time
+    /// not older than the last accepted, every field that becomes a path), then download, install, report and apply.
+    /// </summary>
+    internal async Task<AgentCycle> ApplyAsync(CheckInResponse response, CancellationToken cancellationToken)
+    {
         var assignment = VerifyAssignment(response);
         LastContact = _options.TimeProvider.GetUtcNow();
         _state.LastContactUnixMs = LastContact.Value.ToUnixTimeMilliseconds();
+        _state.LastAssignmentIssuedUnixMs = assignment.IssuedUnixMs;
         WriteState();
         _options.Store.ResumeServing();
 
@@ -166,13 +186,6 @@ public sealed class UpdateAgent : IDisposable
         await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
         await UploadTelemetryAsync(cancellationToken).ConfigureAwait(false);
         return new AgentCycle([.. assignment.Versions.Select(v => $"{v.Model} {v.Version}")], installed, failed, incomplete, _options.Store.ActiveVersion, _options.Store.ShadowStatistics?.ShadowVersion);
-    }
-
-    /// <inheritdoc/>
-    public void Dispose()
-    {
-        _channel.Dispose();
-        _serverKey.Dispose();
     }
 
     /// <summary>Null while the download is incomplete; Fresh when this call installed or rejected it.</summary>
@@ -373,13 +386,21 @@ public sealed class UpdateAgent : IDisposable
             throw new EdgeException(EdgeErrorCode.ManifestExpired, "The server's assignment has expired (a replayed or delayed answer); ignoring it.");
         }
 
+        if (_state.LastAssignmentIssuedUnixMs is { } last && assignment.IssuedUnixMs < last)
+        {
+            throw new EdgeException(
+                EdgeErrorCode.AssignmentReplayed,
+                $"The server's assignment was issued at {DateTimeOffset.FromUnixTimeMilliseconds(assignment.IssuedUnixMs):O}, before the one this device already accepted ({DateTimeOffset.FromUnixTimeMilliseconds(last):O}): a replayed older assignment; ignoring it.");
+        }
+
+        AssignmentRules.Validate(assignment);
         return assignment;
     }
 
     /// <summary>Downloads into a .part file, resuming from its length; null when stopped early. The file is deleted if its hash is wrong.</summary>
     private async Task<byte[]?> DownloadAsync(AssignedVersion version, CancellationToken cancellationToken)
     {
-        var part = Path.Combine(_options.StateDirectory, "downloads", version.Sha256 + ".part");
+        var part = StatePath("downloads", version.Sha256 + ".part");
         long received = 0;
         var file = new FileStream(part, FileMode.Append, FileAccess.Write, FileShare.None);
         await using (file.ConfigureAwait(false))
@@ -426,17 +447,23 @@ public sealed class UpdateAgent : IDisposable
 
     private AgentState? ReadState()
     {
-        var path = Path.Combine(_options.StateDirectory, "agent.json");
+        var path = StatePath("agent.json");
         return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), AgentJson.Default.AgentState) : null;
     }
 
-    private void WriteState()
+    /// <summary>Owner-only (0600) from the temp file's first byte: it holds the device credential.</summary>
+    private void WriteState() => AtomicFile.WriteSecret(StatePath("agent.json"), JsonSerializer.SerializeToUtf8Bytes(_state, AgentJson.Default.AgentState));
+
+    /// <summary>A path inside the state directory; anything that would resolve outside it is refused.</summary>
+    private string StatePath(params string[] parts)
     {
-        var path = Path.Combine(_options.StateDirectory, "agent.json");
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(_state, AgentJson.Default.AgentState));
-        if (!OperatingSystem.IsWindows())
+        var full = Path.GetFullPath(Path.Combine([_stateRoot, .. parts]));
+        var prefix = Path.EndsInDirectorySeparator(_stateRoot) ? _stateRoot : _stateRoot + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(prefix, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // holds the device credential
+            throw new EdgeException(EdgeErrorCode.AssignmentMalformed, $"Refusing a path outside the agent's state directory '{_stateRoot}': '{full}'.");
         }
+
+        return full;
     }
 }

@@ -16,7 +16,10 @@ public sealed class UpdateAgentOptions
     /// <summary>Fleet enrollment token, used once to obtain the device credential. Required.</summary>
     public required string EnrollmentToken { get; init; }
 
-    /// <summary>Where the credential and partial downloads are kept. Required.</summary>
+    /// <summary>
+    /// Where the credential and partial downloads are kept; created owner-only (0700), the state file 0600. Every path the
+    /// agent builds stays inside it. Required.
+    /// </summary>
     public required string StateDirectory { get; init; }
 
     /// <summary>The server's assignment-signing public key (PEM); unsigned or altered assignments are refused. Required.</summary>

@@ -80,7 +80,8 @@ public sealed class ModelStore : IDisposable
             throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Package file '{packagePath}' does not exist.");
         }
 
-        _verifier.CheckPackageSize(file.Length);
+        _verifier.CheckPackageSize(file.Length); // from the file's metadata: an oversize file is refused without reading it
+        _verifier.CheckArchiveStructure(packagePath); // only the zip's central directory: a junk file is refused without reading it whole
         return Install(File.ReadAllBytes(packagePath), expected);
     }
 

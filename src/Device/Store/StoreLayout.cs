@@ -33,6 +33,7 @@ internal sealed class StoreLayout
     public static StoreLayout Open(string directory)
     {
         var layout = new StoreLayout(directory);
+        AtomicFile.CreateOwnerOnlyDirectory(directory); // 0700 when new: what the device runs is nobody else's business
         Directory.CreateDirectory(layout._versions);
         Directory.CreateDirectory(layout._staging);
         Directory.CreateDirectory(layout._rejected);

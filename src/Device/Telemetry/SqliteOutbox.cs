@@ -17,6 +17,20 @@ internal sealed class SqliteOutbox : IDisposable
     {
         _maxRecords = maxRecords;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        if (!OperatingSystem.IsWindows() && !File.Exists(path))
+        {
+            // Predictions may carry personal data: the database is owner-only (0600) from its first byte, and SQLite
+            // gives its -wal and -shm files the database file's mode. SQLite takes an empty file as a new database.
+            try
+            {
+                new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }).Dispose();
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // created by another opener meanwhile
+            }
+        }
+
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         _connection.Open();
         Execute("PRAGMA journal_mode=WAL;");

@@ -16,7 +16,8 @@ internal static class AgentCommand
     {
         var server = new Option<string>("--server") { Description = "Update server address.", Required = true };
         var deviceId = new Option<string>("--device-id") { Description = "This device's id.", Required = true };
-        var enrollment = new Option<string?>("--enrollment-token") { Description = "Fleet enrollment token (or EDGE_ENROLLMENT_TOKEN)." };
+        var enrollment = new Option<string?>("--enrollment-token") { Description = "Fleet enrollment token; visible to other users in ps: prefer EDGE_ENROLLMENT_TOKEN or --enrollment-token-file." };
+        var enrollmentFile = new Option<string?>("--enrollment-token-file") { Description = "File holding the fleet enrollment token (owner-only)." };
         var serverKey = new Option<string>("--server-key") { Description = "PEM file with the server's assignment-signing public key.", Required = true };
         var store = new Option<string>("--store") { Description = "Store directory.", Required = true };
         var trust = new Option<string>("--trust") { Description = "Device trust directory.", Required = true };
@@ -32,11 +33,11 @@ internal static class AgentCommand
         var attributes = new Option<string[]>("--attr") { Description = "Attribute key=value reported at registration (repeatable)." };
         var command = new Command("agent", "Run the update agent: check in, install (verify, gate), follow the assignment, report health and telemetry.")
         {
-            server, deviceId, enrollment, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
+            server, deviceId, enrollment, enrollmentFile, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
         };
         command.SetAction((r, ct) => CommonOptions.GuardAsync(async () =>
         {
-            var token = r.GetValue(enrollment) ?? Environment.GetEnvironmentVariable("EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
+            var token = Secrets.Resolve(r.GetValue(enrollment), "--enrollment-token", r.GetValue(enrollmentFile), "--enrollment-token-file", "EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
             var storeDir = r.GetValue(store)!;
             using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db }) : null;
             using var modelStore = ModelStore.Open(new ModelStoreOptions
@@ -60,11 +61,15 @@ internal static class AgentCommand
             });
             var rows = r.GetValue(traffic) is { } path ? ReadRows(path) : null;
             var limit = r.GetValue(cycles);
+            var reached = false;
+            RpcException? lastFailure = null;
             try
             {
                 for (var cycle = 1; limit == 0 || cycle <= limit; cycle++)
                 {
-                    await CycleAsync(agent, modelStore, recorder, rows, cycle, ct);
+                    var (answered, failure) = await CycleAsync(agent, modelStore, recorder, rows, cycle, ct);
+                    reached |= answered;
+                    lastFailure = failure ?? lastFailure;
                     if (limit != 0 && cycle == limit)
                     {
                         break;
@@ -78,14 +83,26 @@ internal static class AgentCommand
                 // interrupted (Ctrl+C): a normal way to stop
             }
 
+            if (!reached && lastFailure is not null)
+            {
+                // A run that never got an answer from the server is a failure a supervisor or script must see.
+                Console.Error.WriteLine(lastFailure.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                    ? $"error: Unavailable: cannot reach {r.GetValue(server)}: {lastFailure.Status.Detail}"
+                    : $"error: {lastFailure.StatusCode}: {r.GetValue(server)} refused every check-in: {lastFailure.Status.Detail}");
+                return 2;
+            }
+
             return 0;
         }));
         return command;
     }
 
-    private static async Task CycleAsync(UpdateAgent agent, ModelStore store, TelemetryRecorder? recorder, List<(Dictionary<string, EdgeTensor> Inputs, double Label)>? rows, int cycle, CancellationToken ct)
+    /// <returns>Whether the server answered the check-in, and the gRPC failure when it did not (none when interrupted).</returns>
+    private static async Task<(bool Answered, RpcException? Failure)> CycleAsync(UpdateAgent agent, ModelStore store, TelemetryRecorder? recorder, List<(Dictionary<string, EdgeTensor> Inputs, double Label)>? rows, int cycle, CancellationToken ct)
     {
         string line;
+        RpcException? failure = null;
+        var answered = true;
         try
         {
             var result = await agent.RunOnceAsync(ct);
@@ -97,6 +114,8 @@ internal static class AgentCommand
         }
         catch (RpcException ex)
         {
+            answered = false;
+            failure = ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested ? null : ex;
             line = $"cycle {cycle}: check-in failed ({ex.StatusCode}: {ex.Status.Detail}); serving {store.ActiveVersion ?? "-"}";
         }
         catch (EdgeException ex)
@@ -116,6 +135,7 @@ internal static class AgentCommand
         }
 
         Console.WriteLine(line);
+        return (answered, failure);
     }
 
     private static List<(Dictionary<string, EdgeTensor>, double)> ReadRows(string path)

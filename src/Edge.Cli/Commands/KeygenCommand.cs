@@ -22,11 +22,7 @@ internal static class KeygenCommand
             }
 
             using var key = SigningKey.Generate();
-            File.WriteAllText(stem + ".key", key.ExportPrivateKeyPem());
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(stem + ".key", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
+            Secrets.CreateOwnerOnly(stem + ".key", key.ExportPrivateKeyPem()); // 0600 from the first byte
 
             File.WriteAllText(stem + ".pub", key.ExportPublicKeyPem());
             Console.WriteLine(key.KeyId);

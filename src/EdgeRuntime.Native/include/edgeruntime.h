@@ -28,6 +28,8 @@ extern "C" {
 #define EDGE_E_TENSOR_DATA_MISMATCH 16
 #define EDGE_E_FILE_HASH_MISMATCH 63
 #define EDGE_E_SIGNATURE_THRESHOLD_NOT_MET 68
+#define EDGE_E_ASSIGNMENT_MALFORMED 91 /* update agent: a signed assignment names an unsafe hash, model or version */
+#define EDGE_E_ASSIGNMENT_REPLAYED 92 /* update agent: a signed assignment older than one already accepted */
 
 /* Element types: the ONNX TensorProto numbering. Strings are not available through the C ABI. */
 enum edge_element_type {

@@ -23,6 +23,12 @@ internal static partial class ManifestCodec
         return manifest;
     }
 
+    /// <summary>Whether <paramref name="name"/> is a valid model name (safe as a file name: no separators, no leading dot).</summary>
+    public static bool IsValidModelName(string? name) => name is not null && NamePattern().IsMatch(name);
+
+    /// <summary>Whether <paramref name="version"/> is a strict semantic version (safe as a file name: only [0-9A-Za-z.+-]).</summary>
+    public static bool IsValidVersion(string? version) => version is not null && SemVersion.TryParse(version, SemVersionStyles.Strict, out _);
+
     public static void Validate(PackageManifest m)
     {
         if (m.FormatVersion != 1)
@@ -30,12 +36,12 @@ internal static partial class ManifestCodec
             throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Manifest format {m.FormatVersion} is not supported; this runtime reads format 1.");
         }
 
-        if (!NamePattern().IsMatch(m.Name))
+        if (!IsValidModelName(m.Name))
         {
             throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Model name '{m.Name}' is invalid: use 1-64 lowercase letters, digits, '.', '-' or '_', starting with a letter or digit.");
         }
 
-        if (!SemVersion.TryParse(m.Version, SemVersionStyles.Strict, out _))
+        if (!IsValidVersion(m.Version))
         {
             throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"Version '{m.Version}' is not a semantic version (e.g. 1.2.0).");
         }

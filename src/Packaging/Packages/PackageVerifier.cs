@@ -137,6 +137,17 @@ public sealed partial class PackageVerifier
         return new VerifiedPackage(manifest, manifestBytes, manifestSha, publisher.Name, files);
     }
 
+    /// <summary>
+    /// Refuses a package file that is not a zip archive with at most the allowed entries and safe names, reading only its
+    /// end-of-central-directory record and central directory (a seekable zip is never read whole here).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.PackageMalformed"/>.</exception>
+    internal void CheckArchiveStructure(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 4096, FileOptions.RandomAccess);
+        PackageArchive.Open(stream, _options.MaxEntries).Dispose();
+    }
+
     /// <summary>Refuses a package over the size limit before any of it is read.</summary>
     internal void CheckPackageSize(long length)
     {

@@ -100,12 +100,23 @@ public sealed class TrustStore
         return new TrustStore(directory, root, state);
     }
 
-    /// <summary>Accepts the next root version (signed by the old and new root thresholds) and persists it.</summary>
-    public void UpdateRoot(byte[] rootJson)
+    /// <summary>Accepts the next root version (signed by the old and new root thresholds, not yet expired) and persists it.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.RootExpired"/> when the new root has already expired; nothing changes.</exception>
+    public void UpdateRoot(byte[] rootJson) => UpdateRoot(rootJson, TimeProvider.System.GetUtcNow());
+
+    /// <summary><see cref="UpdateRoot(byte[])"/> at a given time.</summary>
+    internal void UpdateRoot(byte[] rootJson, DateTimeOffset now)
     {
         lock (_lock)
         {
             var next = _root.Rotate(rootJson);
+            if (next.Metadata.Expires <= now)
+            {
+                // Installing it would only make every package fail verification; an attacker replaying an old, expired
+                // root (signed when its keys were still good) must not be able to move the device's root forward either.
+                throw new EdgeException(EdgeErrorCode.RootExpired, $"Root version {next.Version} expired at {next.Metadata.Expires:O}; refusing to install an expired root. Ask for a newer root.");
+            }
+
             AtomicFile.Write(Path.Combine(_directory, RootFile), rootJson);
             _state.RootVersion = next.Version;
             SaveState();

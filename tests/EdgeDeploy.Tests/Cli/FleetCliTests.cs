@@ -115,7 +115,7 @@ public sealed class FleetCliTests : IAsyncLifetime
     [Fact]
     public void Commands_WrongOrMissingToken_AreRefusedClearly()
     {
-        var wrong = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString(), "--token", "guess"], TimeSpan.FromMinutes(1));
+        var wrong = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = "guess" });
         var missing = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = string.Empty });
 
         Assert.Equal(2, wrong.ExitCode);
@@ -131,6 +131,7 @@ public sealed class FleetCliTests : IAsyncLifetime
         return run;
     }
 
+    // The operator token travels in the environment, never in argv (issue 11: argv is visible in ps).
     private ProcessResult Edge(params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString(), "--token", UpdateServerHost.OperatorToken], TimeSpan.FromMinutes(2));
+        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
 }

@@ -29,6 +29,23 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
     }
 
     [Fact]
+    public void UpdateRoot_AlreadyExpiredRoot_IsRefusedWithRootExpiredAndTrustUnchanged()
+    {
+        var trust = _factory.NewTrustStore();
+        var rootFile = Path.Combine(trust.DirectoryPath, "root.json");
+        var before = File.ReadAllBytes(rootFile);
+        var expired = RootBuilder.CreateNext(_factory.RootV2, DateTimeOffset.UtcNow.AddMinutes(-1)).Build([_factory.RootKey]); // validly signed
+
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(expired));
+
+        Assert.Equal(EdgeErrorCode.RootExpired, ex.Code);
+        Assert.Contains("Root version 3 expired at", ex.Message);
+        Assert.Equal(2, trust.RootVersion);
+        Assert.Equal(before, File.ReadAllBytes(rootFile));
+        Assert.Equal(2, TrustStore.Open(trust.DirectoryPath).RootVersion);
+    }
+
+    [Fact]
     public void UpdateRoot_NotSignedByOldThreshold_ThrowsRootRotationInvalid()
     {
         using var attacker = SigningKey.Generate();
