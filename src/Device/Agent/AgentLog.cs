@@ -13,4 +13,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 302, EventName = "TelemetryBatchDropped", Level = LogLevel.Error, Message = "Telemetry batch {BatchId} ({Count} records) refused by the server and dropped: {Reason}")]
     public static partial void TelemetryBatchDropped(ILogger logger, string batchId, int count, string reason);
+
+    [LoggerMessage(EventId = 303, EventName = "HealthReportDropped", Level = LogLevel.Warning, Message = "Health report ({Count} version windows) refused by the server and dropped: {Reason}")]
+    public static partial void HealthReportDropped(ILogger logger, int count, string reason);
 }

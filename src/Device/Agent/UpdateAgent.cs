@@ -273,7 +273,17 @@ public sealed class UpdateAgent : IDisposable
 
         var report = new HealthReport();
         report.Versions.AddRange(_unsentHealth);
-        await _client.ReportHealthAsync(report, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _client.ReportHealthAsync(report, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied)
+        {
+            // Refused for its content (e.g. a version the device was moved off since): resending cannot succeed, and
+            // keeping it would have every later report refused with it.
+            AgentLog.HealthReportDropped(_logger, _unsentHealth.Count, ex.Status.Detail);
+        }
+
         _unsentHealth.Clear(); // kept until the server has them, so an unreachable server loses no window
     }
 
@@ -297,9 +307,10 @@ public sealed class UpdateAgent : IDisposable
                 await call.RequestStream.CompleteAsync().ConfigureAwait(false);
                 response = await call.ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied)
             {
-                // The server can never accept this batch (a damaged record): drop it rather than block all later telemetry.
+                // The server can never accept this batch (a damaged record, or a version this device is no longer
+                // assigned): drop it rather than block all later telemetry.
                 AgentLog.TelemetryBatchDropped(_logger, batch.BatchId, batch.Records.Count, ex.Status.Detail);
                 recorder.Acknowledge(batch);
                 continue;

@@ -36,7 +36,7 @@ public sealed class PackageFactory : IDisposable
     {
         var dir = System.IO.Path.Combine(_temp.Path, Guid.NewGuid().ToString("N"));
         var store = TrustStore.Initialize(dir, RootV1);
-        store.UpdateRoot(RootV2);
+        store.UpdateRoot(RootV2, PackageFactory.Now);
         return store;
     }
 

@@ -109,7 +109,7 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
         var package = _factory.SignedIris();
         new PackageVerifier(trust, PackageFactory.Options()).Verify(package);
 
-        trust.UpdateRoot(rootV3);
+        trust.UpdateRoot(rootV3, PackageFactory.Now);
 
         AssertRejected(EdgeErrorCode.KeyRevoked, () => new PackageVerifier(trust, PackageFactory.Options()).Verify(package));
     }
@@ -121,7 +121,7 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         trust.UpdateRoot(RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1))
             .WithPublisher("ml-team", [_factory.PublisherKey, second], 2, ["iris-*"])
-            .Build([_factory.RootKey]));
+            .Build([_factory.RootKey]), PackageFactory.Now);
         var oneSignature = _factory.SignedIris();
 
         var ex = AssertRejected(EdgeErrorCode.SignatureThresholdNotMet, () => new PackageVerifier(trust, PackageFactory.Options()).Verify(oneSignature));
@@ -138,7 +138,7 @@ public sealed class PackageVerifierTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         trust.UpdateRoot(RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1))
             .WithPublisher("ml-team", [_factory.PublisherKey, second], 2, ["iris-*"])
-            .Build([_factory.RootKey]));
+            .Build([_factory.RootKey]), PackageFactory.Now);
         var twice = PackageSigner.Sign(_factory.SignedIris(), _factory.PublisherKey);
 
         AssertRejected(EdgeErrorCode.SignatureThresholdNotMet, () => new PackageVerifier(trust, PackageFactory.Options()).Verify(twice));

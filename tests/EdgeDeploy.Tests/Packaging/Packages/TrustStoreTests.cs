@@ -18,11 +18,11 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         var v3 = RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1)).WithRootKeys([newRoot], 1).Build([_factory.RootKey, newRoot]);
 
-        trust.UpdateRoot(v3);
+        trust.UpdateRoot(v3, PackageFactory.Now);
 
         Assert.Equal(3, trust.RootVersion);
         var v4ByOldKey = RootBuilder.CreateNext(v3, PackageFactory.Now.AddYears(1)).Build([_factory.RootKey]);
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(v4ByOldKey));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(v4ByOldKey, PackageFactory.Now));
         Assert.Equal(EdgeErrorCode.RootRotationInvalid, ex.Code);
         Assert.Contains("0 valid signature(s) from the keys of trusted root version 3", ex.Message);
         Assert.Equal("ml-team", new PackageVerifier(trust, PackageFactory.Options()).Verify(_factory.SignedIris()).Publisher);
@@ -34,9 +34,9 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         var rootFile = Path.Combine(trust.DirectoryPath, "root.json");
         var before = File.ReadAllBytes(rootFile);
-        var expired = RootBuilder.CreateNext(_factory.RootV2, DateTimeOffset.UtcNow.AddMinutes(-1)).Build([_factory.RootKey]); // validly signed
+        var expired = RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddMinutes(-1)).Build([_factory.RootKey]); // validly signed
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(expired));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(expired, PackageFactory.Now));
 
         Assert.Equal(EdgeErrorCode.RootExpired, ex.Code);
         Assert.Contains("Root version 3 expired at", ex.Message);
@@ -52,7 +52,7 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         var forged = RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1)).WithRootKeys([attacker], 1).Build([attacker]);
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(forged));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(forged, PackageFactory.Now));
 
         Assert.Equal(EdgeErrorCode.RootRotationInvalid, ex.Code);
         Assert.Equal(2, trust.RootVersion);
@@ -65,7 +65,7 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var trust = _factory.NewTrustStore();
         var onlyOld = RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1)).WithRootKeys([newRoot], 1).Build([_factory.RootKey]);
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(onlyOld));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(onlyOld, PackageFactory.Now));
 
         Assert.Equal(EdgeErrorCode.RootRotationInvalid, ex.Code);
         Assert.Contains("from its own root keys", ex.Message);
@@ -82,10 +82,10 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var trust = TrustStore.Initialize(temp.Path, v1);
         var builder = RootBuilder.CreateNext(v1, PackageFactory.Now.AddYears(1));
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(builder.Build([a])));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(builder.Build([a]), PackageFactory.Now));
         Assert.Equal(EdgeErrorCode.RootRotationInvalid, ex.Code);
 
-        trust.UpdateRoot(builder.Build([b, c]));
+        trust.UpdateRoot(builder.Build([b, c]), PackageFactory.Now);
         Assert.Equal(2, trust.RootVersion);
     }
 
@@ -94,7 +94,7 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
     {
         var trust = _factory.NewTrustStore();
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(_factory.RootV1));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(_factory.RootV1, PackageFactory.Now));
 
         Assert.Equal(EdgeErrorCode.RootVersionRollback, ex.Code);
         Assert.Equal("Root version 1 is not newer than the trusted version 2.", ex.Message);
@@ -107,11 +107,11 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         var v3 = RootBuilder.CreateNext(_factory.RootV2, PackageFactory.Now.AddYears(1)).Build([_factory.RootKey]);
         var v4 = RootBuilder.CreateNext(v3, PackageFactory.Now.AddYears(1)).Build([_factory.RootKey]);
 
-        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(v4));
+        var ex = Assert.Throws<EdgeException>(() => trust.UpdateRoot(v4, PackageFactory.Now));
 
         Assert.Equal(EdgeErrorCode.RootRotationInvalid, ex.Code);
-        trust.UpdateRoot(v3);
-        trust.UpdateRoot(v4);
+        trust.UpdateRoot(v3, PackageFactory.Now);
+        trust.UpdateRoot(v4, PackageFactory.Now);
         Assert.Equal(4, trust.RootVersion);
     }
 
