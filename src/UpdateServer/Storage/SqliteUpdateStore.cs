@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using EdgeDeploy.Protos.V1;
 using Microsoft.Data.Sqlite;
 
 namespace EdgeDeploy.UpdateServer.Storage;
@@ -61,8 +60,6 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         """,
     ];
 
-    /// <summary>The states devices follow, as stored: active, paused and completed.</summary>
-    private static readonly string LiveStates = string.Join(", ", new[] { RolloutState.Active, RolloutState.Paused, RolloutState.Completed }.Select(st => $"'{st.Name()}'"));
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
         + "stages_json, gates_json, on_failure, arms_json, current_stage, stage_started_ms, state_reason, baseline_version";
@@ -109,13 +106,13 @@ internal sealed class SqliteUpdateStore : IUpdateStore
     }
 
     public Task<PackageRecord?> GetPackageAsync(string name, string version, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM packages WHERE name = $name AND version = $version;", ReadPackage, cancellationToken, ("$name", name), ("$version", version));
+        SingleAsync("SELECT * FROM packages WHERE name = $name AND version = $version;", StoreRows.ReadPackage, cancellationToken, ("$name", name), ("$version", version));
 
     public Task<PackageRecord?> GetPackageBySha256Async(string sha256, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM packages WHERE sha256 = $sha LIMIT 1;", ReadPackage, cancellationToken, ("$sha", sha256));
+        SingleAsync("SELECT * FROM packages WHERE sha256 = $sha LIMIT 1;", StoreRows.ReadPackage, cancellationToken, ("$sha", sha256));
 
     public Task<IReadOnlyList<PackageRecord>> ListPackagesAsync(string? model, CancellationToken cancellationToken) =>
-        ListAsync("SELECT * FROM packages WHERE $model = '' OR name = $model ORDER BY name, published_ms;", ReadPackage, cancellationToken, ("$model", model ?? string.Empty));
+        ListAsync("SELECT * FROM packages WHERE $model = '' OR name = $model ORDER BY name, published_ms;", StoreRows.ReadPackage, cancellationToken, ("$model", model ?? string.Empty));
 
     public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
     {
@@ -126,16 +123,16 @@ internal sealed class SqliteUpdateStore : IUpdateStore
             ON CONFLICT (device_id) DO UPDATE SET token_hash = $token, attributes_json = $attributes, tags_json = $tags,
                 runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous;
             """,
-            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", ToJson(device.Attributes)), ("$tags", ToJson(device.Tags)),
+            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
             ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash OR (previous_token_hash = $hash AND $hash <> '') LIMIT 1;", ReadDevice, cancellationToken, ("$hash", tokenHash));
+        SingleAsync("SELECT * FROM devices WHERE token_hash = $hash OR (previous_token_hash = $hash AND $hash <> '') LIMIT 1;", StoreRows.ReadDevice, cancellationToken, ("$hash", tokenHash));
 
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
-        ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
+        ListAsync("SELECT * FROM devices ORDER BY device_id;", StoreRows.ReadDevice, cancellationToken);
 
     public async Task RecordCheckInsAsync(IReadOnlyList<CheckInRecord> checkIns, CancellationToken cancellationToken)
     {
@@ -173,7 +170,7 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         await using var connection = Open();
         await using var command = Command(connection, $"INSERT INTO rollouts ({RolloutColumns}) VALUES ($id, $model, $version, $strategy, $pct, $attributes, $tags, $state, $at, $stages, $gates, $onFailure, $arms, $stage, $stageStarted, $reason, $baseline);",
             ("$id", rollout.Id), ("$model", rollout.Model), ("$version", rollout.Version), ("$strategy", (int)rollout.Strategy), ("$pct", rollout.CanaryPercent),
-            ("$attributes", ToJson(rollout.TargetAttributes)), ("$tags", ToJson(rollout.TargetTags)), ("$state", rollout.State.Name()), ("$at", rollout.CreatedUnixMs),
+            ("$attributes", StoreRows.ToJson(rollout.TargetAttributes)), ("$tags", StoreRows.ToJson(rollout.TargetTags)), ("$state", rollout.State.Name()), ("$at", rollout.CreatedUnixMs),
             ("$stages", JsonSerializer.Serialize(rollout.Stages.ToList(), StorageJson.Default.ListDouble)), ("$gates", JsonSerializer.Serialize(rollout.Gates, StorageJson.Default.RolloutGates)),
             ("$onFailure", rollout.OnFailure), ("$arms", JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord)), ("$stage", rollout.CurrentStage),
             ("$stageStarted", rollout.StageStartedUnixMs), ("$reason", rollout.StateReason), ("$baseline", rollout.BaselineVersion));
@@ -181,13 +178,13 @@ internal sealed class SqliteUpdateStore : IUpdateStore
     }
 
     public Task<RolloutRecord?> GetRolloutAsync(string id, CancellationToken cancellationToken) =>
-        SingleAsync($"SELECT {RolloutColumns} FROM rollouts WHERE id = $id;", ReadRollout, cancellationToken, ("$id", id));
+        SingleAsync($"SELECT {RolloutColumns} FROM rollouts WHERE id = $id;", StoreRows.ReadRollout, cancellationToken, ("$id", id));
 
     public Task<IReadOnlyList<RolloutRecord>> ListRolloutsAsync(string? model, CancellationToken cancellationToken) =>
-        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $model = '' OR model = $model ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken, ("$model", model ?? string.Empty));
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $model = '' OR model = $model ORDER BY created_ms DESC, rowid DESC;", StoreRows.ReadRollout, cancellationToken, ("$model", model ?? string.Empty));
 
     public Task<IReadOnlyList<RolloutRecord>> ListLiveRolloutsAsync(CancellationToken cancellationToken) =>
-        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ({LiveStates}) ORDER BY created_ms DESC, rowid DESC;", ReadRollout, cancellationToken);
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ({StoreRows.LiveStates}) ORDER BY created_ms DESC, rowid DESC;", StoreRows.ReadRollout, cancellationToken);
 
     public async Task UpdateRolloutProgressAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
@@ -406,31 +403,4 @@ internal sealed class SqliteUpdateStore : IUpdateStore
 
         return result;
     }
-
-    private static PackageRecord ReadPackage(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5));
-
-    private static DeviceRecord ReadDevice(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6)) { PreviousTokenHash = r.GetString(7) };
-
-    private static RolloutRecord ReadRollout(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), (RolloutStrategy)r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), RolloutStates.Parse(r.GetString(7)), r.GetInt64(8))
-        {
-            Stages = JsonSerializer.Deserialize(r.GetString(9), StorageJson.Default.ListDouble) ?? [100],
-            Gates = r.GetString(10) is { Length: > 0 } gates ? JsonSerializer.Deserialize(gates, StorageJson.Default.RolloutGates)! : RolloutGates.Default,
-            OnFailure = r.GetInt32(11),
-            Arms = JsonSerializer.Deserialize(r.GetString(12), StorageJson.Default.ListArmRecord) ?? [],
-            CurrentStage = r.GetInt32(13),
-            StageStartedUnixMs = r.GetInt64(14),
-            StateReason = r.GetString(15),
-            BaselineVersion = r.GetString(16),
-        };
-
-    private static string ToJson(IReadOnlyDictionary<string, string> map) => JsonSerializer.Serialize(map.ToDictionary(), StorageJson.Default.DictionaryStringString);
-
-    private static string ToJson(IReadOnlyList<string> list) => JsonSerializer.Serialize(list.ToList(), StorageJson.Default.ListString);
-
-    private static Dictionary<string, string> FromJsonMap(string json) => JsonSerializer.Deserialize(json, StorageJson.Default.DictionaryStringString) ?? [];
-
-    private static List<string> FromJsonList(string json) => JsonSerializer.Deserialize(json, StorageJson.Default.ListString) ?? [];
 }

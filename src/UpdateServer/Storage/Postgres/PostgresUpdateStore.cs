@@ -1,4 +1,3 @@
-using EdgeDeploy.Protos.V1;
 using System.Data.Common;
 using System.Text.Json;
 using Npgsql;
@@ -11,8 +10,6 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// </summary>
 internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdateStore
 {
-    /// <summary>The states devices follow, as stored: active, paused and completed.</summary>
-    private static readonly string LiveStates = string.Join(", ", new[] { RolloutState.Active, RolloutState.Paused, RolloutState.Completed }.Select(st => $"'{st.Name()}'"));
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
         + "stages_json, gates_json, on_failure, arms_json, current_stage, stage_started_ms, state_reason, baseline_version";
@@ -26,13 +23,13 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     }
 
     public Task<PackageRecord?> GetPackageAsync(string name, string version, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM packages WHERE name = $1 AND version = $2;", ReadPackage, cancellationToken, name, version);
+        SingleAsync("SELECT * FROM packages WHERE name = $1 AND version = $2;", StoreRows.ReadPackage, cancellationToken, name, version);
 
     public Task<PackageRecord?> GetPackageBySha256Async(string sha256, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM packages WHERE sha256 = $1 LIMIT 1;", ReadPackage, cancellationToken, sha256);
+        SingleAsync("SELECT * FROM packages WHERE sha256 = $1 LIMIT 1;", StoreRows.ReadPackage, cancellationToken, sha256);
 
     public Task<IReadOnlyList<PackageRecord>> ListPackagesAsync(string? model, CancellationToken cancellationToken) =>
-        ListAsync("SELECT * FROM packages WHERE $1 = '' OR name = $1 ORDER BY name, published_ms;", ReadPackage, cancellationToken, model ?? string.Empty);
+        ListAsync("SELECT * FROM packages WHERE $1 = '' OR name = $1 ORDER BY name, published_ms;", StoreRows.ReadPackage, cancellationToken, model ?? string.Empty);
 
     public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
     {
@@ -43,16 +40,16 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
             ON CONFLICT (device_id) DO UPDATE SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7,
                 previous_token_hash = $8;
             """,
-            device.DeviceId, device.TokenHash, ToJson(device.Attributes), ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
+            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
             device.PreviousTokenHash);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
-        SingleAsync("SELECT * FROM devices WHERE token_hash = $1 OR (previous_token_hash = $1 AND $1 <> '') LIMIT 1;", ReadDevice, cancellationToken, tokenHash);
+        SingleAsync("SELECT * FROM devices WHERE token_hash = $1 OR (previous_token_hash = $1 AND $1 <> '') LIMIT 1;", StoreRows.ReadDevice, cancellationToken, tokenHash);
 
     public Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken) =>
-        ListAsync("SELECT * FROM devices ORDER BY device_id;", ReadDevice, cancellationToken);
+        ListAsync("SELECT * FROM devices ORDER BY device_id;", StoreRows.ReadDevice, cancellationToken);
 
     public async Task RecordCheckInsAsync(IReadOnlyList<CheckInRecord> checkIns, CancellationToken cancellationToken)
     {
@@ -100,7 +97,7 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     {
         ArgumentNullException.ThrowIfNull(rollout);
         await using var command = Command($"INSERT INTO rollouts ({RolloutColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);",
-            rollout.Id, rollout.Model, rollout.Version, (int)rollout.Strategy, rollout.CanaryPercent, ToJson(rollout.TargetAttributes), ToJson(rollout.TargetTags), rollout.State.Name(),
+            rollout.Id, rollout.Model, rollout.Version, (int)rollout.Strategy, rollout.CanaryPercent, StoreRows.ToJson(rollout.TargetAttributes), StoreRows.ToJson(rollout.TargetTags), rollout.State.Name(),
             rollout.CreatedUnixMs, JsonSerializer.Serialize(rollout.Stages.ToList(), StorageJson.Default.ListDouble), JsonSerializer.Serialize(rollout.Gates, StorageJson.Default.RolloutGates),
             rollout.OnFailure, JsonSerializer.Serialize(rollout.Arms.ToList(), StorageJson.Default.ListArmRecord), rollout.CurrentStage, rollout.StageStartedUnixMs,
             rollout.StateReason, rollout.BaselineVersion);
@@ -108,13 +105,13 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     }
 
     public Task<RolloutRecord?> GetRolloutAsync(string id, CancellationToken cancellationToken) =>
-        SingleAsync($"SELECT {RolloutColumns} FROM rollouts WHERE id = $1;", ReadRollout, cancellationToken, id);
+        SingleAsync($"SELECT {RolloutColumns} FROM rollouts WHERE id = $1;", StoreRows.ReadRollout, cancellationToken, id);
 
     public Task<IReadOnlyList<RolloutRecord>> ListRolloutsAsync(string? model, CancellationToken cancellationToken) =>
-        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $1 = '' OR model = $1 ORDER BY created_ms DESC, seq DESC;", ReadRollout, cancellationToken, model ?? string.Empty);
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE $1 = '' OR model = $1 ORDER BY created_ms DESC, seq DESC;", StoreRows.ReadRollout, cancellationToken, model ?? string.Empty);
 
     public Task<IReadOnlyList<RolloutRecord>> ListLiveRolloutsAsync(CancellationToken cancellationToken) =>
-        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ({LiveStates}) ORDER BY created_ms DESC, seq DESC;", ReadRollout, cancellationToken);
+        ListAsync($"SELECT {RolloutColumns} FROM rollouts WHERE state IN ({StoreRows.LiveStates}) ORDER BY created_ms DESC, seq DESC;", StoreRows.ReadRollout, cancellationToken);
 
     public async Task UpdateRolloutProgressAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
@@ -328,31 +325,4 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
 
         return result;
     }
-
-    private static PackageRecord ReadPackage(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetString(5));
-
-    private static DeviceRecord ReadDevice(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), FromJsonMap(r.GetString(2)), FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5), r.GetInt64(6)) { PreviousTokenHash = r.GetString(7) };
-
-    private static RolloutRecord ReadRollout(DbDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), (RolloutStrategy)r.GetInt32(3), r.GetDouble(4), FromJsonMap(r.GetString(5)), FromJsonList(r.GetString(6)), RolloutStates.Parse(r.GetString(7)), r.GetInt64(8))
-        {
-            Stages = JsonSerializer.Deserialize(r.GetString(9), StorageJson.Default.ListDouble) ?? [100],
-            Gates = r.GetString(10) is { Length: > 0 } gates ? JsonSerializer.Deserialize(gates, StorageJson.Default.RolloutGates)! : RolloutGates.Default,
-            OnFailure = r.GetInt32(11),
-            Arms = JsonSerializer.Deserialize(r.GetString(12), StorageJson.Default.ListArmRecord) ?? [],
-            CurrentStage = r.GetInt32(13),
-            StageStartedUnixMs = r.GetInt64(14),
-            StateReason = r.GetString(15),
-            BaselineVersion = r.GetString(16),
-        };
-
-    private static string ToJson(IReadOnlyDictionary<string, string> map) => JsonSerializer.Serialize(map.ToDictionary(), StorageJson.Default.DictionaryStringString);
-
-    private static string ToJson(IReadOnlyList<string> list) => JsonSerializer.Serialize(list.ToList(), StorageJson.Default.ListString);
-
-    private static Dictionary<string, string> FromJsonMap(string json) => JsonSerializer.Deserialize(json, StorageJson.Default.DictionaryStringString) ?? [];
-
-    private static List<string> FromJsonList(string json) => JsonSerializer.Deserialize(json, StorageJson.Default.ListString) ?? [];
 }
