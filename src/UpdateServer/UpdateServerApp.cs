@@ -16,6 +16,10 @@ public static class UpdateServerApp
     {
         var builder = WebApplication.CreateBuilder(args);
 
+        // Under systemd (Type=notify, deploy/systemd): READY=1 once listening, STOPPING=1 on stop, journal-friendly logs.
+        // Elsewhere it does nothing.
+        builder.Host.UseSystemd();
+
         // gRPC over cleartext HTTP/2 (h2c) by default; put TLS in front or configure Kestrel certificates in production.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());

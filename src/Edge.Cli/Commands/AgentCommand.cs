@@ -6,6 +6,7 @@ using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Runtime.Telemetry;
 using Grpc.Core;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace EdgeDeploy.Cli.Commands;
 
@@ -63,6 +64,10 @@ internal static class AgentCommand
             var limit = r.GetValue(cycles);
             var reached = false;
             RpcException? lastFailure = null;
+
+            // Under systemd (Type=notify, deploy/systemd/edge-agent.service) the agent is ready once its store is open
+            // and the first check-in was tried; NOTIFY_SOCKET unset (not under systemd) makes this a no-op.
+            var systemd = new SystemdNotifier();
             try
             {
                 for (var cycle = 1; limit == 0 || cycle <= limit; cycle++)
@@ -70,6 +75,11 @@ internal static class AgentCommand
                     var (answered, failure) = await CycleAsync(agent, modelStore, recorder, rows, cycle, ct);
                     reached |= answered;
                     lastFailure = failure ?? lastFailure;
+                    if (cycle == 1 && systemd.IsEnabled)
+                    {
+                        systemd.Notify(ServiceState.Ready);
+                    }
+
                     if (limit != 0 && cycle == limit)
                     {
                         break;
@@ -81,6 +91,11 @@ internal static class AgentCommand
             catch (OperationCanceledException)
             {
                 // interrupted (Ctrl+C): a normal way to stop
+            }
+
+            if (systemd.IsEnabled)
+            {
+                systemd.Notify(ServiceState.Stopping);
             }
 
             if (!reached && lastFailure is not null)

@@ -78,6 +78,28 @@ public sealed class CliHardeningTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Agent_UnderSystemd_NotifiesReadyAfterTheFirstCheckInAndStoppingAtTheEnd()
+    {
+        // What systemd does for Type=notify: a datagram socket named by NOTIFY_SOCKET, read after the agent exits.
+        var socketPath = _temp.File("notify.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(socketPath));
+        var env = new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = UpdateServerHost.EnrollmentToken, ["NOTIFY_SOCKET"] = socketPath };
+
+        var run = Run([.. AgentArgs("dev-systemd", _server.Address.ToString())], env);
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var messages = new List<string>();
+        var buffer = new byte[256];
+        while (messages.Count < 10 && socket.Available > 0)
+        {
+            messages.Add(System.Text.Encoding.UTF8.GetString(buffer, 0, socket.Receive(buffer)).Trim());
+        }
+
+        Assert.Equal(["READY=1", "STOPPING=1"], messages);
+    }
+
+    [Fact]
     public void Agent_ServerNeverReachable_ExitsTwoNamingTheAddress()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

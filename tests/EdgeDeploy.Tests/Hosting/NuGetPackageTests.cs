@@ -52,7 +52,7 @@ public sealed class NuGetPackageTests : IDisposable
               <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="EdgeDeploy.Runtime.Hosting" Version="{version}" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.5" />
+                <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="10.0.15" />
               </ItemGroup>
             </Project>
             """);
