@@ -88,12 +88,7 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
     // Devices may only report on versions their assignment gives them: put iris 1.0.0 on every stream's device.
     var operatorHeaders = new Metadata { { "authorization", "Bearer bench-operator" } };
     var registry = new RegistryService.RegistryServiceClient(channel);
-    using (var publish = registry.PublishPackage(operatorHeaders))
-    {
-        await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
-        await publish.RequestStream.CompleteAsync();
-        await publish;
-    }
+    await PublishIrisAsync(registry, operatorHeaders, root);
 
     await registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, operatorHeaders);
     foreach (var h in headers)
@@ -206,12 +201,7 @@ static async Task<string[]> SetUpFleetAsync(GrpcChannel channel, int devices, st
 {
     var operatorHeaders = new Metadata { { "authorization", "Bearer bench-operator" } };
     var registry = new RegistryService.RegistryServiceClient(channel);
-    using (var publish = registry.PublishPackage(operatorHeaders))
-    {
-        await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
-        await publish.RequestStream.CompleteAsync();
-        await publish;
-    }
+    await PublishIrisAsync(registry, operatorHeaders, root);
 
     var client = new DeviceService.DeviceServiceClient(channel);
     var tokens = new string[devices];
@@ -285,4 +275,12 @@ static string FindRepoRoot()
     }
 
     throw new InvalidOperationException("Run from inside the EdgeDeploy repository.");
+}
+
+static async Task PublishIrisAsync(RegistryService.RegistryServiceClient registry, Metadata operatorHeaders, string root)
+{
+    using var publish = registry.PublishPackage(operatorHeaders);
+    await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
+    await publish.RequestStream.CompleteAsync();
+    await publish;
 }

@@ -6,6 +6,16 @@ namespace EdgeDeploy.Tests.UpdateServer.Security;
 /// <summary>What the attack tests share: reporting as a device, and reading back what the server holds.</summary>
 internal static class AttackFixture
 {
+    /// <summary>A real server with iris 1.0.0 (the sample package), 2.0.0 and 3.0.0 published: the versions attacks aim at.</summary>
+    public static async Task<UpdateServerHost> StartWithIrisVersionsAsync()
+    {
+        var server = await UpdateServerHost.StartAsync();
+        await server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        await server.PublishAsync(SamplePackages.Iris("2.0.0", "iris_classifier_v2"));
+        await server.PublishAsync(SamplePackages.Iris("3.0.0", "iris_classifier_v2"));
+        return server;
+    }
+
     public const string Model = "iris-classifier";
 
     public static async Task<ReportAck> ReportHealthAsync(UpdateServerHost server, string token, string version, long requests, long errors, long groundTruth = 0, long correct = 0) =>

@@ -16,13 +16,7 @@ public sealed class ReportBindingTests : IAsyncLifetime
 {
     private UpdateServerHost _server = null!;
 
-    public async Task InitializeAsync()
-    {
-        _server = await UpdateServerHost.StartAsync();
-        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
-        await _server.PublishAsync(SamplePackages.Iris("2.0.0", "iris_classifier_v2"));
-        await _server.PublishAsync(SamplePackages.Iris("3.0.0", "iris_classifier_v2"));
-    }
+    public async Task InitializeAsync() => _server = await StartWithIrisVersionsAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
