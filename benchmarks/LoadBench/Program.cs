@@ -175,6 +175,7 @@ static async Task HostAsync(string root, string reuse)
         var app = UpdateServerApp.Build(
         [
             "--urls", "http://127.0.0.1:0",
+            "--EdgeDeploy:HttpUrls=", // no HTTP/1.1 listener: one address below
             "--Logging:LogLevel:Default=Warning",
             $"--EdgeDeploy:DataDirectory={Path.Combine(data.FullName, "data")}",
             $"--EdgeDeploy:TrustDirectory={Path.Combine(root, "models", "trust")}",

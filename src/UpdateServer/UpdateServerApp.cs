@@ -1,8 +1,7 @@
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Api;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using EdgeDeploy.UpdateServer.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace EdgeDeploy.UpdateServer;
@@ -20,16 +19,29 @@ public static class UpdateServerApp
         // Elsewhere it does nothing.
         builder.Host.UseSystemd();
 
-        // gRPC over cleartext HTTP/2 (h2c) by default; put TLS in front or configure Kestrel certificates in production.
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(o => o.Protocols = HttpProtocols.Http2));
+        // Relative paths mean the working directory at start, wherever the host looks them up later.
+        var workingDirectory = Environment.CurrentDirectory;
+        var startOptions = (builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions()).ResolvePaths(workingDirectory);
+
+        // Listeners: gRPC on HTTP/2 (urls), /metrics /healthz /readyz on a separate HTTP/1.1 port (EdgeDeploy:HttpUrls).
+        var listeners = new ServerListeners();
+        var grpcUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls
+            : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => "http://*:" + p.Trim()))
+            : null;
+        builder.WebHost.UseUrls(); // the listeners below own the addresses (no "overriding address(es)" warning)
+        builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, grpcUrls, startOptions.HttpUrls));
+        builder.Services.AddSingleton(listeners);
+
         builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());
-        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks, not the 5 s publisher cache
+        builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks (readiness), not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
-        builder.Services.AddHealthChecks().AddCheck("process", () => HealthCheckResult.Healthy("accepting calls"));
-        builder.Services.AddOptions<UpdateServerOptions>().Bind(builder.Configuration.GetSection("EdgeDeploy")).ValidateOnStart();
+        builder.AddServerObservability(startOptions);
+        builder.Services.AddOptions<UpdateServerOptions>().Bind(builder.Configuration.GetSection("EdgeDeploy"))
+            .PostConfigure(o => o.ResolvePaths(workingDirectory))
+            .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<UpdateServerOptions>, UpdateServerOptionsValidator>());
         // Storage is chosen from configuration now (EdgeDeploy:Database): PostgreSQL is migrated before the host starts.
-        builder.Services.AddEdgeDeployStorage(builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions());
+        builder.Services.AddEdgeDeployStorage(startOptions);
         AddUpdateServer(builder.Services);
         configureServices?.Invoke(builder.Services);
 
@@ -40,11 +52,13 @@ public static class UpdateServerApp
         app.Services.GetRequiredService<UpdateServerOptions>();
         app.Services.GetRequiredService<PackageVerifier>();
         app.Services.GetRequiredService<AssignmentSigner>();
+        app.UseRouting();
+        app.Use(listeners.FilterAsync); // each listener serves only its own routes
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
         app.MapGrpcService<TelemetryServiceImpl>();
         app.MapGrpcHealthChecksService();
-        app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
+        app.MapServerHttpEndpoints();
         app.MapGrpcReflectionService();
         return app;
     }

@@ -3,7 +3,10 @@ namespace EdgeDeploy.UpdateServer;
 /// <summary>Server settings (configuration section "EdgeDeploy"); defaults stated on each property.</summary>
 public sealed class UpdateServerOptions
 {
-    /// <summary>Where the SQLite database, package blobs and the assignment key live. Default "./edgedeploy-data".</summary>
+    /// <summary>
+    /// Where the SQLite database, package blobs and the assignment key live. Default "./edgedeploy-data". A relative path
+    /// (this one, <see cref="TrustDirectory"/>) is resolved against the working directory at start.
+    /// </summary>
     public string DataDirectory { get; set; } = "edgedeploy-data";
 
     /// <summary>
@@ -13,7 +16,7 @@ public sealed class UpdateServerOptions
     /// </summary>
     public string Database { get; set; } = "sqlite";
 
-    /// <summary>Trust directory uploads are verified against (root.json). Required.</summary>
+    /// <summary>Trust directory uploads are verified against; it must hold root.json. Required.</summary>
     public string TrustDirectory { get; set; } = string.Empty;
 
     /// <summary>Bearer token operators present. Required.</summary>
@@ -83,11 +86,41 @@ public sealed class UpdateServerOptions
     /// <summary>Telemetry payload bytes one device may send per minute (per server instance). Default 32 MiB.</summary>
     public long TelemetryBytesPerDevicePerMinute { get; set; } = 32L << 20;
 
+    /// <summary>
+    /// The HTTP/1.1 listener for /metrics, /healthz and /readyz, separate from gRPC's HTTP/2 one (<c>--urls</c>):
+    /// semicolon-separated URLs like <c>urls</c>. Default "http://localhost:5080"; empty turns it off.
+    /// </summary>
+    public string HttpUrls { get; set; } = "http://localhost:5080";
+
+    /// <summary>Free space the data directory's file system must keep for the server to report ready. Default 100 MiB.</summary>
+    public long MinFreeDiskBytes { get; set; } = 100L << 20;
+
+    /// <summary>OTLP export of metrics and traces; off by default.</summary>
+    public UpdateServerOtlpOptions Otlp { get; set; } = new();
+
+    /// <summary>
+    /// Makes <see cref="DataDirectory"/> and <see cref="TrustDirectory"/> absolute against <paramref name="baseDirectory"/>
+    /// (the working directory at start), so they mean what the operator typed wherever the host later looks them up.
+    /// </summary>
+    internal UpdateServerOptions ResolvePaths(string baseDirectory)
+    {
+        DataDirectory = Absolute(DataDirectory, baseDirectory);
+        TrustDirectory = Absolute(TrustDirectory, baseDirectory);
+        return this;
+    }
+
     /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
     /// <exception cref="ArgumentException">A required setting is missing or a value is out of range; the message names the setting.</exception>
     public void Validate()
     {
         Require(TrustDirectory, nameof(TrustDirectory));
+        if (!File.Exists(Path.Combine(TrustDirectory, "root.json")))
+        {
+            throw new ArgumentException(
+                $"EdgeDeploy:TrustDirectory '{Path.GetFullPath(TrustDirectory)}' has no root.json; point it at a trust directory (models/trust for the samples, or one made with `edge root trust`).",
+                nameof(TrustDirectory));
+        }
+
         Require(OperatorToken, nameof(OperatorToken));
         Require(EnrollmentToken, nameof(EnrollmentToken));
         Require(DataDirectory, nameof(DataDirectory));
@@ -105,6 +138,20 @@ public sealed class UpdateServerOptions
         Positive(HealthReportWindowFloor.Ticks, nameof(HealthReportWindowFloor));
         Positive(TelemetryRecordsPerDevicePerMinute, nameof(TelemetryRecordsPerDevicePerMinute));
         Positive(TelemetryBytesPerDevicePerMinute, nameof(TelemetryBytesPerDevicePerMinute));
+        if (MinFreeDiskBytes < 0)
+        {
+            throw new ArgumentException($"EdgeDeploy:MinFreeDiskBytes must be zero or more; it is {MinFreeDiskBytes}.", nameof(MinFreeDiskBytes));
+        }
+
+        if (Otlp.Protocol is not ("grpc" or "http/protobuf"))
+        {
+            throw new ArgumentException($"EdgeDeploy:Otlp:Protocol must be 'grpc' or 'http/protobuf'; it is '{Otlp.Protocol}'.", "Otlp.Protocol");
+        }
+
+        if (!string.IsNullOrWhiteSpace(Otlp.Endpoint) && !Uri.TryCreate(Otlp.Endpoint, UriKind.Absolute, out _))
+        {
+            throw new ArgumentException($"EdgeDeploy:Otlp:Endpoint must be an absolute URL such as http://otel-collector:4317; it is '{Otlp.Endpoint}'.", "Otlp.Endpoint");
+        }
         if (MaxDeviceIdLength > 1024)
         {
             throw new ArgumentException($"EdgeDeploy:MaxDeviceIdLength must be at most 1024; it is {MaxDeviceIdLength}.", nameof(MaxDeviceIdLength));
@@ -119,6 +166,9 @@ public sealed class UpdateServerOptions
                 $"EdgeDeploy:AssignmentReuse must be zero or more and under EdgeDeploy:AssignmentLifetime ({AssignmentLifetime}); it is {AssignmentReuse}.", nameof(AssignmentReuse));
         }
     }
+
+    private static string Absolute(string path, string baseDirectory) =>
+        string.IsNullOrWhiteSpace(path) ? path : Path.GetFullPath(path, baseDirectory);
 
     private static void Require(string value, string name)
     {

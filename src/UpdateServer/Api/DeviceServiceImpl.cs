@@ -90,16 +90,25 @@ internal sealed class DeviceServiceImpl(
 
     public override async Task<CheckInResponse> CheckIn(CheckInRequest request, ServerCallContext context)
     {
+        using var span = ServerTracing.Start("edgedeploy.checkin");
         var device = await auth.RequireDeviceAsync(context).ConfigureAwait(false);
+        span?.SetTag("edgedeploy.device.id", device.Record.DeviceId);
         var now = time.GetUtcNow();
         var nowMs = now.ToUnixTimeMilliseconds();
         fleet.RecordCheckIn(device, nowMs, [.. request.Installed.Select(i => new InstalledVersion(i.Name, i.Version))]);
         metrics.CheckedIn();
 
-        var (versions, snapshotId) = await planner.AssignAsync(device.Record, context.CancellationToken).ConfigureAwait(false);
+        List<AssignedVersion> versions;
+        long snapshotId;
+        using (ServerTracing.Start("edgedeploy.plan"))
+        {
+            (versions, snapshotId) = await planner.AssignAsync(device.Record, context.CancellationToken).ConfigureAwait(false);
+        }
+
         var cache = signedAssignments.ByDevice;
         if (cache.TryGetValue(device.Record.DeviceId, out var previous) && previous.SnapshotId == snapshotId && nowMs - previous.IssuedUnixMs < options.AssignmentReuse.TotalMilliseconds)
         {
+            span?.SetTag("edgedeploy.assignment.reused", true);
             return previous.Response;
         }
 
@@ -110,7 +119,13 @@ internal sealed class DeviceServiceImpl(
             ExpiresUnixMs = (now + options.AssignmentLifetime).ToUnixTimeMilliseconds(),
         };
         assignment.Versions.AddRange(versions);
-        var response = signer.Sign(assignment);
+        CheckInResponse response;
+        using (ServerTracing.Start("edgedeploy.sign"))
+        {
+            response = signer.Sign(assignment);
+        }
+
+        metrics.Signed();
         cache[device.Record.DeviceId] = new SignedAssignment(snapshotId, nowMs, response)
         {
             Versions = versions,
@@ -174,6 +189,7 @@ internal sealed class DeviceServiceImpl(
         await store.AddInstallReportAsync(
             new InstallReportRecord(device.Record.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds()),
             context.CancellationToken).ConfigureAwait(false);
+        metrics.GateOutcome("device", request.Success);
         ServerLog.InstallReported(logger, device.Record.DeviceId, request.Model, request.Version, request.RolloutId, request.Success ? "installed" : "failed", DeviceText.Printable(request.Reason));
         return new ReportAck();
     }

@@ -51,11 +51,14 @@ internal sealed class TelemetryServiceImpl(
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Batch {batch.BatchId}: {over}; the batch was not stored."));
             }
 
+            var started = time.GetTimestamp();
+            using var span = ServerTracing.Start("edgedeploy.telemetry.batch");
+            span?.SetTag("edgedeploy.records", batch.Records.Count);
             var record = await DecodeAsync(device.Record.DeviceId, entitled, batch, context.CancellationToken).ConfigureAwait(false);
             if (await telemetry.StoreBatchAsync(record, time.GetUtcNow().ToUnixTimeMilliseconds(), context.CancellationToken).ConfigureAwait(false))
             {
                 response.RecordsStored += batch.Records.Count;
-                metrics.Ingested(batch.Records.Count);
+                metrics.Ingested(batch.Records.Count, time.GetElapsedTime(started));
             }
             else
             {

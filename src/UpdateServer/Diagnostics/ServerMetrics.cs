@@ -1,34 +1,70 @@
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
 
 namespace EdgeDeploy.UpdateServer.Diagnostics;
 
-/// <summary>Running totals the server exposes in Prometheus text format at /metrics.</summary>
+/// <summary>
+/// The server's instruments, on the <see cref="MeterName"/> meter (exported by OpenTelemetry: Prometheus at /metrics on
+/// the HTTP/1.1 port, OTLP when configured). Running totals of this instance are also kept for tests and diagnostics.
+/// </summary>
 internal sealed class ServerMetrics
 {
-    private long _checkIns;
+    /// <summary>The meter every server instrument is on.</summary>
+    public const string MeterName = "EdgeDeploy.UpdateServer";
+
+    private readonly Counter<long> _checkIns;
+    private readonly Counter<long> _signatures;
+    private readonly Counter<long> _downloaded;
+    private readonly Counter<long> _transitions;
+    private readonly Counter<long> _gateOutcomes;
+    private readonly Counter<long> _telemetryRecords;
+    private readonly Histogram<double> _ingestDuration;
+    private readonly Histogram<double> _evaluationDuration;
+    private long _checkInCount;
     private long _bytesServed;
-    private long _telemetryRecords;
 
-    public long CheckIns => Interlocked.Read(ref _checkIns);
+    public ServerMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName, typeof(ServerMetrics).Assembly.GetName().Version?.ToString());
+        _checkIns = meter.CreateCounter<long>("edgedeploy.checkins", "{check-in}", "Device check-ins answered.");
+        _signatures = meter.CreateCounter<long>("edgedeploy.assignment.signatures", "{signature}", "Assignments signed (check-ins answered with a reused signed assignment are not counted).");
+        _downloaded = meter.CreateCounter<long>("edgedeploy.downloaded", "By", "Package bytes sent to devices.");
+        _transitions = meter.CreateCounter<long>("edgedeploy.rollout.transitions", "{transition}", "Rollout state or stage changes, by the state entered (state).");
+        _gateOutcomes = meter.CreateCounter<long>("edgedeploy.gate.outcomes", "{outcome}", "Gate outcomes: the server's health gates per evaluation (gate=health) and device gates per install report (gate=device), outcome=pass|fail.");
+        _telemetryRecords = meter.CreateCounter<long>("edgedeploy.telemetry.records", "{record}", "Telemetry records stored (duplicate batches not counted).");
+        _ingestDuration = meter.CreateHistogram<double>("edgedeploy.telemetry.ingest.duration", "s", "Time to check and store one telemetry batch.");
+        _evaluationDuration = meter.CreateHistogram<double>("edgedeploy.rollout.evaluation.duration", "s", "Time of one evaluator tick over every active rollout and alert rule.");
+    }
 
+    /// <summary>Check-ins this instance answered.</summary>
+    public long CheckIns => Interlocked.Read(ref _checkInCount);
+
+    /// <summary>Package bytes this instance sent.</summary>
     public long BytesServed => Interlocked.Read(ref _bytesServed);
 
-    public void CheckedIn() => Interlocked.Increment(ref _checkIns);
-
-    public void Served(long bytes) => Interlocked.Add(ref _bytesServed, bytes);
-
-    public void Ingested(long records) => Interlocked.Add(ref _telemetryRecords, records);
-
-    public string ToPrometheusText()
+    public void CheckedIn()
     {
-        var sb = new StringBuilder();
-        sb.AppendLine("# TYPE edgedeploy_checkins_total counter");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_checkins_total {CheckIns}");
-        sb.AppendLine("# TYPE edgedeploy_download_bytes_total counter");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_download_bytes_total {BytesServed}");
-        sb.AppendLine("# TYPE edgedeploy_telemetry_records_total counter");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"edgedeploy_telemetry_records_total {Interlocked.Read(ref _telemetryRecords)}");
-        return sb.ToString();
+        Interlocked.Increment(ref _checkInCount);
+        _checkIns.Add(1);
     }
+
+    public void Signed() => _signatures.Add(1);
+
+    public void Served(long bytes)
+    {
+        Interlocked.Add(ref _bytesServed, bytes);
+        _downloaded.Add(bytes);
+    }
+
+    public void Ingested(long records, TimeSpan elapsed)
+    {
+        _telemetryRecords.Add(records);
+        _ingestDuration.Record(elapsed.TotalSeconds);
+    }
+
+    public void Transitioned(string state) => _transitions.Add(1, new KeyValuePair<string, object?>("state", state));
+
+    public void GateOutcome(string gate, bool passed) =>
+        _gateOutcomes.Add(1, new KeyValuePair<string, object?>("gate", gate), new KeyValuePair<string, object?>("outcome", passed ? "pass" : "fail"));
+
+    public void Evaluated(TimeSpan elapsed) => _evaluationDuration.Record(elapsed.TotalSeconds);
 }

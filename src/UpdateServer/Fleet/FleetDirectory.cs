@@ -122,6 +122,8 @@ internal sealed class FleetDirectory(IUpdateStore store)
             }
         }
 
+        using var span = ServerTracing.Start("edgedeploy.store.checkins");
+        span?.SetTag("edgedeploy.records", batch.Count);
         try
         {
             await store.RecordCheckInsAsync(batch, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace EdgeDeploy.UpdateServer.Rollouts;
 /// silent devices, error rate, latency p95, online metric against the baseline), advances staged rollouts stage by
 /// stage, completes them, re-weights bandits, and pauses or rolls back a rollout the moment a gate fails.
 /// </summary>
-internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, RolloutStrategies strategies, PackageFacts facts, AlertEvaluator alerts, TimeProvider time, ILogger<RolloutController> logger)
+internal sealed class RolloutController(IUpdateStore store, RolloutPlanner planner, RolloutStrategies strategies, PackageFacts facts, AlertEvaluator alerts, TimeProvider time, ServerMetrics metrics, ILogger<RolloutController> logger)
 {
     private readonly SemaphoreSlim _evaluating = new(1, 1);
 
@@ -15,6 +15,8 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
     public async Task EvaluateAllAsync(CancellationToken cancellationToken)
     {
         await _evaluating.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var span = ServerTracing.Start("edgedeploy.rollouts.evaluate");
+        var started = time.GetTimestamp();
         try
         {
             await alerts.EvaluateAsync(cancellationToken).ConfigureAwait(false); // first, so gates see this tick's alerts
@@ -39,6 +41,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         }
         finally
         {
+            metrics.Evaluated(time.GetElapsedTime(started));
             _evaluating.Release();
         }
 
@@ -107,6 +110,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown rollout action."),
         };
         await SaveAsync(updated, cancellationToken).ConfigureAwait(false);
+        metrics.Transitioned(updated.State.Name());
         ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, updated.State.Name(), updated.CurrentStage, updated.StateReason);
         return updated;
     }
@@ -114,7 +118,9 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
     private async Task EvaluateAsync(RolloutRecord r, CancellationToken cancellationToken)
     {
         var status = await StatusAsync(r, cancellationToken).ConfigureAwait(false);
-        if (RolloutGateCheck.GateFailure(r, status) is { } failure)
+        var gateFailure = RolloutGateCheck.GateFailure(r, status);
+        metrics.GateOutcome("health", gateFailure is null);
+        if (gateFailure is { } failure)
         {
             var stopped = r with
             {
@@ -122,6 +128,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
                 StateReason = "health gate failed: " + failure,
             };
             await SaveAsync(stopped, cancellationToken).ConfigureAwait(false);
+            metrics.Transitioned(stopped.State.Name());
             ServerLog.RolloutGateFailed(logger, r.Id, r.Model, r.Version, stopped.State.Name(), failure);
             return;
         }
@@ -135,6 +142,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
         await SaveAsync(next, cancellationToken).ConfigureAwait(false);
         if (next.State != r.State || next.CurrentStage != r.CurrentStage)
         {
+            metrics.Transitioned(next.State.Name());
             ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, next.State.Name(), next.CurrentStage, next.StateReason);
         }
     }

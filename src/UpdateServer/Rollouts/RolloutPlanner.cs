@@ -107,6 +107,7 @@ internal sealed class RolloutPlanner(IUpdateStore store, FleetDirectory fleet, R
                 return fresh;
             }
 
+            using var span = ServerTracing.Start("edgedeploy.store.snapshot"); // the planner reads storage only when rollouts or the fleet changed
             var devices = (await fleet.AllAsync(cancellationToken).ConfigureAwait(false)).Select(d => d.Record).ToList();
             var rollouts = await store.ListLiveRolloutsAsync(cancellationToken).ConfigureAwait(false);
             var packages = new Dictionary<(string, string), PackageRecord>();

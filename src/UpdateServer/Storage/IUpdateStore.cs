@@ -70,4 +70,7 @@ public interface IUpdateStore
 
     /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
     Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);
+
+    /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
 }

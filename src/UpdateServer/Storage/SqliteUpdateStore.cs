@@ -356,6 +356,13 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         }
     }
 
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "SELECT count(*) FROM schema_migrations;");
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     private SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);

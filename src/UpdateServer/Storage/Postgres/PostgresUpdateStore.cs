@@ -284,6 +284,12 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
         }
     }
 
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var command = Command("SELECT count(*) FROM schema_migrations;");
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private NpgsqlCommand Command(string sql, params object[] values)
     {
         var command = dataSource.CreateCommand(sql);

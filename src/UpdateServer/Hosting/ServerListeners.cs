@@ -1,0 +1,152 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace EdgeDeploy.UpdateServer.Hosting;
+
+/// <summary>
+/// The server's two kinds of Kestrel endpoint: gRPC on HTTP/2 (the <c>urls</c> setting, as ASP.NET Core reads it) and
+/// a separate HTTP/1.1 endpoint (<see cref="UpdateServerOptions.HttpUrls"/>) for /metrics, /healthz and /readyz, which
+/// Prometheus and load balancers reach without HTTP/2. Each endpoint serves only its own routes: an HTTP route carries
+/// <see cref="HttpListenerRoute"/> metadata and is answered 404 on a gRPC endpoint, and the other way round.
+/// TLS is not configured here: an <c>https://</c> URL gets <see cref="ListenOptionsHttpsExtensions.UseHttps(ListenOptions)"/>
+/// with Kestrel's HTTPS defaults, which the TLS set-up provides.
+/// </summary>
+internal sealed class ServerListeners
+{
+    /// <summary>Kestrel's own default when <c>urls</c> is not set.</summary>
+    public const string DefaultGrpcUrls = "http://localhost:5000";
+
+    private readonly List<(ListenOptions Options, bool Https)> _grpc = [];
+    private readonly List<(ListenOptions Options, bool Https)> _http = [];
+
+    /// <summary>Marks a route as served on the HTTP/1.1 endpoint only.</summary>
+    public sealed class HttpListenerRoute
+    {
+        public static readonly HttpListenerRoute Instance = new();
+
+        private HttpListenerRoute()
+        {
+        }
+    }
+
+    /// <summary>The gRPC endpoints' addresses once the server listens (ports chosen by the OS included).</summary>
+    public IReadOnlyList<Uri> GrpcAddresses => Addresses(_grpc);
+
+    /// <summary>The HTTP/1.1 endpoints' addresses once the server listens.</summary>
+    public IReadOnlyList<Uri> HttpAddresses => Addresses(_http);
+
+    /// <summary>Adds both kinds of endpoint to Kestrel: gRPC from <paramref name="grpcUrls"/>, HTTP/1.1 from <paramref name="httpUrls"/> (none when empty).</summary>
+    /// <exception cref="InvalidOperationException">A URL is not http(s)://host:port.</exception>
+    public void Configure(KestrelServerOptions kestrel, string? grpcUrls, string? httpUrls)
+    {
+        foreach (var url in Split(string.IsNullOrWhiteSpace(grpcUrls) ? DefaultGrpcUrls : grpcUrls))
+        {
+            _grpc.AddRange(Listen(kestrel, url, HttpProtocols.Http2, "urls"));
+        }
+
+        foreach (var url in Split(httpUrls))
+        {
+            _http.AddRange(Listen(kestrel, url, HttpProtocols.Http1, "EdgeDeploy:HttpUrls"));
+        }
+    }
+
+    /// <summary>Whether the request arrived on the HTTP/1.1 endpoint.</summary>
+    public bool IsHttpListener(HttpContext context)
+    {
+        var port = context.Connection.LocalPort;
+        foreach (var (listen, _) in _http)
+        {
+            if (listen.IPEndPoint is { } endPoint && endPoint.Port == port)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Answers 404 to an HTTP route asked on a gRPC endpoint and to anything else asked on the HTTP endpoint.</summary>
+    public Task FilterAsync(HttpContext context, RequestDelegate next)
+    {
+        var httpRoute = context.GetEndpoint()?.Metadata.GetMetadata<HttpListenerRoute>() is not null;
+        if (httpRoute != IsHttpListener(context))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+
+        return next(context);
+    }
+
+    private static IEnumerable<string> Split(string? urls) =>
+        (urls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static List<(ListenOptions, bool)> Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, string setting)
+    {
+        BindingAddress address;
+        try
+        {
+            address = BindingAddress.Parse(url);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidOperationException($"{setting}: '{url}' is not a URL such as http://127.0.0.1:5000 ({ex.Message}).", ex);
+        }
+
+        var https = address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase);
+        if (!https && !address.Scheme.Equals("http", StringComparison.OrdinalIgnoreCase) || address.IsUnixPipe || address.Port < 0)
+        {
+            throw new InvalidOperationException($"{setting}: '{url}' must be http://host:port or https://host:port.");
+        }
+
+        var added = new List<(ListenOptions, bool)>();
+        void Configure(ListenOptions o)
+        {
+            o.Protocols = protocols;
+            if (https)
+            {
+                o.UseHttps();
+            }
+
+            added.Add((o, https));
+        }
+
+        if (address.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            if (address.Port == 0)
+            {
+                kestrel.Listen(IPAddress.Loopback, 0, Configure); // one OS-chosen port: IPv4 loopback
+            }
+            else
+            {
+                kestrel.ListenLocalhost(address.Port, Configure);
+            }
+        }
+        else if (address.Host is "*" or "+" or "[::]" or "0.0.0.0" || !IPAddress.TryParse(address.Host.Trim('[', ']'), out var ip))
+        {
+            kestrel.ListenAnyIP(address.Port, Configure);
+        }
+        else
+        {
+            kestrel.Listen(ip, address.Port, Configure);
+        }
+
+        return added;
+    }
+
+    private static List<Uri> Addresses(List<(ListenOptions Options, bool Https)> listeners)
+    {
+        var addresses = new List<Uri>();
+        foreach (var (listen, https) in listeners)
+        {
+            if (listen.IPEndPoint is { } endPoint)
+            {
+                var scheme = https ? "https" : "http";
+                var host = endPoint.Address.Equals(IPAddress.IPv6Any) || endPoint.Address.Equals(IPAddress.Any) ? "localhost" : endPoint.Address.ToString();
+                addresses.Add(new UriBuilder(scheme, endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && host != "localhost" ? $"[{host}]" : host, endPoint.Port).Uri);
+            }
+        }
+
+        return addresses;
+    }
+}
