@@ -14,6 +14,13 @@ namespace EdgeDeploy.Runtime;
 /// </summary>
 public sealed class EdgeModel : IDisposable
 {
+    /// <summary>
+    /// The <see cref="System.Diagnostics.Metrics.Meter"/> name of the runtime's instruments: predict latency
+    /// (<c>edgedeploy.runtime.predict.duration</c>, seconds) and errors (<c>edgedeploy.runtime.predict.errors</c>).
+    /// Export them with OpenTelemetry's <c>AddMeter(EdgeModel.MeterName)</c>.
+    /// </summary>
+    public const string MeterName = "EdgeDeploy.Runtime";
+
     private readonly SessionHandle _handle;
     private readonly NonFiniteInputPolicy _nonFinite;
     private readonly PredictionCache? _cache;
@@ -169,15 +176,23 @@ public sealed class EdgeModel : IDisposable
 
     internal void Validate(IReadOnlyDictionary<string, EdgeTensor> inputs)
     {
-        InputValidator.CheckNames(Schema, inputs);
-        foreach (var schema in Schema.Inputs)
+        try
         {
-            var tensor = inputs[schema.Name];
-            InputValidator.CheckTensor(schema, tensor.ElementType, tensor.Shape);
-            if (_nonFinite == NonFiniteInputPolicy.Reject && ElementTypes.IsFloatingPoint(tensor.ElementType))
+            InputValidator.CheckNames(Schema, inputs);
+            foreach (var schema in Schema.Inputs)
             {
-                InputValidator.CheckFinite(schema.Name, tensor.ElementType, tensor.AsBytes());
+                var tensor = inputs[schema.Name];
+                InputValidator.CheckTensor(schema, tensor.ElementType, tensor.Shape);
+                if (_nonFinite == NonFiniteInputPolicy.Reject && ElementTypes.IsFloatingPoint(tensor.ElementType))
+                {
+                    InputValidator.CheckFinite(schema.Name, tensor.ElementType, tensor.AsBytes());
+                }
             }
+        }
+        catch (EdgeException)
+        {
+            RuntimeMetrics.Failed();
+            throw;
         }
     }
 
@@ -196,6 +211,7 @@ public sealed class EdgeModel : IDisposable
 
     private Prediction RunLeased(IReadOnlyDictionary<string, EdgeTensor> inputs)
     {
+        var started = RuntimeMetrics.Start();
         var values = new OrtValue[_inputNames.Length];
         var pins = new GCHandle[_inputNames.Length];
         try
@@ -216,7 +232,13 @@ public sealed class EdgeModel : IDisposable
                 index++;
             }
 
+            RuntimeMetrics.Predicted(started);
             return new Prediction(_outputNames, tensors);
+        }
+        catch (EdgeException)
+        {
+            RuntimeMetrics.Failed();
+            throw;
         }
         finally
         {

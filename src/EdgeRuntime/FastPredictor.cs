@@ -53,19 +53,28 @@ public sealed unsafe class FastPredictor : IDisposable
     public void Run()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var i in _finiteChecks)
-        {
-            InputValidator.CheckFinite(_bindings[i].Schema.Name, _bindings[i].Type, Bytes(_bindings[i]));
-        }
-
+        var started = RuntimeMetrics.Start();
         try
         {
+            foreach (var i in _finiteChecks)
+            {
+                InputValidator.CheckFinite(_bindings[i].Schema.Name, _bindings[i].Type, Bytes(_bindings[i]));
+            }
+
             _model.Handle.Session.RunWithBinding(_model.Handle.RunOptions, _ioBinding);
         }
         catch (OnnxRuntimeException ex)
         {
+            RuntimeMetrics.Failed();
             throw OrtErrors.Translate(ex, "Inference failed");
         }
+        catch (EdgeException)
+        {
+            RuntimeMetrics.Failed();
+            throw;
+        }
+
+        RuntimeMetrics.Predicted(started);
     }
 
     /// <summary>The buffer of input <paramref name="name"/>, to fill before <see cref="Run"/>.</summary>

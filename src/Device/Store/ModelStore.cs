@@ -13,6 +13,13 @@ namespace EdgeDeploy.Runtime.Store;
 /// </summary>
 public sealed class ModelStore : IDisposable
 {
+    /// <summary>
+    /// The <see cref="System.Diagnostics.Metrics.Meter"/> name of the device layer's instruments: swaps
+    /// (<c>edgedeploy.device.swaps</c>), gate results (<c>edgedeploy.device.gate.results</c>) and the telemetry outbox depth
+    /// (<c>edgedeploy.device.outbox.depth</c>). Predict latency and errors are on <see cref="EdgeModel.MeterName"/>.
+    /// </summary>
+    public const string MeterName = "EdgeDeploy.Device";
+
     private readonly ModelStoreOptions _options;
     private readonly StoreLayout _layout;
     private readonly PackageVerifier _verifier;
@@ -437,6 +444,7 @@ public sealed class ModelStore : IDisposable
         Volatile.Write(ref _serving, new ServingSet(target, []));
         _pending = null;
         StoreLog.Activated(_logger, target.Name, target.Version, from ?? "(none)", isRollback);
+        DeviceMetrics.Swapped(isRollback);
         ReleaseUnused();
         Prune();
         return new InstallResult(InstallOutcome.Activated, target.Version, gate);
@@ -448,6 +456,7 @@ public sealed class ModelStore : IDisposable
         try
         {
             var gate = ModelGate.Run(verified, model, _options.MemoryBudgetBytes, bytes, _options.TimeProvider);
+            DeviceMetrics.Gated(gate.Passed);
             return (new LoadedVersion(verified.Manifest, model), gate);
         }
         catch

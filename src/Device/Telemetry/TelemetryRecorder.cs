@@ -40,7 +40,11 @@ public sealed class TelemetryRecorder : IDisposable
         _startTime = options.TimeProvider.GetUtcNow();
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "edge-telemetry" };
         _writer.Start();
+        DeviceMetrics.Track(this);
     }
+
+    /// <summary>Records in the outbox not yet acknowledged (kept in memory, no query).</summary>
+    internal long OutboxCount => _outbox.Count;
 
     /// <summary>Counters; the outbox ones are read from the database.</summary>
     public TelemetryStatistics Statistics => new(
@@ -146,6 +150,7 @@ public sealed class TelemetryRecorder : IDisposable
         }
 
         _stopping = true;
+        DeviceMetrics.Untrack(this);
         _signal.Release();
         _writer.Join(TimeSpan.FromSeconds(10));
         _outbox.Dispose();

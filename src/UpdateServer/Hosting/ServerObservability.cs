@@ -22,8 +22,8 @@ internal static class ServerObservability
     /// <summary>Registers OpenTelemetry and the health checks.</summary>
     public static void AddServerObservability(this WebApplicationBuilder builder, UpdateServerOptions options)
     {
-        var otlpEndpoint = options.Otlp.Endpoint;
-        var otlp = !string.IsNullOrWhiteSpace(otlpEndpoint) || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var otlpEndpoint = Uri.TryCreate(options.Otlp.Endpoint, UriKind.Absolute, out var endpoint) ? endpoint : null; // a bad one fails validation, with its message
+        var otlp = otlpEndpoint is not null || !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("edgedeploy-server", serviceVersion: typeof(ServerObservability).Assembly.GetName().Version?.ToString()))
             .WithMetrics(m => m
@@ -37,13 +37,13 @@ internal static class ServerObservability
                 .AddSource(ServerTracing.SourceName)
                 .AddAspNetCoreInstrumentation(o => // gRPC calls are spans named by their route, e.g. POST /edgedeploy.v1.DeviceService/CheckIn
                     o.Filter = context => context.GetEndpoint()?.Metadata.GetMetadata<ServerListeners.HttpListenerRoute>() is null)); // not scrapes and probes
-            if (string.IsNullOrWhiteSpace(otlpEndpoint))
+            if (otlpEndpoint is null)
             {
                 otel.UseOtlpExporter(); // OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, ... as the standard says
             }
             else
             {
-                otel.UseOtlpExporter(options.Otlp.Protocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc, new Uri(otlpEndpoint));
+                otel.UseOtlpExporter(options.Otlp.Protocol == "http/protobuf" ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc, otlpEndpoint);
             }
         }
 

@@ -5,8 +5,6 @@ using EdgeDeploy.UpdateServer.Rollouts;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EdgeDeploy.Tests.Infrastructure;
@@ -20,11 +18,12 @@ public sealed class UpdateServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDirectory _temp;
 
-    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address)
+    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address, Uri? httpAddress)
     {
         _app = app;
         _temp = temp;
         Address = address;
+        HttpAddress = httpAddress;
         Channel = GrpcChannel.ForAddress(address);
         Registry = new RegistryService.RegistryServiceClient(Channel);
         Devices = new DeviceService.DeviceServiceClient(Channel);
@@ -35,7 +34,11 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     internal EdgeDeploy.UpdateServer.Storage.ITelemetryStore TelemetryStore => _app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Storage.ITelemetryStore>();
 
+    /// <summary>The gRPC (HTTP/2) listener.</summary>
     public Uri Address { get; }
+
+    /// <summary>The HTTP/1.1 listener (/metrics, /healthz, /readyz); null when turned off.</summary>
+    public Uri? HttpAddress { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -75,6 +78,7 @@ public sealed class UpdateServerHost : IAsyncDisposable
         var app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(
         [
             "--urls", "http://127.0.0.1:0",
+            "--EdgeDeploy:HttpUrls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning",
             $"--EdgeDeploy:DataDirectory={System.IO.Path.Combine(temp.Path, "data")}",
             $"--EdgeDeploy:TrustDirectory={trust}",
@@ -93,8 +97,8 @@ public sealed class UpdateServerHost : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new UpdateServerHost(app, temp, new Uri(address));
+        var listeners = app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Hosting.ServerListeners>();
+        return new UpdateServerHost(app, temp, listeners.GrpcAddresses.Single(), listeners.HttpAddresses.SingleOrDefault());
     }
 
     public async Task<PublishResponse> PublishAsync(byte[] package, Metadata? headers = null)
