@@ -91,7 +91,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 dotnet src/UpdateServer/bin/Release/net10.0/EdgeDeploy.UpdateServer.dll --urls "$EDGE_SERVER" \
   --EdgeDeploy:DataDirectory="$fleet/server" --EdgeDeploy:TrustDirectory="$fleet/server-trust" \
   --EdgeDeploy:OperatorToken="$EDGE_OPERATOR_TOKEN" --EdgeDeploy:EnrollmentToken="$EDGE_ENROLLMENT_TOKEN" \
-  --EdgeDeploy:RolloutEvaluationInterval=00:00:01 --Logging:LogLevel:Default=Warning > "$fleet/server.log" 2>&1 &
+  --EdgeDeploy:RolloutEvaluationInterval=00:00:01 --EdgeDeploy:HttpUrls=http://127.0.0.1:0 --Logging:LogLevel:Default=Warning > "$fleet/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 60); do "$edge" devices >/dev/null 2>&1 && break; sleep 1; done
 "$edge" devices

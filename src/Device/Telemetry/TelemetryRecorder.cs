@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

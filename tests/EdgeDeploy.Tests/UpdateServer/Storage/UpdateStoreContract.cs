@@ -22,6 +22,12 @@ public abstract class UpdateStoreContract : IAsyncLifetime
     protected abstract Task<IUpdateStore> OpenAsync();
 
     [Fact]
+    public async Task Ping_MigratedDatabase_Answers()
+    {
+        await Store.PingAsync(None); // the readiness check's query: it throws when the database does not answer
+    }
+
+    [Fact]
     public async Task Packages_AddGetList_VersionsAreImmutableAndListedByNameThenTime()
     {
         var v1 = new PackageRecord("iris", "1.0.0", "aa", 10, 100, "{}");
