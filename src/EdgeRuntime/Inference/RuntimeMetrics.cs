@@ -12,8 +12,11 @@ internal static class RuntimeMetrics
 {
     private static readonly Meter Meter = new(EdgeModel.MeterName, typeof(RuntimeMetrics).Assembly.GetName().Version?.ToString());
 
-    private static readonly Histogram<double> PredictDuration = Meter.CreateHistogram<double>(
-        "edgedeploy.runtime.predict.duration", "s", "Time of one model run (Predict, a batch run, or a FastPredictor run), marshalling included.");
+    private static readonly Histogram<double> PredictDuration = Meter.CreateHistogram(
+        "edgedeploy.runtime.predict.duration",
+        "s",
+        "Time of one model run (Predict, a batch run, or a FastPredictor run), marshalling included.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
 
     private static readonly Counter<long> PredictErrors = Meter.CreateCounter<long>(
         "edgedeploy.runtime.predict.errors", "{error}", "Predictions refused (input validation) or failed (ONNX Runtime).");

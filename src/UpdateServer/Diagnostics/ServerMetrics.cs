@@ -19,6 +19,9 @@ internal sealed class ServerMetrics
     private readonly Counter<long> _telemetryRecords;
     private readonly Histogram<double> _ingestDuration;
     private readonly Histogram<double> _evaluationDuration;
+    /// <summary>Bucket bounds in seconds, 0.5 ms to 10 s (OpenTelemetry's default bounds are for milliseconds).</summary>
+    private static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] };
+
     private long _checkInCount;
     private long _bytesServed;
 
@@ -31,8 +34,8 @@ internal sealed class ServerMetrics
         _transitions = meter.CreateCounter<long>("edgedeploy.rollout.transitions", "{transition}", "Rollout state or stage changes, by the state entered (state).");
         _gateOutcomes = meter.CreateCounter<long>("edgedeploy.gate.outcomes", "{outcome}", "Gate outcomes: the server's health gates per evaluation (gate=health) and device gates per install report (gate=device), outcome=pass|fail.");
         _telemetryRecords = meter.CreateCounter<long>("edgedeploy.telemetry.records", "{record}", "Telemetry records stored (duplicate batches not counted).");
-        _ingestDuration = meter.CreateHistogram<double>("edgedeploy.telemetry.ingest.duration", "s", "Time to check and store one telemetry batch.");
-        _evaluationDuration = meter.CreateHistogram<double>("edgedeploy.rollout.evaluation.duration", "s", "Time of one evaluator tick over every active rollout and alert rule.");
+        _ingestDuration = meter.CreateHistogram("edgedeploy.telemetry.ingest.duration", "s", "Time to check and store one telemetry batch.", advice: Seconds);
+        _evaluationDuration = meter.CreateHistogram("edgedeploy.rollout.evaluation.duration", "s", "Time of one evaluator tick over every active rollout and alert rule.", advice: Seconds);
     }
 
     /// <summary>Check-ins this instance answered.</summary>
