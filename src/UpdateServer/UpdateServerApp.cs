@@ -24,13 +24,7 @@ public static class UpdateServerApp
         var startOptions = (builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions()).ResolvePaths(workingDirectory);
 
         // Listeners: gRPC on HTTP/2 (urls), /metrics /healthz /readyz on a separate HTTP/1.1 port (EdgeDeploy:HttpUrls).
-        var listeners = new ServerListeners();
-        var grpcUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls
-            : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => "http://*:" + p.Trim()))
-            : null;
-        builder.WebHost.UseUrls(); // the listeners below own the addresses (no "overriding address(es)" warning)
-        builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, grpcUrls, startOptions.HttpUrls));
-        builder.Services.AddSingleton(listeners);
+        var listeners = ServerListeners.AddTo(builder, startOptions);
 
         builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks (readiness), not the 5 s publisher cache

@@ -35,6 +35,22 @@ internal sealed class ServerListeners
     /// <summary>The HTTP/1.1 endpoints' addresses once the server listens.</summary>
     public IReadOnlyList<Uri> HttpAddresses => Addresses(_http);
 
+    /// <summary>
+    /// Takes over Kestrel's addresses: gRPC from <c>urls</c> (<c>--urls</c>, ASPNETCORE_URLS; else ASPNETCORE_HTTP_PORTS; else
+    /// Kestrel's default), HTTP/1.1 from <see cref="UpdateServerOptions.HttpUrls"/>. Registers and returns the listeners.
+    /// </summary>
+    public static ServerListeners AddTo(WebApplicationBuilder builder, UpdateServerOptions options)
+    {
+        var listeners = new ServerListeners();
+        var grpcUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls
+            : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => "http://*:" + p.Trim()))
+            : null;
+        builder.WebHost.UseUrls(); // the listeners own the addresses (no "overriding address(es)" warning)
+        builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, grpcUrls, options.HttpUrls));
+        builder.Services.AddSingleton(listeners);
+        return listeners;
+    }
+
     /// <summary>Adds both kinds of endpoint to Kestrel: gRPC from <paramref name="grpcUrls"/>, HTTP/1.1 from <paramref name="httpUrls"/> (none when empty).</summary>
     /// <exception cref="InvalidOperationException">A URL is not http(s)://host:port.</exception>
     public void Configure(KestrelServerOptions kestrel, string? grpcUrls, string? httpUrls)
