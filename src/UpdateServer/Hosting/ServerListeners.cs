@@ -45,9 +45,9 @@ internal sealed class ServerListeners
         var grpcUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls
             : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => "http://*:" + p.Trim()))
             : null;
-        builder.WebHost.UseUrls(); // the listeners own the addresses (no "overriding address(es)" warning)
         builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, grpcUrls, options.HttpUrls));
         builder.Services.AddSingleton(listeners);
+        builder.Services.AddSingleton<IStartupFilter>(new OwnAddresses());
         return listeners;
     }
 
@@ -92,6 +92,23 @@ internal sealed class ServerListeners
         }
 
         return next(context);
+    }
+
+    /// <summary>
+    /// The host copies <c>urls</c> into the server's address list before the pipeline is built; the listeners own those
+    /// addresses now, so the list is emptied here (Kestrel would otherwise warn that it overrides them).
+    /// </summary>
+    private sealed class OwnAddresses : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            if (app.ServerFeatures.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses is { IsReadOnly: false } addresses)
+            {
+                addresses.Clear();
+            }
+
+            next(app);
+        };
     }
 
     private static IEnumerable<string> Split(string? urls) =>
