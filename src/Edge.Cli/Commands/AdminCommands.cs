@@ -6,7 +6,7 @@ namespace EdgeDeploy.Cli.Commands;
 
 /// <summary>
 /// Admin verbs over the update server's AdminService: `edge audit`, `edge enrol create|list|revoke`,
-/// `edge operators add|list|revoke|whoami` and `edge devices remove|reset|rotate`.
+/// `edge operators add|list|revoke|whoami` and `edge devices remove|reset|rotate|accept|reject|pending`.
 /// </summary>
 internal static class AdminCommands
 {
@@ -18,7 +18,25 @@ internal static class AdminCommands
         DeviceVerb("remove", "Delete a device: its credential stops working at once; it may enrol again only with an enrolment token.", (c, r, ct) => c.RemoveDeviceAsync(r, cancellationToken: ct).ResponseAsync),
         DeviceVerb("reset", "Clear a device's credential, keeping its record: it must enrol again with a fresh enrolment token.", (c, r, ct) => c.ResetDeviceAsync(r, cancellationToken: ct).ResponseAsync),
         DeviceVerb("rotate", "Hand the device a new credential at its next check-in; the old one works until the new one is first used.", (c, r, ct) => c.RotateDeviceAsync(r, cancellationToken: ct).ResponseAsync),
+        DeviceVerb("accept", "Admit a device waiting for approval (EdgeDeploy:RequireDeviceApproval): its credential works from now on.", (c, r, ct) => c.AcceptDeviceAsync(r, cancellationToken: ct).ResponseAsync),
+        DeviceVerb("reject", "Drop a device waiting for approval: its credential never works.", (c, r, ct) => c.RejectDeviceAsync(r, cancellationToken: ct).ResponseAsync),
+        Pending(),
     ];
+
+    private static Command Pending()
+    {
+        var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
+        var command = new Command("pending", "List devices that enrolled and wait for an admin to accept them.") { server, token, tokenFile, json };
+        command.SetAction((r, ct) => Guard(async admin =>
+        {
+            var list = await admin.ListPendingDevicesAsync(new ListPendingDevicesRequest(), cancellationToken: ct);
+            var lines = list.Devices.Select(d =>
+                $"{d.DeviceId}  enrolled {Time(d.RequestedUnixMs)}  runtime {d.RuntimeVersion}  tags [{string.Join(",", d.Tags)}]  "
+                + string.Join(" ", d.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")));
+            FleetCommands.Print(r.GetValue(json), list, list.Devices.Count == 0 ? "no devices waiting" : string.Join(Environment.NewLine, lines));
+        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        return command;
+    }
 
     private static Command DeviceVerb(string name, string description, Func<AdminService.AdminServiceClient, DeviceActionRequest, CancellationToken, Task<DeviceActionResponse>> call)
     {

@@ -99,6 +99,32 @@ internal sealed class AdminServiceImpl(
         return new DeviceActionResponse { DeviceId = request.DeviceId, Outcome = "rotation pending: a new credential is handed out at its next check-in" };
     }
 
+    public override async Task<ListPendingDevicesResponse> ListPendingDevices(ListPendingDevicesRequest request, ServerCallContext context)
+    {
+        var response = new ListPendingDevicesResponse();
+        foreach (var p in await devices.PendingAsync(context.CancellationToken).ConfigureAwait(false))
+        {
+            var message = new PendingDevice { DeviceId = p.DeviceId, RuntimeVersion = p.RuntimeVersion, RequestedUnixMs = p.RequestedUnixMs };
+            message.Attributes.Add(p.Attributes.ToDictionary());
+            message.Tags.AddRange(p.Tags);
+            response.Devices.Add(message);
+        }
+
+        return response;
+    }
+
+    public override async Task<DeviceActionResponse> AcceptDevice(DeviceActionRequest request, ServerCallContext context)
+    {
+        await devices.AcceptAsync(request.DeviceId, OperatorIdentity.Of(context), context.CancellationToken).ConfigureAwait(false);
+        return new DeviceActionResponse { DeviceId = request.DeviceId, Outcome = "accepted: its credential works from its next call" };
+    }
+
+    public override async Task<DeviceActionResponse> RejectDevice(DeviceActionRequest request, ServerCallContext context)
+    {
+        await devices.RejectAsync(request.DeviceId, OperatorIdentity.Of(context), context.CancellationToken).ConfigureAwait(false);
+        return new DeviceActionResponse { DeviceId = request.DeviceId, Outcome = "rejected: its credential never works; it may enrol again only with an enrollment token" };
+    }
+
     private static OperatorInfo ToMessage(OperatorRecord o) =>
         new() { Name = o.Name, Role = o.Role, CreatedBy = o.CreatedBy, CreatedUnixMs = o.CreatedUnixMs, RevokedUnixMs = o.RevokedUnixMs ?? 0 };
 

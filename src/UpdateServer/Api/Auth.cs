@@ -56,6 +56,9 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
         [Admin("RemoveDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
         [Admin("ResetDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
         [Admin("RotateDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
+        [Admin("ListPendingDevices")] = OperatorRpc.Read(OperatorRole.Viewer),
+        [Admin("AcceptDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
+        [Admin("RejectDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>The services whose every method is an operator RPC.</summary>
@@ -109,8 +112,18 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
 
     public async Task<DeviceEntry> RequireDeviceAsync(ServerCallContext context)
     {
-        var device = await fleet.FindByTokenHashAsync(HashToken(Bearer(context)), context.CancellationToken).ConfigureAwait(false);
-        return device ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
+        var hash = HashToken(Bearer(context));
+        if (await fleet.FindByTokenHashAsync(hash, context.CancellationToken).ConfigureAwait(false) is { } device)
+        {
+            return device;
+        }
+
+        if (await store.FindPendingDeviceByTokenHashAsync(hash, context.CancellationToken).ConfigureAwait(false) is { } pending)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"Device {pending.DeviceId} is waiting for an admin to accept it (edge devices accept {pending.DeviceId})."));
+        }
+
+        throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
     }
 
     /// <summary>Whether the call presents <paramref name="device"/>'s credential (its current one, or the one a rotation still keeps alive).</summary>

@@ -79,8 +79,20 @@ internal sealed class DeviceServiceImpl(
             return new RegisterResponse { DeviceToken = token };
         }
 
+        if (await deviceAdministration.IsPendingAsync(request.DeviceId, context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"Device {request.DeviceId} has enrolled and is waiting for an admin to accept it; nothing was changed."));
+        }
+
         // A new device, or one an admin reset: only an enrolment token (shared, or issued and still valid for this id) enrols it.
         await enrollment.UseAsync(request.EnrollmentToken, request.DeviceId, context.CancellationToken).ConfigureAwait(false);
+        if (options.RequireDeviceApproval)
+        {
+            await deviceAdministration.QueueAsync(
+                new PendingDeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now), context.CancellationToken).ConfigureAwait(false);
+            return new RegisterResponse { DeviceToken = token };
+        }
+
         await fleet.RegisterAsync(
             new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now),
             context.CancellationToken).ConfigureAwait(false);
@@ -96,7 +108,7 @@ internal sealed class DeviceServiceImpl(
         fleet.RecordCheckIn(device, nowMs, [.. request.Installed.Select(i => new InstalledVersion(i.Name, i.Version))]);
         metrics.CheckedIn();
 
-        var rotated = await deviceAdministration.RotationAtCheckInAsync(device, Auth.PresentedHash(context)!, context.CancellationToken).ConfigureAwait(false);
+        var rotated = await deviceAdministration.RotationAtCheckInAsync(device, context).ConfigureAwait(false);
         var (versions, snapshotId) = await planner.AssignAsync(device.Record, context.CancellationToken).ConfigureAwait(false);
         var cache = signedAssignments.ByDevice;
         if (cache.TryGetValue(device.Record.DeviceId, out var previous) && previous.SnapshotId == snapshotId && nowMs - previous.IssuedUnixMs < options.AssignmentReuse.TotalMilliseconds)

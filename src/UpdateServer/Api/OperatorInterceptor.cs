@@ -15,61 +15,51 @@ internal sealed class OperatorInterceptor(Auth auth, AuditLog audit) : Intercept
     /// <summary>Metadata key a client may set to give a reason for calls whose request has no reason field.</summary>
     public const string ReasonHeader = "edge-reason";
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        if (!Auth.IsOperatorMethod(context.Method))
-        {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
+    // Device and telemetry calls (the check-in hot path) go straight through: no state machine, no allocation.
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        Auth.IsOperatorMethod(context.Method) ? OperatorUnaryAsync(request, context, continuation) : continuation(request, context);
 
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        Auth.IsOperatorMethod(context.Method) ? OperatorClientStreamingAsync(requestStream, context, continuation) : continuation(requestStream, context);
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        Auth.IsOperatorMethod(context.Method)
+            ? OperatorStreamAsync(request as IMessage, context, () => continuation(request, responseStream, context))
+            : continuation(request, responseStream, context);
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        Auth.IsOperatorMethod(context.Method)
+            ? OperatorStreamAsync(null, context, () => continuation(requestStream, responseStream, context))
+            : continuation(requestStream, responseStream, context);
+
+    private async Task<TResponse> OperatorUnaryAsync<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
         var (op, rpc) = await AuthorizeAsync(request as IMessage, context).ConfigureAwait(false);
         return await AuditedAsync(op, rpc, request as IMessage, context, () => continuation(request, context)).ConfigureAwait(false);
     }
 
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+    private async Task<TResponse> OperatorClientStreamingAsync<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
     {
-        if (!Auth.IsOperatorMethod(context.Method))
-        {
-            return await continuation(requestStream, context).ConfigureAwait(false);
-        }
-
         var (op, rpc) = await AuthorizeAsync(null, context).ConfigureAwait(false);
         return await AuditedAsync(op, rpc, null, context, () => continuation(requestStream, context)).ConfigureAwait(false);
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    private async Task OperatorStreamAsync(IMessage? request, ServerCallContext context, Func<Task> call)
     {
-        if (Auth.IsOperatorMethod(context.Method))
+        var (op, rpc) = await AuthorizeAsync(request, context).ConfigureAwait(false);
+        await AuditedAsync<object?>(op, rpc, request, context, async () =>
         {
-            var (op, rpc) = await AuthorizeAsync(request as IMessage, context).ConfigureAwait(false);
-            await AuditedAsync<object?>(op, rpc, request as IMessage, context, async () =>
-            {
-                await continuation(request, responseStream, context).ConfigureAwait(false);
-                return null;
-            }).ConfigureAwait(false);
-            return;
-        }
-
-        await continuation(request, responseStream, context).ConfigureAwait(false);
-    }
-
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        if (Auth.IsOperatorMethod(context.Method))
-        {
-            var (op, rpc) = await AuthorizeAsync(null, context).ConfigureAwait(false);
-            await AuditedAsync<object?>(op, rpc, null, context, async () =>
-            {
-                await continuation(requestStream, responseStream, context).ConfigureAwait(false);
-                return null;
-            }).ConfigureAwait(false);
-            return;
-        }
-
-        await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            await call().ConfigureAwait(false);
+            return null;
+        }).ConfigureAwait(false);
     }
 
     private async Task<(OperatorIdentity, OperatorRpc)> AuthorizeAsync(IMessage? request, ServerCallContext context)

@@ -30,6 +30,9 @@ internal sealed class DeviceRotations(IUpdateStore store)
         return _pending.IsEmpty ? null : _pending.TryGetValue(deviceId, out var handedOut) ? handedOut : null;
     }
 
+    /// <summary>True when it is known without waiting that <paramref name="deviceId"/> has no rotation pending (the check-in fast path).</summary>
+    public bool NoneFor(string deviceId) => _loaded && (_pending.IsEmpty || !_pending.ContainsKey(deviceId));
+
     public void HandedOut(string deviceId) => _pending[deviceId] = true;
 
     public async Task CompleteAsync(string deviceId, CancellationToken cancellationToken)

@@ -11,6 +11,11 @@ internal static class AccessRows
 
     public const string EnrollmentColumns = "id, token_hash, description, device_id, max_uses, uses, expires_ms, created_by, created_ms, revoked_ms";
 
+    public const string PendingColumns = "device_id, token_hash, attributes_json, tags_json, runtime_version, requested_ms";
+
+    public static PendingDeviceRecord ReadPending(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), StoreRows.FromJsonMap(r.GetString(2)), StoreRows.FromJsonList(r.GetString(3)), r.GetString(4), r.GetInt64(5));
+
     public static OperatorRecord ReadOperator(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5));
 

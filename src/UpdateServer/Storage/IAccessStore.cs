@@ -49,4 +49,16 @@ public interface IAccessStore
 
     /// <summary>Devices with a rotation pending.</summary>
     Task<IReadOnlyList<string>> ListPendingRotationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Queues a device for an admin's approval; false when that id is queued already.</summary>
+    Task<bool> TryAddPendingDeviceAsync(PendingDeviceRecord device, CancellationToken cancellationToken);
+
+    /// <summary>Devices waiting for approval, oldest first.</summary>
+    Task<IReadOnlyList<PendingDeviceRecord>> ListPendingDevicesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The waiting device holding this credential hash, or null.</summary>
+    Task<PendingDeviceRecord?> FindPendingDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken);
+
+    /// <summary>Removes a waiting device from the queue and returns it (exactly one caller gets it); null when it is not queued.</summary>
+    Task<PendingDeviceRecord?> TakePendingDeviceAsync(string deviceId, CancellationToken cancellationToken);
 }

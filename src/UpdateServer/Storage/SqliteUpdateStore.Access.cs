@@ -13,6 +13,8 @@ internal sealed partial class SqliteUpdateStore
             max_uses INTEGER NOT NULL, uses INTEGER NOT NULL, expires_ms INTEGER NOT NULL, created_by TEXT NOT NULL, created_ms INTEGER NOT NULL,
             revoked_ms INTEGER);
         CREATE TABLE device_rotations (device_id TEXT PRIMARY KEY, requested_ms INTEGER NOT NULL);
+        CREATE TABLE pending_devices (device_id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, attributes_json TEXT NOT NULL,
+            tags_json TEXT NOT NULL, runtime_version TEXT NOT NULL, requested_ms INTEGER NOT NULL);
         """;
 
     public async Task<bool> TryAddOperatorAsync(OperatorRecord op, CancellationToken cancellationToken)
@@ -124,4 +126,33 @@ internal sealed partial class SqliteUpdateStore
 
     public Task<IReadOnlyList<string>> ListPendingRotationsAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT device_id FROM device_rotations ORDER BY device_id;", r => r.GetString(0), cancellationToken);
+
+    public async Task<bool> TryAddPendingDeviceAsync(PendingDeviceRecord device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var connection = Open();
+        await using var command = Command(connection, $"INSERT OR IGNORE INTO pending_devices ({AccessRows.PendingColumns}) VALUES ($id, $h, $a, $t, $rt, $at);",
+            ("$id", device.DeviceId), ("$h", device.TokenHash), ("$a", StoreRows.ToJson(device.Attributes)), ("$t", StoreRows.ToJson(device.Tags)),
+            ("$rt", device.RuntimeVersion), ("$at", device.RequestedUnixMs));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public Task<IReadOnlyList<PendingDeviceRecord>> ListPendingDevicesAsync(CancellationToken cancellationToken) =>
+        ListAsync($"SELECT {AccessRows.PendingColumns} FROM pending_devices ORDER BY requested_ms, device_id;", AccessRows.ReadPending, cancellationToken);
+
+    public Task<PendingDeviceRecord?> FindPendingDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
+        SingleAsync($"SELECT {AccessRows.PendingColumns} FROM pending_devices WHERE token_hash = $h;", AccessRows.ReadPending, cancellationToken, ("$h", tokenHash));
+
+    public async Task<PendingDeviceRecord?> TakePendingDeviceAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        var found = await SingleAsync($"SELECT {AccessRows.PendingColumns} FROM pending_devices WHERE device_id = $id;", AccessRows.ReadPending, cancellationToken, ("$id", deviceId));
+        if (found is null)
+        {
+            return null;
+        }
+
+        await using var connection = Open();
+        await using var delete = Command(connection, "DELETE FROM pending_devices WHERE device_id = $id AND token_hash = $h;", ("$id", deviceId), ("$h", found.TokenHash));
+        return await delete.ExecuteNonQueryAsync(cancellationToken) == 1 ? found : null;
+    }
 }

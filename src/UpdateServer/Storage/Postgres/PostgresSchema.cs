@@ -82,6 +82,8 @@ internal static class PostgresSchema
             device_id text NOT NULL, max_uses integer NOT NULL, uses integer NOT NULL, expires_ms bigint NOT NULL, created_by text NOT NULL,
             created_ms bigint NOT NULL, revoked_ms bigint);
         CREATE TABLE device_rotations (device_id text COLLATE "C" PRIMARY KEY, requested_ms bigint NOT NULL);
+        CREATE TABLE pending_devices (device_id text COLLATE "C" PRIMARY KEY, token_hash text NOT NULL UNIQUE, attributes_json text NOT NULL,
+            tags_json text NOT NULL, runtime_version text NOT NULL, requested_ms bigint NOT NULL);
         """,
     ];
 

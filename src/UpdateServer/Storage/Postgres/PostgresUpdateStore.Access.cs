@@ -107,4 +107,21 @@ internal sealed partial class PostgresUpdateStore
 
     public Task<IReadOnlyList<string>> ListPendingRotationsAsync(CancellationToken cancellationToken) =>
         ListAsync("SELECT device_id FROM device_rotations ORDER BY device_id;", r => r.GetString(0), cancellationToken);
+
+    public async Task<bool> TryAddPendingDeviceAsync(PendingDeviceRecord device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var command = Command($"INSERT INTO pending_devices ({AccessRows.PendingColumns}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING;",
+            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RequestedUnixMs);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public Task<IReadOnlyList<PendingDeviceRecord>> ListPendingDevicesAsync(CancellationToken cancellationToken) =>
+        ListAsync($"SELECT {AccessRows.PendingColumns} FROM pending_devices ORDER BY requested_ms, device_id;", AccessRows.ReadPending, cancellationToken);
+
+    public Task<PendingDeviceRecord?> FindPendingDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
+        SingleAsync($"SELECT {AccessRows.PendingColumns} FROM pending_devices WHERE token_hash = $1;", AccessRows.ReadPending, cancellationToken, tokenHash);
+
+    public Task<PendingDeviceRecord?> TakePendingDeviceAsync(string deviceId, CancellationToken cancellationToken) =>
+        SingleAsync($"DELETE FROM pending_devices WHERE device_id = $1 RETURNING {AccessRows.PendingColumns};", AccessRows.ReadPending, cancellationToken, deviceId);
 }

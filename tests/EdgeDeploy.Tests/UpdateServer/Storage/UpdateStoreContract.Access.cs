@@ -125,4 +125,27 @@ public abstract partial class UpdateStoreContract
         Assert.Equal(["a0", "d1"], listed);
         Assert.Equal(["a0"], await Store.ListPendingRotationsAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task PendingDevices_AddFindListTake_EachIsTakenOnce()
+    {
+        var kiosk = new PendingDeviceRecord("kiosk-1", "hash-1", new Dictionary<string, string> { ["region"] = "eu" }, ["lab"], "0.1.0", 200);
+        var added = await Store.TryAddPendingDeviceAsync(kiosk, CancellationToken.None);
+        var twice = await Store.TryAddPendingDeviceAsync(kiosk with { TokenHash = "hash-2" }, CancellationToken.None);
+        await Store.TryAddPendingDeviceAsync(new PendingDeviceRecord("a0", "hash-0", new Dictionary<string, string>(), [], "0.1.0", 100), CancellationToken.None);
+
+        var found = await Store.FindPendingDeviceByTokenHashAsync("hash-1", CancellationToken.None);
+        var listed = await Store.ListPendingDevicesAsync(CancellationToken.None);
+        var taken = await Store.TakePendingDeviceAsync("kiosk-1", CancellationToken.None);
+        var takenAgain = await Store.TakePendingDeviceAsync("kiosk-1", CancellationToken.None);
+
+        Assert.Equal((true, false), (added, twice));
+        Assert.Equal(("kiosk-1", "eu", "lab", 200L), (found!.DeviceId, found.Attributes["region"], found.Tags.Single(), found.RequestedUnixMs));
+        Assert.Null(await Store.FindPendingDeviceByTokenHashAsync("hash-2", CancellationToken.None));
+        Assert.Equal(["a0", "kiosk-1"], listed.Select(d => d.DeviceId)); // oldest first
+        Assert.Equal(("kiosk-1", "hash-1"), (taken!.DeviceId, taken.TokenHash));
+        Assert.Null(takenAgain);
+        Assert.Null(await Store.FindPendingDeviceByTokenHashAsync("hash-1", CancellationToken.None));
+        Assert.Equal(["a0"], (await Store.ListPendingDevicesAsync(CancellationToken.None)).Select(d => d.DeviceId));
+    }
 }
