@@ -1,5 +1,6 @@
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Api;
+using EdgeDeploy.UpdateServer.Operators;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -22,7 +23,11 @@ public static class UpdateServerApp
 
         // gRPC over cleartext HTTP/2 (h2c) by default; put TLS in front or configure Kestrel certificates in production.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(o => o.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<RejectionInterceptor>();
+            o.Interceptors.Add<OperatorInterceptor>(); // inside RejectionInterceptor: it audits a refusal before it becomes a status
+        });
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks, not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
         builder.Services.AddHealthChecks().AddCheck("process", () => HealthCheckResult.Healthy("accepting calls"));
@@ -42,6 +47,7 @@ public static class UpdateServerApp
         app.Services.GetRequiredService<AssignmentSigner>();
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
+        app.MapGrpcService<AdminServiceImpl>();
         app.MapGrpcService<TelemetryServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapGet("/metrics", (ServerMetrics metrics) => Results.Text(metrics.ToPrometheusText(), "text/plain; version=0.0.4"));
@@ -71,6 +77,13 @@ public static class UpdateServerApp
         services.TryAddSingleton<HealthReportWindows>();
         services.TryAddSingleton<TelemetryQuota>();
         services.TryAddSingleton<ServerMetrics>();
+
+        // Operators, enrolment and device credentials (roles in Api/Auth.cs, checked by OperatorInterceptor)
+        services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<OperatorAdministration>();
+        services.TryAddSingleton<EnrollmentTokens>();
+        services.TryAddSingleton<DeviceRotations>();
+        services.TryAddSingleton<DeviceAdministration>();
 
         // Rollouts: every IRolloutStrategy class of this assembly, so adding a strategy is adding its class (and its proto value).
         foreach (var type in typeof(IRolloutStrategy).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.IsAssignableTo(typeof(IRolloutStrategy))))

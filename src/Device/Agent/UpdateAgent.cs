@@ -112,6 +112,14 @@ public sealed class UpdateAgent : IDisposable
             }
 
             response = await _client.CheckInAsync(request, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (response.RotatedDeviceToken.Length > 0)
+            {
+                // An operator rotated this device's credential: keep the new one (state written owner-only) before using it;
+                // the one just presented keeps working until then, so a crash here costs nothing.
+                _state.DeviceToken = response.RotatedDeviceToken;
+                WriteState();
+                AgentLog.CredentialRotated(_logger, _options.DeviceId);
+            }
         }
         catch (RpcException) when (!IsWithinOfflineGrace)
         {

@@ -25,7 +25,7 @@ internal static class FleetCommands
     /// <summary>"all-at-once, canary, ... or bandit".</summary>
     private static readonly string StrategyList = string.Join(", ", StrategyNames.Keys.SkipLast(1)) + " or " + StrategyNames.Keys.Last();
 
-    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor()];
+    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor(), .. AdminCommands.Create()];
 
     private static Command Publish()
     {
@@ -182,7 +182,12 @@ internal static class FleetCommands
     private static Command Devices()
     {
         var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-        var command = new Command("devices", "List registered devices: attributes, tags, last seen, installed versions.") { server, token, tokenFile, json };
+        var command = new Command("devices", "List registered devices: attributes, tags, last seen, installed versions. Admins: remove, reset, rotate.") { server, token, tokenFile, json };
+        foreach (var verb in AdminCommands.DeviceVerbs())
+        {
+            command.Subcommands.Add(verb);
+        }
+
         command.SetAction((r, ct) => Guard(async registry =>
         {
             var list = await registry.ListDevicesAsync(new ListDevicesRequest(), cancellationToken: ct);
@@ -405,21 +410,25 @@ internal static class FleetCommands
         return string.Join(Environment.NewLine, lines);
     }
 
-    private static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
+    internal static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
 
-    private static Option<string> Server() => new("--server")
+    internal static Option<string> Server() => new("--server")
     {
         Description = "Update server address (or EDGE_SERVER).",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("EDGE_SERVER") ?? "http://127.0.0.1:5000",
     };
 
-    private static Option<string?> Token() => new("--token") { Description = "Operator token; visible to other users in ps: prefer EDGE_OPERATOR_TOKEN or --token-file." };
+    internal static Option<string?> Token() => new("--token") { Description = "Operator token; visible to other users in ps: prefer EDGE_OPERATOR_TOKEN or --token-file." };
 
-    private static Option<string?> TokenFile() => new("--token-file") { Description = "File holding the operator token (owner-only)." };
+    internal static Option<string?> TokenFile() => new("--token-file") { Description = "File holding the operator token (owner-only)." };
 
-    private static Option<bool> JsonFlag() => new("--json") { Description = "Print the server's answer as JSON." };
+    internal static Option<bool> JsonFlag() => new("--json") { Description = "Print the server's answer as JSON." };
 
-    private static async Task<int> Guard(Func<RegistryService.RegistryServiceClient, Task> body, string server, string? token, string? tokenFile, CancellationToken ct) =>
+    private static Task<int> Guard(Func<RegistryService.RegistryServiceClient, Task> body, string server, string? token, string? tokenFile, CancellationToken ct) =>
+        GuardChannel(channel => body(new RegistryService.RegistryServiceClient(channel)), server, token, tokenFile, ct);
+
+    /// <summary>Runs <paramref name="body"/> over a channel carrying the operator token (from --token-file, EDGE_OPERATOR_TOKEN or --token).</summary>
+    internal static async Task<int> GuardChannel(Func<GrpcChannel, Task> body, string server, string? token, string? tokenFile, CancellationToken ct) =>
         await CommonOptions.GuardAsync(async () =>
         {
             var secret = Secrets.Resolve(token, "--token", tokenFile, "--token-file", "EDGE_OPERATOR_TOKEN");
@@ -439,7 +448,7 @@ internal static class FleetCommands
                 Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
                 UnsafeUseInsecureChannelCallCredentials = true, // h2c to a local or TLS-terminated server
             });
-            await body(new RegistryService.RegistryServiceClient(channel));
+            await body(channel);
             return 0;
         });
 

@@ -9,7 +9,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// The embedded default: one SQLite file in WAL mode, schema created by numbered migrations recorded in
 /// <c>schema_migrations</c>. A connection per operation (pooled by Microsoft.Data.Sqlite) keeps it safe across threads.
 /// </summary>
-internal sealed class SqliteUpdateStore : IUpdateStore
+internal sealed partial class SqliteUpdateStore : IUpdateStore
 {
     private static readonly string[] Migrations =
     [
@@ -58,6 +58,7 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         ALTER TABLE devices ADD COLUMN previous_token_hash TEXT NOT NULL DEFAULT '';
         CREATE INDEX devices_previous_token ON devices (previous_token_hash);
         """,
+        AccessMigration,
     ];
 
 

@@ -8,7 +8,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// The control plane on PostgreSQL, for several replicas on one database: the same contract as <see cref="SqliteUpdateStore"/>
 /// (schema in <see cref="PostgresSchema"/>). Every statement runs on a pooled connection of the shared data source.
 /// </summary>
-internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdateStore
+internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdateStore
 {
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "

@@ -8,7 +8,7 @@ namespace EdgeDeploy.Tests.UpdateServer.Storage;
 /// What every <see cref="IUpdateStore"/> must do, run once per backend by the derived classes
 /// (<see cref="SqliteUpdateStoreTests"/>, <see cref="PostgresUpdateStoreTests"/>).
 /// </summary>
-public abstract class UpdateStoreContract : IAsyncLifetime
+public abstract partial class UpdateStoreContract : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
