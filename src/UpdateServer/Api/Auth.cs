@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using EdgeDeploy.UpdateServer.Security;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
 
 /// <summary>Bearer-token checks: operators share one secret; each device has its own credential, stored hashed.</summary>
-internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet)
+internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, DeviceCertificates certificates)
 {
     public void RequireOperator(ServerCallContext context)
     {
@@ -19,8 +20,10 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet)
 
     public async Task<DeviceEntry> RequireDeviceAsync(ServerCallContext context)
     {
-        var device = await fleet.FindByTokenHashAsync(HashToken(Bearer(context)), context.CancellationToken).ConfigureAwait(false);
-        return device ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
+        var device = await fleet.FindByTokenHashAsync(HashToken(Bearer(context)), context.CancellationToken).ConfigureAwait(false)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "Unknown device credential; register the device first."));
+        certificates.RequireBound(context, device); // mutual TLS: the credential is only good with the device's own certificate
+        return device;
     }
 
     /// <summary>Whether the call presents <paramref name="device"/>'s credential (its current one, or the one a rotation still keeps alive).</summary>

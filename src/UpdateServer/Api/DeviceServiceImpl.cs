@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.UpdateServer.Security;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
@@ -17,6 +18,7 @@ internal sealed class DeviceServiceImpl(
     SignedAssignmentCache signedAssignments,
     DeviceAssignments assignments,
     HealthReportWindows reportWindows,
+    DeviceCertificates certificates,
     ILogger<DeviceServiceImpl> logger)
     : DeviceService.DeviceServiceBase
 {
@@ -64,6 +66,7 @@ internal sealed class DeviceServiceImpl(
 
             var rotated = existing.Record with
             {
+                CertificateSha256 = await certificates.BindAsync(context, request.DeviceId, existing.Record.CertificateSha256, context.CancellationToken).ConfigureAwait(false),
                 TokenHash = Auth.HashToken(token),
                 PreviousTokenHash = Auth.HashToken(Bearer(context)),
                 Attributes = attributes,
@@ -81,8 +84,9 @@ internal sealed class DeviceServiceImpl(
             throw new RpcException(new Status(StatusCode.Unauthenticated, "Invalid enrollment token."));
         }
 
+        var certificate = await certificates.BindAsync(context, request.DeviceId, string.Empty, context.CancellationToken).ConfigureAwait(false);
         await fleet.RegisterAsync(
-            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now, now),
+            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now, now) { CertificateSha256 = certificate },
             context.CancellationToken).ConfigureAwait(false);
         ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };

@@ -72,6 +72,9 @@ internal static class PostgresSchema
         ALTER TABLE devices ADD COLUMN previous_token_hash text NOT NULL DEFAULT '';
         CREATE INDEX devices_previous_token ON devices (previous_token_hash);
         """,
+        """
+        ALTER TABLE devices ADD COLUMN certificate_sha256 text NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime.Agent;
+using EdgeDeploy.Tests.Infrastructure;
+using EdgeDeploy.UpdateServer.Fleet;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace EdgeDeploy.Tests.UpdateServer.Security;
+
+/// <summary>
+/// The real server over TLS with mutual TLS required (a throwaway BCL-made CA), driven by the AOT `edge` CLI, a real
+/// `edge agent` and raw gRPC clients performing the attacks: another device's certificate, no certificate, a certificate
+/// from another CA, no pinned CA. One server for the class.
+/// </summary>
+[Collection(AotCollection.Name)]
+public sealed class TlsTests(AotArtifacts artifacts, TlsTests.MutualTlsServer fixture) : IClassFixture<TlsTests.MutualTlsServer>
+{
+    private readonly string _edge = artifacts.RequireEdge();
+
+    [Fact]
+    public void EdgeCli_HttpsWithPinnedCaAndClientCertificates_PublishesRollsOutAndAgentInstalls()
+    {
+        var published = Edge(fixture.Operator, "publish", Repo.Model("iris_classifier.edgepkg"));
+        Assert.True(published.ExitCode == 0, published.All);
+        Assert.Contains("iris-classifier 1.0.0", published.StdOut);
+        var rollout = Edge(fixture.Operator, "rollout", "create", "--model", "iris-classifier", "--version", "1.0.0");
+        Assert.True(rollout.ExitCode == 0, rollout.All);
+
+        var device = fixture.Pki.Client("cli-kiosk");
+        var agent = Agent("cli-kiosk", device);
+
+        Assert.True(agent.ExitCode == 0, agent.All);
+        Assert.Contains("cycle 1: serving 1.0.0", agent.StdOut);
+        var devices = Edge(fixture.Operator, "devices");
+        Assert.True(devices.ExitCode == 0, devices.All);
+        Assert.Contains("cli-kiosk  last seen 20", devices.StdOut);
+        Assert.Equal(Thumbprint(device.Certificate), fixture.Bound("cli-kiosk"));
+    }
+
+    [Fact]
+    public void EdgeCli_WithoutPinnedCaOrWithAnotherCa_RefusesTheServer()
+    {
+        var systemTrust = ProcessRunner.Run(_edge, ["devices", "--server", fixture.Server.Address.ToString(), "--client-cert", fixture.Operator.Certificate, "--client-key", fixture.Operator.Key],
+            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
+        var otherCa = ProcessRunner.Run(_edge, ["devices", "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.RogueCaPath, "--client-cert", fixture.Operator.Certificate, "--client-key", fixture.Operator.Key],
+            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
+
+        Assert.Equal(2, systemTrust.ExitCode);
+        Assert.StartsWith("error: Unavailable: ", systemTrust.StdErr);
+        Assert.Equal(2, otherCa.ExitCode);
+        Assert.StartsWith("error: Unavailable: ", otherCa.StdErr);
+    }
+
+    [Fact]
+    public void EdgeAgent_WithoutClientCertificate_IsRefusedAndExitsNonZero()
+    {
+        var agent = Agent("no-cert-kiosk", null);
+
+        Assert.Equal(2, agent.ExitCode);
+        Assert.StartsWith("error: Unavailable: ", agent.StdErr);
+        Assert.Null(fixture.Bound("no-cert-kiosk"));
+    }
+
+    [Fact]
+    public async Task Device_PresentingAnotherDevicesCertificate_IsRefusedAndNothingChanges()
+    {
+        var certA = fixture.Pki.Client("attack-a");
+        var certB = fixture.Pki.Client("attack-b");
+        using var asA = Channel(certA);
+        using var asB = Channel(certB);
+        var tokenA = await RegisterAsync(asA, "attack-a");
+        var tokenB = await RegisterAsync(asB, "attack-b");
+        var before = fixture.Server.Service<FleetDirectory>();
+        var recordB = (await before.FindAsync("attack-b", CancellationToken.None))!.Record;
+        var devicesBefore = (await before.AllAsync(CancellationToken.None)).Count;
+
+        // B's credential over A's certificate: check-in, telemetry, and a re-registration (rotation) are refused.
+        var checkIn = await Assert.ThrowsAsync<RpcException>(() => new DeviceService.DeviceServiceClient(asA).CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(tokenB)).ResponseAsync);
+        var rotate = await Assert.ThrowsAsync<RpcException>(() => new DeviceService.DeviceServiceClient(asA).RegisterAsync(
+            new RegisterRequest { DeviceId = "attack-b", RuntimeVersion = "0.1.0" }, UpdateServerHost.Bearer(tokenB)).ResponseAsync);
+        var telemetry = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(asA, tokenB));
+
+        // A's certificate enrolling a new device id: one certificate is one device.
+        var enrolAnother = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(asA, "attack-c"));
+
+        Assert.Equal(StatusCode.PermissionDenied, checkIn.StatusCode);
+        Assert.Contains("not the one bound to device attack-b", checkIn.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied, rotate.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, telemetry.StatusCode);
+        Assert.Equal(StatusCode.PermissionDenied, enrolAnother.StatusCode);
+        var after = fixture.Server.Service<FleetDirectory>();
+        Assert.Equal(recordB, (await after.FindAsync("attack-b", CancellationToken.None))!.Record);
+        Assert.Null(await after.FindAsync("attack-c", CancellationToken.None));
+        Assert.Equal(devicesBefore, (await after.AllAsync(CancellationToken.None)).Count);
+        Assert.Equal(Thumbprint(certB.Certificate), fixture.Bound("attack-b"));
+
+        // Each device's own pair still works.
+        await new DeviceService.DeviceServiceClient(asB).CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(tokenB));
+        await new DeviceService.DeviceServiceClient(asA).CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(tokenA));
+    }
+
+    [Fact]
+    public async Task Connection_WithoutClientCertificateOrFromAnotherCa_IsRefusedAtTls()
+    {
+        using var none = Channel(null);
+        using var rogue = Channel(fixture.Pki.RogueClient);
+
+        var noCertificate = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(none, "sneaky-1"));
+        var rogueCertificate = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(rogue, "sneaky-2"));
+
+        Assert.Equal(StatusCode.Unavailable, noCertificate.StatusCode);
+        Assert.Equal(StatusCode.Unavailable, rogueCertificate.StatusCode);
+        Assert.Null(fixture.Bound("sneaky-1"));
+        Assert.Null(fixture.Bound("sneaky-2"));
+    }
+
+    [Fact]
+    public async Task Start_CleartextOnNonLoopbackAddress_IsRefusedUnlessAllowed()
+    {
+        using var temp = new TempDirectory();
+        var trust = temp.File("trust");
+        SampleTrust.Create(trust);
+        string[] settings =
+        [
+            "--urls", "http://0.0.0.0:0",
+            "--Logging:LogLevel:Default=None",
+            $"--EdgeDeploy:DataDirectory={temp.File("data")}",
+            $"--EdgeDeploy:TrustDirectory={trust}",
+            "--EdgeDeploy:OperatorToken=x",
+            "--EdgeDeploy:EnrollmentToken=y",
+        ];
+        await using var app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(settings);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.StartsWith("Refusing to serve cleartext on http://0.0.0.0:0", refused.Message);
+        Assert.Contains("EdgeDeploy:AllowInsecure=true", refused.Message);
+        Assert.True(EdgeDeploy.UpdateServer.Security.CleartextGuard.IsCleartextOffLoopback("http://[::]:5000"));
+        Assert.False(EdgeDeploy.UpdateServer.Security.CleartextGuard.IsCleartextOffLoopback("http://[::1]:5000"));
+        Assert.False(EdgeDeploy.UpdateServer.Security.CleartextGuard.IsCleartextOffLoopback("http://localhost:5000"));
+        Assert.False(EdgeDeploy.UpdateServer.Security.CleartextGuard.IsCleartextOffLoopback("https://0.0.0.0:5001"));
+    }
+
+    [Fact]
+    public void Build_RequireClientCertificateWithoutClientCa_FailsWithTheSettingNamed()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => EdgeDeploy.UpdateServer.UpdateServerApp.Build(["--EdgeDeploy:Tls:RequireClientCertificate=true"]));
+
+        Assert.Contains("EdgeDeploy:Tls:RequireClientCertificate needs EdgeDeploy:Tls:ClientCaPath", refused.Message);
+    }
+
+    private static string Thumbprint(string certificatePem)
+    {
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePem));
+        return Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
+    }
+
+    private static async Task IngestAsync(GrpcChannel channel, string token)
+    {
+        using var call = new TelemetryService.TelemetryServiceClient(channel).Ingest(UpdateServerHost.Bearer(token), deadline: DateTime.UtcNow.AddSeconds(20));
+        try
+        {
+            await call.RequestStream.WriteAsync(new TelemetryBatch { BatchId = "b1" });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // refused before reading: the status is in the response
+        }
+
+        await call;
+    }
+
+    private static async Task<string> RegisterAsync(GrpcChannel channel, string deviceId) =>
+        (await new DeviceService.DeviceServiceClient(channel).RegisterAsync(
+            new RegisterRequest { DeviceId = deviceId, EnrollmentToken = UpdateServerHost.EnrollmentToken, RuntimeVersion = "0.1.0" },
+            deadline: DateTime.UtcNow.AddSeconds(20))).DeviceToken;
+
+    private GrpcChannel Channel((string Certificate, string Key)? client) =>
+        ServerChannel.Create(fixture.Server.Address, fixture.Pki.CaPath, client?.Certificate, client?.Key);
+
+    private ProcessResult Edge((string Certificate, string Key) client, params string[] args) =>
+        ProcessRunner.Run(_edge, [.. args, "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.CaPath, "--client-cert", client.Certificate, "--client-key", client.Key],
+            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
+
+    private ProcessResult Agent(string deviceId, (string Certificate, string Key)? client)
+    {
+        var root = Path.Combine(fixture.Temp.Path, deviceId);
+        SampleTrust.Create(Path.Combine(root, "trust"));
+        string[] tls = client is { } c ? ["--client-cert", c.Certificate, "--client-key", c.Key] : [];
+        return ProcessRunner.Run(_edge, [
+            "agent", "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.CaPath, .. tls, "--device-id", deviceId,
+            "--server-key", fixture.ServerKeyPath, "--store", Path.Combine(root, "store"), "--trust", Path.Combine(root, "trust"), "--cycles", "1"],
+            TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = UpdateServerHost.EnrollmentToken });
+    }
+
+    /// <summary>One server for the class: https on 127.0.0.1, the test CA's server certificate, client certificates required.</summary>
+    public sealed class MutualTlsServer : IAsyncLifetime
+    {
+        public TempDirectory Temp { get; } = new();
+
+        internal TestPki Pki { get; private set; } = null!;
+
+        public UpdateServerHost Server { get; private set; } = null!;
+
+        public (string Certificate, string Key) Operator { get; private set; }
+
+        public string ServerKeyPath => Path.Combine(Temp.Path, "assignment.pub");
+
+        /// <summary>The certificate SHA-256 bound to a device, or null when the device is not registered.</summary>
+        public string? Bound(string deviceId) =>
+            Server.Service<FleetDirectory>().FindAsync(deviceId, CancellationToken.None).GetAwaiter().GetResult()?.Record.CertificateSha256;
+
+        public async Task InitializeAsync()
+        {
+            Pki = TestPki.Create(Path.Combine(Temp.Path, "pki"));
+            Operator = Pki.Client("operator");
+            Server = await UpdateServerHost.StartAsync(
+                settings:
+                [
+                    "--urls", "https://127.0.0.1:0",
+                    $"--EdgeDeploy:Tls:CertificatePath={Pki.ServerCertificatePath}",
+                    $"--EdgeDeploy:Tls:KeyPath={Pki.ServerKeyPath}",
+                    $"--EdgeDeploy:Tls:ClientCaPath={Pki.CaPath}",
+                    "--EdgeDeploy:Tls:RequireClientCertificate=true",
+                ],
+                openChannel: address => ServerChannel.Create(address, Pki.CaPath, Operator.Certificate, Operator.Key));
+            await File.WriteAllTextAsync(ServerKeyPath, Server.AssignmentPublicKeyPem);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            Temp.Dispose();
+        }
+    }
+}
