@@ -10,58 +10,12 @@ using Grpc.Net.Client;
 namespace EdgeDeploy.Tests.UpdateServer.Security;
 
 /// <summary>
-/// The real server over TLS with mutual TLS required (a throwaway BCL-made CA), driven by the AOT `edge` CLI, a real
-/// `edge agent` and raw gRPC clients performing the attacks: another device's certificate, no certificate, a certificate
-/// from another CA, no pinned CA. One server for the class.
+/// The real server over TLS with mutual TLS required (a throwaway BCL-made CA), attacked with raw gRPC clients built by
+/// the agent's own channel factory: another device's certificate, no certificate, a certificate from another CA; and a
+/// cleartext start on a non-loopback address. One server for the class (the CLI side is Cli/TlsCliTests).
 /// </summary>
-[Collection(AotCollection.Name)]
-public sealed class TlsTests(AotArtifacts artifacts, TlsTests.MutualTlsServer fixture) : IClassFixture<TlsTests.MutualTlsServer>
+public sealed class TlsTests(MutualTlsServer fixture) : IClassFixture<MutualTlsServer>
 {
-    private readonly string _edge = artifacts.RequireEdge();
-
-    [Fact]
-    public void EdgeCli_HttpsWithPinnedCaAndClientCertificates_PublishesRollsOutAndAgentInstalls()
-    {
-        var published = Edge(fixture.Operator, "publish", Repo.Model("iris_classifier.edgepkg"));
-        Assert.True(published.ExitCode == 0, published.All);
-        Assert.Contains("iris-classifier 1.0.0", published.StdOut);
-        var rollout = Edge(fixture.Operator, "rollout", "create", "--model", "iris-classifier", "--version", "1.0.0");
-        Assert.True(rollout.ExitCode == 0, rollout.All);
-
-        var device = fixture.Pki.Client("cli-kiosk");
-        var agent = Agent("cli-kiosk", device);
-
-        Assert.True(agent.ExitCode == 0, agent.All);
-        Assert.Contains("cycle 1: serving 1.0.0", agent.StdOut);
-        var devices = Edge(fixture.Operator, "devices");
-        Assert.True(devices.ExitCode == 0, devices.All);
-        Assert.Contains("cli-kiosk  last seen 20", devices.StdOut);
-        Assert.Equal(Thumbprint(device.Certificate), fixture.Bound("cli-kiosk"));
-    }
-
-    [Fact]
-    public void EdgeCli_WithoutPinnedCaOrWithAnotherCa_RefusesTheServer()
-    {
-        var systemTrust = ProcessRunner.Run(_edge, ["devices", "--server", fixture.Server.Address.ToString(), "--client-cert", fixture.Operator.Certificate, "--client-key", fixture.Operator.Key],
-            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
-        var otherCa = ProcessRunner.Run(_edge, ["devices", "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.RogueCaPath, "--client-cert", fixture.Operator.Certificate, "--client-key", fixture.Operator.Key],
-            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
-
-        Assert.Equal(2, systemTrust.ExitCode);
-        Assert.StartsWith("error: Unavailable: ", systemTrust.StdErr);
-        Assert.Equal(2, otherCa.ExitCode);
-        Assert.StartsWith("error: Unavailable: ", otherCa.StdErr);
-    }
-
-    [Fact]
-    public void EdgeAgent_WithoutClientCertificate_IsRefusedAndExitsNonZero()
-    {
-        var agent = Agent("no-cert-kiosk", null);
-
-        Assert.Equal(2, agent.ExitCode);
-        Assert.StartsWith("error: Unavailable: ", agent.StdErr);
-        Assert.Null(fixture.Bound("no-cert-kiosk"));
-    }
 
     [Fact]
     public async Task Device_PresentingAnotherDevicesCertificate_IsRefusedAndNothingChanges()
@@ -151,7 +105,7 @@ public sealed class TlsTests(AotArtifacts artifacts, TlsTests.MutualTlsServer fi
         Assert.Contains("EdgeDeploy:Tls:RequireClientCertificate needs EdgeDeploy:Tls:ClientCaPath", refused.Message);
     }
 
-    private static string Thumbprint(string certificatePem)
+    internal static string Thumbprint(string certificatePem)
     {
         using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePem));
         return Convert.ToHexStringLower(SHA256.HashData(certificate.RawData));
@@ -180,60 +134,4 @@ public sealed class TlsTests(AotArtifacts artifacts, TlsTests.MutualTlsServer fi
 
     private GrpcChannel Channel((string Certificate, string Key)? client) =>
         ServerChannel.Create(fixture.Server.Address, fixture.Pki.CaPath, client?.Certificate, client?.Key);
-
-    private ProcessResult Edge((string Certificate, string Key) client, params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.CaPath, "--client-cert", client.Certificate, "--client-key", client.Key],
-            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
-
-    private ProcessResult Agent(string deviceId, (string Certificate, string Key)? client)
-    {
-        var root = Path.Combine(fixture.Temp.Path, deviceId);
-        SampleTrust.Create(Path.Combine(root, "trust"));
-        string[] tls = client is { } c ? ["--client-cert", c.Certificate, "--client-key", c.Key] : [];
-        return ProcessRunner.Run(_edge, [
-            "agent", "--server", fixture.Server.Address.ToString(), "--ca", fixture.Pki.CaPath, .. tls, "--device-id", deviceId,
-            "--server-key", fixture.ServerKeyPath, "--store", Path.Combine(root, "store"), "--trust", Path.Combine(root, "trust"), "--cycles", "1"],
-            TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = UpdateServerHost.EnrollmentToken });
-    }
-
-    /// <summary>One server for the class: https on 127.0.0.1, the test CA's server certificate, client certificates required.</summary>
-    public sealed class MutualTlsServer : IAsyncLifetime
-    {
-        public TempDirectory Temp { get; } = new();
-
-        internal TestPki Pki { get; private set; } = null!;
-
-        public UpdateServerHost Server { get; private set; } = null!;
-
-        public (string Certificate, string Key) Operator { get; private set; }
-
-        public string ServerKeyPath => Path.Combine(Temp.Path, "assignment.pub");
-
-        /// <summary>The certificate SHA-256 bound to a device, or null when the device is not registered.</summary>
-        public string? Bound(string deviceId) =>
-            Server.Service<FleetDirectory>().FindAsync(deviceId, CancellationToken.None).GetAwaiter().GetResult()?.Record.CertificateSha256;
-
-        public async Task InitializeAsync()
-        {
-            Pki = TestPki.Create(Path.Combine(Temp.Path, "pki"));
-            Operator = Pki.Client("operator");
-            Server = await UpdateServerHost.StartAsync(
-                settings:
-                [
-                    "--urls", "https://127.0.0.1:0",
-                    $"--EdgeDeploy:Tls:CertificatePath={Pki.ServerCertificatePath}",
-                    $"--EdgeDeploy:Tls:KeyPath={Pki.ServerKeyPath}",
-                    $"--EdgeDeploy:Tls:ClientCaPath={Pki.CaPath}",
-                    "--EdgeDeploy:Tls:RequireClientCertificate=true",
-                ],
-                openChannel: address => ServerChannel.Create(address, Pki.CaPath, Operator.Certificate, Operator.Key));
-            await File.WriteAllTextAsync(ServerKeyPath, Server.AssignmentPublicKeyPem);
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Server.DisposeAsync();
-            Temp.Dispose();
-        }
-    }
 }
