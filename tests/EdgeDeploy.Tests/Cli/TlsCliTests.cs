@@ -54,7 +54,7 @@ public sealed class TlsCliTests(AotArtifacts artifacts, MutualTlsServer fixture)
         var agent = Agent("no-cert-kiosk", null);
 
         Assert.Equal(2, agent.ExitCode);
-        Assert.StartsWith("error: Unavailable: ", agent.StdErr);
+        Assert.Matches("^error: (Unavailable|Internal): ", agent.StdErr); // the handshake is refused: which of the two depends on when the client notices
         Assert.Null(fixture.Bound("no-cert-kiosk"));
     }
 

@@ -51,7 +51,7 @@ internal sealed class TestPki
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var now = DateTimeOffset.UtcNow;
-        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2)); // outlives every leaf issued during a test run
     }
 
     private (string Certificate, string Key) Issue(X509Certificate2 ca, string fileName, string subject, bool server)

@@ -64,8 +64,9 @@ public sealed class TlsTests(MutualTlsServer fixture) : IClassFixture<MutualTlsS
         var noCertificate = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(none, "sneaky-1"));
         var rogueCertificate = await Assert.ThrowsAsync<RpcException>(() => RegisterAsync(rogue, "sneaky-2"));
 
-        Assert.Equal(StatusCode.Unavailable, noCertificate.StatusCode);
-        Assert.Equal(StatusCode.Unavailable, rogueCertificate.StatusCode);
+        // The server ends the handshake; the client sees it as Unavailable or Internal depending on when it notices.
+        Assert.Contains(noCertificate.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
+        Assert.Contains(rogueCertificate.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
         Assert.Null(fixture.Bound("sneaky-1"));
         Assert.Null(fixture.Bound("sneaky-2"));
     }
