@@ -21,6 +21,9 @@ public static class UpdateServerApp
         // Elsewhere it does nothing.
         builder.Host.UseSystemd();
 
+        // TLS from EdgeDeploy:Tls (server certificate, client CA, mTLS device identity); cleartext on loopback only.
+        EdgeDeploy.UpdateServer.Security.ServerTls.Configure(builder);
+
         // gRPC over cleartext HTTP/2 (h2c) by default; put TLS in front or configure Kestrel certificates in production.
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc(o =>

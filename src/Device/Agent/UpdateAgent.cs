@@ -35,7 +35,7 @@ public sealed class UpdateAgent : IDisposable
     private UpdateAgent(UpdateAgentOptions options)
     {
         _options = options;
-        _channel = GrpcChannel.ForAddress(options.ServerAddress);
+        _channel = ServerChannel.Create(options.ServerAddress, options.ServerCaFile, options.ClientCertificateFile, options.ClientKeyFile);
         _client = new DeviceService.DeviceServiceClient(_channel);
         _telemetry = new TelemetryService.TelemetryServiceClient(_channel);
         _serverKey = SigningKey.FromPem(options.AssignmentPublicKeyPem);

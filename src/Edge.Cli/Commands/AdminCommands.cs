@@ -25,8 +25,8 @@ internal static class AdminCommands
 
     private static Command Pending()
     {
-        var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-        var command = new Command("pending", "List devices that enrolled and wait for an admin to accept them.") { server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+        var command = new Command("pending", "List devices that enrolled and wait for an admin to accept them.") { server, json };
         command.SetAction((r, ct) => Guard(async admin =>
         {
             var list = await admin.ListPendingDevicesAsync(new ListPendingDevicesRequest(), cancellationToken: ct);
@@ -34,7 +34,7 @@ internal static class AdminCommands
                 $"{d.DeviceId}  enrolled {Time(d.RequestedUnixMs)}  runtime {d.RuntimeVersion}  tags [{string.Join(",", d.Tags)}]  "
                 + string.Join(" ", d.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}")));
             FleetCommands.Print(r.GetValue(json), list, list.Devices.Count == 0 ? "no devices waiting" : string.Join(Environment.NewLine, lines));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -42,13 +42,13 @@ internal static class AdminCommands
     {
         var id = new Argument<string>("device-id") { Description = "The device." };
         var reason = ReasonOption();
-        var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-        var command = new Command(name, description + " Needs the admin role.") { id, reason, server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+        var command = new Command(name, description + " Needs the admin role.") { id, reason, server, json };
         command.SetAction((r, ct) => Guard(async admin =>
         {
             var result = await call(admin, new DeviceActionRequest { DeviceId = r.GetValue(id)!, Reason = r.GetValue(reason) ?? string.Empty }, ct);
             FleetCommands.Print(r.GetValue(json), result, $"{result.DeviceId}: {result.Outcome}");
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -58,10 +58,10 @@ internal static class AdminCommands
         var op = new Option<string?>("--operator") { Description = "Only this operator's entries." };
         var target = new Option<string?>("--target") { Description = "Only entries on this target, e.g. \"rollout r-1\" or \"device kiosk-1\"." };
         var limit = new Option<int>("--limit") { Description = "At most this many entries, newest first.", DefaultValueFactory = _ => 1000 };
-        var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
+        var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
         var command = new Command("audit", "The audit log: every mutating operator call (allowed or refused) with who, what, target, reason and outcome, newest first.")
         {
-            since, op, target, limit, server, token, tokenFile, json,
+            since, op, target, limit, server, json,
         };
         command.SetAction((r, ct) => Guard(async admin =>
         {
@@ -76,7 +76,7 @@ internal static class AdminCommands
             var lines = log.Entries.Select(e =>
                 $"{Time(e.AtUnixMs)}  {e.Operator} ({e.Role})  {e.Action}  {(e.Target.Length == 0 ? "-" : e.Target)}  {e.Outcome}{(e.Reason.Length == 0 ? string.Empty : "  reason: " + e.Reason)}");
             FleetCommands.Print(r.GetValue(json), log, log.Entries.Count == 0 ? "no audit entries" : string.Join(Environment.NewLine, lines));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -92,8 +92,8 @@ internal static class AdminCommands
             var device = new Option<string?>("--device") { Description = "Only this device id may register with it." };
             var output = new Option<string?>("--out") { Description = "Write the token to this new file (owner-only) instead of printing it." };
             var reason = ReasonOption();
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var create = new Command("create", "Issue an enrolment token (shown once). Needs the admin role.") { description, maxUses, expiresIn, device, output, reason, server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var create = new Command("create", "Issue an enrolment token (shown once). Needs the admin role.") { description, maxUses, expiresIn, device, output, reason, server, json };
             create.SetAction((r, ct) => Guard(async admin =>
             {
                 var ttl = r.GetValue(expiresIn) is "never" or "0" ? 0 : (long)Duration(r.GetValue(expiresIn)!, "--expires-in").TotalSeconds;
@@ -120,31 +120,31 @@ internal static class AdminCommands
                 }
 
                 FleetCommands.Print(r.GetValue(json), created, text);
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             enrol.Subcommands.Add(create);
         }
 
         {
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var list = new Command("list", "List enrolment tokens: uses, expiry, device, revoked. Needs the admin role.") { server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var list = new Command("list", "List enrolment tokens: uses, expiry, device, revoked. Needs the admin role.") { server, json };
             list.SetAction((r, ct) => Guard(async admin =>
             {
                 var all = await admin.ListEnrollmentTokensAsync(new ListEnrollmentTokensRequest(), cancellationToken: ct);
                 FleetCommands.Print(r.GetValue(json), all, all.Tokens.Count == 0 ? "no enrolment tokens" : string.Join(Environment.NewLine, all.Tokens.Select(Describe)));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             enrol.Subcommands.Add(list);
         }
 
         {
             var id = new Argument<string>("id") { Description = "Token id (et-...)." };
             var reason = ReasonOption();
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var revoke = new Command("revoke", "Revoke an enrolment token at once. Needs the admin role.") { id, reason, server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var revoke = new Command("revoke", "Revoke an enrolment token at once. Needs the admin role.") { id, reason, server, json };
             revoke.SetAction((r, ct) => Guard(async admin =>
             {
                 var revoked = await admin.RevokeEnrollmentTokenAsync(new RevokeEnrollmentTokenRequest { Id = r.GetValue(id)!, Reason = r.GetValue(reason) ?? string.Empty }, cancellationToken: ct);
                 FleetCommands.Print(r.GetValue(json), revoked, Describe(revoked));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             enrol.Subcommands.Add(revoke);
         }
 
@@ -160,8 +160,8 @@ internal static class AdminCommands
             var role = new Option<string>("--role") { Description = "viewer (read-only), deployer (publish, rollouts, alert rules) or admin (devices, enrolment, operators).", Required = true };
             var output = new Option<string?>("--out") { Description = "Write the token to this new file (owner-only) instead of printing it." };
             var reason = ReasonOption();
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var add = new Command("add", "Issue an operator credential (shown once). Needs the admin role.") { name, role, output, reason, server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var add = new Command("add", "Issue an operator credential (shown once). Needs the admin role.") { name, role, output, reason, server, json };
             add.SetAction((r, ct) => Guard(async admin =>
             {
                 var created = await admin.CreateOperatorAsync(
@@ -179,42 +179,42 @@ internal static class AdminCommands
                 }
 
                 FleetCommands.Print(r.GetValue(json), created, text);
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             operators.Subcommands.Add(add);
         }
 
         {
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var list = new Command("list", "List operators and their roles. Needs the admin role.") { server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var list = new Command("list", "List operators and their roles. Needs the admin role.") { server, json };
             list.SetAction((r, ct) => Guard(async admin =>
             {
                 var all = await admin.ListOperatorsAsync(new ListOperatorsRequest(), cancellationToken: ct);
                 FleetCommands.Print(r.GetValue(json), all, all.Operators.Count == 0 ? "no named operators" : string.Join(Environment.NewLine, all.Operators.Select(Describe)));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             operators.Subcommands.Add(list);
         }
 
         {
             var name = new Argument<string>("name") { Description = "Operator name." };
             var reason = ReasonOption();
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var revoke = new Command("revoke", "Revoke an operator's credential at once. Needs the admin role.") { name, reason, server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var revoke = new Command("revoke", "Revoke an operator's credential at once. Needs the admin role.") { name, reason, server, json };
             revoke.SetAction((r, ct) => Guard(async admin =>
             {
                 var revoked = await admin.RevokeOperatorAsync(new RevokeOperatorRequest { Name = r.GetValue(name)!, Reason = r.GetValue(reason) ?? string.Empty }, cancellationToken: ct);
                 FleetCommands.Print(r.GetValue(json), revoked, Describe(revoked));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             operators.Subcommands.Add(revoke);
         }
 
         {
-            var (server, token, tokenFile, json) = (FleetCommands.Server(), FleetCommands.Token(), FleetCommands.TokenFile(), FleetCommands.JsonFlag());
-            var whoami = new Command("whoami", "Show the operator name and role of the token in use.") { server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), FleetCommands.JsonFlag());
+            var whoami = new Command("whoami", "Show the operator name and role of the token in use.") { server, json };
             whoami.SetAction((r, ct) => Guard(async admin =>
             {
                 var me = await admin.WhoAmIAsync(new WhoAmIRequest(), cancellationToken: ct);
                 FleetCommands.Print(r.GetValue(json), me, $"{me.Name} ({me.Role})");
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             operators.Subcommands.Add(whoami);
         }
 
@@ -223,8 +223,8 @@ internal static class AdminCommands
 
     private static Option<string?> ReasonOption() => new("--reason") { Description = "Why (kept in the audit log)." };
 
-    private static Task<int> Guard(Func<AdminService.AdminServiceClient, Task> body, string server, string? token, string? tokenFile, CancellationToken ct) =>
-        FleetCommands.GuardChannel(channel => body(new AdminService.AdminServiceClient(channel)), server, token, tokenFile, ct);
+    private static Task<int> Guard(Func<AdminService.AdminServiceClient, Task> body, ParseResult result, FleetConnection connection, CancellationToken ct) =>
+        FleetCommands.GuardChannel(channel => body(new AdminService.AdminServiceClient(channel)), result, connection, ct);
 
     private static string Describe(EnrollmentTokenInfo t) =>
         $"{t.Id}  uses {t.Uses}/{(t.MaxUses == 0 ? "unlimited" : t.MaxUses.ToString(CultureInfo.InvariantCulture))}  "

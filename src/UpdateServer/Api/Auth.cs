@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.UpdateServer.Operators;
+using EdgeDeploy.UpdateServer.Security;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
@@ -13,7 +14,7 @@ namespace EdgeDeploy.UpdateServer.Api;
 /// <see cref="OperatorRpcs"/>, checked for every call by <see cref="OperatorInterceptor"/>. Each device has its own
 /// credential, stored hashed.
 /// </summary>
-internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IUpdateStore store)
+internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IUpdateStore store, DeviceCertificates certificates)
 {
     /// <summary>
     /// The least role of every operator RPC (RegistryService and AdminService), and how its audit entry names the
@@ -115,6 +116,7 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
         var hash = HashToken(Bearer(context));
         if (await fleet.FindByTokenHashAsync(hash, context.CancellationToken).ConfigureAwait(false) is { } device)
         {
+            certificates.RequireBound(context, device); // mutual TLS: the credential is only good with the device's own certificate
             return device;
         }
 

@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.UpdateServer.Security;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
@@ -19,6 +20,7 @@ internal sealed class DeviceServiceImpl(
     HealthReportWindows reportWindows,
     EnrollmentTokens enrollment,
     DeviceAdministration deviceAdministration,
+    DeviceCertificates certificates,
     ILogger<DeviceServiceImpl> logger)
     : DeviceService.DeviceServiceBase
 {
@@ -67,6 +69,7 @@ internal sealed class DeviceServiceImpl(
 
             var rotated = existing.Record with
             {
+                CertificateSha256 = await certificates.BindAsync(context, request.DeviceId, existing.Record.CertificateSha256, context.CancellationToken).ConfigureAwait(false),
                 TokenHash = Auth.HashToken(token),
                 PreviousTokenHash = Auth.HashToken(Bearer(context)),
                 Attributes = attributes,
@@ -93,8 +96,9 @@ internal sealed class DeviceServiceImpl(
             return new RegisterResponse { DeviceToken = token };
         }
 
+        var certificate = await certificates.BindAsync(context, request.DeviceId, string.Empty, context.CancellationToken).ConfigureAwait(false);
         await fleet.RegisterAsync(
-            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now),
+            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now) { CertificateSha256 = certificate },
             context.CancellationToken).ConfigureAwait(false);
         ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };

@@ -43,6 +43,7 @@ internal sealed class DeviceAdministration(
         {
             TokenHash = ResetMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             PreviousTokenHash = string.Empty,
+            CertificateSha256 = string.Empty, // under mutual TLS the device re-enrols with the certificate it then presents
             LastSeenUnixMs = Math.Max(device.Record.LastSeenUnixMs, device.LastSeenUnixMs),
         };
         await fleet.RegisterAsync(reset, cancellationToken).ConfigureAwait(false);

@@ -85,6 +85,11 @@ internal static class PostgresSchema
         CREATE TABLE pending_devices (device_id text COLLATE "C" PRIMARY KEY, token_hash text NOT NULL UNIQUE, attributes_json text NOT NULL,
             tags_json text NOT NULL, runtime_version text NOT NULL, requested_ms bigint NOT NULL);
         """,
+        """
+        ALTER TABLE devices ADD COLUMN certificate_sha256 text NOT NULL DEFAULT '';
+        -- One certificate, one device, also when two replicas bind at once.
+        CREATE UNIQUE INDEX devices_certificate ON devices (certificate_sha256) WHERE certificate_sha256 <> '';
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

@@ -81,6 +81,21 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_BoundCertificate_IsKeptAcrossUpdatesAndReadBack()
+    {
+        var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string>(), [], "0.1.0", 100, 100);
+        await Store.UpsertDeviceAsync(device, None);
+        var unbound = await Store.FindDeviceByTokenHashAsync("hash-1", None);
+
+        await Store.UpsertDeviceAsync(device with { CertificateSha256 = "ab12" }, None);
+        await Store.UpsertDeviceAsync(device with { TokenHash = "hash-2", PreviousTokenHash = "hash-1", CertificateSha256 = "ab12" }, None);
+
+        Assert.Equal(string.Empty, unbound!.CertificateSha256);
+        Assert.Equal("ab12", (await Store.FindDeviceByTokenHashAsync("hash-2", None))!.CertificateSha256);
+        Assert.Equal("ab12", Assert.Single(await Store.ListDevicesAsync(None)).CertificateSha256);
+    }
+
+    [Fact]
     public async Task RecordCheckIns_SeveralPerDevice_KeepLatestSeenTimeAndLastInstalledList()
     {
         await Store.UpsertDeviceAsync(new DeviceRecord("d1", "h1", new Dictionary<string, string>(), [], "0.1.0", 100, 100), None);
