@@ -11,6 +11,9 @@ Outputs (all committed):
   iris_classifier_v2.onnx  the same with C=0.05 (a candidate version: same schema, different probabilities; own card)
   diabetes_regressor.onnx  MLPRegressor on diabetes: features[N,10] -> prediction[N,1]
   all_types.onnx           Identity over one input of every element type the C# API supports
+  cnn_dynamic.onnx         a small CNN with dynamic batch/height/width: image[N,3,H,W] -> probabilities[N,10] and
+                           feature_map[N,64,?,?] (output dims with no name: only a run can tell them); random weights
+  masked_pool.onnx         two inputs: x[N,T,8] and mask[N,T] -> masked mean over T, pooled[N,8] (a multi-input model)
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
   *.confidence.jsonl       held-out inputs with labels (confidence test set)
   *.train.csv              training features (drift reference source)
@@ -248,9 +251,73 @@ def all_types():
     save(model, "all_types.onnx")
 
 
+def conv(name, inp, out, c_in, c_out, stride, rng, inits):
+    w = (rng.standard_normal((c_out, c_in, 3, 3)) * np.sqrt(2.0 / (c_in * 9))).astype(np.float32)
+    b = np.zeros(c_out, dtype=np.float32)
+    inits += [numpy_helper.from_array(w, f"{name}_w"), numpy_helper.from_array(b, f"{name}_b")]
+    return [
+        helper.make_node("Conv", [inp, f"{name}_w", f"{name}_b"], [f"{name}_pre"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[stride, stride]),
+        helper.make_node("Relu", [f"{name}_pre"], [out]),
+    ]
+
+
+def cnn_dynamic():
+    # Vision models take any image size: batch, height and width are dynamic, and the feature map's spatial size
+    # follows the input, so it has no name a caller could bind (edge bench must learn it from a first run).
+    rng = np.random.default_rng(7)
+    inits = []
+    nodes = conv("c1", "image", "a1", 3, 16, 1, rng, inits)
+    nodes += conv("c2", "a1", "a2", 16, 32, 2, rng, inits)
+    nodes += conv("c3", "a2", "feature_map", 32, 64, 2, rng, inits)
+    fc = (rng.standard_normal((64, 10)) * 0.1).astype(np.float32)
+    inits += [numpy_helper.from_array(fc, "fc_w"), numpy_helper.from_array(np.zeros(10, np.float32), "fc_b")]
+    nodes += [
+        helper.make_node("GlobalAveragePool", ["feature_map"], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+    ]
+    fmap = helper.make_tensor_value_info("feature_map", TensorProto.FLOAT, ["batch", 64, None, None])
+    graph = helper.make_graph(
+        nodes, "cnn_dynamic",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, "height", "width"])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 10]), fmap],
+        initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "A small CNN with dynamic batch, height and width (random weights): benchmarks and the GPU check."
+    save(model, "cnn_dynamic.onnx")
+
+
+def masked_pool():
+    nodes = [
+        helper.make_node("Unsqueeze", ["mask", "axes"], ["mask3"]),
+        helper.make_node("Mul", ["x", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),
+        helper.make_node("ReduceSum", ["mask", "axis1"], ["count"], keepdims=1),
+        helper.make_node("Max", ["count", "one"], ["safe_count"]),
+        helper.make_node("Div", ["summed", "safe_count"], ["pooled"]),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([-1], np.int64), "axes"),
+        numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+        numpy_helper.from_array(np.array([1.0], np.float32), "one"),
+    ]
+    graph = helper.make_graph(
+        nodes, "masked_pool",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "steps", 8]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "steps"])],
+        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", 8])],
+        initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Masked mean pooling over time: a model with two inputs that share dynamic dimensions."
+    save(model, "masked_pool.onnx")
+
+
 if __name__ == "__main__":
     iris()
     # A second, more regularised version with the same schema: the candidate in canary, shadow and rollback demos.
     iris("iris_classifier_v2", c=0.05, write_extras=False)
     diabetes()
     all_types()
+    cnn_dynamic()
+    masked_pool()

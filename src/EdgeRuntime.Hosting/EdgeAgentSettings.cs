@@ -3,8 +3,17 @@ namespace EdgeDeploy.Runtime.Hosting;
 /// <summary>Update agent settings (see <see cref="Agent.UpdateAgentOptions"/> for the behaviour).</summary>
 public sealed class EdgeAgentSettings
 {
-    /// <summary>Update server address; empty disables the agent. Default empty.</summary>
+    /// <summary>Update server address (https://, or http:// on loopback for development); empty disables the agent. Default empty.</summary>
     public string ServerAddress { get; set; } = string.Empty;
+
+    /// <summary>PEM file with the CA the server's certificate is checked against (instead of the system trust store). Default empty.</summary>
+    public string ServerCaPath { get; set; } = string.Empty;
+
+    /// <summary>PEM file with this device's client certificate for mutual TLS. Default empty.</summary>
+    public string ClientCertificatePath { get; set; } = string.Empty;
+
+    /// <summary>PEM file with the client certificate's private key (when not in the certificate file). Default empty.</summary>
+    public string ClientKeyPath { get; set; } = string.Empty;
 
     /// <summary>This device's id. Required with a server address.</summary>
     public string DeviceId { get; set; } = string.Empty;

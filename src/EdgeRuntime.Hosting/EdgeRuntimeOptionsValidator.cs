@@ -23,6 +23,16 @@ internal sealed class EdgeRuntimeOptionsValidator : IValidateOptions<EdgeRuntime
             failures.Add("EdgeRuntime:Agent needs DeviceId, EnrollmentToken and AssignmentPublicKeyPath when ServerAddress is set.");
         }
 
+        if ((a.ServerCaPath.Length > 0 || a.ClientCertificatePath.Length > 0 || a.ClientKeyPath.Length > 0) && !a.ServerAddress.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add("EdgeRuntime:Agent:ServerCaPath, ClientCertificatePath and ClientKeyPath need an https:// ServerAddress.");
+        }
+
+        if (a.ClientKeyPath.Length > 0 && a.ClientCertificatePath.Length == 0)
+        {
+            failures.Add("EdgeRuntime:Agent:ClientKeyPath needs ClientCertificatePath.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -21,6 +21,9 @@ internal sealed class UpdateAgentService(IOptions<EdgeRuntimeOptions> options, I
         using var agent = UpdateAgent.Create(new UpdateAgentOptions
         {
             ServerAddress = new Uri(a.ServerAddress),
+            ServerCaFile = NullIfEmpty(a.ServerCaPath),
+            ClientCertificateFile = NullIfEmpty(a.ClientCertificatePath),
+            ClientKeyFile = NullIfEmpty(a.ClientKeyPath),
             DeviceId = a.DeviceId,
             EnrollmentToken = a.EnrollmentToken,
             StateDirectory = a.StateDirectory,
@@ -35,4 +38,6 @@ internal sealed class UpdateAgentService(IOptions<EdgeRuntimeOptions> options, I
         });
         await agent.RunAsync(stoppingToken).ConfigureAwait(false);
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -1,6 +1,7 @@
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Api;
 using EdgeDeploy.UpdateServer.Hosting;
+using EdgeDeploy.UpdateServer.Operators;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -23,10 +24,18 @@ public static class UpdateServerApp
         var workingDirectory = Environment.CurrentDirectory;
         var startOptions = (builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions()).ResolvePaths(workingDirectory);
 
-        // Listeners: gRPC on HTTP/2 (urls), /metrics /healthz /readyz on a separate HTTP/1.1 port (EdgeDeploy:HttpUrls).
+        // TLS from EdgeDeploy:Tls (server certificate, client CA, mTLS device identity); cleartext on loopback only.
+        EdgeDeploy.UpdateServer.Security.ServerTls.Configure(builder);
+
+        // Listeners: gRPC on HTTP/2 (urls), /metrics /healthz /readyz on a separate HTTP/1.1 port (EdgeDeploy:HttpUrls);
+        // an https:// URL takes the HTTPS defaults ServerTls set.
         var listeners = ServerListeners.AddTo(builder, startOptions);
 
-        builder.Services.AddGrpc(o => o.Interceptors.Add<RejectionInterceptor>());
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<RejectionInterceptor>();
+            o.Interceptors.Add<OperatorInterceptor>(); // inside RejectionInterceptor: it audits a refusal before it becomes a status
+        });
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks (readiness), not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
         builder.AddServerObservability(startOptions);
@@ -50,6 +59,7 @@ public static class UpdateServerApp
         app.Use(listeners.FilterAsync); // each listener serves only its own routes
         app.MapGrpcService<DeviceServiceImpl>();
         app.MapGrpcService<RegistryServiceImpl>();
+        app.MapGrpcService<AdminServiceImpl>();
         app.MapGrpcService<TelemetryServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapServerHttpEndpoints();
@@ -79,6 +89,13 @@ public static class UpdateServerApp
         services.TryAddSingleton<HealthReportWindows>();
         services.TryAddSingleton<TelemetryQuota>();
         services.TryAddSingleton<ServerMetrics>();
+
+        // Operators, enrolment and device credentials (roles in Api/Auth.cs, checked by OperatorInterceptor)
+        services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<OperatorAdministration>();
+        services.TryAddSingleton<EnrollmentTokens>();
+        services.TryAddSingleton<DeviceRotations>();
+        services.TryAddSingleton<DeviceAdministration>();
 
         // Rollouts: every IRolloutStrategy class of this assembly, so adding a strategy is adding its class (and its proto value).
         foreach (var type in typeof(IRolloutStrategy).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && t.IsAssignableTo(typeof(IRolloutStrategy))))

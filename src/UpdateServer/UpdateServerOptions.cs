@@ -109,6 +109,12 @@ public sealed class UpdateServerOptions
         return this;
     }
 
+    /// <summary>
+    /// Whether a device that enrols (with any enrolment token) waits for an admin to accept it (<c>edge devices accept</c>)
+    /// before its credential works and it joins rollouts. Default false.
+    /// </summary>
+    public bool RequireDeviceApproval { get; set; }
+
     /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
     /// <exception cref="ArgumentException">A required setting is missing or a value is out of range; the message names the setting.</exception>
     public void Validate()

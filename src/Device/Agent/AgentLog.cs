@@ -16,4 +16,7 @@ internal static partial class AgentLog
 
     [LoggerMessage(EventId = 303, EventName = "HealthReportDropped", Level = LogLevel.Warning, Message = "Health report ({Count} version windows) refused by the server and dropped: {Reason}")]
     public static partial void HealthReportDropped(ILogger logger, int count, string reason);
+
+    [LoggerMessage(EventId = 310, EventName = "CredentialRotated", Level = LogLevel.Information, Message = "Device {DeviceId} received a rotated credential from the server and stored it")]
+    public static partial void CredentialRotated(ILogger logger, string deviceId);
 }

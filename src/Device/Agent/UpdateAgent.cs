@@ -35,7 +35,7 @@ public sealed class UpdateAgent : IDisposable
     private UpdateAgent(UpdateAgentOptions options)
     {
         _options = options;
-        _channel = GrpcChannel.ForAddress(options.ServerAddress);
+        _channel = ServerChannel.Create(options.ServerAddress, options.ServerCaFile, options.ClientCertificateFile, options.ClientKeyFile);
         _client = new DeviceService.DeviceServiceClient(_channel);
         _telemetry = new TelemetryService.TelemetryServiceClient(_channel);
         _serverKey = SigningKey.FromPem(options.AssignmentPublicKeyPem);
@@ -112,6 +112,14 @@ public sealed class UpdateAgent : IDisposable
             }
 
             response = await _client.CheckInAsync(request, Headers(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (response.RotatedDeviceToken.Length > 0)
+            {
+                // An operator rotated this device's credential: keep the new one (state written owner-only) before using it;
+                // the one just presented keeps working until then, so a crash here costs nothing.
+                _state.DeviceToken = response.RotatedDeviceToken;
+                WriteState();
+                AgentLog.CredentialRotated(_logger, _options.DeviceId);
+            }
         }
         catch (RpcException) when (!IsWithinOfflineGrace)
         {

@@ -7,8 +7,26 @@ namespace EdgeDeploy.Runtime.Agent;
 /// <summary>Options for <see cref="UpdateAgent"/>; defaults stated on each property.</summary>
 public sealed class UpdateAgentOptions
 {
-    /// <summary>The update server, e.g. http://updates.example:5000. Required.</summary>
+    /// <summary>
+    /// The update server, e.g. https://updates.example:5000 (TLS, checked against the system trust store or
+    /// <see cref="ServerCaFile"/>), or http://127.0.0.1:5000 (cleartext, for loopback development). Required.
+    /// </summary>
     public required Uri ServerAddress { get; init; }
+
+    /// <summary>
+    /// PEM file with the CA that issued the server's certificate: the server is then checked against only this CA, not the
+    /// system trust store. Needs an https:// address. Default none (system trust).
+    /// </summary>
+    public string? ServerCaFile { get; init; }
+
+    /// <summary>
+    /// PEM file with this device's client certificate, presented for mutual TLS; on a server that requires client
+    /// certificates it becomes the device's identity at registration. Needs an https:// address. Default none.
+    /// </summary>
+    public string? ClientCertificateFile { get; init; }
+
+    /// <summary>PEM file with the private key of <see cref="ClientCertificateFile"/> (when the key is not in that file). Default none.</summary>
+    public string? ClientKeyFile { get; init; }
 
     /// <summary>This device's id. Required.</summary>
     public required string DeviceId { get; init; }
@@ -73,6 +91,9 @@ public sealed class UpdateAgentOptions
     {
         // Built with object initializers, so a required property can still be null or empty.
         Require(ServerAddress is { IsAbsoluteUri: true }, "ServerAddress must be an absolute URI such as http://updates.example:5000.");
+        Require(ServerAddress.Scheme is "https" || (ServerCaFile is null && ClientCertificateFile is null && ClientKeyFile is null),
+            $"ServerCaFile, ClientCertificateFile and ClientKeyFile need an https:// ServerAddress (it is {ServerAddress}).");
+        Require(ClientKeyFile is null || ClientCertificateFile is not null, "ClientKeyFile needs ClientCertificateFile.");
         Require(!string.IsNullOrEmpty(DeviceId), "DeviceId is required.");
         Require(EnrollmentToken is not null, "EnrollmentToken is required (it may be empty once the device is registered).");
         Require(!string.IsNullOrEmpty(StateDirectory), "StateDirectory is required.");

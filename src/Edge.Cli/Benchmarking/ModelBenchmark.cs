@@ -15,27 +15,44 @@ internal static class ModelBenchmark
 {
     private const int Rounds = 20;
 
-    public static BenchmarkReport Run(string modelPath, int iterations, int threads, int warmup)
+    public static BenchmarkReport Run(BenchmarkSettings settings)
     {
-        var options = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = threads, InterOpThreads = 1 };
+        var options = new EdgeModelOptions
+        {
+            ExecutionProvider = settings.Provider,
+            IntraOpThreads = settings.Threads,
+            InterOpThreads = 1,
+        };
+        var modelPath = settings.ModelPath;
+        var threads = settings.Threads;
+        var iterations = settings.Iterations;
+        var warmup = settings.Warmup;
         using var model = EdgeModel.Load(modelPath, options);
 
-        var shapes = model.Schema.Inputs.ToDictionary(i => i.Name, i => i.Shape.Select(d => d < 0 ? 1L : d).ToArray());
+        var inputs = settings.InputJson is { } json ? TensorJson.ReadInputs(json, model.Schema) : RandomInputs(model.Schema, settings.Shapes);
+
+        // One convenient-path run first: it validates the inputs and tells every output's shape, including dimensions
+        // no name can resolve (a CNN's feature map follows the image size), which the fast path and the raw baseline
+        // must preallocate.
+        var first = model.Predict(inputs);
         var builder = model.CreateFastPredictor();
-        foreach (var (name, shape) in shapes)
+        foreach (var (name, tensor) in inputs)
         {
-            builder.WithShape(name, shape);
+            builder.WithShape(name, tensor.Shape);
+        }
+
+        for (var i = 0; i < first.Names.Count; i++)
+        {
+            builder.WithShape(first.Names[i], first.Tensors[i].Shape);
         }
 
         using var fast = builder.Build();
-        var inputs = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
-        var random = new Random(42);
-        foreach (var schema in model.Schema.Inputs)
+        foreach (var (name, tensor) in inputs)
         {
-            inputs[schema.Name] = Fill(fast, schema, random);
+            CopyInto(fast, name, tensor);
         }
 
-        using var raw = new RawOrt(modelPath, threads, model.Schema, fast, inputs);
+        using var raw = new RawOrt(modelPath, threads, model.ExecutionProvider.Active == ExecutionProviderKind.Cuda ? options.CudaDeviceId : null, model.Schema, fast, inputs);
         var telemetryDb = Path.Combine(Path.GetTempPath(), $"edge-bench-{Environment.ProcessId}.db");
         using var recorder = TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = telemetryDb, MaxRecords = 1_000_000 });
 
@@ -113,39 +130,47 @@ internal static class ModelBenchmark
 
     private static double Micros(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
 
-    /// <summary>Fills the fast predictor's input with deterministic data and returns the same data as a tensor.</summary>
-    private static EdgeTensor Fill(FastPredictor fast, TensorSchema schema, Random random)
+    /// <summary>Deterministic inputs: shapes from <c>--shape</c>, other dynamic dimensions 1.</summary>
+    private static Dictionary<string, EdgeTensor> RandomInputs(ModelSchema schema, IReadOnlyDictionary<string, long[]> shapes)
     {
-        var shape = fast.GetShape(schema.Name);
-        switch (schema.ElementType)
+        foreach (var name in shapes.Keys)
         {
-            case EdgeElementType.Float:
-                var f = fast.GetInput<float>(schema.Name);
-                for (var i = 0; i < f.Length; i++)
-                {
-                    f[i] = (float)(random.NextDouble() * 2 - 1);
-                }
+            if (schema.FindInput(name) is null)
+            {
+                throw new EdgeException(EdgeErrorCode.UnexpectedInput, $"--shape names '{name}', which is not an input of this model (inputs: {string.Join(", ", schema.Inputs.Select(i => i.Name))}).") { TensorName = name };
+            }
+        }
 
-                return EdgeTensor.Create(f.ToArray(), shape);
-            case EdgeElementType.Double:
-                var d = fast.GetInput<double>(schema.Name);
-                for (var i = 0; i < d.Length; i++)
-                {
-                    d[i] = random.NextDouble() * 2 - 1;
-                }
+        var random = new Random(42);
+        var inputs = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
+        foreach (var input in schema.Inputs)
+        {
+            var shape = shapes.TryGetValue(input.Name, out var given) ? given : input.Shape.Select(d => d < 0 ? 1L : d).ToArray();
+            var count = checked((int)shape.Aggregate(1L, (a, d) => checked(a * d)));
+            inputs[input.Name] = input.ElementType switch
+            {
+                EdgeElementType.Float => EdgeTensor.Create(Enumerable.Range(0, count).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), shape),
+                EdgeElementType.Double => EdgeTensor.Create(Enumerable.Range(0, count).Select(_ => random.NextDouble() * 2 - 1).ToArray(), shape),
 
-                return EdgeTensor.Create(d.ToArray(), shape);
-            case EdgeElementType.Int64:
                 // Small non-negative values keep index-like inputs (sample rates, token ids) in range.
-                var l = fast.GetInput<long>(schema.Name);
-                l.Fill(1);
-                return EdgeTensor.Create(l.ToArray(), shape);
-            case EdgeElementType.Int32:
-                var n = fast.GetInput<int>(schema.Name);
-                n.Fill(1);
-                return EdgeTensor.Create(n.ToArray(), shape);
-            default:
-                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"edge bench fills float, double, int32 and int64 inputs; '{schema.Name}' is {schema.ElementType}.");
+                EdgeElementType.Int64 => EdgeTensor.Create(Enumerable.Repeat(1L, count).ToArray(), shape),
+                EdgeElementType.Int32 => EdgeTensor.Create(Enumerable.Repeat(1, count).ToArray(), shape),
+                _ => throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"edge bench fills float, double, int32 and int64 inputs; '{input.Name}' is {input.ElementType}: give real data with --input @file.json.") { TensorName = input.Name },
+            };
+        }
+
+        return inputs;
+    }
+
+    private static void CopyInto(FastPredictor fast, string name, EdgeTensor tensor)
+    {
+        switch (tensor.ElementType)
+        {
+            case EdgeElementType.Float: tensor.AsSpan<float>().CopyTo(fast.GetInput<float>(name)); break;
+            case EdgeElementType.Double: tensor.AsSpan<double>().CopyTo(fast.GetInput<double>(name)); break;
+            case EdgeElementType.Int64: tensor.AsSpan<long>().CopyTo(fast.GetInput<long>(name)); break;
+            case EdgeElementType.Int32: tensor.AsSpan<int>().CopyTo(fast.GetInput<int>(name)); break;
+            default: throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"edge bench runs float, double, int32 and int64 inputs; '{name}' is {tensor.ElementType}.") { TensorName = name };
         }
     }
 
@@ -158,7 +183,7 @@ internal static class ModelBenchmark
         private readonly List<OrtValue> _values = [];
         private readonly List<GCHandle> _pins = [];
 
-        public RawOrt(string path, int threads, ModelSchema schema, FastPredictor fast, Dictionary<string, EdgeTensor> inputs)
+        public RawOrt(string path, int threads, int? cudaDevice, ModelSchema schema, FastPredictor fast, Dictionary<string, EdgeTensor> inputs)
         {
             using var options = new SessionOptions
             {
@@ -168,6 +193,12 @@ internal static class ModelBenchmark
                 GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
                 LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
             };
+            if (cudaDevice is { } device)
+            {
+                // The same provider the model under test got, so the ratio compares our overhead, not two providers.
+                options.AppendExecutionProvider_CUDA(device);
+            }
+
             _session = new InferenceSession(path, options);
             _binding = _session.CreateIoBinding();
             foreach (var input in schema.Inputs)

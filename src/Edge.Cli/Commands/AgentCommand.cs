@@ -15,7 +15,8 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var server = new Option<string>("--server") { Description = "Update server address.", Required = true };
+        var server = new Option<string>("--server") { Description = "Update server address: https://host:port (or http:// on loopback).", Required = true };
+        var tls = new ClientTls();
         var deviceId = new Option<string>("--device-id") { Description = "This device's id.", Required = true };
         var enrollment = new Option<string?>("--enrollment-token") { Description = "Fleet enrollment token; visible to other users in ps: prefer EDGE_ENROLLMENT_TOKEN or --enrollment-token-file." };
         var enrollmentFile = new Option<string?>("--enrollment-token-file") { Description = "File holding the fleet enrollment token (owner-only)." };
@@ -34,7 +35,7 @@ internal static class AgentCommand
         var attributes = new Option<string[]>("--attr") { Description = "Attribute key=value reported at registration (repeatable)." };
         var command = new Command("agent", "Run the update agent: check in, install (verify, gate), follow the assignment, report health and telemetry.")
         {
-            server, deviceId, enrollment, enrollmentFile, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
+            server, tls, deviceId, enrollment, enrollmentFile, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
         };
         command.SetAction((r, ct) => CommonOptions.GuardAsync(async () =>
         {
@@ -48,9 +49,13 @@ internal static class AgentCommand
                 Telemetry = recorder,
                 ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
             });
+            var (ca, clientCertificate, clientKey) = tls.Files(r);
             using var agent = UpdateAgent.Create(new UpdateAgentOptions
             {
-                ServerAddress = new Uri(r.GetValue(server)!),
+                ServerAddress = Uri.TryCreate(r.GetValue(server), UriKind.Absolute, out var address) ? address : throw new ArgumentException($"--server '{r.GetValue(server)}' is not an absolute http:// or https:// address."),
+                ServerCaFile = ca,
+                ClientCertificateFile = clientCertificate,
+                ClientKeyFile = clientKey,
                 DeviceId = r.GetValue(deviceId)!,
                 EnrollmentToken = token,
                 StateDirectory = r.GetValue(state) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(storeDir))!, "agent"),

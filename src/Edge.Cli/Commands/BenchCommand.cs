@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using EdgeDeploy.Cli.Benchmarking;
+using EdgeDeploy.Runtime;
 
 namespace EdgeDeploy.Cli.Commands;
 
@@ -14,9 +15,20 @@ internal static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls per variant first.", DefaultValueFactory = _ => 1_000 };
         var threads = CommonOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON." };
+        var provider = new Option<string>("--provider")
+        {
+            Description = "Execution provider for every variant, the raw baseline included: cpu, cuda or auto.",
+            DefaultValueFactory = _ => "cpu",
+        };
+        var shape = new Option<string[]>("--shape")
+        {
+            Description = "NAME=d0,d1,... : the shape of a dynamic input for random data (repeatable); other dynamic dimensions are 1.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var input = new Option<string?>("--input", "-i") { Description = "Real inputs instead of random data: inline JSON or @file.json (one object)." };
         var command = new Command("bench", "Measure predict latency (p50/p99 µs) and bytes allocated per predict against raw ONNX Runtime, in one run.")
         {
-            model, iterations, warmup, threads, json,
+            model, iterations, warmup, threads, json, provider, shape, input,
         };
         command.SetAction(result => CommonOptions.Guard(() =>
         {
@@ -27,7 +39,22 @@ internal static class BenchCommand
                 return 2;
             }
 
-            var report = ModelBenchmark.Run(result.GetValue(model)!, n, result.GetValue(threads), Math.Max(0, result.GetValue(warmup)));
+            var given = result.GetValue(input);
+            if (given is not null && result.GetValue(shape) is { Length: > 0 })
+            {
+                Console.Error.WriteLine("error: InvalidArgument: --input gives the shapes itself; drop --shape.");
+                return 2;
+            }
+
+            var settings = new BenchmarkSettings(
+                result.GetValue(model)!,
+                n,
+                Math.Max(0, result.GetValue(warmup)),
+                result.GetValue(threads),
+                CommonOptions.ToOptions(result.GetValue(provider)!, 1).ExecutionProvider,
+                ParseShapes(result.GetValue(shape) ?? []),
+                given is null ? null : given.StartsWith('@') ? File.ReadAllText(given[1..]) : given);
+            var report = ModelBenchmark.Run(settings);
             if (result.GetValue(json))
             {
                 WriteJson(report);
@@ -40,6 +67,35 @@ internal static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Parses <c>NAME=d0,d1,...</c> values; a malformed one is a usage error naming the value.</summary>
+    internal static Dictionary<string, long[]> ParseShapes(IEnumerable<string> values)
+    {
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var eq = value.IndexOf('=', StringComparison.Ordinal);
+            var dims = eq > 0 ? value[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries) : [];
+            var shape = new long[dims.Length];
+            var ok = dims.Length > 0;
+            for (var i = 0; ok && i < dims.Length; i++)
+            {
+                ok = long.TryParse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]) && shape[i] > 0;
+            }
+
+            if (!ok)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"--shape '{value}' is not NAME=d0,d1,... with positive whole dimensions.");
+            }
+
+            if (!shapes.TryAdd(value[..eq], shape))
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"--shape gives '{value[..eq]}' twice.");
+            }
+        }
+
+        return shapes;
     }
 
     private static void WriteText(BenchmarkReport report)

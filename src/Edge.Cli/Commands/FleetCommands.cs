@@ -3,7 +3,6 @@ using System.Globalization;
 using EdgeDeploy.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace EdgeDeploy.Cli.Commands;
 
@@ -25,13 +24,13 @@ internal static class FleetCommands
     /// <summary>"all-at-once, canary, ... or bandit".</summary>
     private static readonly string StrategyList = string.Join(", ", StrategyNames.Keys.SkipLast(1)) + " or " + StrategyNames.Keys.Last();
 
-    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor()];
+    public static IEnumerable<Command> Create() => [Publish(), Rollout(), Devices(), Monitor(), .. AdminCommands.Create()];
 
     private static Command Publish()
     {
         var package = new Argument<string>("package") { Description = "The signed .edgepkg to publish." };
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-        var command = new Command("publish", "Upload a signed package to the registry (verified there; versions are immutable).") { package, server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), JsonFlag());
+        var command = new Command("publish", "Upload a signed package to the registry (verified there; versions are immutable).") { package, server, json };
         command.SetAction((r, ct) => Guard(async registry =>
         {
             var bytes = await File.ReadAllBytesAsync(r.GetValue(package)!, ct);
@@ -52,7 +51,7 @@ internal static class FleetCommands
 
             var published = await call;
             Print(r.GetValue(json), published, $"{(published.AlreadyPresent ? "already published" : "published")}: {published.Name} {published.Version} sha256 {published.Sha256} ({published.Size} bytes)");
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -61,9 +60,9 @@ internal static class FleetCommands
         var rollout = new Command("rollout", "Create, inspect and steer rollouts.");
         rollout.Subcommands.Add(CreateRollout());
         var id = new Argument<string?>("id") { Description = "Rollout id (omit to list every rollout).", Arity = ArgumentArity.ZeroOrOne };
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
+        var (server, json) = (new FleetConnection(), JsonFlag());
         var model = new Option<string?>("--model") { Description = "Only this model's rollouts." };
-        var status = new Command("status", "Show one rollout, or all of them: stage, devices, health, arms.") { id, model, server, token, tokenFile, json };
+        var status = new Command("status", "Show one rollout, or all of them: stage, devices, health, arms.") { id, model, server, json };
         status.SetAction((r, ct) => Guard(async registry =>
         {
             if (r.GetValue(id) is { } one)
@@ -75,7 +74,7 @@ internal static class FleetCommands
 
             var all = await registry.ListRolloutsAsync(new ListRolloutsRequest { Model = r.GetValue(model) ?? string.Empty }, cancellationToken: ct);
             Print(r.GetValue(json), all, all.Rollouts.Count == 0 ? "no rollouts" : string.Join(Environment.NewLine, all.Rollouts.Select(Describe)));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         rollout.Subcommands.Add(status);
         rollout.Subcommands.Add(Action("pause", "Stop adding devices; those on the new version keep it.", (c, req, ct) => c.PauseRolloutAsync(req, cancellationToken: ct).ResponseAsync));
         rollout.Subcommands.Add(Action("resume", "Resume a paused rollout (its stage timers restart).", (c, req, ct) => c.ResumeRolloutAsync(req, cancellationToken: ct).ResponseAsync));
@@ -108,11 +107,11 @@ internal static class FleetCommands
         var stageMin = new Option<int?>("--stage-min-seconds") { Description = "Minimum time per stage [0]." };
         var timeout = new Option<int?>("--device-timeout-seconds") { Description = "A silent member counts as failed after this [600]." };
         var failOnAlerts = new Option<bool>("--fail-on-alerts") { Description = "A firing alert on the version fails the gates." };
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
+        var (server, json) = (new FleetConnection(), JsonFlag());
         var command = new Command("create", "Create a rollout.")
         {
             model, version, strategy, percent, stages, arms, tags, attributes, onFailure, minInstall, maxErrors, maxLatency, maxRegression, minLabels, minRequests, stageMin, timeout, failOnAlerts,
-            server, token, tokenFile, json,
+            server, json,
         };
         command.SetAction((r, ct) => Guard(async registry =>
         {
@@ -161,7 +160,7 @@ internal static class FleetCommands
 
             var created = await registry.CreateRolloutAsync(request, cancellationToken: ct);
             Print(r.GetValue(json), created, Describe(created));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -169,20 +168,25 @@ internal static class FleetCommands
     {
         var id = new Argument<string>("id") { Description = "Rollout id." };
         var reason = new Option<string?>("--reason") { Description = "Why (kept with the rollout)." };
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-        var command = new Command(name, description) { id, reason, server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), JsonFlag());
+        var command = new Command(name, description) { id, reason, server, json };
         command.SetAction((r, ct) => Guard(async registry =>
         {
             var result = await call(registry, new RolloutActionRequest { Id = r.GetValue(id)!, Reason = r.GetValue(reason) ?? string.Empty }, ct);
             Print(r.GetValue(json), result, Describe(result));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
     private static Command Devices()
     {
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-        var command = new Command("devices", "List registered devices: attributes, tags, last seen, installed versions.") { server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), JsonFlag());
+        var command = new Command("devices", "List registered devices: attributes, tags, last seen, installed versions. Admins: remove, reset, rotate.") { server, json };
+        foreach (var verb in AdminCommands.DeviceVerbs())
+        {
+            command.Subcommands.Add(verb);
+        }
+
         command.SetAction((r, ct) => Guard(async registry =>
         {
             var list = await registry.ListDevicesAsync(new ListDevicesRequest(), cancellationToken: ct);
@@ -191,7 +195,7 @@ internal static class FleetCommands
                 + $"runs {(d.Installed.Count == 0 ? "nothing" : string.Join(", ", d.Installed.Select(i => $"{i.Name} {i.Version}")))}"
                 + $"  tags [{string.Join(",", d.Tags)}]  {string.Join(" ", d.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key}={a.Value}"))}");
             Print(r.GetValue(json), list, list.Devices.Count == 0 ? "no devices" : string.Join(Environment.NewLine, lines));
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -211,10 +215,10 @@ internal static class FleetCommands
 
         {
             var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
-            var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
+            var (server, json) = (new FleetConnection(), JsonFlag());
             var drift = new Command("drift", "Drift of each feature and output against the package's training reference (PSI, Jensen-Shannon, KS), fleet-wide.")
             {
-                model, version, minutes, server, token, tokenFile, json,
+                model, version, minutes, server, json,
             };
             drift.SetAction((r, ct) => Guard(async registry =>
             {
@@ -224,7 +228,7 @@ internal static class FleetCommands
                 lines.AddRange(report.Features.Select(f => Invariant(
                     $"  {(f.IsOutput ? "output " : string.Empty)}{f.Name}  {f.Observed}  {f.MissingFraction * 100:F1}%  {Number(f.Psi, "F4")}  {Number(f.JensenShannon, "F4")}  {Number(f.Ks, "F4")}{(f.Psi > 0.2 ? "  <- shifted (PSI > 0.2)" : string.Empty)}")));
                 Print(r.GetValue(json), report, string.Join(Environment.NewLine, lines));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             monitor.Subcommands.Add(drift);
         }
 
@@ -237,16 +241,16 @@ internal static class FleetCommands
             }));
 
         {
-            var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
+            var (server, json) = (new FleetConnection(), JsonFlag());
             var all = new Option<bool>("--all") { Description = "Include resolved alerts." };
-            var alerts = new Command("alerts", "Alerts opened by alert rules (firing ones, or --all).") { all, server, token, tokenFile, json };
+            var alerts = new Command("alerts", "Alerts opened by alert rules (firing ones, or --all).") { all, server, json };
             alerts.SetAction((r, ct) => Guard(async registry =>
             {
                 var list = await registry.ListAlertsAsync(new ListAlertsRequest { IncludeResolved = r.GetValue(all) }, cancellationToken: ct);
                 var lines = list.Alerts.Select(a =>
                     $"{a.Id}  {(a.Firing ? "FIRING" : "resolved")}  {a.Model} {a.Version}  since {DateTimeOffset.FromUnixTimeMilliseconds(a.OpenedUnixMs).ToString("u", CultureInfo.InvariantCulture)}  {a.Message}");
                 Print(r.GetValue(json), list, list.Alerts.Count == 0 ? "no alerts" : string.Join(Environment.NewLine, lines));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             monitor.Subcommands.Add(alerts);
         }
 
@@ -270,8 +274,8 @@ internal static class FleetCommands
             var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
             var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };
             var minSamples = new Option<long>("--min-samples") { Description = "Samples needed before judging (default 20)." };
-            var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-            var add = new Command("add", "Add a rule.") { model, version, metric, feature, above, below, window, minSamples, server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), JsonFlag());
+            var add = new Command("add", "Add a rule.") { model, version, metric, feature, above, below, window, minSamples, server, json };
             add.SetAction((r, ct) => Guard(async registry =>
             {
                 if (r.GetValue(above).HasValue == r.GetValue(below).HasValue)
@@ -287,30 +291,30 @@ internal static class FleetCommands
                     },
                     cancellationToken: ct);
                 Print(r.GetValue(json), rule, DescribeRule(rule));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             rules.Subcommands.Add(add);
         }
 
         {
-            var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-            var list = new Command("list", "List rules.") { server, token, tokenFile, json };
+            var (server, json) = (new FleetConnection(), JsonFlag());
+            var list = new Command("list", "List rules.") { server, json };
             list.SetAction((r, ct) => Guard(async registry =>
             {
                 var all = await registry.ListAlertRulesAsync(new ListAlertRulesRequest(), cancellationToken: ct);
                 Print(r.GetValue(json), all, all.Rules.Count == 0 ? "no alert rules" : string.Join(Environment.NewLine, all.Rules.Select(DescribeRule)));
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             rules.Subcommands.Add(list);
         }
 
         {
             var id = new Argument<string>("id") { Description = "Rule id." };
-            var (server, token, tokenFile) = (Server(), Token(), TokenFile());
-            var delete = new Command("delete", "Delete a rule (its firing alerts are resolved).") { id, server, token, tokenFile };
+            var server = new FleetConnection();
+            var delete = new Command("delete", "Delete a rule (its firing alerts are resolved).") { id, server };
             delete.SetAction((r, ct) => Guard(async registry =>
             {
                 await registry.DeleteAlertRuleAsync(new DeleteAlertRuleRequest { Id = r.GetValue(id)! }, cancellationToken: ct);
                 Console.WriteLine($"deleted {r.GetValue(id)}");
-            }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+            }, r, server, ct));
             rules.Subcommands.Add(delete);
         }
 
@@ -324,15 +328,15 @@ internal static class FleetCommands
     {
         var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
         var window = new Option<int>("--window-minutes") { Description = windowDescription, DefaultValueFactory = _ => defaultWindowMinutes };
-        var (server, token, tokenFile, json) = (Server(), Token(), TokenFile(), JsonFlag());
-        var command = new Command(name, description) { model, version, minutes, window, server, token, tokenFile, json };
+        var (server, json) = (new FleetConnection(), JsonFlag());
+        var command = new Command(name, description) { model, version, minutes, window, server, json };
         command.SetAction((r, ct) => Guard(async registry =>
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var request = new VersionStatsRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, FromUnixMs = now - (r.GetValue(minutes) * 60_000L), ToUnixMs = now, WindowSeconds = r.GetValue(window) * 60 };
             var (answer, text) = await query(registry, request, ct);
             Print(r.GetValue(json), answer, text);
-        }, r.GetValue(server)!, r.GetValue(token), r.GetValue(tokenFile), ct));
+        }, r, server, ct));
         return command;
     }
 
@@ -405,24 +409,18 @@ internal static class FleetCommands
         return string.Join(Environment.NewLine, lines);
     }
 
-    private static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
+    internal static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
 
-    private static Option<string> Server() => new("--server")
-    {
-        Description = "Update server address (or EDGE_SERVER).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("EDGE_SERVER") ?? "http://127.0.0.1:5000",
-    };
+    internal static Option<bool> JsonFlag() => new("--json") { Description = "Print the server's answer as JSON." };
 
-    private static Option<string?> Token() => new("--token") { Description = "Operator token; visible to other users in ps: prefer EDGE_OPERATOR_TOKEN or --token-file." };
+    private static Task<int> Guard(Func<RegistryService.RegistryServiceClient, Task> body, ParseResult result, FleetConnection connection, CancellationToken ct) =>
+        GuardChannel(channel => body(new RegistryService.RegistryServiceClient(channel)), result, connection, ct);
 
-    private static Option<string?> TokenFile() => new("--token-file") { Description = "File holding the operator token (owner-only)." };
-
-    private static Option<bool> JsonFlag() => new("--json") { Description = "Print the server's answer as JSON." };
-
-    private static async Task<int> Guard(Func<RegistryService.RegistryServiceClient, Task> body, string server, string? token, string? tokenFile, CancellationToken ct) =>
+    /// <summary>Runs <paramref name="body"/> over a channel (TLS per --ca/--client-cert) carrying the operator token (from --token-file, EDGE_OPERATOR_TOKEN or --token).</summary>
+    internal static async Task<int> GuardChannel(Func<GrpcChannel, Task> body, ParseResult result, FleetConnection connection, CancellationToken ct) =>
         await CommonOptions.GuardAsync(async () =>
         {
-            var secret = Secrets.Resolve(token, "--token", tokenFile, "--token-file", "EDGE_OPERATOR_TOKEN");
+            var secret = Secrets.Resolve(result.GetValue(connection.Token), "--token", result.GetValue(connection.TokenFile), "--token-file", "EDGE_OPERATOR_TOKEN");
             if (string.IsNullOrEmpty(secret))
             {
                 Console.Error.WriteLine("error: pass --token or set EDGE_OPERATOR_TOKEN. (--token-file FILE reads it from a file; a token in argv is visible in ps.)");
@@ -434,12 +432,10 @@ internal static class FleetCommands
                 metadata.Add("authorization", "Bearer " + secret);
                 return Task.CompletedTask;
             });
-            using var channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
-            {
-                Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
-                UnsafeUseInsecureChannelCallCredentials = true, // h2c to a local or TLS-terminated server
-            });
-            await body(new RegistryService.RegistryServiceClient(channel));
+
+            // https:// is checked against the system trust or --ca; http:// (h2c) is for a loopback server.
+            using var channel = connection.Tls.Open(result, result.GetValue(connection.Server)!, credentials);
+            await body(channel);
             return 0;
         });
 

@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.UpdateServer.Security;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
@@ -17,6 +18,9 @@ internal sealed class DeviceServiceImpl(
     SignedAssignmentCache signedAssignments,
     DeviceAssignments assignments,
     HealthReportWindows reportWindows,
+    EnrollmentTokens enrollment,
+    DeviceAdministration deviceAdministration,
+    DeviceCertificates certificates,
     ILogger<DeviceServiceImpl> logger)
     : DeviceService.DeviceServiceBase
 {
@@ -50,7 +54,8 @@ internal sealed class DeviceServiceImpl(
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var token = Auth.NewDeviceToken();
-        if (await fleet.FindAsync(request.DeviceId, context.CancellationToken).ConfigureAwait(false) is { } existing)
+        var found = await fleet.FindAsync(request.DeviceId, context.CancellationToken).ConfigureAwait(false);
+        if (found is { } existing && !DeviceAdministration.IsReset(existing.Record))
         {
             // An existing id changes hands only with proof of its current credential: that is a rotation. The old
             // credential keeps working until the new one is first used, so a lost answer does not lock the device out.
@@ -64,6 +69,7 @@ internal sealed class DeviceServiceImpl(
 
             var rotated = existing.Record with
             {
+                CertificateSha256 = await certificates.BindAsync(context, request.DeviceId, existing.Record.CertificateSha256, context.CancellationToken).ConfigureAwait(false),
                 TokenHash = Auth.HashToken(token),
                 PreviousTokenHash = Auth.HashToken(Bearer(context)),
                 Attributes = attributes,
@@ -76,13 +82,23 @@ internal sealed class DeviceServiceImpl(
             return new RegisterResponse { DeviceToken = token };
         }
 
-        if (!auth.IsEnrollmentToken(request.EnrollmentToken))
+        if (await deviceAdministration.IsPendingAsync(request.DeviceId, context.CancellationToken).ConfigureAwait(false))
         {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "Invalid enrollment token."));
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"Device {request.DeviceId} has enrolled and is waiting for an admin to accept it; nothing was changed."));
         }
 
+        // A new device, or one an admin reset: only an enrolment token (shared, or issued and still valid for this id) enrols it.
+        await enrollment.UseAsync(request.EnrollmentToken, request.DeviceId, context.CancellationToken).ConfigureAwait(false);
+        if (options.RequireDeviceApproval)
+        {
+            await deviceAdministration.QueueAsync(
+                new PendingDeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now), context.CancellationToken).ConfigureAwait(false);
+            return new RegisterResponse { DeviceToken = token };
+        }
+
+        var certificate = await certificates.BindAsync(context, request.DeviceId, string.Empty, context.CancellationToken).ConfigureAwait(false);
         await fleet.RegisterAsync(
-            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, now, now),
+            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now) { CertificateSha256 = certificate },
             context.CancellationToken).ConfigureAwait(false);
         ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };
@@ -98,6 +114,7 @@ internal sealed class DeviceServiceImpl(
         fleet.RecordCheckIn(device, nowMs, [.. request.Installed.Select(i => new InstalledVersion(i.Name, i.Version))]);
         metrics.CheckedIn();
 
+        var rotated = await deviceAdministration.RotationAtCheckInAsync(device, context).ConfigureAwait(false);
         List<AssignedVersion> versions;
         long snapshotId;
         using (ServerTracing.Start("edgedeploy.plan"))
@@ -109,7 +126,7 @@ internal sealed class DeviceServiceImpl(
         if (cache.TryGetValue(device.Record.DeviceId, out var previous) && previous.SnapshotId == snapshotId && nowMs - previous.IssuedUnixMs < options.AssignmentReuse.TotalMilliseconds)
         {
             span?.SetTag("edgedeploy.assignment.reused", true);
-            return previous.Response;
+            return WithRotation(previous.Response, rotated);
         }
 
         var assignment = new Assignment
@@ -131,7 +148,20 @@ internal sealed class DeviceServiceImpl(
             Versions = versions,
             PreviousVersions = previous?.Versions ?? [],
         };
-        return response;
+        return WithRotation(response, rotated);
+    }
+
+    /// <summary>The answer with a rotated credential added (a copy: cached answers are shared and never carry one).</summary>
+    private static CheckInResponse WithRotation(CheckInResponse response, string? rotatedToken)
+    {
+        if (rotatedToken is null)
+        {
+            return response;
+        }
+
+        var copy = response.Clone();
+        copy.RotatedDeviceToken = rotatedToken;
+        return copy;
     }
 
     public override async Task Download(DownloadRequest request, IServerStreamWriter<DownloadChunk> responseStream, ServerCallContext context)

@@ -1,14 +1,15 @@
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.UpdateServer.Operators;
 using Grpc.Core;
 
 namespace EdgeDeploy.UpdateServer.Api;
 
 /// <summary>
-/// The operator API. Each call checks the operator credential, maps its message onto a domain service (packages,
-/// rollouts, monitoring, alert rules) and maps the answer back; <see cref="RejectionInterceptor"/> maps refusals.
+/// The operator API. Each call maps its message onto a domain service (packages, rollouts, monitoring, alert rules) and
+/// maps the answer back; <see cref="OperatorInterceptor"/> has checked the caller's role (and audits mutating calls)
+/// before a method runs, and <see cref="RejectionInterceptor"/> maps refusals.
 /// </summary>
 internal sealed class RegistryServiceImpl(
-    Auth auth,
     PackageRegistry packages,
     RolloutService rollouts,
     FleetDirectory fleet,
@@ -19,7 +20,6 @@ internal sealed class RegistryServiceImpl(
 {
     public override async Task<PublishResponse> PublishPackage(IAsyncStreamReader<PublishChunk> requestStream, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         using var buffer = new MemoryStream();
         await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
         {
@@ -37,7 +37,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<ListVersionsResponse> ListVersions(ListVersionsRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new ListVersionsResponse();
         foreach (var p in await packages.ListAsync(request.Model, context.CancellationToken).ConfigureAwait(false))
         {
@@ -49,20 +48,17 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<Rollout> CreateRollout(CreateRolloutRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var record = await rollouts.CreateAsync(request.Strategy, RolloutMessages.ToSpec(request), context.CancellationToken).ConfigureAwait(false);
         return await DescribeAsync(record, context.CancellationToken).ConfigureAwait(false);
     }
 
     public override async Task<Rollout> GetRollout(GetRolloutRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         return await DescribeAsync(await rollouts.FindAsync(request.Id, context.CancellationToken).ConfigureAwait(false), context.CancellationToken).ConfigureAwait(false);
     }
 
     public override async Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new ListRolloutsResponse();
         foreach (var r in await rollouts.ListAsync(request.Model.Length == 0 ? null : request.Model, context.CancellationToken).ConfigureAwait(false))
         {
@@ -82,7 +78,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<ListDevicesResponse> ListDevices(ListDevicesRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new ListDevicesResponse();
         foreach (var d in await fleet.AllAsync(context.CancellationToken).ConfigureAwait(false))
         {
@@ -98,7 +93,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<VersionStatsResponse> GetVersionStats(VersionStatsRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var windows = await monitoring.VersionStatsAsync(request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, request.WindowSeconds, context.CancellationToken).ConfigureAwait(false);
         var response = new VersionStatsResponse();
         response.Windows.AddRange(windows.Select(MonitoringMessages.ToMessage));
@@ -107,7 +101,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<SlicesResponse> GetSlices(VersionStatsRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var (windows, higherIsBetter, metric, slices) = await monitoring.SlicesAsync(
             request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, request.WindowSeconds, context.CancellationToken).ConfigureAwait(false);
         return MonitoringMessages.ToMessage(windows, higherIsBetter, metric, slices);
@@ -115,7 +108,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new DriftResponse();
         var scores = await monitoring.DriftAsync(request.Model, request.Version, request.SinceUnixMs, context.CancellationToken).ConfigureAwait(false);
         response.Features.AddRange(scores.Select(MonitoringMessages.ToMessage));
@@ -124,7 +116,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<AlertRule> CreateAlertRule(AlertRule request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var draft = new AlertRuleRecord(
             string.Empty, request.Model, request.Version, request.Metric, request.Feature, request.Below, request.Threshold, request.WindowSeconds, request.MinSamples);
         return MonitoringMessages.ToMessage(await alertRules.CreateAsync(draft, context.CancellationToken).ConfigureAwait(false));
@@ -132,7 +123,6 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<ListAlertRulesResponse> ListAlertRules(ListAlertRulesRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new ListAlertRulesResponse();
         response.Rules.AddRange((await alertRules.ListAsync(context.CancellationToken).ConfigureAwait(false)).Select(MonitoringMessages.ToMessage));
         return response;
@@ -140,14 +130,12 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<DeleteAlertRuleResponse> DeleteAlertRule(DeleteAlertRuleRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         await alertRules.DeleteAsync(request.Id, context.CancellationToken).ConfigureAwait(false);
         return new DeleteAlertRuleResponse();
     }
 
     public override async Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context)
     {
-        auth.RequireOperator(context);
         var response = new ListAlertsResponse();
         response.Alerts.AddRange((await alertRules.ListAlertsAsync(request.IncludeResolved, context.CancellationToken).ConfigureAwait(false)).Select(MonitoringMessages.ToMessage));
         return response;
@@ -155,8 +143,7 @@ internal sealed class RegistryServiceImpl(
 
     private async Task<Rollout> ActAsync(RolloutActionRequest request, ServerCallContext context, RolloutAction action)
     {
-        auth.RequireOperator(context);
-        var updated = await rollouts.ActAsync(request.Id, action, request.Reason, context.CancellationToken).ConfigureAwait(false);
+        var updated = await rollouts.ActAsync(request.Id, action, request.Reason, OperatorIdentity.Of(context).Name, context.CancellationToken).ConfigureAwait(false);
         return await DescribeAsync(updated, context.CancellationToken).ConfigureAwait(false);
     }
 

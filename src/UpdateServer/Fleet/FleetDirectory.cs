@@ -64,6 +64,30 @@ internal sealed class FleetDirectory(IUpdateStore store)
         Put(device);
     }
 
+    /// <summary>
+    /// Deletes a device: from the store, then from memory, so its credentials (current and previous) stop working on
+    /// this instance at once (another replica sharing the store drops it on its next reload or miss). False when unknown.
+    /// </summary>
+    public async Task<bool> RemoveAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = await store.DeleteDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        if (_byId.TryRemove(deviceId, out var old))
+        {
+            _byTokenHash.TryRemove(old.Record.TokenHash, out _);
+            if (old.Record.PreviousTokenHash.Length > 0)
+            {
+                _byTokenHash.TryRemove(old.Record.PreviousTokenHash, out _);
+            }
+
+            deleted = true;
+        }
+
+        _unflushed.TryRemove(deviceId, out _);
+        Interlocked.Increment(ref _generation);
+        return deleted;
+    }
+
     public void RecordCheckIn(DeviceEntry device, long atUnixMs, IReadOnlyList<InstalledVersion> installed)
     {
         device.LastSeenUnixMs = atUnixMs;

@@ -98,15 +98,15 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
     }
 
     /// <summary>Applies an operator action; returns the updated rollout.</summary>
-    public async Task<RolloutRecord> ApplyAsync(RolloutRecord r, RolloutAction action, string reason, CancellationToken cancellationToken)
+    public async Task<RolloutRecord> ApplyAsync(RolloutRecord r, RolloutAction action, string reason, string actor, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var updated = action switch
         {
-            RolloutAction.Pause => r with { State = RolloutState.Paused, StateReason = Reason("paused by operator", reason) },
-            RolloutAction.Resume => r with { State = RolloutState.Active, StateReason = Reason("resumed by operator", reason), StageStartedUnixMs = now },
-            RolloutAction.Rollback => r with { State = RolloutState.RolledBack, StateReason = Reason("rolled back by operator", reason) },
-            RolloutAction.Promote => strategies.Of(r).Promote(r, now, reason),
+            RolloutAction.Pause => r with { State = RolloutState.Paused, StateReason = Reason("paused by " + actor, reason) },
+            RolloutAction.Resume => r with { State = RolloutState.Active, StateReason = Reason("resumed by " + actor, reason), StageStartedUnixMs = now },
+            RolloutAction.Rollback => r with { State = RolloutState.RolledBack, StateReason = Reason("rolled back by " + actor, reason) },
+            RolloutAction.Promote => strategies.Of(r).Promote(r, now, actor == Operators.OperatorIdentity.SharedTokenName ? reason : Reason("by " + actor, reason)),
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown rollout action."),
         };
         await SaveAsync(updated, cancellationToken).ConfigureAwait(false);

@@ -69,7 +69,7 @@ internal sealed class RolloutService(
 
     /// <summary>Applies an operator action to a rollout in a state it applies to.</summary>
     /// <exception cref="RejectedException">No such rollout, or the action does not apply to its state.</exception>
-    public async Task<RolloutRecord> ActAsync(string id, RolloutAction action, string reason, CancellationToken cancellationToken)
+    public async Task<RolloutRecord> ActAsync(string id, RolloutAction action, string reason, string actor, CancellationToken cancellationToken)
     {
         var record = await FindAsync(id, cancellationToken).ConfigureAwait(false);
         var allowed = AllowedStates[action];
@@ -80,7 +80,7 @@ internal sealed class RolloutService(
                 $"Rollout {record.Id} is {record.State.Name()}; {action.ToString().ToLowerInvariant()} applies to {string.Join(" or ", allowed.Select(s => s.Name()))} rollouts.");
         }
 
-        return await controller.ApplyAsync(record, action, reason, cancellationToken).ConfigureAwait(false);
+        return await controller.ApplyAsync(record, action, reason, actor, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Members' install outcomes and the health of the version and its baseline.</summary>

@@ -8,4 +8,10 @@ public sealed record DeviceRecord(string DeviceId, string TokenHash, IReadOnlyDi
     /// empty when none.
     /// </summary>
     public string PreviousTokenHash { get; init; } = string.Empty;
+
+    /// <summary>
+    /// SHA-256 (lowercase hex) of the client certificate the device registered with over mutual TLS: its identity, which
+    /// every later call must present again; empty when none is bound.
+    /// </summary>
+    public string CertificateSha256 { get; init; } = string.Empty;
 }

@@ -4,7 +4,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// Everything the update server persists. SQLite implements it for the embedded default; a PostgreSQL implementation
 /// fills the same contract for fleets that outgrow one machine. No SQL lives outside implementations of this interface.
 /// </summary>
-public interface IUpdateStore
+public interface IUpdateStore : IAccessStore
 {
     /// <summary>Stores a package version; false when that name and version already exist (versions are immutable).</summary>
     Task<bool> TryAddPackageAsync(PackageRecord package, CancellationToken cancellationToken);

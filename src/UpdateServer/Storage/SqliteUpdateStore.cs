@@ -9,7 +9,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// The embedded default: one SQLite file in WAL mode, schema created by numbered migrations recorded in
 /// <c>schema_migrations</c>. A connection per operation (pooled by Microsoft.Data.Sqlite) keeps it safe across threads.
 /// </summary>
-internal sealed class SqliteUpdateStore : IUpdateStore
+internal sealed partial class SqliteUpdateStore : IUpdateStore
 {
     private static readonly string[] Migrations =
     [
@@ -57,6 +57,11 @@ internal sealed class SqliteUpdateStore : IUpdateStore
         """
         ALTER TABLE devices ADD COLUMN previous_token_hash TEXT NOT NULL DEFAULT '';
         CREATE INDEX devices_previous_token ON devices (previous_token_hash);
+        """,
+        AccessMigration,
+        """
+        ALTER TABLE devices ADD COLUMN certificate_sha256 TEXT NOT NULL DEFAULT '';
+        CREATE UNIQUE INDEX devices_certificate ON devices (certificate_sha256) WHERE certificate_sha256 <> '';
         """,
     ];
 
@@ -118,13 +123,13 @@ internal sealed class SqliteUpdateStore : IUpdateStore
     {
         await using var connection = Open();
         await using var command = Command(connection, """
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash)
-            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous)
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous, $certificate)
             ON CONFLICT (device_id) DO UPDATE SET token_hash = $token, attributes_json = $attributes, tags_json = $tags,
-                runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous;
+                runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous, certificate_sha256 = $certificate;
             """,
             ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
-            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash));
+            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -157,6 +157,51 @@ public sealed class EdgeCliTests
         Assert.Contains("--iterations must be at least 100", run.StdErr);
     }
 
+    [Fact]
+    public void Bench_DynamicCnnWithShape_InfersOutputShapesAndKeepsTheFastPathAllocationFree()
+    {
+        // cnn_dynamic's feature_map has unnamed spatial dimensions: only a first run can size it.
+        var run = Edge("bench", Repo.Model("cnn_dynamic.onnx"), "--shape", "image=1,3,40,56", "--iterations", "200", "--warmup", "20", "--json");
+
+        Assert.True(run.ExitCode == 0, run.All);
+        using var doc = JsonDocument.Parse(run.StdOut);
+        var variants = doc.RootElement.GetProperty("variants").EnumerateArray().ToList();
+        Assert.Equal(4, variants.Count);
+        Assert.Equal(0.0, variants[0].GetProperty("bytesPerPredict").GetDouble());
+        Assert.Equal(0.0, variants[1].GetProperty("bytesPerPredict").GetDouble());
+
+        // The convenient path returns the 1x64x10x14 feature map (35,840 bytes of floats) among its outputs.
+        Assert.True(variants[2].GetProperty("bytesPerPredict").GetDouble() >= 64 * 10 * 14 * sizeof(float), run.StdOut);
+    }
+
+    [Fact]
+    public void Bench_MultiInputModelWithRealData_RunsOnTheGivenInputs()
+    {
+        using var dir = new TempDirectory();
+        var input = Path.Combine(dir.Path, "input.json");
+        var x = string.Join(",", Enumerable.Range(0, 2 * 5 * 8).Select(i => (i % 7).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        File.WriteAllText(input, "{\"x\":{\"shape\":[2,5,8],\"data\":[" + x + "]},\"mask\":{\"shape\":[2,5],\"data\":[1,1,1,0,0,1,0,0,0,0]}}");
+
+        var run = Edge("bench", Repo.Model("masked_pool.onnx"), "--input", "@" + input, "--iterations", "200", "--warmup", "10");
+
+        Assert.True(run.ExitCode == 0, run.All);
+        Assert.Contains("model masked_pool.onnx, provider cpu", run.StdOut);
+        Assert.Contains("edge fast path", run.StdOut);
+    }
+
+    [Theory]
+    [InlineData("nope=1,2", "UnexpectedInput: --shape names 'nope'")]
+    [InlineData("image=1,3,x,4", "InvalidArgument: --shape 'image=1,3,x,4' is not NAME=d0,d1,...")]
+    [InlineData("image=1,3,0,4", "InvalidArgument: --shape 'image=1,3,0,4' is not NAME=d0,d1,...")]
+    [InlineData("image=1,3", "InputRankMismatch: Input 'image' has rank 2")]
+    public void Bench_BadShape_ExitsTwoWithTheCode(string shape, string expected)
+    {
+        var run = Edge("bench", Repo.Model("cnn_dynamic.onnx"), "--shape", shape, "--iterations", "100");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.StartsWith("error: " + expected, run.StdErr.Trim());
+    }
+
     private static string? ErrorCode(string line) =>
         JsonDocument.Parse(line).RootElement.GetProperty("error").GetProperty("code").GetString();
 

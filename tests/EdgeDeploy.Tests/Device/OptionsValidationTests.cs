@@ -54,4 +54,28 @@ public sealed class OptionsValidationTests : IClassFixture<PackageFactory>, IDis
         Assert.Equal(EdgeErrorCode.InvalidArgument, ex.Code);
         Assert.StartsWith("UpdateAgentOptions." + setting, ex.Message);
     }
+
+    [Theory]
+    [InlineData("http://updates.example:5000", "ca.pem", null, "UpdateAgentOptions.ServerCaFile, ClientCertificateFile and ClientKeyFile need an https:// ServerAddress")]
+    [InlineData("https://updates.example:5001", null, "device.key", "UpdateAgentOptions.ClientKeyFile needs ClientCertificateFile")]
+    [InlineData("https://updates.example:5001", "missing-ca.pem", null, "Cannot read the CA file")]
+    public void UpdateAgentCreate_UnusableTlsSettings_ThrowsInvalidArgument(string address, string? caFile, string? keyFile, string message)
+    {
+        using var store = ModelStore.Open(new ModelStoreOptions { Directory = _temp.File("store"), Trust = _factory.NewTrustStore() });
+
+        var ex = Assert.Throws<EdgeException>(() => UpdateAgent.Create(new UpdateAgentOptions
+        {
+            ServerAddress = new Uri(address),
+            ServerCaFile = caFile is null ? null : _temp.File(caFile),
+            ClientKeyFile = keyFile is null ? null : _temp.File(keyFile),
+            DeviceId = "d-1",
+            EnrollmentToken = "token",
+            StateDirectory = _temp.File("agent"),
+            AssignmentPublicKeyPem = "-----BEGIN PUBLIC KEY-----",
+            Store = store,
+        }));
+
+        Assert.Equal(EdgeErrorCode.InvalidArgument, ex.Code);
+        Assert.StartsWith(message, ex.Message);
+    }
 }

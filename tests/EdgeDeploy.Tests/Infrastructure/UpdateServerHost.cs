@@ -18,13 +18,13 @@ public sealed class UpdateServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDirectory _temp;
 
-    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address, Uri? httpAddress)
+    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address, Uri? httpAddress, Func<Uri, GrpcChannel>? openChannel)
     {
         _app = app;
         _temp = temp;
         Address = address;
         HttpAddress = httpAddress;
-        Channel = GrpcChannel.ForAddress(address);
+        Channel = openChannel?.Invoke(address) ?? GrpcChannel.ForAddress(address);
         Registry = new RegistryService.RegistryServiceClient(Channel);
         Devices = new DeviceService.DeviceServiceClient(Channel);
         Telemetry = new TelemetryService.TelemetryServiceClient(Channel);
@@ -69,8 +69,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
     /// <param name="clock">The server's clock (a FakeTimeProvider lets tests pass device timeouts and stage times).</param>
     /// <param name="evaluationInterval">Background rollout evaluation interval; default an hour, so tests evaluate explicitly.</param>
     /// <param name="database">EdgeDeploy:Database: null for the default (SQLite in the temp directory), or a PostgreSQL connection string.</param>
-    /// <param name="settings">More configuration arguments, e.g. "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=10".</param>
-    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null)
+    /// <param name="settings">More configuration arguments, e.g. "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=10" (a later "--urls https://127.0.0.1:0" replaces the default).</param>
+    /// <param name="openChannel">Opens <see cref="Channel"/> to the server's address (e.g. with a pinned CA and a client certificate); default cleartext.</param>
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null, Func<Uri, GrpcChannel>? openChannel = null)
     {
         var temp = new TempDirectory();
         var trust = System.IO.Path.Combine(temp.Path, "server-trust");
@@ -98,7 +99,7 @@ public sealed class UpdateServerHost : IAsyncDisposable
         });
         await app.StartAsync();
         var listeners = app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Hosting.ServerListeners>();
-        return new UpdateServerHost(app, temp, listeners.GrpcAddresses.Single(), listeners.HttpAddresses.SingleOrDefault());
+        return new UpdateServerHost(app, temp, listeners.GrpcAddresses.Single(), listeners.HttpAddresses.SingleOrDefault(), openChannel);
     }
 
     public async Task<PublishResponse> PublishAsync(byte[] package, Metadata? headers = null)

@@ -72,6 +72,24 @@ internal static class PostgresSchema
         ALTER TABLE devices ADD COLUMN previous_token_hash text NOT NULL DEFAULT '';
         CREATE INDEX devices_previous_token ON devices (previous_token_hash);
         """,
+        """
+        CREATE TABLE operators (name text COLLATE "C" PRIMARY KEY, role text NOT NULL, token_hash text NOT NULL UNIQUE,
+            created_by text NOT NULL, created_ms bigint NOT NULL, revoked_ms bigint);
+        CREATE TABLE audit_log (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at_ms bigint NOT NULL, operator text NOT NULL,
+            role text NOT NULL, action text NOT NULL, target text NOT NULL, reason text NOT NULL, outcome text NOT NULL);
+        CREATE INDEX audit_log_time ON audit_log (at_ms);
+        CREATE TABLE enrollment_tokens (id text COLLATE "C" PRIMARY KEY, token_hash text NOT NULL UNIQUE, description text NOT NULL,
+            device_id text NOT NULL, max_uses integer NOT NULL, uses integer NOT NULL, expires_ms bigint NOT NULL, created_by text NOT NULL,
+            created_ms bigint NOT NULL, revoked_ms bigint);
+        CREATE TABLE device_rotations (device_id text COLLATE "C" PRIMARY KEY, requested_ms bigint NOT NULL);
+        CREATE TABLE pending_devices (device_id text COLLATE "C" PRIMARY KEY, token_hash text NOT NULL UNIQUE, attributes_json text NOT NULL,
+            tags_json text NOT NULL, runtime_version text NOT NULL, requested_ms bigint NOT NULL);
+        """,
+        """
+        ALTER TABLE devices ADD COLUMN certificate_sha256 text NOT NULL DEFAULT '';
+        -- One certificate, one device, also when two replicas bind at once.
+        CREATE UNIQUE INDEX devices_certificate ON devices (certificate_sha256) WHERE certificate_sha256 <> '';
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

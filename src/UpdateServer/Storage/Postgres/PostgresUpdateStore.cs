@@ -8,7 +8,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// The control plane on PostgreSQL, for several replicas on one database: the same contract as <see cref="SqliteUpdateStore"/>
 /// (schema in <see cref="PostgresSchema"/>). Every statement runs on a pooled connection of the shared data source.
 /// </summary>
-internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdateStore
+internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdateStore
 {
 
     private const string RolloutColumns = "id, model, version, strategy, canary_percent, target_attributes_json, target_tags_json, state, created_ms, "
@@ -35,13 +35,13 @@ internal sealed class PostgresUpdateStore(NpgsqlDataSource dataSource) : IUpdate
     {
         ArgumentNullException.ThrowIfNull(device);
         await using var command = Command("""
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (device_id) DO UPDATE SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7,
-                previous_token_hash = $8;
+                previous_token_hash = $8, certificate_sha256 = $9;
             """,
             device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
-            device.PreviousTokenHash);
+            device.PreviousTokenHash, device.CertificateSha256);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -8,7 +8,7 @@ namespace EdgeDeploy.Tests.UpdateServer.Storage;
 /// What every <see cref="IUpdateStore"/> must do, run once per backend by the derived classes
 /// (<see cref="SqliteUpdateStoreTests"/>, <see cref="PostgresUpdateStoreTests"/>).
 /// </summary>
-public abstract class UpdateStoreContract : IAsyncLifetime
+public abstract partial class UpdateStoreContract : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -84,6 +84,21 @@ public abstract class UpdateStoreContract : IAsyncLifetime
         Assert.Null(byEmpty);
         Assert.Null(await Store.FindDeviceByTokenHashAsync("hash-1", None));
         Assert.Equal(string.Empty, (await Store.FindDeviceByTokenHashAsync("hash-2", None))!.PreviousTokenHash);
+    }
+
+    [Fact]
+    public async Task Devices_BoundCertificate_IsKeptAcrossUpdatesAndReadBack()
+    {
+        var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string>(), [], "0.1.0", 100, 100);
+        await Store.UpsertDeviceAsync(device, None);
+        var unbound = await Store.FindDeviceByTokenHashAsync("hash-1", None);
+
+        await Store.UpsertDeviceAsync(device with { CertificateSha256 = "ab12" }, None);
+        await Store.UpsertDeviceAsync(device with { TokenHash = "hash-2", PreviousTokenHash = "hash-1", CertificateSha256 = "ab12" }, None);
+
+        Assert.Equal(string.Empty, unbound!.CertificateSha256);
+        Assert.Equal("ab12", (await Store.FindDeviceByTokenHashAsync("hash-2", None))!.CertificateSha256);
+        Assert.Equal("ab12", Assert.Single(await Store.ListDevicesAsync(None)).CertificateSha256);
     }
 
     [Fact]
