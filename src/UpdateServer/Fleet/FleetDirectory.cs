@@ -105,6 +105,37 @@ internal sealed class FleetDirectory(IUpdateStore store)
         }
     }
 
+    /// <summary>
+    /// Brings the directory up to date with the store (replicas): devices another replica registered, re-enrolled or
+    /// rotated, and the last-seen times other replicas flushed (the leader judges silent devices by them).
+    /// </summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        if (!_loaded)
+        {
+            await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (var stored in await store.ListDevicesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!_byId.TryGetValue(stored.DeviceId, out var known) || !SameIdentity(known.Record, stored))
+            {
+                known = Put(stored);
+            }
+
+            if (stored.LastSeenUnixMs > known.LastSeenUnixMs)
+            {
+                known.LastSeenUnixMs = stored.LastSeenUnixMs;
+            }
+        }
+    }
+
+    private static bool SameIdentity(DeviceRecord a, DeviceRecord b) =>
+        a.TokenHash == b.TokenHash && a.PreviousTokenHash == b.PreviousTokenHash && a.RuntimeVersion == b.RuntimeVersion
+        && a.Tags.SequenceEqual(b.Tags, StringComparer.Ordinal)
+        && a.Attributes.Count == b.Attributes.Count && a.Attributes.All(kv => b.Attributes.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
     /// <summary>Writes check-ins received since the last flush in one transaction.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
