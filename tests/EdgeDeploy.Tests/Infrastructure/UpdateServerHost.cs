@@ -45,6 +45,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     public string TempPath => _temp.Path;
 
+    /// <summary>The server's assignment signing key (give it to a replica).</summary>
+    public string AssignmentKeyPath => System.IO.Path.Combine(_temp.Path, "data", "assignment.key");
+
     public string AssignmentPublicKeyPem => _app.Services.GetRequiredService<AssignmentSigner>().PublicKeyPem;
 
     /// <summary>One of the running server's services.</summary>
@@ -67,9 +70,16 @@ public sealed class UpdateServerHost : IAsyncDisposable
     /// <param name="evaluationInterval">Background rollout evaluation interval; default an hour, so tests evaluate explicitly.</param>
     /// <param name="database">EdgeDeploy:Database: null for the default (SQLite in the temp directory), or a PostgreSQL connection string.</param>
     /// <param name="settings">More configuration arguments, e.g. "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=10".</param>
-    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null)
+    /// <param name="assignmentKey">An assignment.key file to start with (a replica signs with the key of the first), or null for a new key.</param>
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null, string? assignmentKey = null)
     {
         var temp = new TempDirectory();
+        if (assignmentKey is not null)
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(temp.Path, "data"));
+            File.Copy(assignmentKey, System.IO.Path.Combine(temp.Path, "data", "assignment.key"));
+        }
+
         var trust = System.IO.Path.Combine(temp.Path, "server-trust");
         SampleTrust.Create(trust);
         var app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(
