@@ -69,10 +69,15 @@ public sealed class ReplicaTests : IAsyncLifetime
         var staged = await _a.Registry.CreateRolloutAsync(
             new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.Staged, Stages = { 50, 100 } }, UpdateServerHost.Operator);
         await _b.Registry.PauseRolloutAsync(new RolloutActionRequest { Id = staged.Id }, UpdateServerHost.Operator);
+        foreach (var server in new[] { _a, _b })
+        {
+            await server.Service<StoreChangeWatcher>().PollAsync(CancellationToken.None); // what the next poll would do, now
+        }
+
         var members = 0;
         foreach (var (server, token) in tokens)
         {
-            if ((await TimeUntilOrNullAsync(async () => (await VersionsAsync(server, token)).Contains("1.0.0"), TimeSpan.FromMilliseconds(200))) is not null)
+            if ((await VersionsAsync(server, token)).Contains("1.0.0"))
             {
                 members++;
                 await server.Devices.ReportInstallAsync(new InstallReport { RolloutId = staged.Id, Model = "iris-classifier", Version = "1.0.0", Success = true }, UpdateServerHost.Bearer(token));
@@ -114,6 +119,8 @@ public sealed class ReplicaTests : IAsyncLifetime
     public async Task Telemetry_BatchSentToOneReplicaThenResentToTheOther_IsStoredOnce()
     {
         var token = await _a.RegisterAsync("sensor-1");
+        await _a.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+        await TimeUntilAsync(async () => (await VersionsAsync(_b, token)).Contains("1.0.0")); // both replicas entitle the device
         var batch = Batch("1-3", Prediction(100, label: 0), Prediction(200, label: 1), GroundTruth(0));
 
         var first = await IngestAsync(_a, UpdateServerHost.Bearer(token), batch);
