@@ -317,7 +317,7 @@ internal sealed class Servers : IAsyncDisposable
                 await create.ExecuteNonQueryAsync();
             }
 
-            connection = new Npgsql.NpgsqlConnectionStringBuilder(database) { Database = servers._databaseName, MaxPoolSize = 50 }.ConnectionString;
+            connection = new Npgsql.NpgsqlConnectionStringBuilder(database) { Database = servers._databaseName, MaxPoolSize = 40 }.ConnectionString;
             servers._sharedData = Directory.CreateTempSubdirectory("edgedeploy-loadbench-");
         }
 

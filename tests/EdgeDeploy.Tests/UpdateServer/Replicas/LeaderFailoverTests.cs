@@ -34,7 +34,6 @@ public sealed class LeaderFailoverTests
             var replicaLedBefore = replica.Service<ILeaderElection>().IsLeader;
 
             await replica.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
-            var tokens = new[] { await replica.RegisterAsync("sensor-1"), await replica.RegisterAsync("sensor-2") };
             var staged = await replica.Registry.CreateRolloutAsync(
                 new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.Staged, Stages = { 50, 100 } }, UpdateServerHost.Operator);
 
@@ -44,25 +43,20 @@ public sealed class LeaderFailoverTests
             await WaitAsync(() => Task.FromResult(replica.Service<ILeaderElection>().IsLeader), TimeSpan.FromSeconds(30), () => "the replica never took over");
             var tookOver = killed.Elapsed;
 
-            // The new leader advances stage by stage as members report; each report is sent twice (a lost answer).
-            var reported = new HashSet<int>();
-            var completed = await WaitAsync(
+            // Real agents (download, verify, gate, install, report) at the surviving replica; the new leader advances
+            // the rollout stage by stage as its members report.
+            using var devices = new DisposableList<FleetDevice>([new FleetDevice(replica, "sensor-1"), new FleetDevice(replica, "sensor-2")]);
+            await WaitAsync(
                 async () =>
                 {
-                    for (var i = 0; i < tokens.Length; i++)
+                    foreach (var device in devices.Items)
                     {
-                        var answer = await replica.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(tokens[i]));
-                        if (Assignment.Parser.ParseFrom(answer.Assignment).Versions.Any(v => v.Version == "1.0.0") && reported.Add(i))
-                        {
-                            var report = new InstallReport { RolloutId = staged.Id, Model = "iris-classifier", Version = "1.0.0", Success = true };
-                            await replica.Devices.ReportInstallAsync(report, UpdateServerHost.Bearer(tokens[i]));
-                            await replica.Devices.ReportInstallAsync(report, UpdateServerHost.Bearer(tokens[i]));
-                        }
+                        await device.CheckInAsync();
                     }
 
                     return (await replica.Registry.GetRolloutAsync(new GetRolloutRequest { Id = staged.Id }, UpdateServerHost.Operator)).State == "completed";
                 },
-                TimeSpan.FromSeconds(30),
+                TimeSpan.FromSeconds(60),
                 () => "the rollout did not complete after the takeover");
             var final = await replica.Registry.GetRolloutAsync(new GetRolloutRequest { Id = staged.Id }, UpdateServerHost.Operator);
 
@@ -70,7 +64,7 @@ public sealed class LeaderFailoverTests
             Assert.True(tookOver < TakeoverBound, $"took over {tookOver.TotalMilliseconds:F0} ms after the kill");
             Assert.Equal(1, await LockHoldersAsync(database));
             Assert.Equal((2, 2, 0, 100.0), (final.TargetedDevices, final.InstalledDevices, final.FailedDevices, final.CurrentPercent));
-            _ = completed;
+            Assert.All(devices.Items, d => Assert.Equal("1.0.0", d.Store.ActiveVersion));
         }
         finally
         {
@@ -79,6 +73,14 @@ public sealed class LeaderFailoverTests
                 leader.Kill();
             }
         }
+    }
+
+    private sealed class DisposableList<T>(List<T> items) : IDisposable
+        where T : IDisposable
+    {
+        public List<T> Items { get; } = items;
+
+        public void Dispose() => Items.ForEach(i => i.Dispose());
     }
 
     /// <summary>Sessions of this database holding the leader lock.</summary>

@@ -56,6 +56,39 @@ public sealed class ReplicaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CheckIn_SteadyFleetRegisteredAtTheOtherReplica_ReusesTheSignedAnswer()
+    {
+        // Devices enrolled at A check in at B: once B has seen them and the other replica's changes, nothing changes,
+        // so B answers from its cache (the same signature bytes: ECDSA signatures differ every time they are made).
+        await _a.Registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, UpdateServerHost.Operator);
+        var tokens = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            tokens.Add(await _a.RegisterAsync($"sensor-{i}"));
+        }
+
+        foreach (var server in new[] { _a, _b })
+        {
+            await server.Service<StoreChangeWatcher>().PollAsync(CancellationToken.None);
+        }
+
+        var first = new List<Google.Protobuf.ByteString>();
+        foreach (var token in tokens)
+        {
+            first.Add((await _b.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(token))).Signature);
+        }
+
+        await Task.Delay(2500); // two change polls and leadership ticks with nothing changed
+        var again = new List<Google.Protobuf.ByteString>();
+        foreach (var token in tokens)
+        {
+            again.Add((await _b.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(token))).Signature);
+        }
+
+        Assert.Equal(first, again);
+    }
+
+    [Fact]
     public async Task Pause_AtOneReplica_StopsTheStagedRolloutTheOtherLeads()
     {
         // Four devices, stage one reaches two of them; once paused (at B) the leader, wherever it is, does not advance it.
