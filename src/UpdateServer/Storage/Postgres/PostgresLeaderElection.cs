@@ -16,7 +16,7 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// (within <see cref="CheckTimeout"/>). Until then both may run an evaluation: the controller re-reads a rollout before it
 /// saves a change, so an evaluation racing an operator's action or another evaluation does not overwrite it.
 /// </remarks>
-internal sealed class PostgresLeaderElection : ILeaderElection, IAsyncDisposable
+internal sealed class PostgresLeaderElection : ILeaderElection, IAsyncDisposable, IDisposable
 {
     /// <summary>The advisory lock key ("EDGELEAD" in ASCII), distinct from the migration lock.</summary>
     public const long LockKey = 0x45444745_4C454144;
@@ -107,6 +107,9 @@ internal sealed class PostgresLeaderElection : ILeaderElection, IAsyncDisposable
         await _lockSource.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
     }
+
+    /// <summary>For a container disposed synchronously: closing the connection ends the session and releases the lock.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Whether this replica's session still holds the lock; throws when the connection is gone.</summary>
     private async Task<bool> HoldsLockAsync(CancellationToken cancellationToken)
