@@ -19,12 +19,13 @@ public sealed class ReplicaTests : IAsyncLifetime
     private UpdateServerHost _a = null!;
     private UpdateServerHost _b = null!;
     private readonly List<UpdateServerHost> _stopped = [];
+    private string _database = null!;
 
     public async Task InitializeAsync()
     {
-        var database = await PostgresCluster.CreateDatabaseAsync();
-        _a = await UpdateServerHost.StartAsync(database: database);
-        _b = await UpdateServerHost.StartAsync(database: database, assignmentKey: _a.AssignmentKeyPath);
+        _database = await PostgresCluster.CreateDatabaseAsync();
+        _a = await UpdateServerHost.StartAsync(database: _database);
+        _b = await UpdateServerHost.StartAsync(database: _database, assignmentKey: _a.AssignmentKeyPath);
         await _a.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
     }
 
@@ -146,6 +147,35 @@ public sealed class ReplicaTests : IAsyncLifetime
 
         Assert.True(tookOver < PropagationBound, $"took over after {tookOver.TotalMilliseconds:F0} ms");
         Assert.True(other.Service<ILeaderElection>().Replicated);
+    }
+
+    [Fact]
+    public async Task Leadership_LeaderLosesItsLockConnection_StepsDownAndExactlyOneLeadsAgain()
+    {
+        await WaitForAsync(() => Leaders() == 1, TimeSpan.FromSeconds(10));
+        var leader = Leader();
+
+        // The database ends the leader's lock session (as a network cut or a failover of PostgreSQL would).
+        await using (var admin = new Npgsql.NpgsqlConnection(_database))
+        {
+            await admin.OpenAsync();
+            await using var kill = new Npgsql.NpgsqlCommand(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'edgedeploy-leader' AND pid <> pg_backend_pid();",
+                admin);
+            var terminated = (long)(await kill.ExecuteScalarAsync())!;
+            Assert.Equal(2, terminated); // the leader's session and the follower's (which holds no lock)
+        }
+
+        var steppedDown = await TimeUntilAsync(() => Task.FromResult(!leader.Service<ILeaderElection>().IsLeader));
+        var oneAgain = await TimeUntilAsync(() => Task.FromResult(Leaders() == 1));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(1, Leaders());
+            await Task.Delay(400);
+        }
+
+        Assert.True(steppedDown < PropagationBound, $"stepped down after {steppedDown.TotalMilliseconds:F0} ms");
+        Assert.True(oneAgain < PropagationBound + PropagationBound, $"one leader again after {oneAgain.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
