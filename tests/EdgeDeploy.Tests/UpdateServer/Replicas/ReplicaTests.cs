@@ -163,7 +163,7 @@ public sealed class ReplicaTests : IAsyncLifetime
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'edgedeploy-leader' AND pid <> pg_backend_pid();",
                 admin);
             var terminated = (long)(await kill.ExecuteScalarAsync())!;
-            Assert.Equal(2, terminated); // the leader's session and the follower's (which holds no lock)
+            Assert.InRange(terminated, 1, 2); // the leader's session (and the follower's, which holds no lock, once it has tried)
         }
 
         var steppedDown = await TimeUntilAsync(() => Task.FromResult(!leader.Service<ILeaderElection>().IsLeader));
