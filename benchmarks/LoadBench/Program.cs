@@ -3,6 +3,9 @@
 // figures are a floor for the server alone. Usage:
 //   dotnet run -c Release --project benchmarks/LoadBench -- [--devices 1000] [--seconds 10] [--warmup 5] [--concurrency 32] [--connections 4]
 //   dotnet run -c Release --project benchmarks/LoadBench -- --telemetry [--streams 32] [--batch 1000] [--seconds 10]
+// Either mode on PostgreSQL, with one or two server replicas sharing it (devices spread over the replicas; each run gets a
+// fresh database, created and dropped through the given connection, which must be allowed to CREATE DATABASE):
+//   dotnet run -c Release --project benchmarks/LoadBench -- --database "Host=127.0.0.1;Port=5432;Username=postgres" --replicas 2 [--telemetry]
 using System.Diagnostics;
 using System.Globalization;
 using EdgeDeploy.Protos.V1;
@@ -18,36 +21,43 @@ var seconds = Arg("--seconds", 10);
 var concurrency = Arg("--concurrency", 32);
 var connections = Arg("--connections", 4);
 var warmup = Arg("--warmup", 5);
+var database = StringArg("--database");
+var replicas = Arg("--replicas", 1);
 var root = FindRepoRoot();
 
 if (Environment.GetCommandLineArgs().Contains("--host"))
 {
     // Child mode: run only the server, print its address, stop when stdin closes.
-    await HostAsync(root, Environment.GetCommandLineArgs()[Array.IndexOf(Environment.GetCommandLineArgs(), "--host") + 1]);
+    var hostArgs = Environment.GetCommandLineArgs();
+    await HostAsync(root, hostArgs[Array.IndexOf(hostArgs, "--host") + 1], StringArg("--host-database"), StringArg("--host-data"));
     return;
 }
 
+if (replicas is < 1 or > 8 || (replicas > 1 && database is null))
+{
+    Console.Error.WriteLine("error: Usage: --replicas takes 1 to 8, and more than one needs --database (replicas share PostgreSQL).");
+    Environment.Exit(2);
+}
+
+var backend = database is null ? "SQLite" : $"PostgreSQL, {replicas} replica{(replicas == 1 ? string.Empty : "s")}";
 if (Environment.GetCommandLineArgs().Contains("--telemetry"))
 {
-    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 32), Arg("--batch", 1000));
+    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 32), Arg("--batch", 1000), database, replicas, backend);
     return;
 }
 
-Console.WriteLine($"EdgeDeploy check-in load: {devices} devices, {concurrency} concurrent calls over {connections} HTTP/2 connections, {seconds} s per run after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and client");
+Console.WriteLine($"EdgeDeploy check-in load ({backend}): {devices} devices, {concurrency} concurrent calls over {connections} HTTP/2 connections, {seconds} s per run after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and client");
 foreach (var (label, reuse) in new[] { ("steady state (signed assignment reused up to 30 s)", "00:00:30"), ("worst case (fresh ECDSA signature every check-in)", "00:00:00") })
 {
-    // The server runs in its own process so its CPU time can be measured apart from the simulated devices'.
-    using var server = StartHost(reuse);
-    var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
-    var channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(address)).ToArray();
+    // The servers run in their own processes so their CPU time can be measured apart from the simulated devices'.
+    await using var servers = await Servers.StartAsync(reuse, database, replicas);
+    var channels = Enumerable.Range(0, Math.Max(connections, replicas)).Select(i => GrpcChannel.ForAddress(servers.Addresses[i % replicas])).ToArray();
     var tokens = await SetUpFleetAsync(channels[0], devices, root);
 
     await RunAsync(channels, tokens, concurrency, TimeSpan.FromSeconds(warmup)); // warm-up: JIT tiers, pools, planner snapshot
-    server.Refresh();
-    var cpuBefore = server.TotalProcessorTime;
+    var cpuBefore = servers.ProcessorTime();
     var (count, errors, latencies, elapsed) = await RunAsync(channels, tokens, concurrency, TimeSpan.FromSeconds(seconds));
-    server.Refresh();
-    var serverCpu = server.TotalProcessorTime - cpuBefore;
+    var serverCpu = servers.ProcessorTime() - cpuBefore;
     Array.Sort(latencies);
     var cpuPerCheckIn = serverCpu.TotalMicroseconds / count;
     Console.WriteLine($"{label}:");
@@ -60,23 +70,20 @@ foreach (var (label, reuse) in new[] { ("steady state (signed assignment reused 
     {
         c.Dispose();
     }
-
-    server.StandardInput.Close();
-    await server.WaitForExitAsync();
 }
 
 // Telemetry ingestion: devices stream outbox batches of real MessagePack prediction records; each batch is one SQLite
 // transaction on the server. Prints stored records per second and the server's CPU per record.
-static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, int streams, int batchSize)
+static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, int streams, int batchSize, string? database, int replicas, string backend)
 {
-    Console.WriteLine($"EdgeDeploy telemetry ingestion: {streams} device streams, {batchSize} records per batch, {seconds} s after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and devices");
-    using var server = StartHost("00:00:30");
-    var address = (await server.StandardOutput.ReadLineAsync())!["listening on ".Length..];
-    using var channel = GrpcChannel.ForAddress(address);
+    Console.WriteLine($"EdgeDeploy telemetry ingestion ({backend}): {streams} device streams, {batchSize} records per batch, {seconds} s after {warmup} s warm-up, {Environment.ProcessorCount} cores shared by server and devices");
+    await using var servers = await Servers.StartAsync("00:00:30", database, replicas);
+    using var channel = GrpcChannel.ForAddress(servers.Addresses[0]);
     var devices = new DeviceService.DeviceServiceClient(channel);
 
-    // One HTTP/2 connection per device stream, as separate devices would have (one shared connection window throttles).
-    var channels = Enumerable.Range(0, streams).Select(_ => GrpcChannel.ForAddress(address)).ToArray();
+    // One HTTP/2 connection per device stream, as separate devices would have (one shared connection window throttles);
+    // streams spread over the replicas.
+    var channels = Enumerable.Range(0, streams).Select(i => GrpcChannel.ForAddress(servers.Addresses[i % replicas])).ToArray();
     var telemetry = channels.Select(c => new TelemetryService.TelemetryServiceClient(c)).ToArray();
     var headers = new List<Metadata>();
     for (var i = 0; i < streams; i++)
@@ -91,9 +98,10 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
     await PublishIrisAsync(registry, operatorHeaders, root);
 
     await registry.CreateRolloutAsync(new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce }, operatorHeaders);
-    foreach (var h in headers)
+    await Task.Delay(replicas > 1 ? 2500 : 0); // the other replicas pick the rollout up within 2 s
+    for (var i = 0; i < streams; i++)
     {
-        await devices.CheckInAsync(new CheckInRequest(), h);
+        await new DeviceService.DeviceServiceClient(channels[i]).CheckInAsync(new CheckInRequest(), headers[i]);
     }
 
     // Realistic records: what the runtime's recorder writes for an iris prediction, slice tag included.
@@ -136,14 +144,12 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
     }
 
     await RunAsync(TimeSpan.FromSeconds(warmup));
-    server.Refresh();
-    var cpuBefore = server.TotalProcessorTime;
+    var cpuBefore = servers.ProcessorTime();
     var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var started = Stopwatch.GetTimestamp();
     var records = await RunAsync(TimeSpan.FromSeconds(seconds));
     var elapsed = Stopwatch.GetElapsedTime(started);
-    server.Refresh();
-    var cpu = server.TotalProcessorTime - cpuBefore;
+    var cpu = servers.ProcessorTime() - cpuBefore;
     var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  devices    {clientCpu.TotalMicroseconds / records,8:F2} us CPU per record (the simulated devices' side)"));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -154,22 +160,11 @@ static async Task TelemetryIngestionAsync(string root, int seconds, int warmup, 
     {
         c.Dispose();
     }
-
-    server.StandardInput.Close();
-    await server.WaitForExitAsync();
 }
 
-static Process StartHost(string reuse) =>
-    Process.Start(new ProcessStartInfo(Environment.ProcessPath!, [.. Environment.GetCommandLineArgs().Skip(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)), "--host", reuse])
-    {
-        RedirectStandardInput = true,
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    })!;
-
-static async Task HostAsync(string root, string reuse)
+static async Task HostAsync(string root, string reuse, string? database, string? sharedData)
 {
-    var data = Directory.CreateTempSubdirectory("edgedeploy-loadbench-");
+    var data = sharedData is null ? Directory.CreateTempSubdirectory("edgedeploy-loadbench-") : null;
     try
     {
         var app = UpdateServerApp.Build(
@@ -177,7 +172,9 @@ static async Task HostAsync(string root, string reuse)
             "--urls", "http://127.0.0.1:0",
             "--EdgeDeploy:HttpUrls=", // no HTTP/1.1 listener: one address below
             "--Logging:LogLevel:Default=Warning",
-            $"--EdgeDeploy:DataDirectory={Path.Combine(data.FullName, "data")}",
+            // Replicas share one data directory: the same assignment key (the state itself is in PostgreSQL).
+            $"--EdgeDeploy:DataDirectory={sharedData ?? Path.Combine(data!.FullName, "data")}",
+            $"--EdgeDeploy:Database={database ?? "sqlite"}",
             $"--EdgeDeploy:TrustDirectory={Path.Combine(root, "models", "trust")}",
             "--EdgeDeploy:OperatorToken=bench-operator",
             "--EdgeDeploy:EnrollmentToken=bench-enrol",
@@ -194,7 +191,7 @@ static async Task HostAsync(string root, string reuse)
     }
     finally
     {
-        data.Delete(recursive: true);
+        data?.Delete(recursive: true);
     }
 }
 
@@ -265,6 +262,13 @@ static int Arg(string name, int fallback)
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
+static string? StringArg(string name)
+{
+    var args = Environment.GetCommandLineArgs();
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
 static string FindRepoRoot()
 {
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -284,4 +288,95 @@ static async Task PublishIrisAsync(RegistryService.RegistryServiceClient registr
     await publish.RequestStream.WriteAsync(new PublishChunk { Data = Google.Protobuf.ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(root, "models", "iris_classifier.edgepkg"))) });
     await publish.RequestStream.CompleteAsync();
     await publish;
+}
+
+/// <summary>
+/// The server processes of one run: one on SQLite, or <c>replicas</c> on a fresh PostgreSQL database (created here and
+/// dropped at the end). Replicas start one after the other, sharing a data directory for the assignment key.
+/// </summary>
+internal sealed class Servers : IAsyncDisposable
+{
+    private readonly List<Process> _processes = [];
+    private string? _adminConnection;
+    private string? _databaseName;
+    private DirectoryInfo? _sharedData;
+
+    public List<string> Addresses { get; } = [];
+
+    public static async Task<Servers> StartAsync(string reuse, string? database, int replicas)
+    {
+        var servers = new Servers();
+        string? connection = null;
+        if (database is not null)
+        {
+            servers._adminConnection = database;
+            servers._databaseName = "edgedeploy_bench_" + Guid.NewGuid().ToString("N");
+            await using (var admin = new Npgsql.NpgsqlConnection(database))
+            {
+                await admin.OpenAsync();
+                await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {servers._databaseName};", admin);
+                await create.ExecuteNonQueryAsync();
+            }
+
+            connection = new Npgsql.NpgsqlConnectionStringBuilder(database) { Database = servers._databaseName, MaxPoolSize = 40 }.ConnectionString;
+            servers._sharedData = Directory.CreateTempSubdirectory("edgedeploy-loadbench-");
+        }
+
+        for (var i = 0; i < replicas; i++)
+        {
+            var info = new ProcessStartInfo(Environment.ProcessPath!, [.. Environment.GetCommandLineArgs().Skip(1).Where(a => a.EndsWith(".dll", StringComparison.Ordinal)), "--host", reuse])
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            };
+            if (connection is not null)
+            {
+                info.ArgumentList.Add("--host-database");
+                info.ArgumentList.Add(connection);
+                info.ArgumentList.Add("--host-data");
+                info.ArgumentList.Add(servers._sharedData!.FullName);
+            }
+
+            var process = Process.Start(info)!;
+            servers._processes.Add(process);
+            servers.Addresses.Add((await process.StandardOutput.ReadLineAsync())!["listening on ".Length..]);
+        }
+
+        return servers;
+    }
+
+    /// <summary>CPU time of every server process so far.</summary>
+    public TimeSpan ProcessorTime()
+    {
+        var total = TimeSpan.Zero;
+        foreach (var p in _processes)
+        {
+            p.Refresh();
+            total += p.TotalProcessorTime;
+        }
+
+        return total;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in _processes)
+        {
+            p.StandardInput.Close();
+            await p.WaitForExitAsync();
+            p.Dispose();
+        }
+
+        if (_databaseName is not null)
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await using var admin = new Npgsql.NpgsqlConnection(_adminConnection);
+            await admin.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {_databaseName} WITH (FORCE);", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        _sharedData?.Delete(recursive: true);
+    }
 }

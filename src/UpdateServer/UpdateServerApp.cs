@@ -114,7 +114,11 @@ public static class UpdateServerApp
         services.TryAddSingleton<AlertRuleService>();
         services.TryAddSingleton<MonitoringQueries>();
 
-        services.AddHostedService<FleetBackgroundService>();
+        // Every replica flushes and follows other replicas' changes; the leader (ILeaderElection) evaluates and prunes.
+        services.TryAddSingleton<StoreChangeWatcher>();
+        services.TryAddSingleton<FleetBackgroundService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StoreChangeWatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<FleetBackgroundService>());
     }
 
     private static UpdateServerOptions Options(IServiceProvider services) => services.GetRequiredService<UpdateServerOptions>();

@@ -115,6 +115,25 @@ public sealed class UpdateServerOptions
     /// </summary>
     public bool RequireDeviceApproval { get; set; }
 
+    /// <summary>
+    /// Replicas on one PostgreSQL database: how often each polls the store's change counters to pick up rollouts, packages
+    /// and devices changed through another replica. A change reaches devices checking in anywhere within this interval plus
+    /// one query (at most 2 s with the default). Unused on SQLite. Default 1 s; at most 1 minute.
+    /// </summary>
+    public TimeSpan ChangePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Retention: telemetry (predictions, ground truth, batch receipts) older than this is deleted. Default 30 days; at least 1 hour.</summary>
+    public TimeSpan TelemetryRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Retention: health reports and drift counts older than this are deleted. Keep it longer than the longest rollout stage
+    /// and alert window, which read them. Default 90 days; at least 1 hour.
+    /// </summary>
+    public TimeSpan HealthRetention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the leader applies retention (<see cref="TelemetryRetention"/>, <see cref="HealthRetention"/>). Default 1 hour.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
     /// <exception cref="ArgumentException">A required setting is missing or a value is out of range; the message names the setting.</exception>
     public void Validate()
@@ -166,6 +185,21 @@ public sealed class UpdateServerOptions
         Positive(AssignmentLifetime.Ticks, nameof(AssignmentLifetime));
         Positive(RolloutEvaluationInterval.Ticks, nameof(RolloutEvaluationInterval));
         Positive(CheckInFlushInterval.Ticks, nameof(CheckInFlushInterval));
+        Positive(ChangePollInterval.Ticks, nameof(ChangePollInterval));
+        Positive(RetentionInterval.Ticks, nameof(RetentionInterval));
+        if (ChangePollInterval > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentException($"EdgeDeploy:ChangePollInterval must be at most 00:01:00; it is {ChangePollInterval}.", nameof(ChangePollInterval));
+        }
+
+        foreach (var (retention, name) in new[] { (TelemetryRetention, nameof(TelemetryRetention)), (HealthRetention, nameof(HealthRetention)) })
+        {
+            if (retention < TimeSpan.FromHours(1))
+            {
+                throw new ArgumentException($"EdgeDeploy:{name} must be at least 01:00:00; it is {retention}.", name);
+            }
+        }
+
         if (AssignmentReuse < TimeSpan.Zero || AssignmentReuse >= AssignmentLifetime)
         {
             throw new ArgumentException(

@@ -38,4 +38,16 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 506, EventName = "BackgroundFailed", Level = LogLevel.Error, Message = "Background work failed: {Reason}")]
     public static partial void BackgroundFailed(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(EventId = 512, EventName = "LeadershipAcquired", Level = LogLevel.Information, Message = "Replica {Replica} is now the leader: it runs the rollout controller, alert evaluation and retention")]
+    public static partial void LeadershipAcquired(ILogger logger, string replica);
+
+    [LoggerMessage(EventId = 513, EventName = "LeadershipLost", Level = LogLevel.Warning, Message = "Replica {Replica} stepped down as leader: {Reason}")]
+    public static partial void LeadershipLost(ILogger logger, string replica, string reason);
+
+    [LoggerMessage(EventId = 514, EventName = "StoreChanged", Level = LogLevel.Debug, Message = "Another replica changed the store (rollouts {Rollouts}, devices {Devices}); caches refreshed")]
+    public static partial void StoreChanged(ILogger logger, long rollouts, long devices);
+
+    [LoggerMessage(EventId = 515, EventName = "RetentionPruned", Level = LogLevel.Information, Message = "Retention: deleted {HealthRows} health and drift rows older than {HealthCutoff:o} and {TelemetryRows} telemetry rows older than {TelemetryCutoff:o}")]
+    public static partial void RetentionPruned(ILogger logger, long healthRows, DateTimeOffset healthCutoff, long telemetryRows, DateTimeOffset telemetryCutoff);
 }

@@ -44,6 +44,30 @@ internal sealed class DeviceRotations(IUpdateStore store)
     /// <summary>Forgets a device's rotation (removed or reset); its stored row goes with the device or stays harmless.</summary>
     public void Forget(string deviceId) => _pending.TryRemove(deviceId, out _);
 
+    /// <summary>
+    /// Replicas: picks up rotations requested or completed through another replica (StoreChangeWatcher calls it when the
+    /// devices counter moved). A credential this replica already handed out stays marked so.
+    /// </summary>
+    public async Task ReloadAsync(CancellationToken cancellationToken)
+    {
+        if (!_loaded)
+        {
+            await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var stored = (await store.ListPendingRotationsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in stored)
+        {
+            _pending.TryAdd(id, false);
+        }
+
+        foreach (var id in _pending.Keys.Where(id => !stored.Contains(id)).ToList())
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
     private async Task EnsureLoadedAsync(CancellationToken cancellationToken)
     {
         if (_loaded)

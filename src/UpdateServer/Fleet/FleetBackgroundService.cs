@@ -3,22 +3,94 @@ using EdgeDeploy.UpdateServer.Diagnostics.Health;
 namespace EdgeDeploy.UpdateServer.Fleet;
 
 /// <summary>
-/// Flushes batched check-ins and evaluates rollouts on their intervals; flushes once more on shutdown. Each round is
-/// recorded in <see cref="FleetHeartbeat"/>, which the readiness check reads.
+/// Each <see cref="UpdateServerOptions.CheckInFlushInterval"/>: flushes batched check-ins (every replica), checks the
+/// leadership (<see cref="ILeaderElection"/>), and on the leader only evaluates rollouts and alerts on their interval and
+/// applies retention on its interval. Flushes once more and resigns the leadership on shutdown. Each round is recorded in
+/// <see cref="FleetHeartbeat"/>, which the readiness check reads.
 /// </summary>
-internal sealed class FleetBackgroundService(FleetDirectory fleet, RolloutController controller, UpdateServerOptions options, TimeProvider time, FleetHeartbeat heartbeat, ILogger<FleetBackgroundService> logger)
+internal sealed class FleetBackgroundService(
+    FleetDirectory fleet,
+    RolloutController controller,
+    ILeaderElection election,
+    IUpdateStore store,
+    ITelemetryStore telemetry,
+    UpdateServerOptions options,
+    TimeProvider time,
+    FleetHeartbeat heartbeat,
+    ILogger<FleetBackgroundService> logger)
     : BackgroundService
 {
+    private DateTimeOffset _nextEvaluation;
+    private DateTimeOffset _nextRetention;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         await fleet.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await election.ResignAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One tick: flush, leadership, and the leader's work when due.</summary>
+    public async Task TickAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await fleet.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ServerLog.BackgroundFailed(logger, ex, ex.Message); // the next tick retries; leadership is checked regardless
+        }
+
+        var wasLeader = election.IsLeader;
+        if (!await election.CheckAsync(cancellationToken).ConfigureAwait(false))
+        {
+            heartbeat.MarkEvaluated(time.GetUtcNow()); // a follower has no evaluation due: its readiness waits for none
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (!wasLeader)
+        {
+            // A new leader evaluates at once (the old one may have died mid-rollout) and prunes after one interval.
+            _nextEvaluation = now;
+            _nextRetention = now + options.RetentionInterval;
+        }
+
+        if (now >= _nextEvaluation)
+        {
+            _nextEvaluation = now + options.RolloutEvaluationInterval;
+            if (election.Replicated)
+            {
+                await fleet.SyncAsync(cancellationToken).ConfigureAwait(false); // last-seen times other replicas flushed
+            }
+
+            await controller.EvaluateAllAsync(cancellationToken).ConfigureAwait(false);
+            heartbeat.MarkEvaluated(time.GetUtcNow());
+        }
+
+        if (now >= _nextRetention)
+        {
+            _nextRetention = now + options.RetentionInterval;
+            await PruneAsync(now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes health and drift rows older than <see cref="UpdateServerOptions.HealthRetention"/> and telemetry older than <see cref="UpdateServerOptions.TelemetryRetention"/>.</summary>
+    public async Task PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var healthCutoff = now - options.HealthRetention;
+        var telemetryCutoff = now - options.TelemetryRetention;
+        var healthRows = await store.PruneHealthAsync(healthCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+        var telemetryRows = await telemetry.PruneAsync(telemetryCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+        ServerLog.RetentionPruned(logger, healthRows, healthCutoff, telemetryRows, telemetryCutoff);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         heartbeat.MarkStarted(time.GetUtcNow());
-        var nextEvaluation = time.GetUtcNow() + options.RolloutEvaluationInterval;
+        _nextEvaluation = time.GetUtcNow() + options.RolloutEvaluationInterval;
+        _nextRetention = time.GetUtcNow() + options.RetentionInterval;
         using var timer = new PeriodicTimer(options.CheckInFlushInterval, time);
         try
         {
@@ -26,13 +98,7 @@ internal sealed class FleetBackgroundService(FleetDirectory fleet, RolloutContro
             {
                 try
                 {
-                    await fleet.FlushAsync(stoppingToken).ConfigureAwait(false);
-                    if (time.GetUtcNow() >= nextEvaluation)
-                    {
-                        nextEvaluation = time.GetUtcNow() + options.RolloutEvaluationInterval;
-                        await controller.EvaluateAllAsync(stoppingToken).ConfigureAwait(false);
-                        heartbeat.MarkEvaluated(time.GetUtcNow());
-                    }
+                    await TickAsync(stoppingToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

@@ -66,12 +66,19 @@ internal sealed class FleetDirectory(IUpdateStore store)
 
     /// <summary>
     /// Deletes a device: from the store, then from memory, so its credentials (current and previous) stop working on
-    /// this instance at once (another replica sharing the store drops it on its next reload or miss). False when unknown.
+    /// this instance at once (another replica sharing the store drops it at its next change poll, StoreChangeWatcher). False when unknown.
     /// </summary>
     public async Task<bool> RemoveAsync(string deviceId, CancellationToken cancellationToken)
     {
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await store.DeleteDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        return Forget(deviceId) || deleted;
+    }
+
+    /// <summary>Drops a device from memory (its credentials stop working here); true when it was known.</summary>
+    private bool Forget(string deviceId)
+    {
+        var known = false;
         if (_byId.TryRemove(deviceId, out var old))
         {
             _byTokenHash.TryRemove(old.Record.TokenHash, out _);
@@ -80,12 +87,12 @@ internal sealed class FleetDirectory(IUpdateStore store)
                 _byTokenHash.TryRemove(old.Record.PreviousTokenHash, out _);
             }
 
-            deleted = true;
+            known = true;
         }
 
         _unflushed.TryRemove(deviceId, out _);
         Interlocked.Increment(ref _generation);
-        return deleted;
+        return known;
     }
 
     public void RecordCheckIn(DeviceEntry device, long atUnixMs, IReadOnlyList<InstalledVersion> installed)
@@ -128,6 +135,46 @@ internal sealed class FleetDirectory(IUpdateStore store)
             _byTokenHash[entry.Record.PreviousTokenHash] = entry;
         }
     }
+
+    /// <summary>
+    /// Brings the directory up to date with the store (replicas): devices another replica registered, re-enrolled or
+    /// rotated, and the last-seen times other replicas flushed (the leader judges silent devices by them).
+    /// </summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        if (!_loaded)
+        {
+            await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var stored in await store.ListDevicesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            present.Add(stored.DeviceId);
+            if (!_byId.TryGetValue(stored.DeviceId, out var known) || !SameIdentity(known.Record, stored))
+            {
+                known = Put(stored);
+            }
+
+            if (stored.LastSeenUnixMs > known.LastSeenUnixMs)
+            {
+                known.LastSeenUnixMs = stored.LastSeenUnixMs;
+            }
+        }
+
+        // Removed through another replica: its credentials must stop working here too.
+        foreach (var id in _byId.Keys.Where(id => !present.Contains(id)).ToList())
+        {
+            Forget(id);
+        }
+    }
+
+    private static bool SameIdentity(DeviceRecord a, DeviceRecord b) =>
+        a.TokenHash == b.TokenHash && a.PreviousTokenHash == b.PreviousTokenHash && a.RuntimeVersion == b.RuntimeVersion
+        && a.CertificateSha256 == b.CertificateSha256
+        && a.Tags.SequenceEqual(b.Tags, StringComparer.Ordinal)
+        && a.Attributes.Count == b.Attributes.Count && a.Attributes.All(kv => b.Attributes.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
     /// <summary>Writes check-ins received since the last flush in one transaction.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)

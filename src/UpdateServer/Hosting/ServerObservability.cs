@@ -29,7 +29,7 @@ internal static class ServerObservability
             .WithMetrics(m => m
                 .AddMeter(ServerMetrics.MeterName)
                 .AddAspNetCoreInstrumentation() // http.server.* (gRPC calls included, by route)
-                .AddPrometheusExporter());
+                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0)); // every scrape fresh (the default caches 300 ms)
         if (otlp)
         {
             // Spans cost something on the check-in path, so they are collected only when something exports them.

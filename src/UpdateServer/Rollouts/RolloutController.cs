@@ -127,8 +127,13 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
                 State = r.OnFailure == (int)FailureAction.Pause ? RolloutState.Paused : RolloutState.RolledBack,
                 StateReason = "health gate failed: " + failure,
             };
-            await SaveAsync(stopped, cancellationToken).ConfigureAwait(false);
+            if (!await SaveIfUnchangedAsync(r, stopped, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
             metrics.Transitioned(stopped.State.Name());
+
             ServerLog.RolloutGateFailed(logger, r.Id, r.Model, r.Version, stopped.State.Name(), failure);
             return;
         }
@@ -139,7 +144,11 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             return;
         }
 
-        await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+        if (!await SaveIfUnchangedAsync(r, next, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (next.State != r.State || next.CurrentStage != r.CurrentStage)
         {
             metrics.Transitioned(next.State.Name());
@@ -157,6 +166,23 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
     {
         await store.UpdateRolloutProgressAsync(r, cancellationToken).ConfigureAwait(false);
         planner.Invalidate();
+    }
+
+    /// <summary>
+    /// Saves an evaluation's outcome unless the rollout moved on since it was read (an operator's pause or rollback, through
+    /// any replica, or a second leader's evaluation during a failover): the next tick evaluates the rollout as it is now.
+    /// </summary>
+    private async Task<bool> SaveIfUnchangedAsync(RolloutRecord read, RolloutRecord next, CancellationToken cancellationToken)
+    {
+        if (await store.GetRolloutAsync(read.Id, cancellationToken).ConfigureAwait(false) is not { } current
+            || current.State != read.State || current.CurrentStage != read.CurrentStage || current.StageStartedUnixMs != read.StageStartedUnixMs)
+        {
+            planner.Invalidate();
+            return false;
+        }
+
+        await SaveAsync(next, cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Records the failure as the rollout's state reason (it stays active: the next tick retries).</summary>

@@ -13,4 +13,11 @@ public interface ITelemetryStore
 
     /// <summary>Served predictions of a version with timestamps in [fromUnixMs, toUnixMs), joined with their ground truth.</summary>
     VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs);
+
+    /// <summary>
+    /// Retention: deletes predictions and ground truth stamped before <paramref name="beforeUnixMs"/>, and the receipts of
+    /// batches received before it (a batch resent after its receipt is gone would be stored again, so keep telemetry longer
+    /// than devices retry). Returns how many rows went.
+    /// </summary>
+    Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken);
 }

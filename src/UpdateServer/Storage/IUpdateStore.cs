@@ -71,6 +71,12 @@ public interface IUpdateStore : IAccessStore
     /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
     Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>The store's change counters (<see cref="StoreChangeVersions"/>); one cheap read, polled by every replica about once a second.</summary>
+    Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes health reports and drift counts reported before <paramref name="beforeUnixMs"/> (retention); returns how many rows went.</summary>
+    Task<long> PruneHealthAsync(long beforeUnixMs, CancellationToken cancellationToken);
+
     /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 }

@@ -98,6 +98,28 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return window.ToSummary();
     }
 
+    public async Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        // Its own connection: SQLite's busy wait lets the writer task's transactions and this one take turns.
+        await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long deleted = 0;
+        foreach (var sql in (string[])[
+            "DELETE FROM predictions WHERE series IN (SELECT id FROM series) AND ts_ms < $before;",
+            "DELETE FROM ground_truth WHERE ts_ms < $before;",
+            "DELETE FROM telemetry_batches WHERE received_ms < $before;"])
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$before", beforeUnixMs);
+            deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
     public void Dispose()
     {
         _queue.Writer.TryComplete();

@@ -63,6 +63,21 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         ALTER TABLE devices ADD COLUMN certificate_sha256 TEXT NOT NULL DEFAULT '';
         CREATE UNIQUE INDEX devices_certificate ON devices (certificate_sha256) WHERE certificate_sha256 <> '';
         """,
+        """
+        CREATE TABLE store_changes (scope TEXT PRIMARY KEY, version INTEGER NOT NULL);
+        INSERT INTO store_changes VALUES ('rollouts', 0), ('devices', 0);
+        CREATE TRIGGER rollouts_inserted AFTER INSERT ON rollouts BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'rollouts'; END;
+        CREATE TRIGGER rollouts_updated AFTER UPDATE ON rollouts BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'rollouts'; END;
+        CREATE TRIGGER packages_inserted AFTER INSERT ON packages BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'rollouts'; END;
+        CREATE TRIGGER devices_inserted AFTER INSERT ON devices BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'devices'; END;
+        CREATE TRIGGER devices_updated AFTER UPDATE OF token_hash, previous_token_hash, attributes_json, tags_json, runtime_version, certificate_sha256 ON devices
+            BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'devices'; END;
+        CREATE TRIGGER devices_deleted AFTER DELETE ON devices BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'devices'; END;
+        CREATE TRIGGER rotations_inserted AFTER INSERT ON device_rotations BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'devices'; END;
+        CREATE TRIGGER rotations_deleted AFTER DELETE ON device_rotations BEGIN UPDATE store_changes SET version = version + 1 WHERE scope = 'devices'; END;
+        CREATE INDEX health_reports_time ON health_reports (at_ms);
+        CREATE INDEX drift_counts_time ON drift_counts (at_ms);
+        """,
     ];
 
 
@@ -346,6 +361,28 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         await using var connection = Open();
         await using var command = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await ListAsync("SELECT scope, version FROM store_changes;", r => (Scope: r.GetString(0), Version: r.GetInt64(1)), cancellationToken);
+        return new StoreChangeVersions(rows.Single(r => r.Scope == "rollouts").Version, rows.Single(r => r.Scope == "devices").Version);
+    }
+
+    public async Task<long> PruneHealthAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        long deleted = 0;
+        foreach (var table in (string[])["health_reports", "drift_counts"])
+        {
+            await using var command = Command(connection, $"DELETE FROM {table} WHERE at_ms < $before;", ("$before", beforeUnixMs));
+            command.Transaction = tx;
+            deleted += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return deleted;
     }
 
     /// <summary>Counts (latency buckets, drift bins) are stored as little-endian int64 blobs.</summary>

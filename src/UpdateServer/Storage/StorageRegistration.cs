@@ -18,6 +18,7 @@ internal static class StorageRegistration
             services.TryAddSingleton<IUpdateStore>(new SqliteUpdateStore(Path.Combine(options.DataDirectory, "edgedeploy.db")));
             services.TryAddSingleton<ITelemetryStore>(_ => new SqliteTelemetryStore(Path.Combine(options.DataDirectory, "telemetry.db"))); // the container disposes it
             services.TryAddSingleton<IBlobStore>(new FileBlobStore(Path.Combine(options.DataDirectory, "blobs")));
+            services.TryAddSingleton<ILeaderElection, SingleNodeLeaderElection>();
             return services;
         }
 
@@ -38,6 +39,7 @@ internal static class StorageRegistration
         services.TryAddSingleton<IUpdateStore>(new PostgresUpdateStore(dataSource));
         services.TryAddSingleton<ITelemetryStore>(new PostgresTelemetryStore(dataSource));
         services.TryAddSingleton<IBlobStore>(sp => new PostgresBlobStore(dataSource, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ILeaderElection>(sp => new PostgresLeaderElection(connectionString, sp.GetRequiredService<ILogger<PostgresLeaderElection>>()));
         return services;
     }
 

@@ -48,6 +48,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     public string TempPath => _temp.Path;
 
+    /// <summary>The server's assignment signing key (give it to a replica).</summary>
+    public string AssignmentKeyPath => System.IO.Path.Combine(_temp.Path, "data", "assignment.key");
+
     public string AssignmentPublicKeyPem => _app.Services.GetRequiredService<AssignmentSigner>().PublicKeyPem;
 
     /// <summary>One of the running server's services.</summary>
@@ -71,9 +74,16 @@ public sealed class UpdateServerHost : IAsyncDisposable
     /// <param name="database">EdgeDeploy:Database: null for the default (SQLite in the temp directory), or a PostgreSQL connection string.</param>
     /// <param name="settings">More configuration arguments, e.g. "--EdgeDeploy:TelemetryRecordsPerDevicePerMinute=10" (a later "--urls https://127.0.0.1:0" replaces the default).</param>
     /// <param name="openChannel">Opens <see cref="Channel"/> to the server's address (e.g. with a pinned CA and a client certificate); default cleartext.</param>
-    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null, Func<Uri, GrpcChannel>? openChannel = null)
+    /// <param name="assignmentKey">An assignment.key file to start with (a replica signs with the key of the first), or null for a new key.</param>
+    public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null, Func<Uri, GrpcChannel>? openChannel = null, string? assignmentKey = null)
     {
         var temp = new TempDirectory();
+        if (assignmentKey is not null)
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(temp.Path, "data"));
+            File.Copy(assignmentKey, System.IO.Path.Combine(temp.Path, "data", "assignment.key"));
+        }
+
         var trust = System.IO.Path.Combine(temp.Path, "server-trust");
         SampleTrust.Create(trust);
         var app = EdgeDeploy.UpdateServer.UpdateServerApp.Build(

@@ -90,6 +90,25 @@ internal static class PostgresSchema
         -- One certificate, one device, also when two replicas bind at once.
         CREATE UNIQUE INDEX devices_certificate ON devices (certificate_sha256) WHERE certificate_sha256 <> '';
         """,
+        """
+        -- Change counters replicas poll (StoreChangeVersions): bumped by triggers, so in the same transaction as the change.
+        CREATE TABLE store_changes (scope text PRIMARY KEY, version bigint NOT NULL);
+        INSERT INTO store_changes VALUES ('rollouts', 0), ('devices', 0);
+        CREATE FUNCTION edgedeploy_bump_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE store_changes SET version = version + 1 WHERE scope = TG_ARGV[0];
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER rollouts_changed AFTER INSERT OR UPDATE OR DELETE ON rollouts FOR EACH STATEMENT EXECUTE FUNCTION edgedeploy_bump_change('rollouts');
+        CREATE TRIGGER packages_changed AFTER INSERT OR UPDATE OR DELETE ON packages FOR EACH STATEMENT EXECUTE FUNCTION edgedeploy_bump_change('rollouts');
+        CREATE TRIGGER devices_changed AFTER INSERT OR DELETE OR UPDATE OF token_hash, previous_token_hash, attributes_json, tags_json, runtime_version, certificate_sha256
+            ON devices FOR EACH STATEMENT EXECUTE FUNCTION edgedeploy_bump_change('devices');
+        CREATE TRIGGER rotations_changed AFTER INSERT OR DELETE ON device_rotations FOR EACH STATEMENT EXECUTE FUNCTION edgedeploy_bump_change('devices');
+        -- Retention deletes by age (predictions through their (series, ts_ms) index: no extra index on the hottest table).
+        CREATE INDEX health_reports_time ON health_reports (at_ms);
+        CREATE INDEX drift_counts_time ON drift_counts (at_ms);
+        CREATE INDEX telemetry_batches_received ON telemetry_batches (received_ms);
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

@@ -121,6 +121,23 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         return window.ToSummary();
     }
 
+    public async Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                // Per series, so the (series, ts_ms) index finds the old rows.
+                new NpgsqlBatchCommand("DELETE FROM predictions WHERE series = ANY (SELECT id FROM series) AND ts_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
+                new NpgsqlBatchCommand("DELETE FROM ground_truth WHERE ts_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
+                new NpgsqlBatchCommand("DELETE FROM telemetry_batches WHERE received_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+    }
+
     /// <summary>
     /// The id of a (model, version) series, created if new. Committed on its own, before the batch's transaction: an id is
     /// never rolled back, and replicas creating the same series do not hold each other's ingest behind a row lock.

@@ -275,6 +275,29 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await ListAsync("SELECT scope, version FROM store_changes;", r => (Scope: r.GetString(0), Version: r.GetInt64(1)), cancellationToken).ConfigureAwait(false);
+        return new StoreChangeVersions(rows.Single(r => r.Scope == "rollouts").Version, rows.Single(r => r.Scope == "devices").Version);
+    }
+
+    public async Task<long> PruneHealthAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, tx)
+        {
+            BatchCommands =
+            {
+                BatchCommand("DELETE FROM health_reports WHERE at_ms < $1;", beforeUnixMs),
+                BatchCommand("DELETE FROM drift_counts WHERE at_ms < $1;", beforeUnixMs),
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+    }
+
     /// <summary>Adds stored counts into <paramref name="sum"/>, element by element, as far as both reach.</summary>
     private static void AddCounts(long[] sum, long[] counts)
     {

@@ -120,6 +120,26 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Equal(new TelemetryCounts(0, 0, 0), Store.Count());
     }
 
+    [Fact]
+    public async Task Prune_DeletesTelemetryBeforeTheCutoffOnly_AndAPrunedBatchReceiptNoLongerDeduplicates()
+    {
+        var old = Served(100, 1, ts: 1000);
+        var fresh = Served(200, 2, ts: 5000);
+        var oldBatch = new TelemetryBatchRecord("d1", "1-2", [old], [new IngestedGroundTruth(old.PredictionId, 1, 1500)]);
+        await Store.StoreBatchAsync(oldBatch, 1500, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "3-4", [fresh], [new IngestedGroundTruth(fresh.PredictionId, 2, 5000)]), 5000, CancellationToken.None);
+
+        var deleted = await Store.PruneAsync(4000, CancellationToken.None);
+        var counts = Store.Count();
+        var window = Store.Summarize(Model, "1.0.0", 0, 10_000);
+        var resentAfterRetention = await Store.StoreBatchAsync(oldBatch, 6000, CancellationToken.None);
+
+        Assert.Equal(3L, deleted); // one prediction, one label, one receipt
+        Assert.Equal(new TelemetryCounts(1, 1, 1), counts);
+        Assert.Equal((1L, 1L, 1L), (window.Requests, window.GroundTruth, window.Correct));
+        Assert.True(resentAfterRetention); // documented: receipts are kept as long as the telemetry itself
+    }
+
     private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
         new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
 }

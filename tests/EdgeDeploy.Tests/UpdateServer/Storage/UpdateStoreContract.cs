@@ -258,4 +258,62 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
         Assert.Equal(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, 3500, "drift again"), all[0]);
         Assert.Equal(4000, all[2].ResolvedUnixMs);
     }
+
+    [Fact]
+    public async Task ChangeVersions_RolloutPackageAndDeviceWrites_BumpTheirCounterAndCheckInsDoNot()
+    {
+        var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string>(), [], "0.1.0", 100, 100);
+        var rollout = new RolloutRecord("r1", "iris", "2.0.0", RolloutStrategy.AllAtOnce, 100, new Dictionary<string, string>(), [], RolloutState.Active, 1000);
+        var start = await Store.GetChangeVersionsAsync(None);
+
+        await Store.TryAddPackageAsync(new PackageRecord("iris", "2.0.0", "aa", 10, 100, "{}"), None);
+        var afterPackage = await Store.GetChangeVersionsAsync(None);
+        await Store.AddRolloutAsync(rollout, None);
+        var afterCreate = await Store.GetChangeVersionsAsync(None);
+        await Store.UpdateRolloutProgressAsync(rollout with { State = RolloutState.Paused }, None);
+        var afterPause = await Store.GetChangeVersionsAsync(None);
+        await Store.UpsertDeviceAsync(device, None);
+        var afterRegister = await Store.GetChangeVersionsAsync(None);
+        await Store.RecordCheckInsAsync([new CheckInRecord("d1", 500, [new InstalledVersion("iris", "2.0.0")])], None);
+        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 600), None);
+        var afterCheckIn = await Store.GetChangeVersionsAsync(None);
+        await Store.UpsertDeviceAsync(device with { Tags = ["lab"] }, None);
+        var afterRetag = await Store.GetChangeVersionsAsync(None);
+
+        Assert.True(afterPackage.Rollouts > start.Rollouts);
+        Assert.True(afterCreate.Rollouts > afterPackage.Rollouts);
+        Assert.True(afterPause.Rollouts > afterCreate.Rollouts);
+        Assert.Equal(start.Devices, afterPause.Devices); // rollout and package writes leave the device counter alone
+        Assert.True(afterRegister.Devices > afterPause.Devices);
+        Assert.Equal(afterRegister, afterCheckIn); // check-ins and reports change no cache
+        Assert.True(afterRetag.Devices > afterCheckIn.Devices);
+        Assert.Equal(afterCheckIn.Rollouts, afterRetag.Rollouts);
+    }
+
+    [Fact]
+    public async Task PruneHealth_DeletesHealthAndDriftBeforeTheCutoffOnly()
+    {
+        long[] buckets = [1, 0];
+        await Store.AddHealthAsync(
+        [
+            new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 4, 3, 1.5),
+            new HealthRecord("d1", "iris", "2.0.0", false, 1999, 20, 2, buckets, 6, 5, 0.5),
+            new HealthRecord("d2", "iris", "2.0.0", false, 2000, 7, 0, buckets, 1, 1, 0),
+        ], None);
+        await Store.AddDriftAsync(
+        [
+            new DriftRecord("d1", "iris", "2.0.0", 1500, "petal_length", [1, 2], 1),
+            new DriftRecord("d2", "iris", "2.0.0", 2500, "petal_length", [10, 20], 2),
+        ], None);
+
+        var deleted = await Store.PruneHealthAsync(2000, None);
+        var again = await Store.PruneHealthAsync(2000, None);
+
+        Assert.Equal((3L, 0L), (deleted, again));
+        var health = await Store.SumHealthAsync("iris", "2.0.0", false, 0, long.MaxValue, None);
+        Assert.Equal((7L, 0L), (health.Requests, health.Errors)); // the report at the cutoff stays
+        var drift = await Store.SumDriftAsync("iris", "2.0.0", 0, None);
+        Assert.Equal([10L, 20L], drift["petal_length"].Counts);
+        Assert.Equal(2L, drift["petal_length"].Missing);
+    }
 }
