@@ -3,6 +3,7 @@ using System.Globalization;
 using EdgeDeploy.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace EdgeDeploy.Cli.Commands;
 
