@@ -340,7 +340,13 @@ internal sealed class Servers : IAsyncDisposable
 
             var process = Process.Start(info)!;
             servers._processes.Add(process);
-            servers.Addresses.Add((await process.StandardOutput.ReadLineAsync())!["listening on ".Length..]);
+            // Skip what the server logs first (the cleartext-on-loopback warning, say) up to its address line.
+            string? line;
+            while ((line = await process.StandardOutput.ReadLineAsync()) is not null && !line.StartsWith("listening on ", StringComparison.Ordinal))
+            {
+            }
+
+            servers.Addresses.Add(line?["listening on ".Length..] ?? throw new InvalidOperationException("the server process ended before printing its address"));
         }
 
         return servers;

@@ -52,9 +52,10 @@ public sealed class AdminCliTests : IAsyncLifetime
         Assert.Equal("no devices", Ok(deployer, "devices").StdOut.Trim());
 
         var audit = Ok(deployer, "audit", "--target", "device kiosk-1").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(4, audit.Length);
+        Assert.Equal(5, audit.Length); // newest first: remove, reset, rotate, dora's refused remove, the enrolment token for it
         Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ  operator \(admin\)  RemoveDevice  device kiosk-1  ok  reason: stolen", audit[0]);
         Assert.Contains("dora (deployer)  RemoveDevice  device kiosk-1  PermissionDenied: Operator dora is a deployer;", audit[3]);
+        Assert.Contains("operator (admin)  CreateEnrollmentToken  device kiosk-1  ok", audit[4]);
         using var json = JsonDocument.Parse(Ok(deployer, "audit", "--operator", "dora", "--since", "1h", "--json").StdOut);
         var entry = Assert.Single(json.RootElement.GetProperty("entries").EnumerateArray());
         Assert.Equal(("RemoveDevice", "try"), (entry.GetProperty("action").GetString(), entry.GetProperty("reason").GetString()));
