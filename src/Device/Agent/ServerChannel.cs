@@ -85,6 +85,7 @@ internal static class ServerChannel
         chain.ChainPolicy.CustomTrustStore.AddRange(pinned);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationFlags = X509VerificationFlags.NoFlag;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1")); // server authentication, as system validation requires
         if (presented is not null)
         {
             // Intermediates the server sent; trust still has to end at a pinned CA.
