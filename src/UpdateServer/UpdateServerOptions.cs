@@ -22,7 +22,11 @@ public sealed class UpdateServerOptions
     /// <summary>Bearer token operators present. Required.</summary>
     public string OperatorToken { get; set; } = string.Empty;
 
-    /// <summary>Fleet enrollment secret devices present to register. Required.</summary>
+    /// <summary>
+    /// A shared enrolment secret any device may present to register (the embedded demo, small fleets). Optional: empty
+    /// turns it off, so only enrolment tokens an admin issues (<c>edge enrol create</c>: limited-use, expiring,
+    /// per-device) enrol devices. Default empty.
+    /// </summary>
     public string EnrollmentToken { get; set; } = string.Empty;
 
     /// <summary>Bytes per download chunk. Default 64 KiB.</summary>
@@ -147,7 +151,11 @@ public sealed class UpdateServerOptions
         }
 
         Require(OperatorToken, nameof(OperatorToken));
-        Require(EnrollmentToken, nameof(EnrollmentToken));
+        if (EnrollmentToken.Length > 0 && string.IsNullOrWhiteSpace(EnrollmentToken))
+        {
+            throw new ArgumentException("EdgeDeploy:EnrollmentToken is only whitespace; leave it empty to accept admin-issued enrolment tokens only.", nameof(EnrollmentToken));
+        }
+
         Require(DataDirectory, nameof(DataDirectory));
         Positive(DownloadChunkBytes, nameof(DownloadChunkBytes));
         Positive(MaxPackageBytes, nameof(MaxPackageBytes));

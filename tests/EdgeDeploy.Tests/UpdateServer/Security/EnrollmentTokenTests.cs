@@ -22,6 +22,27 @@ public sealed class EnrollmentTokenTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
+    public async Task Register_SharedTokenTurnedOff_OnlyAnAdminIssuedTokenEnrols()
+    {
+        // EnrollmentToken left empty: the fleet's shared secret (or a guess at it) enrols nothing.
+        await using var server = await UpdateServerHost.StartAsync(settings: ["--EdgeDeploy:EnrollmentToken="]);
+        foreach (var guess in new[] { UpdateServerHost.EnrollmentToken, string.Empty, " " })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                await server.Devices.RegisterAsync(new RegisterRequest { DeviceId = "kiosk-9", EnrollmentToken = guess, RuntimeVersion = "0.1.0" }));
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        }
+
+        Assert.Empty((await DevicesAsync(server)).Devices);
+        var admin = new AdminService.AdminServiceClient(server.Channel);
+        var issued = (await admin.CreateEnrollmentTokenAsync(new CreateEnrollmentTokenRequest { DeviceId = "kiosk-9", MaxUses = 1 }, UpdateServerHost.Operator)).Token;
+        var device = (await server.Devices.RegisterAsync(new RegisterRequest { DeviceId = "kiosk-9", EnrollmentToken = issued, RuntimeVersion = "0.1.0" })).DeviceToken;
+
+        await server.Devices.CheckInAsync(new CheckInRequest(), UpdateServerHost.Bearer(device));
+        Assert.Equal(["kiosk-9"], (await DevicesAsync(server)).Devices.Select(d => d.DeviceId));
+    }
+
+    [Fact]
     public async Task Register_WithAnExhaustedToken_IsRefusedAndNoDeviceIsAdded()
     {
         var token = await CreateAsync(new CreateEnrollmentTokenRequest { MaxUses = 2, Description = "two kiosks" });
