@@ -50,21 +50,14 @@ internal sealed class DeviceRotations(IUpdateStore store)
     /// </summary>
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        if (!_loaded)
+        await _loadLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
-            return;
+            await LoadLockedAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        var stored = (await store.ListPendingRotationsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in stored)
+        finally
         {
-            _pending.TryAdd(id, false);
-        }
-
-        foreach (var id in _pending.Keys.Where(id => !stored.Contains(id)).ToList())
-        {
-            _pending.TryRemove(id, out _);
+            _loadLock.Release();
         }
     }
 
@@ -80,17 +73,29 @@ internal sealed class DeviceRotations(IUpdateStore store)
         {
             if (!_loaded)
             {
-                foreach (var id in await store.ListPendingRotationsAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    _pending.TryAdd(id, false);
-                }
-
-                _loaded = true;
+                await LoadLockedAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             _loadLock.Release();
         }
+    }
+
+    /// <summary>Makes the in-memory set the stored one; the caller holds the load lock.</summary>
+    private async Task LoadLockedAsync(CancellationToken cancellationToken)
+    {
+        var stored = (await store.ListPendingRotationsAsync(cancellationToken).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in stored)
+        {
+            _pending.TryAdd(id, false);
+        }
+
+        foreach (var id in _pending.Keys.Where(id => !stored.Contains(id)).ToList())
+        {
+            _pending.TryRemove(id, out _);
+        }
+
+        _loaded = true;
     }
 }
