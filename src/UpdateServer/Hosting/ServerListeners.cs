@@ -29,6 +29,9 @@ internal sealed class ServerListeners
         }
     }
 
+    /// <summary>Every URL the listeners were configured with (gRPC and HTTP/1.1), before anything binds.</summary>
+    public IReadOnlyList<string> ConfiguredUrls { get; private init; } = [];
+
     /// <summary>The gRPC endpoints' addresses once the server listens (ports chosen by the OS included).</summary>
     public IReadOnlyList<Uri> GrpcAddresses => Addresses(_grpc);
 
@@ -41,10 +44,10 @@ internal sealed class ServerListeners
     /// </summary>
     public static ServerListeners AddTo(WebApplicationBuilder builder, UpdateServerOptions options)
     {
-        var listeners = new ServerListeners();
         var grpcUrls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls ? urls
             : builder.Configuration["http_ports"] is { Length: > 0 } ports ? string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => "http://*:" + p.Trim()))
             : null;
+        var listeners = new ServerListeners { ConfiguredUrls = [.. Split(GrpcUrlsOrDefault(grpcUrls)), .. Split(options.HttpUrls)] };
         builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, grpcUrls, options.HttpUrls));
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton<IStartupFilter>(new OwnAddresses());
@@ -55,7 +58,7 @@ internal sealed class ServerListeners
     /// <exception cref="InvalidOperationException">A URL is not http(s)://host:port.</exception>
     public void Configure(KestrelServerOptions kestrel, string? grpcUrls, string? httpUrls)
     {
-        foreach (var url in Split(string.IsNullOrWhiteSpace(grpcUrls) ? DefaultGrpcUrls : grpcUrls))
+        foreach (var url in Split(GrpcUrlsOrDefault(grpcUrls)))
         {
             _grpc.AddRange(Listen(kestrel, url, HttpProtocols.Http2, "urls"));
         }
@@ -110,6 +113,8 @@ internal sealed class ServerListeners
             next(app);
         };
     }
+
+    private static string GrpcUrlsOrDefault(string? grpcUrls) => string.IsNullOrWhiteSpace(grpcUrls) ? DefaultGrpcUrls : grpcUrls;
 
     private static IEnumerable<string> Split(string? urls) =>
         (urls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,27 +1,26 @@
 using System.Net;
+using EdgeDeploy.UpdateServer.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace EdgeDeploy.UpdateServer.Security;
 
 /// <summary>
-/// Cleartext only on loopback: before Kestrel binds, the configured addresses (<c>urls</c>, <c>http_ports</c>,
-/// <c>Kestrel:Endpoints:*:Url</c>) are checked, and once it listens, the addresses it really bound (listeners added in
-/// code included). A cleartext address that is not loopback stops the start unless <c>EdgeDeploy:AllowInsecure=true</c>;
+/// Cleartext only on loopback: before Kestrel binds, the addresses the server's listeners were configured with
+/// (<see cref="ServerListeners.ConfiguredUrls"/>: gRPC and HTTP/1.1) and any <c>Kestrel:Endpoints:*:Url</c> are checked,
+/// and once it listens, the addresses it really bound. A cleartext address that is not loopback stops the start unless <c>EdgeDeploy:AllowInsecure=true</c>;
 /// every cleartext address is logged as a warning.
 /// </summary>
-internal sealed class CleartextGuard(IConfiguration configuration, IServer server, ServerTlsOptions tls, ILogger<CleartextGuard> logger) : IHostedLifecycleService
+internal sealed class CleartextGuard(IConfiguration configuration, IServer server, ServerListeners listeners, ServerTlsOptions tls, ILogger<CleartextGuard> logger) : IHostedLifecycleService
 {
     private bool AllowInsecure => configuration.GetValue<bool>("EdgeDeploy:AllowInsecure");
 
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        // Before binding, so a refused address never accepts a connection.
-        // Kestrel's precedence: configured endpoints, else urls, else http_ports (ASPNETCORE_HTTP_PORTS binds every interface).
-        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>().ToList();
-        var urls = Split(configuration["urls"]);
-        var configured = endpoints.Count > 0 ? endpoints : urls.Count > 0 ? urls : [.. Split(configuration["http_ports"]).Select(port => "http://*:" + port)];
-        Refuse(configured.Where(IsCleartextOffLoopback).FirstOrDefault());
+        // Before binding, so a refused address never accepts a connection. The listeners own urls/http_ports and
+        // EdgeDeploy:HttpUrls; Kestrel binds configured endpoints beside them.
+        var endpoints = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>();
+        Refuse(listeners.ConfiguredUrls.Concat(endpoints).Where(IsCleartextOffLoopback).FirstOrDefault());
         return Task.CompletedTask;
     }
 
@@ -49,8 +48,6 @@ internal sealed class CleartextGuard(IConfiguration configuration, IServer serve
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static List<string> Split(string? list) => [.. (list ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
 
     /// <summary>Whether <paramref name="address"/> (as in <c>--urls</c>) is http:// on anything but a loopback host.</summary>
     internal static bool IsCleartextOffLoopback(string address)
