@@ -2,6 +2,7 @@ using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Api;
 using EdgeDeploy.UpdateServer.Hosting;
 using EdgeDeploy.UpdateServer.Operators;
+using EdgeDeploy.UpdateServer.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,7 @@ public static class UpdateServerApp
         var startOptions = (builder.Configuration.GetSection("EdgeDeploy").Get<UpdateServerOptions>() ?? new UpdateServerOptions()).ResolvePaths(workingDirectory);
 
         // TLS from EdgeDeploy:Tls (server certificate, client CA, mTLS device identity); cleartext on loopback only.
-        EdgeDeploy.UpdateServer.Security.ServerTls.Configure(builder);
+        ServerTls.Configure(builder);
 
         // Listeners: gRPC on HTTP/2 (urls), /metrics /healthz /readyz on a separate HTTP/1.1 port (EdgeDeploy:HttpUrls);
         // an https:// URL takes the HTTPS defaults ServerTls set.

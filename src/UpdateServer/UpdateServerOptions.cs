@@ -185,6 +185,7 @@ public sealed class UpdateServerOptions
         {
             throw new ArgumentException($"EdgeDeploy:Otlp:Endpoint must be an absolute URL such as http://otel-collector:4317; it is '{Otlp.Endpoint}'.", "Otlp.Endpoint");
         }
+
         if (MaxDeviceIdLength > 1024)
         {
             throw new ArgumentException($"EdgeDeploy:MaxDeviceIdLength must be at most 1024; it is {MaxDeviceIdLength}.", nameof(MaxDeviceIdLength));

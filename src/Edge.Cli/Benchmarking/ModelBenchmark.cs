@@ -23,10 +23,7 @@ internal static class ModelBenchmark
             IntraOpThreads = settings.Threads,
             InterOpThreads = 1,
         };
-        var modelPath = settings.ModelPath;
-        var threads = settings.Threads;
-        var iterations = settings.Iterations;
-        var warmup = settings.Warmup;
+        var (modelPath, threads, iterations, warmup) = (settings.ModelPath, settings.Threads, settings.Iterations, settings.Warmup);
         using var model = EdgeModel.Load(modelPath, options);
 
         var inputs = settings.InputJson is { } json ? TensorJson.ReadInputs(json, model.Schema) : RandomInputs(model.Schema, settings.Shapes);
