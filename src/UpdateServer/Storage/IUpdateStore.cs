@@ -77,6 +77,9 @@ public interface IUpdateStore : IAccessStore
     /// <summary>Deletes health reports and drift counts reported before <paramref name="beforeUnixMs"/> (retention); returns how many rows went.</summary>
     Task<long> PruneHealthAsync(long beforeUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>Health reports and drift counts together per hour of their report time (for the size cap of retention), in no particular order.</summary>
+    Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken);
+
     /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 }

@@ -385,6 +385,13 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         return deleted;
     }
 
+    public async Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "SELECT h, SUM(n) FROM (SELECT at_ms / 3600000 AS h, COUNT(*) AS n FROM health_reports GROUP BY 1 UNION ALL SELECT at_ms / 3600000, COUNT(*) FROM drift_counts GROUP BY 1) AS t GROUP BY h;");
+        return await HourCount.ReadAsync(command, cancellationToken);
+    }
+
     /// <summary>Counts (latency buckets, drift bins) are stored as little-endian int64 blobs.</summary>
     private static byte[] ToBlob(long[] counts) => MemoryMarshal.AsBytes(counts.AsSpan()).ToArray();
 

@@ -138,6 +138,12 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
     }
 
+    public async Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT ts_ms / 3600000, COUNT(*) FROM predictions GROUP BY 1;");
+        return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// The id of a (model, version) series, created if new. Committed on its own, before the batch's transaction: an id is
     /// never rolled back, and replicas creating the same series do not hold each other's ingest behind a row lock.

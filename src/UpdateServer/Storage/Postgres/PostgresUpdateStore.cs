@@ -298,6 +298,12 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
         return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
     }
 
+    public async Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT h, SUM(n) FROM (SELECT at_ms / 3600000 AS h, COUNT(*) AS n FROM health_reports GROUP BY 1 UNION ALL SELECT at_ms / 3600000, COUNT(*) FROM drift_counts GROUP BY 1) AS t GROUP BY h;");
+        return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Adds stored counts into <paramref name="sum"/>, element by element, as far as both reach.</summary>
     private static void AddCounts(long[] sum, long[] counts)
     {

@@ -140,6 +140,16 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.True(resentAfterRetention); // documented: receipts are kept as long as the telemetry itself
     }
 
+    [Fact]
+    public async Task PredictionsPerHour_CountsByTheHourOfEachTimestamp()
+    {
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-3", [Served(1, 1, ts: 10), Served(1, 1, ts: 3_599_999), Served(1, 1, ts: 7_200_000)], []), 1, CancellationToken.None);
+
+        var hours = await Store.PredictionsPerHourAsync(CancellationToken.None);
+
+        Assert.Equal([new HourCount(0, 2), new HourCount(7_200_000, 1)], hours.OrderBy(h => h.HourStartUnixMs));
+    }
+
     private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
         new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
 }

@@ -316,4 +316,20 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
         Assert.Equal([10L, 20L], drift["petal_length"].Counts);
         Assert.Equal(2L, drift["petal_length"].Missing);
     }
+
+    [Fact]
+    public async Task HealthRowsPerHour_CountsHealthAndDriftTogetherPerHour()
+    {
+        long[] buckets = [1, 0];
+        await Store.AddHealthAsync(
+        [
+            new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 4, 3, 1.5),
+            new HealthRecord("d2", "iris", "2.0.0", false, 3_600_000 + 5, 7, 0, buckets, 1, 1, 0),
+        ], None);
+        await Store.AddDriftAsync([new DriftRecord("d1", "iris", "2.0.0", 1500, "petal_length", [1, 2], 1)], None);
+
+        var hours = await Store.HealthRowsPerHourAsync(None);
+
+        Assert.Equal([new HourCount(0, 2), new HourCount(3_600_000, 1)], hours.OrderBy(h => h.HourStartUnixMs));
+    }
 }
