@@ -36,7 +36,7 @@ public static class UpdateServerApp
         {
             o.Interceptors.Add<RejectionInterceptor>();
             o.Interceptors.Add<OperatorInterceptor>(); // inside RejectionInterceptor: it audits a refusal before it becomes a status
-        });
+        }).AddJsonTranscoding(o => o.JsonSettings.WriteInt64sAsStrings = true); // REST/JSON (google.api.http rules): same interceptors, HTTP/1.1 listener only; int64 as strings, as protobuf's JSON and `edge --json` write them
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks (readiness), not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
         builder.AddServerObservability(startOptions);
