@@ -38,7 +38,10 @@ int Run(string[] arguments)
     var parsed = root.Parse(arguments, configuration);
     if (parsed.Action is ParseErrorAction)
     {
-        foreach (var error in parsed.Errors)
+        // A mistyped verb: name the word that was not understood (and the verb meant), not every consequence of it.
+        var unknown = parsed.UnmatchedTokens.FirstOrDefault();
+        var errors = unknown is null ? parsed.Errors : parsed.Errors.Where(e => e.Message.Contains($"'{unknown}'", StringComparison.Ordinal)).Take(1).ToList();
+        foreach (var error in errors.Count > 0 ? errors : parsed.Errors)
         {
             Console.Error.WriteLine($"error: Usage: {error.Message}{Suggestion(parsed, error.Message)}");
         }

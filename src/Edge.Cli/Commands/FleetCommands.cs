@@ -214,8 +214,7 @@ internal static class FleetCommands
                 var stats = await registry.GetVersionStatsAsync(request, cancellationToken: ct);
                 var lines = new List<string> { $"{request.Model} {request.Version}: window (UTC)  requests  errors  latency p50/p95/p99  online metric  |  telemetry: records  missing  predictions" };
                 lines.AddRange(stats.Windows.Select(w => Invariant(
-                    $"  {Window(w.FromUnixMs, w.ToUnixMs)}  {w.ReportedRequests,6}  {Errors(w.ReportedRequests, w.ErrorRate)}  {Ms(w.ReportedLatencyP50Ms)}/{Ms(w.ReportedLatencyP95Ms)}/{Ms(w.ReportedLatencyP99Ms)} ms  {w.MetricName} {Number(w.ReportedOnlineMetric, "F4")} on {w.ReportedGroundTruth} labels"
-                    + $"  |  {w.Requests} records  {(w.Requests == 0 ? "-" : (w.MissingFraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%")} missing  {(w.Predictions.Count == 0 ? "-" : string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}")))}")));
+                    $"  {Window(w.FromUnixMs, w.ToUnixMs)}  {w.ReportedRequests,6}  {Errors(w.ReportedRequests, w.ErrorRate)}  {Ms(w.ReportedLatencyP50Ms)}/{Ms(w.ReportedLatencyP95Ms)}/{Ms(w.ReportedLatencyP99Ms)} ms  {w.MetricName} {Number(w.ReportedOnlineMetric, "F4")} on {w.ReportedGroundTruth} labels  |  {w.Requests} records  {(w.Requests == 0 ? "-" : (w.MissingFraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%")} missing  {(w.Predictions.Count == 0 ? "-" : string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}")))}")));
                 return (stats, string.Join(Environment.NewLine, lines));
             }));
 

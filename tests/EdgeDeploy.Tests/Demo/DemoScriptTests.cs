@@ -35,7 +35,7 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.Matches(@"iris-classifier 3\.0\.0  Staged  rolled_back", output);
         Assert.Matches(@"reason: health gate failed: [123] of 3 devices failed to install or stopped reporting \(\d failed, \d silent past \d+ s\); the install gate \(at least \d+% must succeed\) allows none", output);
         Assert.DoesNotContain("at most 0 may", output);
-        Assert.Equal(6, System.Text.RegularExpressions.Regex.Matches(output, "runs iris-classifier 2.0.0").Count);
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(output, "runs iris-classifier 2.0.0").Count); // the six kiosks and the seventh with the shifted sensor
         Assert.Matches(@"      6 stopping: last health and telemetry sent", output); // every agent flushed its last cycle
 
         // One window, every view: the same request count (health reports, telemetry records, drift samples, slice totals).
