@@ -411,6 +411,9 @@ internal static class FleetCommands
 
     private static string Number(double value, string format = "F0") => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
 
+    private static string HealthFigures(VersionHealth h) => h.Requests == 0 ? "no requests" : Invariant(
+        $"{h.Requests} requests, {Errors(h.Requests, h.ErrorRate)}, latency p95 {Ms(h.LatencyP95Ms)} ms, {h.MetricName} {Number(h.OnlineMetric, "F4")} on {h.GroundTruth} labels");
+
     /// <summary>Every latency the CLI prints is in milliseconds with three decimals (microsecond resolution).</summary>
     private static string Ms(double milliseconds) => double.IsNaN(milliseconds) ? "-" : milliseconds.ToString("F3", CultureInfo.InvariantCulture);
 
@@ -440,7 +443,7 @@ internal static class FleetCommands
             $"  reason: {r.StateReason}",
         };
         lines.AddRange(r.Health.Select(h => Invariant(
-            $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)} since the stage started ({(h.SinceUnixMs == 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(h.SinceUnixMs).ToString("HH:mm:ss", CultureInfo.InvariantCulture))} UTC): {h.Requests} requests, {Errors(h.Requests, h.ErrorRate)}, latency p95 {Ms(h.LatencyP95Ms)} ms, {h.MetricName} {(double.IsNaN(h.OnlineMetric) ? "-" : h.OnlineMetric.ToString("F4", CultureInfo.InvariantCulture))} on {h.GroundTruth} labels")));
+            $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)} since the stage started ({(h.SinceUnixMs == 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(h.SinceUnixMs).ToString("HH:mm:ss", CultureInfo.InvariantCulture))} UTC): {HealthFigures(h)}")));
         lines.AddRange(r.Arms.Select(a => Invariant($"  arm {a.Version}: weight {a.Weight:F4} ({a.Successes} right of {a.Successes + a.Failures})")));
         return string.Join(Environment.NewLine, lines);
     }
