@@ -72,7 +72,7 @@ public sealed class FleetCliTests : IAsyncLifetime
         Assert.Equal("no alerts", Ok("monitor", "alerts").StdOut.Trim());
         Assert.StartsWith("deleted ar-", Ok("monitor", "alert-rule", "delete", rule.Split("  ")[0]).StdOut);
         var neither = Edge("monitor", "alert-rule", "add", "--model", "iris-classifier", "--metric", "error_rate");
-        Assert.Equal((2, "error: give exactly one of --above and --below."), (neither.ExitCode, neither.StdErr.Trim()));
+        Assert.Equal((2, "error: InvalidArgument: give exactly one of --above and --below."), (neither.ExitCode, neither.StdErr.Trim()));
 
         Assert.Contains("paused  stage 1/2", Ok("rollout", "pause", id, "--reason", "maintenance window").StdOut);
         Assert.Contains("reason: paused by operator: maintenance window", Ok("rollout", "status").StdOut);
