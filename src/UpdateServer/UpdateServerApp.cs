@@ -17,6 +17,17 @@ public static class UpdateServerApp
     {
         var builder = WebApplication.CreateBuilder(args);
 
+        // Request logging defaults to warnings: ASP.NET Core and gRPC log every request at information level, which buries
+        // the server's own events. First in line, so appsettings, environment and command line still override it.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Grpc"] = "Warning",
+            },
+        });
+
         // Under systemd (Type=notify, deploy/systemd): READY=1 once listening, STOPPING=1 on stop, journal-friendly logs.
         // Elsewhere it does nothing.
         builder.Host.UseSystemd();

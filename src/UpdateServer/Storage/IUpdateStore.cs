@@ -68,8 +68,8 @@ public interface IUpdateStore : IAccessStore
 
     Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken);
 
-    /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
-    Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);
+    /// <summary>Drift counts of one version reported in [<paramref name="sinceUnixMs"/>, <paramref name="untilUnixMs"/>), summed per feature or output name.</summary>
+    Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
 
     /// <summary>The store's change counters (<see cref="StoreChangeVersions"/>); one cheap read, polled by every replica about once a second.</summary>
     Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken);

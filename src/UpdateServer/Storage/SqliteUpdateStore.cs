@@ -290,12 +290,12 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
         await using var connection = Open();
-        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since;",
-            ("$m", model), ("$v", version), ("$since", sinceUnixMs));
+        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since AND at_ms < $until;",
+            ("$m", model), ("$v", version), ("$since", sinceUnixMs), ("$until", untilUnixMs));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
