@@ -8,6 +8,12 @@ namespace EdgeDeploy.Cli.Commands;
 
 internal static class BenchCommand
 {
+    /// <summary>The convenient path's goal (issue 18): Predict with validation within 1.15x raw ONNX Runtime at p50 ...</summary>
+    internal const double ConvenientGoalRatio = 1.15;
+
+    /// <summary>... allocating at most 512 B per call (the returned prediction included).</summary>
+    internal const int ConvenientGoalBytes = 512;
+
     public static Command Create()
     {
         var model = CommonOptions.Model();
@@ -119,6 +125,8 @@ internal static class BenchCommand
 
         var predict = report.Variants[2];
         var recorded = report.Variants[3];
+        var ratio = predict.P50Micros / report.Raw.P50Micros;
+        Console.WriteLine(string.Create(c, $"convenient path (predict with validation): p50 {ratio:F3}x raw (goal <= {ConvenientGoalRatio:F2}x), {predict.BytesPerPredict:F0} B/predict (goal <= {ConvenientGoalBytes} B): {(ratio <= ConvenientGoalRatio && predict.BytesPerPredict <= ConvenientGoalBytes ? "met" : "not met")}"));
         Console.WriteLine(string.Create(c, $"telemetry overhead on predict: p50 {recorded.P50Micros / predict.P50Micros:F3}x, mean {recorded.MeanMicros / predict.MeanMicros:F3}x; {report.Telemetry!.Recorded} records queued, {report.Telemetry.Pending} committed, {report.Telemetry.DroppedInMemory} dropped in memory"));
     }
 
@@ -147,6 +155,14 @@ internal static class BenchCommand
             }
 
             w.WriteEndArray();
+            var predict = report.Variants[2];
+            w.WriteStartObject("convenientPath");
+            w.WriteNumber("p50RatioToRaw", Math.Round(predict.P50Micros / report.Raw.P50Micros, 4));
+            w.WriteNumber("bytesPerPredict", predict.BytesPerPredict);
+            w.WriteNumber("goalP50Ratio", ConvenientGoalRatio);
+            w.WriteNumber("goalBytesPerPredict", ConvenientGoalBytes);
+            w.WriteBoolean("met", predict.P50Micros / report.Raw.P50Micros <= ConvenientGoalRatio && predict.BytesPerPredict <= ConvenientGoalBytes);
+            w.WriteEndObject();
             w.WriteStartObject("telemetry");
             w.WriteNumber("p50OverheadRatio", Math.Round(report.Variants[3].P50Micros / report.Variants[2].P50Micros, 4));
             w.WriteNumber("meanOverheadRatio", Math.Round(report.Variants[3].MeanMicros / report.Variants[2].MeanMicros, 4));
