@@ -12,7 +12,7 @@ namespace EdgeDeploy.Runtime;
 /// for the allocation-free path create a <see cref="FastPredictor"/> per thread with <see cref="CreateFastPredictor"/>.
 /// Disposing waits for no one: the native session is released when the last in-flight call or fast predictor finishes.
 /// </summary>
-public sealed class EdgeModel : IDisposable
+public sealed partial class EdgeModel : IDisposable
 {
     /// <summary>
     /// The <see cref="System.Diagnostics.Metrics.Meter"/> name of the runtime's instruments: predict latency
@@ -48,6 +48,7 @@ public sealed class EdgeModel : IDisposable
         _outputNames = Schema.Outputs.Select(o => o.Name).ToArray();
         _bindings = PredictBindings.TryCreate(session, Schema);
         _handle.Attached = _bindings;
+        _batcher = options.MicroBatching is { } batching ? new MicroBatcher(this, batching) : null;
     }
 
     /// <summary>Inputs, outputs and metadata.</summary>
@@ -66,7 +67,8 @@ public sealed class EdgeModel : IDisposable
     /// <summary>Loads a model from an ONNX file.</summary>
     /// <exception cref="EdgeException">
     /// <see cref="EdgeErrorCode.ModelNotFound"/>, <see cref="EdgeErrorCode.PayloadTooLarge"/>, <see cref="EdgeErrorCode.InvalidModel"/>,
-    /// <see cref="EdgeErrorCode.UnsupportedModel"/> or <see cref="EdgeErrorCode.ExecutionProviderUnavailable"/>.
+    /// <see cref="EdgeErrorCode.UnsupportedModel"/>, <see cref="EdgeErrorCode.ExecutionProviderUnavailable"/> or
+    /// <see cref="EdgeErrorCode.SessionConfigurationFailed"/>.
     /// </exception>
     public static EdgeModel Load(string path, EdgeModelOptions? options = null)
     {
@@ -80,7 +82,7 @@ public sealed class EdgeModel : IDisposable
         }
 
         CheckSize(file.Length, options, path);
-        return Open(s => new InferenceSession(path, s), options, path, SessionFactory.LoadedProviders());
+        return Open(s => options.PrePackedWeights is { } shared ? new InferenceSession(path, s, shared) : new InferenceSession(path, s), options, path, SessionFactory.LoadedProviders());
     }
 
     /// <summary>Loads a model from ONNX bytes.</summary>
@@ -95,7 +97,7 @@ public sealed class EdgeModel : IDisposable
             throw new EdgeException(EdgeErrorCode.InvalidModel, "The model bytes are empty.");
         }
 
-        return Open(s => new InferenceSession(model, s), options, "<bytes>", SessionFactory.LoadedProviders());
+        return Open(s => options.PrePackedWeights is { } shared ? new InferenceSession(model, s, shared) : new InferenceSession(model, s), options, "<bytes>", SessionFactory.LoadedProviders());
     }
 
     internal static EdgeModel Open(Func<SessionOptions, InferenceSession> open, EdgeModelOptions options, string source, IReadOnlyList<string> providers)
@@ -147,6 +149,12 @@ public sealed class EdgeModel : IDisposable
             }
         }
 
+        return RunBatchValidated(requests);
+    }
+
+    /// <summary>PredictBatch after validation: one concatenated run where the shapes allow, else one run per request.</summary>
+    internal IReadOnlyList<Prediction> RunBatchValidated(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
+    {
         if (requests.Count > 1 && _cache is null && CanConcatenate(requests))
         {
             return RunConcatenated(requests);
@@ -155,7 +163,7 @@ public sealed class EdgeModel : IDisposable
         var results = new Prediction[requests.Count];
         for (var r = 0; r < requests.Count; r++)
         {
-            results[r] = Predict(requests[r]);
+            results[r] = RunValidated(new InputSet(requests[r]));
         }
 
         return results;
@@ -165,7 +173,11 @@ public sealed class EdgeModel : IDisposable
     public FastPredictorBuilder CreateFastPredictor() => new(this);
 
     /// <inheritdoc/>
-    public void Dispose() => _handle.ReleaseOwner();
+    public void Dispose()
+    {
+        _batcher?.Dispose();
+        _handle.ReleaseOwner();
+    }
 
     internal void Validate(IReadOnlyDictionary<string, EdgeTensor> inputs) => Validate(new InputSet(inputs));
 
@@ -202,6 +214,12 @@ public sealed class EdgeModel : IDisposable
     internal Prediction PredictCore(in InputSet inputs, RunOptions? runOptions = null)
     {
         Validate(inputs);
+        return RunValidated(inputs, runOptions);
+    }
+
+    /// <summary>Runs validated inputs through the prediction cache (when on) and the session.</summary>
+    internal Prediction RunValidated(in InputSet inputs, RunOptions? runOptions = null)
+    {
         if (_cache is null)
         {
             return Run(inputs, runOptions);
