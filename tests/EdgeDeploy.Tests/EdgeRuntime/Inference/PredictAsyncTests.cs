@@ -48,7 +48,8 @@ public sealed class PredictAsyncTests
 
         // The model is still usable after a terminated run.
         var small = EdgeTensor.Create(new float[3 * 8 * 8], [1, 3, 8, 8]);
-        Assert.Equal([1L, 10L], (await model.PredictAsync("image", small))["probabilities"].Shape.ToArray());
+        var after = await model.PredictAsync("image", small);
+        Assert.Equal([1L, 10L], after["probabilities"].Shape.ToArray());
     }
 
     [Fact]
@@ -109,7 +110,8 @@ public sealed class PredictAsyncTests
         await cts.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
-        Assert.Equal([1L], (await kept)["label"].Shape.ToArray());
+        var served = await kept;
+        Assert.Equal([1L], served["label"].Shape.ToArray());
         Assert.Equal(1, model.MicroBatchCounts.Requests);
     }
 
