@@ -13,6 +13,9 @@ internal sealed class MicroBatcher : IDisposable
     private readonly MicroBatchingOptions _options;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _dispatcher;
+
+    // Batches run side by side up to one per core: the dispatcher gathers the next batch while earlier ones run.
+    private readonly SemaphoreSlim _running = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private long _batches;
     private long _requests;
 
@@ -48,9 +51,9 @@ internal sealed class MicroBatcher : IDisposable
     private async Task DispatchAsync()
     {
         var reader = _queue.Reader;
-        var batch = new List<Pending>(_options.MaxBatchSize);
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            var batch = new List<Pending>(_options.MaxBatchSize);
             Take(reader, batch);
             if (batch.Count == 0)
             {
@@ -73,8 +76,18 @@ internal sealed class MicroBatcher : IDisposable
                 }
             }
 
-            Run(batch);
-            batch.Clear();
+            await _running.WaitAsync().ConfigureAwait(false);
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Run(batch);
+                }
+                finally
+                {
+                    _running.Release();
+                }
+            });
         }
     }
 

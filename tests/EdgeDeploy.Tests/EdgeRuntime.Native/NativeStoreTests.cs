@@ -78,8 +78,14 @@ public sealed class NativeStoreTests : IDisposable
         Assert.Equal(["1.0.0"], Directory.GetDirectories(Path.Combine(args[0], "versions")).Select(Path.GetFileName));
     }
 
-    private string[] SampleArguments() =>
-        [_temp.File("store"), Path.Combine(Repo.Models, "trust"), Repo.Model("iris_classifier.edgepkg"), Repo.Model("iris_classifier_v2.edgepkg")];
+    /// <summary>A fresh store and a device trust directory holding the samples' root (it records the highest versions seen).</summary>
+    private string[] SampleArguments()
+    {
+        var trust = _temp.File("trust");
+        Directory.CreateDirectory(trust);
+        File.Copy(Path.Combine(Repo.Models, "trust", "root.json"), Path.Combine(trust, "root.json"), overwrite: true);
+        return [_temp.File("store"), trust, Repo.Model("iris_classifier.edgepkg"), Repo.Model("iris_classifier_v2.edgepkg")];
+    }
 
     private string CompileC()
     {
