@@ -48,6 +48,9 @@ public enum EdgeErrorCode
     /// <summary>The requested execution provider is not available in the loaded ONNX Runtime build or on this machine.</summary>
     ExecutionProviderUnavailable = 20,
 
+    /// <summary>The ONNX Runtime session options could not be configured: a session config entry was refused or the session hook threw.</summary>
+    SessionConfigurationFailed = 21,
+
     /// <summary>ONNX Runtime failed while running the model.</summary>
     InferenceFailed = 30,
 
@@ -125,4 +128,10 @@ public enum EdgeErrorCode
 
     /// <summary>The update server's signed assignment was issued before one this device already accepted (a replayed older assignment).</summary>
     AssignmentReplayed = 92,
+
+    /// <summary>Update agent: the update server could not be reached or refused the call; the device keeps serving what it has.</summary>
+    UpdateServerUnavailable = 93,
+
+    /// <summary>Update agent: a check-in reached the server but an assigned version failed its download, verification or gate.</summary>
+    UpdateFailed = 94,
 }

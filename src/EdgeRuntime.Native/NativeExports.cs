@@ -8,7 +8,7 @@ namespace EdgeDeploy.Runtime.Native;
 /// value and never lets an exception cross the boundary; <c>edge_last_error</c> gives the message of the calling
 /// thread's last failure. Handles are GCHandles to <see cref="NativeModel"/>.
 /// </summary>
-internal static unsafe class NativeExports
+internal static unsafe partial class NativeExports
 {
     private static readonly Lazy<IntPtr> VersionString = new(() => Marshal.StringToCoTaskMemUTF8(RuntimeInfo.Version));
 

@@ -12,7 +12,7 @@ namespace EdgeDeploy.Runtime;
 /// for the allocation-free path create a <see cref="FastPredictor"/> per thread with <see cref="CreateFastPredictor"/>.
 /// Disposing waits for no one: the native session is released when the last in-flight call or fast predictor finishes.
 /// </summary>
-public sealed class EdgeModel : IDisposable
+public sealed partial class EdgeModel : IDisposable
 {
     /// <summary>
     /// The <see cref="System.Diagnostics.Metrics.Meter"/> name of the runtime's instruments: predict latency
@@ -26,6 +26,7 @@ public sealed class EdgeModel : IDisposable
     private readonly PredictionCache? _cache;
     private readonly string[] _outputNames;
     private readonly string[] _inputNames;
+    private readonly PredictBindings? _bindings;
 
     private EdgeModel(InferenceSession session, ExecutionProviderReport report, EdgeModelOptions options)
     {
@@ -45,6 +46,9 @@ public sealed class EdgeModel : IDisposable
 
         _inputNames = Schema.Inputs.Select(i => i.Name).ToArray();
         _outputNames = Schema.Outputs.Select(o => o.Name).ToArray();
+        _bindings = PredictBindings.TryCreate(session, Schema);
+        _handle.Attached = _bindings;
+        _batcher = options.MicroBatching is { } batching ? new MicroBatcher(this, batching) : null;
     }
 
     /// <summary>Inputs, outputs and metadata.</summary>
@@ -63,7 +67,8 @@ public sealed class EdgeModel : IDisposable
     /// <summary>Loads a model from an ONNX file.</summary>
     /// <exception cref="EdgeException">
     /// <see cref="EdgeErrorCode.ModelNotFound"/>, <see cref="EdgeErrorCode.PayloadTooLarge"/>, <see cref="EdgeErrorCode.InvalidModel"/>,
-    /// <see cref="EdgeErrorCode.UnsupportedModel"/> or <see cref="EdgeErrorCode.ExecutionProviderUnavailable"/>.
+    /// <see cref="EdgeErrorCode.UnsupportedModel"/>, <see cref="EdgeErrorCode.ExecutionProviderUnavailable"/> or
+    /// <see cref="EdgeErrorCode.SessionConfigurationFailed"/>.
     /// </exception>
     public static EdgeModel Load(string path, EdgeModelOptions? options = null)
     {
@@ -77,7 +82,7 @@ public sealed class EdgeModel : IDisposable
         }
 
         CheckSize(file.Length, options, path);
-        return Open(s => new InferenceSession(path, s), options, path, SessionFactory.LoadedProviders());
+        return Open(s => options.PrePackedWeights is { } shared ? new InferenceSession(path, s, shared) : new InferenceSession(path, s), options, path, SessionFactory.LoadedProviders());
     }
 
     /// <summary>Loads a model from ONNX bytes.</summary>
@@ -92,7 +97,7 @@ public sealed class EdgeModel : IDisposable
             throw new EdgeException(EdgeErrorCode.InvalidModel, "The model bytes are empty.");
         }
 
-        return Open(s => new InferenceSession(model, s), options, "<bytes>", SessionFactory.LoadedProviders());
+        return Open(s => options.PrePackedWeights is { } shared ? new InferenceSession(model, s, shared) : new InferenceSession(model, s), options, "<bytes>", SessionFactory.LoadedProviders());
     }
 
     internal static EdgeModel Open(Func<SessionOptions, InferenceSession> open, EdgeModelOptions options, string source, IReadOnlyList<string> providers)
@@ -110,29 +115,19 @@ public sealed class EdgeModel : IDisposable
     }
 
     /// <summary>Runs the model on a single-input model's input.</summary>
-    public Prediction Predict(string inputName, EdgeTensor input) =>
-        Predict(new Dictionary<string, EdgeTensor>(1, StringComparer.Ordinal) { [inputName] = input });
+    public Prediction Predict(string inputName, EdgeTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(inputName);
+        ArgumentNullException.ThrowIfNull(input);
+        return PredictCore(new InputSet(inputName, input));
+    }
 
     /// <summary>Runs the model once. Inputs are validated first; every output is returned.</summary>
     /// <exception cref="EdgeException">A validation code naming the input, or <see cref="EdgeErrorCode.InferenceFailed"/>.</exception>
     public Prediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        Validate(inputs);
-        if (_cache is null)
-        {
-            return Run(inputs);
-        }
-
-        var key = PredictionCache.CreateKey(Schema, inputs);
-        if (_cache.TryGet(key, out var cached))
-        {
-            return cached;
-        }
-
-        var prediction = Run(inputs);
-        _cache.Add(key, prediction);
-        return prediction;
+        return PredictCore(new InputSet(inputs));
     }
 
     /// <summary>
@@ -154,6 +149,12 @@ public sealed class EdgeModel : IDisposable
             }
         }
 
+        return RunBatchValidated(requests);
+    }
+
+    /// <summary>PredictBatch after validation: one concatenated run where the shapes allow, else one run per request.</summary>
+    internal IReadOnlyList<Prediction> RunBatchValidated(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
+    {
         if (requests.Count > 1 && _cache is null && CanConcatenate(requests))
         {
             return RunConcatenated(requests);
@@ -162,7 +163,7 @@ public sealed class EdgeModel : IDisposable
         var results = new Prediction[requests.Count];
         for (var r = 0; r < requests.Count; r++)
         {
-            results[r] = Predict(requests[r]);
+            results[r] = RunValidated(new InputSet(requests[r]));
         }
 
         return results;
@@ -172,9 +173,15 @@ public sealed class EdgeModel : IDisposable
     public FastPredictorBuilder CreateFastPredictor() => new(this);
 
     /// <inheritdoc/>
-    public void Dispose() => _handle.ReleaseOwner();
+    public void Dispose()
+    {
+        _batcher?.Dispose();
+        _handle.ReleaseOwner();
+    }
 
-    internal void Validate(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    internal void Validate(IReadOnlyDictionary<string, EdgeTensor> inputs) => Validate(new InputSet(inputs));
+
+    internal void Validate(in InputSet inputs)
     {
         try
         {
@@ -201,17 +208,76 @@ public sealed class EdgeModel : IDisposable
     /// the store then retries on the model that replaced it, so a swap never fails a prediction.
     /// </summary>
     internal Prediction? TryRunValidated(IReadOnlyDictionary<string, EdgeTensor> inputs) =>
-        _handle.TryAcquire() ? RunLeased(inputs) : null;
+        _handle.TryAcquire() ? RunLeased(new InputSet(inputs), _handle.RunOptions) : null;
 
-    private Prediction Run(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    /// <summary>Validates and runs; <paramref name="runOptions"/> is the shared one unless a cancellable call brings its own.</summary>
+    internal Prediction PredictCore(in InputSet inputs, RunOptions? runOptions = null)
     {
-        _handle.Acquire();
-        return RunLeased(inputs);
+        Validate(inputs);
+        return RunValidated(inputs, runOptions);
     }
 
-    private Prediction RunLeased(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    /// <summary>Runs validated inputs through the prediction cache (when on) and the session.</summary>
+    internal Prediction RunValidated(in InputSet inputs, RunOptions? runOptions = null)
+    {
+        if (_cache is null)
+        {
+            return Run(inputs, runOptions);
+        }
+
+        var dictionary = inputs.ToDictionary();
+        var key = PredictionCache.CreateKey(Schema, dictionary);
+        if (_cache.TryGet(key, out var cached))
+        {
+            return cached;
+        }
+
+        var prediction = Run(inputs, runOptions);
+        _cache.Add(key, prediction);
+        return prediction;
+    }
+
+    private Prediction Run(in InputSet inputs, RunOptions? runOptions = null)
+    {
+        _handle.Acquire();
+        return RunLeased(inputs, runOptions ?? _handle.RunOptions);
+    }
+
+    /// <summary>Runs under a taken lease (released here): a cached binding when the input shapes have one, else the ordinary path.</summary>
+    private Prediction RunLeased(in InputSet inputs, RunOptions runOptions)
     {
         var started = RuntimeMetrics.Start();
+        try
+        {
+            if (_bindings is not null && _bindings.TryRun(inputs, runOptions, out var bound))
+            {
+                RuntimeMetrics.Predicted(started);
+                return bound!;
+            }
+
+            var prediction = RunUnbound(inputs, runOptions);
+            _bindings?.Learn(inputs, prediction);
+            RuntimeMetrics.Predicted(started);
+            return prediction;
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            RuntimeMetrics.Failed();
+            throw OrtErrors.Translate(ex, "Inference failed");
+        }
+        catch (EdgeException)
+        {
+            RuntimeMetrics.Failed();
+            throw;
+        }
+        finally
+        {
+            _handle.Release();
+        }
+    }
+
+    private Prediction RunUnbound(in InputSet inputs, RunOptions runOptions)
+    {
         var values = new OrtValue[_inputNames.Length];
         var pins = new GCHandle[_inputNames.Length];
         try
@@ -221,9 +287,7 @@ public sealed class EdgeModel : IDisposable
                 values[i] = OrtMarshal.ToOrtValue(inputs[_inputNames[i]], out pins[i]);
             }
 
-            using var outputs = OrtErrors.Call(
-                () => _handle.Session.Run(_handle.RunOptions, _inputNames, values, _outputNames),
-                "Inference failed");
+            using var outputs = _handle.Session.Run(runOptions, _inputNames, values, _outputNames);
             var tensors = new EdgeTensor[_outputNames.Length];
             var index = 0;
             foreach (var output in outputs)
@@ -232,13 +296,7 @@ public sealed class EdgeModel : IDisposable
                 index++;
             }
 
-            RuntimeMetrics.Predicted(started);
             return new Prediction(_outputNames, tensors);
-        }
-        catch (EdgeException)
-        {
-            RuntimeMetrics.Failed();
-            throw;
         }
         finally
         {
@@ -254,8 +312,6 @@ public sealed class EdgeModel : IDisposable
                     pin.Free();
                 }
             }
-
-            _handle.Release();
         }
     }
 
@@ -313,7 +369,7 @@ public sealed class EdgeModel : IDisposable
             merged[schema.Name] = Batching.Concatenate(requests, schema.Name, totalRows);
         }
 
-        var combined = Run(merged);
+        var combined = Run(new InputSet(merged));
         var results = new Prediction[requests.Count];
         var splits = new EdgeTensor[_outputNames.Length][];
         for (var o = 0; o < _outputNames.Length; o++)

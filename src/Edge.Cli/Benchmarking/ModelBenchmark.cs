@@ -26,7 +26,7 @@ internal static class ModelBenchmark
         var (modelPath, threads, iterations, warmup) = (settings.ModelPath, settings.Threads, settings.Iterations, settings.Warmup);
         using var model = EdgeModel.Load(modelPath, options);
 
-        var inputs = settings.InputJson is { } json ? TensorJson.ReadInputs(json, model.Schema) : RandomInputs(model.Schema, settings.Shapes);
+        var inputs = Inputs(settings, model.Schema);
 
         // One convenient-path run first: it validates the inputs and tells every output's shape, including dimensions
         // no name can resolve (a CNN's feature map follows the image size), which the fast path and the raw baseline
@@ -128,6 +128,10 @@ internal static class ModelBenchmark
     private static long Percentile(long[] sorted, double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Floor(q * sorted.Length))];
 
     private static double Micros(long ticks) => ticks * 1_000_000.0 / Stopwatch.Frequency;
+
+    /// <summary>The inputs every variant runs: <c>--input</c>'s real data, else deterministic random data.</summary>
+    internal static Dictionary<string, EdgeTensor> Inputs(BenchmarkSettings settings, ModelSchema schema) =>
+        settings.InputJson is { } json ? TensorJson.ReadInputs(json, schema) : RandomInputs(schema, settings.Shapes);
 
     /// <summary>Deterministic inputs: shapes from <c>--shape</c>, other dynamic dimensions 1.</summary>
     private static Dictionary<string, EdgeTensor> RandomInputs(ModelSchema schema, IReadOnlyDictionary<string, long[]> shapes)

@@ -71,6 +71,71 @@ int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_cou
 /* Releases the model. NULL is ignored. */
 void edge_model_close(edge_model *model);
 
+/* ---- Device store and update agent ---------------------------------------------------------------------------------
+ * The store installs signed packages through the gate (verification against the device trust directory, the package's
+ * end-to-end and confidence sets, its metric bounds), keeps earlier versions for rollback, and serves the active one.
+ * The agent checks in with an update server in the background and installs and switches versions it is assigned.
+ * Strings written into caller buffers are NUL-terminated UTF-8; a buffer too small fails with EDGE_E_PAYLOAD_TOO_LARGE. */
+
+#define EDGE_E_SESSION_CONFIGURATION_FAILED 21
+#define EDGE_E_PACKAGE_NOT_FOUND 60
+#define EDGE_E_SIGNATURE_UNKNOWN_KEY 66
+#define EDGE_E_UPDATE_SERVER_UNAVAILABLE 93 /* agent: server unreachable or refusing; the device keeps serving */
+#define EDGE_E_UPDATE_FAILED 94             /* agent: an assigned version failed download, verification or the gate */
+
+/* edge_store_install outcomes (the .NET InstallOutcome). */
+enum edge_install_outcome {
+    EDGE_INSTALL_ACTIVATED = 0,      /* verified, gated and now serving */
+    EDGE_INSTALL_DEFERRED = 1,       /* gated; the swap was deferred */
+    EDGE_INSTALL_REJECTED = 2,       /* verified but failed the gate: the previous version keeps serving */
+    EDGE_INSTALL_ALREADY_ACTIVE = 3  /* this exact version already serves */
+};
+
+#define EDGE_PREDICTION_ID_SIZE 37 /* 36 characters and the NUL */
+
+typedef struct edge_store edge_store;
+typedef struct edge_agent edge_agent;
+
+/* Opens (or creates) a store in store_dir; packages are verified against trust_dir (root.json); telemetry_db (SQLite
+ * outbox, NULL for none) records predictions and ground truth for the agent to upload. */
+int edge_store_open(const char *store_dir, const char *trust_dir, const char *telemetry_db, edge_store **store);
+
+/* Verifies, gates and (when it passes) activates a signed .edgepkg. A refused signature or hash is an error code and
+ * nothing changes; a gate failure is success with *outcome EDGE_INSTALL_REJECTED. version (NULL allowed) gets the
+ * package's version. */
+int edge_store_install(edge_store *store, const char *package_path, int32_t *outcome, char *version, size_t version_capacity);
+
+/* Switches back to the version that served before the current one; version gets the version now serving. */
+int edge_store_rollback(edge_store *store, char *version, size_t version_capacity);
+
+/* The serving version ("" before the first install). */
+int edge_store_active_version(edge_store *store, char *version, size_t version_capacity);
+
+/* Predicts with the serving version: inputs and outputs as edge_predict. version gets the version that served the call
+ * (a swap never fails a call), prediction_id (NULL allowed, EDGE_PREDICTION_ID_SIZE bytes) its id for ground truth. */
+int edge_store_predict(edge_store *store, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs,
+                       int32_t output_count, char *version, size_t version_capacity, char *prediction_id);
+
+/* Attaches the true label to an earlier prediction: scored per version (health reports) and recorded by telemetry. */
+int edge_store_record_ground_truth(edge_store *store, const char *prediction_id, double label);
+
+/* Closes the store. NULL is ignored. Fails with EDGE_E_INVALID_ARGUMENT while an agent still runs on it. */
+int edge_store_close(edge_store *store);
+
+/* Starts the update agent in the background on a thread of the library. config_json is a JSON object:
+ *   "server" (https://host:port, or http:// on loopback), "device_id", "server_key_file" (PEM of the server's
+ *   assignment-signing key), "state_dir" (credential, partial downloads) - required;
+ *   "enrollment_token", "interval_seconds" (default 60), "ca_file", "client_cert_file", "client_key_file",
+ *   "offline_grace_seconds", "tags" (array of strings) - optional. */
+int edge_agent_start(edge_store *store, const char *config_json, edge_agent **agent);
+
+/* Cycles completed and the last cycle's result: 0, EDGE_E_UPDATE_SERVER_UNAVAILABLE, EDGE_E_UPDATE_FAILED or another
+ * code; message (NULL allowed) gets that cycle's one-line summary, truncated to message_capacity. */
+int edge_agent_status(edge_agent *agent, int64_t *cycles, int32_t *last_code, char *message, size_t message_capacity);
+
+/* Stops the agent, waiting for a check-in in flight to end, and releases it. NULL is ignored. */
+int edge_agent_stop(edge_agent *agent);
+
 #ifdef __cplusplus
 }
 #endif

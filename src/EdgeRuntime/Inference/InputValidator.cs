@@ -5,11 +5,11 @@ namespace EdgeDeploy.Runtime.Inference;
 /// <summary>Checks inputs against the schema before ONNX Runtime sees them, so errors name the input and the problem.</summary>
 internal static class InputValidator
 {
-    public static void CheckNames(ModelSchema schema, IReadOnlyDictionary<string, EdgeTensor> inputs)
+    public static void CheckNames(ModelSchema schema, in InputSet inputs)
     {
         foreach (var input in schema.Inputs)
         {
-            if (!inputs.ContainsKey(input.Name))
+            if (!inputs.TryGet(input.Name, out _))
             {
                 throw new EdgeException(
                     EdgeErrorCode.MissingInput,
@@ -20,7 +20,7 @@ internal static class InputValidator
 
         if (inputs.Count != schema.Inputs.Count)
         {
-            foreach (var name in inputs.Keys)
+            foreach (var name in inputs.Names)
             {
                 if (schema.FindInput(name) is null)
                 {

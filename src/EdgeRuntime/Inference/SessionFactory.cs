@@ -58,6 +58,7 @@ internal static class SessionFactory
     private static InferenceSession OpenCpu(Func<SessionOptions, InferenceSession> open, EdgeModelOptions options)
     {
         using var sessionOptions = CreateOptions(options);
+        Customize(sessionOptions, options);
         return OrtErrors.Call(() => open(sessionOptions), "The model could not be loaded", EdgeErrorCode.InvalidModel);
     }
 
@@ -65,7 +66,41 @@ internal static class SessionFactory
     {
         using var sessionOptions = CreateOptions(options);
         sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+        Customize(sessionOptions, options);
         return open(sessionOptions);
+    }
+
+    /// <summary>The caller's config entries, then the caller's hook; what either throws becomes SessionConfigurationFailed.</summary>
+    private static void Customize(SessionOptions sessionOptions, EdgeModelOptions options)
+    {
+        foreach (var (key, value) in options.SessionConfigEntries ?? new Dictionary<string, string>())
+        {
+            try
+            {
+                sessionOptions.AddSessionConfigEntry(key, value);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new EdgeException(EdgeErrorCode.SessionConfigurationFailed, $"Session config entry '{key}' = '{value}' was refused: {OrtErrors.Split(ex.Message).Detail}", ex);
+            }
+        }
+
+        if (options.ConfigureSession is { } hook)
+        {
+            try
+            {
+                hook(sessionOptions);
+            }
+            catch (EdgeException ex) when (ex.Code == EdgeErrorCode.SessionConfigurationFailed)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                var detail = ex is OnnxRuntimeException ort ? OrtErrors.Split(ort.Message).Detail : ex.Message;
+                throw new EdgeException(EdgeErrorCode.SessionConfigurationFailed, $"EdgeModelOptions.ConfigureSession threw {ex.GetType().Name}: {detail}", ex);
+            }
+        }
     }
 
     private static SessionOptions CreateOptions(EdgeModelOptions options) => new()

@@ -21,6 +21,9 @@ internal sealed class SessionHandle
 
     public RunOptions RunOptions { get; }
 
+    /// <summary>Native resources over the session (cached bindings), released just before it.</summary>
+    public IDisposable? Attached { get; set; }
+
     public bool TryAcquire()
     {
         var current = Volatile.Read(ref _leases);
@@ -50,6 +53,7 @@ internal sealed class SessionHandle
     {
         if (Interlocked.Decrement(ref _leases) == 0)
         {
+            Attached?.Dispose();
             RunOptions.Dispose();
             Session.Dispose();
         }

@@ -149,6 +149,43 @@ public sealed class EdgeCliTests
     }
 
     [Fact]
+    public void Bench_Json_ReportsTheConvenientPathAgainstItsGoal()
+    {
+        var run = Edge("bench", Repo.Model("iris_classifier.onnx"), "--iterations", "1000", "--warmup", "100", "--json");
+
+        Assert.True(run.ExitCode == 0, run.All);
+        using var doc = JsonDocument.Parse(run.StdOut);
+        var convenient = doc.RootElement.GetProperty("convenientPath");
+        Assert.Equal(1.15, convenient.GetProperty("goalP50Ratio").GetDouble());
+        Assert.Equal(512, convenient.GetProperty("goalBytesPerPredict").GetInt32());
+        Assert.InRange(convenient.GetProperty("bytesPerPredict").GetDouble(), 1, 512); // exact: the result objects only
+        Assert.True(convenient.GetProperty("p50RatioToRaw").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bench_Concurrency_ReportsUnbatchedAndBatchedModes()
+    {
+        var run = Edge("bench", Repo.Model("iris_classifier.onnx"), "--concurrency", "4", "--batching", "max=4,delay=500us", "--iterations", "400", "--warmup", "40", "--json");
+
+        Assert.True(run.ExitCode == 0, run.All);
+        using var doc = JsonDocument.Parse(run.StdOut);
+        var modes = doc.RootElement.GetProperty("modes").EnumerateArray().ToList();
+        Assert.Equal(["unbatched", "batched (max 4, delay 0.5 ms)"], modes.Select(m => m.GetProperty("name").GetString()));
+        Assert.All(modes, m => Assert.True(m.GetProperty("perSecond").GetDouble() > 0));
+        Assert.Equal(1.0, modes[0].GetProperty("meanBatch").GetDouble());
+        Assert.InRange(modes[1].GetProperty("meanBatch").GetDouble(), 1.0, 4.0);
+    }
+
+    [Fact]
+    public void Bench_BatchingMalformed_ExitsTwoNamingTheValue()
+    {
+        var run = Edge("bench", Repo.Model("iris_classifier.onnx"), "--concurrency", "4", "--batching", "max=x", "--iterations", "400");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("error: InvalidArgument: --batching 'max=x'", run.StdErr);
+    }
+
+    [Fact]
     public void Bench_TooFewIterations_ExitsTwo()
     {
         var run = Edge("bench", Repo.Model("iris_classifier.onnx"), "--iterations", "5");

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Tests.Infrastructure;
+
+namespace EdgeDeploy.Tests.EdgeRuntimeNative;
+
+/// <summary>
+/// The device store and update agent through libedgeruntime's C ABI: the C sample (gcc) and the Python sample (ctypes)
+/// install the signed sample package through the gate, serve it, switch to the signed update and roll back, printing
+/// what the .NET API computes; the agent starts in the background, reports its check-in and stops.
+/// </summary>
+[Collection(AotCollection.Name)]
+public sealed class NativeStoreTests : IDisposable
+{
+    private readonly string _lib;
+    private readonly TempDirectory _temp = new();
+
+    public NativeStoreTests(AotArtifacts artifacts) => _lib = artifacts.RequireNativeLibrary();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void CStoreSample_Gcc_InstallsServesSwitchesAndRollsBack()
+    {
+        var binary = CompileC();
+
+        var run = ProcessRunner.Run(binary, SampleArguments(), TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        Assert.Equal(Expected(), run.StdOut.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void PythonStoreSample_Ctypes_InstallsServesSwitchesAndRollsBack()
+    {
+        var run = ProcessRunner.Run("python3", [Path.Combine(Repo.Root, "samples", "native", "store_iris.py"), Path.Combine(_lib, "libedgeruntime.so"), .. SampleArguments()], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        Assert.Equal(Expected(), run.StdOut.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void CStoreSample_AgentWithoutServer_ReportsUnavailableAndStops()
+    {
+        var binary = CompileC();
+        var key = _temp.File("server.pub.pem");
+        using (var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            File.WriteAllText(key, ecdsa.ExportSubjectPublicKeyInfoPem());
+        }
+
+        // Port 9 (discard) on loopback: nothing listens, so the check-in fails fast and the store keeps serving.
+        var config = $$"""{"server":"http://127.0.0.1:9","device_id":"native-sample","enrollment_token":"t","server_key_file":"{{key}}","state_dir":"{{_temp.File("agent")}}","interval_seconds":30}""";
+
+        var run = ProcessRunner.Run("bash", ["-c", $"EDGE_AGENT_CONFIG='{config}' '{binary}' {string.Join(' ', SampleArguments().Select(a => $"'{a}'"))}"], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        Assert.Contains($"agent: 1 check-in(s), last {(int)EdgeErrorCode.UpdateServerUnavailable} UpdateServerUnavailable: Unavailable", run.StdOut);
+        Assert.EndsWith("agent stopped\n", run.StdOut.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void CStoreSample_TamperedUpdate_RefusedWithCodeAndFirstVersionKeepsServing()
+    {
+        var binary = CompileC();
+        var tampered = _temp.File("tampered.edgepkg");
+        File.WriteAllBytes(tampered, ZipEdit.Replace(File.ReadAllBytes(Repo.Model("iris_classifier_v2.edgepkg")), "model.onnx", b => [.. b[..^1], (byte)(b[^1] ^ 1)]));
+        var args = SampleArguments();
+        args[3] = tampered;
+
+        var run = ProcessRunner.Run(binary, args, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"install failed: {(int)EdgeErrorCode.FileHashMismatch} FileHashMismatch:", run.StdErr);
+        Assert.StartsWith("installed 1.0.0: activated\nserved by 1.0.0:", run.StdOut.ReplaceLineEndings("\n"));
+        Assert.Equal(["1.0.0"], Directory.GetDirectories(Path.Combine(args[0], "versions")).Select(Path.GetFileName));
+    }
+
+    /// <summary>A fresh store and a device trust directory holding the samples' root (it records the highest versions seen).</summary>
+    private string[] SampleArguments()
+    {
+        var trust = _temp.File("trust");
+        Directory.CreateDirectory(trust);
+        File.Copy(Path.Combine(Repo.Models, "trust", "root.json"), Path.Combine(trust, "root.json"), overwrite: true);
+        return [_temp.File("store"), trust, Repo.Model("iris_classifier.edgepkg"), Repo.Model("iris_classifier_v2.edgepkg")];
+    }
+
+    private string CompileC()
+    {
+        var binary = _temp.File("store_iris");
+        var gcc = ProcessRunner.Run("gcc", ["-Wall", "-Werror", "-I" + Path.Combine(_lib, "include"), Path.Combine(Repo.Root, "samples", "native", "store_iris.c"), "-L" + _lib, "-ledgeruntime", "-Wl,-rpath," + _lib, "-o", binary], TimeSpan.FromMinutes(1));
+        Assert.True(gcc.ExitCode == 0, gcc.All);
+        return binary;
+    }
+
+    /// <summary>What both samples print, computed with the .NET API on the two sample models.</summary>
+    private static string Expected()
+    {
+        using var v1 = EdgeModel.Load(Repo.Model("iris_classifier.onnx"));
+        using var v2 = EdgeModel.Load(Repo.Model("iris_classifier_v2.onnx"));
+        var text = new StringBuilder();
+        text.Append("installed 1.0.0: activated\n");
+        Served(text, "1.0.0", v1, [5.1f, 3.5f, 1.4f, 0.2f]);
+        text.Append("installed 2.0.0: activated\n");
+        Served(text, "2.0.0", v2, [6.3f, 2.5f, 4.9f, 1.5f]);
+        text.Append("rolled back to 1.0.0\n");
+        Served(text, "1.0.0", v1, [6.7f, 3.0f, 5.2f, 2.3f]);
+        return text.ToString();
+    }
+
+    private static void Served(StringBuilder text, string version, EdgeModel model, float[] row)
+    {
+        var prediction = model.Predict("features", EdgeTensor.Create(row, [1, 4]));
+        var p = prediction["probabilities"].AsSpan<float>();
+        text.Append(CultureInfo.InvariantCulture, $"served by {version}: label={prediction["label"].AsSpan<long>()[0]} probabilities={(double)p[0]:F6},{(double)p[1]:F6},{(double)p[2]:F6}\n");
+    }
+}
