@@ -408,7 +408,11 @@ public sealed class EdgeModel : IDisposable
 
                 return TensorSchema.Map(name, key, value);
             case OnnxValueType.ONNX_TYPE_OPTIONAL:
-                return ToOutputSchema(name, metadata.AsOptionalMetadata().ElementMeta).AsOptional();
+                // ONNX Runtime's C# Run reads every output's type as it wraps it, and its native GetValueType dereferences
+                // null on an empty optional value: one absent output would take the whole process down. Refused until
+                // ONNX Runtime reads them safely (HasValue first); the schema and EdgeValue.None already describe them.
+                var inner = ToOutputSchema(name, metadata.AsOptionalMetadata().ElementMeta).AsOptional();
+                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is {inner.DescribeType()}: ONNX Runtime's C# API crashes the process when a run leaves an optional output empty, so models with optional outputs are refused.") { TensorName = name };
             default:
                 throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is a {metadata.OnnxValueType}; tensors, sequences, maps and optional values are supported.") { TensorName = name };
         }

@@ -20,6 +20,7 @@ extern "C" {
 #define EDGE_OK 0
 #define EDGE_E_INVALID_ARGUMENT 1
 #define EDGE_E_MODEL_NOT_FOUND 2
+#define EDGE_E_UNSUPPORTED_MODEL 4
 #define EDGE_E_PAYLOAD_TOO_LARGE 5 /* also: an output buffer is too small (data_bytes says what is needed) */
 #define EDGE_E_MISSING_INPUT 10
 #define EDGE_E_INPUT_TYPE_MISMATCH 12
@@ -77,7 +78,8 @@ int edge_model_tensor_info(const edge_model *model, int is_output, int32_t index
 int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs, int32_t output_count);
 
 /* Output `index`'s kind (enum edge_value_kind: tensor, sequence or map) and, if `optional` is not NULL, 1 when the output
-   is optional (a prediction may hold EDGE_VALUE_NONE for it). edge_model_tensor_info describes a sequence or map output
+   is optional (a prediction may then hold EDGE_VALUE_NONE; today models with optional outputs are refused at open with
+   EDGE_E_UNSUPPORTED_MODEL, because ONNX Runtime's managed API crashes on an empty one, so this is 0). edge_model_tensor_info describes a sequence or map output
    with element_type 0 (or, for a map, its value type) and rank 0. */
 int edge_model_output_kind(const edge_model *model, int32_t index, int32_t *kind, int32_t *optional);
 

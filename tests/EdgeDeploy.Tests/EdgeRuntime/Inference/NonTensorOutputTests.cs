@@ -84,22 +84,15 @@ public sealed class NonTensorOutputTests
     }
 
     [Fact]
-    public void Predict_OptionalOutputs_PresentHoldsTheTensorAbsentIsNone()
+    public void Load_OptionalOutputs_RefusedAsUnsupportedRatherThanCrashing()
     {
-        using var model = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
-        var present = model.Schema.FindOutput("present")!;
-        Assert.True(present.IsOptional);
-        Assert.Equal(EdgeValueKind.Tensor, present.Kind);
-        Assert.Equal("present: optional(float32[n])", present.ToString());
+        // ONNX Runtime's C# Run wraps each output by asking its type, and the native GetValueType segfaults on an empty
+        // optional value (models/optional_outputs.onnx's 'absent'): a load-time refusal is the only safe answer today.
+        var ex = Assert.Throws<EdgeException>(() => EdgeModel.Load(Repo.Model("optional_outputs.onnx")));
 
-        var prediction = model.Predict("x", EdgeTensor.Create([1f, 2f, 3f]));
-
-        Assert.Equal([2f, 4f, 6f], prediction["doubled"].ToArray<float>());
-        Assert.Equal([1f, 2f, 3f], prediction["present"].ToArray<float>());
-        Assert.Equal(EdgeValueKind.None, prediction.GetValue("absent").Kind);
-        var ex = Assert.Throws<EdgeException>(() => prediction["absent"]);
-        Assert.Equal(EdgeErrorCode.InvalidOutput, ex.Code);
-        Assert.Contains("'absent' is a none, not a tensor", ex.Message);
+        Assert.Equal(EdgeErrorCode.UnsupportedModel, ex.Code);
+        Assert.Equal("present", ex.TensorName);
+        Assert.StartsWith("Output 'present' is optional(float32[n]): ONNX Runtime's C# API crashes the process when a run leaves an optional output empty", ex.Message);
     }
 
     [Fact]
@@ -145,12 +138,10 @@ public sealed class NonTensorOutputTests
     {
         using var zipmap = EdgeModel.Load(Repo.Model("iris_zipmap.onnx"));
         using var sequences = EdgeModel.Load(Repo.Model("sequence_outputs.onnx"));
-        using var optional = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
         var predictions = new[]
         {
             (zipmap, zipmap.Predict("features", TestSets.IrisRow(6.7f, 3.0f, 5.2f, 2.3f))),
             (sequences, sequences.Predict("x", EdgeTensor.Create([1f, -2f, 3f], [1, 3]))),
-            (optional, optional.Predict("x", EdgeTensor.Create([1f, 2f]))),
         };
 
         foreach (var (model, prediction) in predictions)
@@ -164,7 +155,7 @@ public sealed class NonTensorOutputTests
             }
         }
 
-        Assert.Contains("\"absent\":null", Write(predictions[2].Item2));
+        Assert.Equal("null", Write(EdgeValue.None));
         Assert.Contains("\"output_probability\":{\"sequence\":[{\"map\":{\"keys\":[0,1,2],\"values\":[", Write(predictions[0].Item2));
     }
 
