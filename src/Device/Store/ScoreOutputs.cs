@@ -3,8 +3,8 @@ namespace EdgeDeploy.Runtime.Store;
 /// <summary>
 /// The tensor the confidence metrics read for an output. A tensor output is used as it is; a scikit-learn ZipMap output
 /// (a sequence with one map per row, class label to probability) becomes a float tensor [rows, classes], each row's
-/// probabilities in class order: by key for int64 labels 0..K-1, otherwise in the map's own order (the classifier's
-/// class order). The metric code then reads it like any probability tensor.
+/// probabilities in class order: by key for int64 labels 0..K-1, otherwise in the map's own order (ONNX Runtime returns
+/// string keys sorted, the order scikit-learn gives <c>classes_</c>, so a label is the index of its class name). The metric code then reads it like any probability tensor.
 /// </summary>
 internal static class ScoreOutputs
 {

@@ -107,7 +107,7 @@ internal sealed class ShadowRunner : IDisposable
         long count = 0;
         foreach (var name in served.Names)
         {
-            if (served.GetValue(name).Kind != EdgeValueKind.Tensor)
+            if (!served.HasOnlyTensors && served.GetValue(name).Kind != EdgeValueKind.Tensor)
             {
                 // Sequences and maps: exact when they compare equal within no tolerance; no element differences summed.
                 try

@@ -247,7 +247,7 @@ public sealed class TelemetryRecorder : IDisposable
         for (var i = 0; i < item.Prediction.Names.Count; i++)
         {
             // Small tensor outputs only: sequences and maps are not recorded.
-            if (item.Prediction.Values[i].Kind == EdgeValueKind.Tensor && TelemetryCodec.IsSmall(item.Prediction.Tensors[i]))
+            if ((item.Prediction.HasOnlyTensors || item.Prediction.Values[i].Kind == EdgeValueKind.Tensor) && TelemetryCodec.IsSmall(item.Prediction.Tensors[i]))
             {
                 outputs[item.Prediction.Names[i]] = item.Prediction.Tensors[i];
             }
