@@ -14,6 +14,13 @@ Outputs (all committed):
   cnn_dynamic.onnx         a small CNN with dynamic batch/height/width: image[N,3,H,W] -> probabilities[N,10] and
                            feature_map[N,64,?,?] (output dims with no name: only a run can tell them); random weights
   masked_pool.onnx         two inputs: x[N,T,8] and mask[N,T] -> masked mean over T, pooled[N,8] (a multi-input model)
+  iris_zipmap.onnx         the iris LogisticRegression as skl2onnx exports it by default: ai.onnx.ml LinearClassifier then
+                           ZipMap, features[N,4] -> label[N] and output_probability seq(map(int64, float)) (+ .e2e.jsonl)
+  sequence_outputs.onnx    x[N,3] -> parts seq(tensor(float)) [x, relu(x)] and named_scores seq(map(string, float))
+                           (softmax rows zipped with the labels cat, dog, bird)
+  optional_outputs.onnx    x[N] -> doubled[N], present optional(tensor(float)) holding x, absent optional(...) holding nothing
+  bfloat16.onnx            x bfloat16[N], y float[N] -> same (Identity, bfloat16), widened (x as float),
+                           narrowed (y as bfloat16)
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
   *.confidence.jsonl       held-out inputs with labels (confidence test set)
   *.train.csv              training features (drift reference source)
@@ -313,6 +320,106 @@ def masked_pool():
     save(model, "masked_pool.onnx")
 
 
+def map_type(key, value):
+    t = onnx.TypeProto()
+    t.map_type.key_type = key
+    t.map_type.value_type.CopyFrom(helper.make_tensor_type_proto(value, None))
+    return t
+
+
+def zipmap_output(name, key):
+    return helper.make_value_info(name, helper.make_sequence_type_proto(map_type(key, TensorProto.FLOAT)))
+
+
+ML_OPSET = helper.make_opsetid("ai.onnx.ml", 1)
+
+
+def iris_zipmap():
+    data = load_iris()
+    x = data.data.astype(np.float32)
+    y = data.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=7, stratify=y)
+    clf = LogisticRegression(C=1.0, max_iter=1000, random_state=7).fit(x_train, y_train)
+    classes = [int(c) for c in clf.classes_]
+    graph = helper.make_graph(
+        [
+            helper.make_node("LinearClassifier", ["features"], ["label", "probability_tensor"], domain="ai.onnx.ml",
+                             coefficients=f32_list(clf.coef_), intercepts=f32_list(clf.intercept_),
+                             classlabels_ints=classes, multi_class=1, post_transform="SOFTMAX"),
+            helper.make_node("ZipMap", ["probability_tensor"], ["output_probability"], domain="ai.onnx.ml", classlabels_int64s=classes),
+        ],
+        "iris_zipmap",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]), zipmap_output("output_probability", TensorProto.INT64)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), ML_OPSET], producer_name="edgedeploy-make_models")
+    model.doc_string = "Iris classifier exported as skl2onnx does by default: LinearClassifier + ZipMap (probabilities as a sequence of maps)."
+    save(model, "iris_zipmap.onnx")
+    proba = clf.predict_proba(x_test).astype(np.float32)
+    label = clf.predict(x_test)
+    write_jsonl("iris_zipmap.e2e.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}},
+         "outputs": {"label": {"shape": [1], "data": [int(label[i])]},
+                     "output_probability": {"sequence": [{"map": {"keys": classes, "values": f32_list(proba[i])}}]}}}
+        for i in range(len(x_test))])
+
+
+def sequence_outputs():
+    graph = helper.make_graph(
+        [
+            helper.make_node("Relu", ["x"], ["relu"]),
+            helper.make_node("SequenceConstruct", ["x", "relu"], ["parts"]),
+            helper.make_node("Softmax", ["x"], ["scores"], axis=1),
+            helper.make_node("ZipMap", ["scores"], ["named_scores"], domain="ai.onnx.ml", classlabels_strings=["cat", "dog", "bird"]),
+        ],
+        "sequence_outputs",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+        [helper.make_tensor_sequence_value_info("parts", TensorProto.FLOAT, ["batch", 3]),
+         zipmap_output("named_scores", TensorProto.STRING)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), ML_OPSET], producer_name="edgedeploy-make_models")
+    model.doc_string = "Non-tensor outputs: a sequence of tensors and a sequence of string-keyed maps."
+    save(model, "sequence_outputs.onnx")
+
+
+def optional_outputs():
+    optional_float = helper.make_optional_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"]))
+    graph = helper.make_graph(
+        [
+            helper.make_node("Mul", ["x", "two"], ["doubled"]),
+            helper.make_node("Optional", ["x"], ["present"]),
+            helper.make_node("Optional", [], ["absent"], type=helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"])),
+        ],
+        "optional_outputs",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])],
+        [helper.make_tensor_value_info("doubled", TensorProto.FLOAT, ["n"]),
+         helper.make_value_info("present", optional_float),
+         helper.make_value_info("absent", optional_float)],
+        [numpy_helper.from_array(np.array(2.0, np.float32), "two")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Optional outputs: one holding the input, one holding nothing."
+    save(model, "optional_outputs.onnx")
+
+
+def bfloat16():
+    graph = helper.make_graph(
+        [
+            helper.make_node("Identity", ["x"], ["same"]),
+            helper.make_node("Cast", ["x"], ["widened"], to=TensorProto.FLOAT),
+            helper.make_node("Cast", ["y"], ["narrowed"], to=TensorProto.BFLOAT16),
+        ],
+        "bfloat16",
+        [helper.make_tensor_value_info("x", TensorProto.BFLOAT16, ["n"]), helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n"])],
+        [helper.make_tensor_value_info("same", TensorProto.BFLOAT16, ["n"]),
+         helper.make_tensor_value_info("widened", TensorProto.FLOAT, ["n"]),
+         helper.make_tensor_value_info("narrowed", TensorProto.BFLOAT16, ["n"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "bfloat16 in and out: Identity, and Casts each way."
+    save(model, "bfloat16.onnx")
+
+
 if __name__ == "__main__":
     iris()
     # A second, more regularised version with the same schema: the candidate in canary, shadow and rollback demos.
@@ -321,3 +428,7 @@ if __name__ == "__main__":
     all_types()
     cnn_dynamic()
     masked_pool()
+    iris_zipmap()
+    sequence_outputs()
+    optional_outputs()
+    bfloat16()

@@ -44,4 +44,11 @@ public enum EdgeElementType
 
     /// <summary>Unsigned 64-bit integer (<see cref="ulong"/>).</summary>
     UInt64 = 13,
+
+    /// <summary>
+    /// Brain floating point: the upper 16 bits of a 32-bit IEEE float. Create tensors from ONNX Runtime's
+    /// <c>Microsoft.ML.OnnxRuntime.Tensors.BFloat16</c> (<see cref="EdgeTensor.Create{T}(T[], ReadOnlySpan{long})"/>) or from raw
+    /// bits (<see cref="EdgeTensor.CreateBFloat16(ushort[], ReadOnlySpan{long})"/>); read them as either with <see cref="EdgeTensor.AsSpan{T}"/>.
+    /// </summary>
+    BFloat16 = 16,
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using EdgeDeploy.Runtime.Tensors;
 
@@ -37,7 +38,7 @@ public sealed class EdgeTensor
     internal long[] ShapeArray => _shape;
 
     /// <summary>Wraps <paramref name="data"/> (not copied) as a tensor of the given shape.</summary>
-    /// <typeparam name="T">float, double, Half, sbyte, short, int, long, byte, ushort, uint, ulong or bool.</typeparam>
+    /// <typeparam name="T">float, double, Half, sbyte, short, int, long, byte, ushort, uint, ulong, bool or ONNX Runtime's BFloat16.</typeparam>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.TensorDataMismatch"/> when the length does not match the shape.</exception>
     public static EdgeTensor Create<T>(T[] data, ReadOnlySpan<long> shape)
         where T : unmanaged
@@ -46,7 +47,7 @@ public sealed class EdgeTensor
         var type = ElementTypes.Of<T>();
         if (type == EdgeElementType.Unknown)
         {
-            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Element type {typeof(T).Name} is not supported; use float, double, Half, sbyte, short, int, long, byte, ushort, uint, ulong, bool or string.");
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Element type {typeof(T).Name} is not supported; use float, double, Half, sbyte, short, int, long, byte, ushort, uint, ulong, bool, BFloat16 or string.");
         }
 
         return new EdgeTensor(data, CheckShape(data.Length, shape), type);
@@ -67,15 +68,39 @@ public sealed class EdgeTensor
         return new EdgeTensor(data, CheckShape(data.Length, shape), EdgeElementType.String);
     }
 
+    /// <summary>
+    /// Wraps raw bfloat16 bit patterns (not copied; each the upper 16 bits of a float32) as a
+    /// <see cref="EdgeElementType.BFloat16"/> tensor.
+    /// </summary>
+    public static EdgeTensor CreateBFloat16(ushort[] bits, ReadOnlySpan<long> shape)
+    {
+        ArgumentNullException.ThrowIfNull(bits);
+        return new EdgeTensor(bits, CheckShape(bits.Length, shape), EdgeElementType.BFloat16);
+    }
+
     /// <summary>A 1-D tensor over <paramref name="data"/>.</summary>
     public static EdgeTensor Create<T>(T[] data)
         where T : unmanaged => Create(data, [data?.Length ?? 0]);
 
-    /// <summary>The elements as a read-only span.</summary>
+    /// <summary>
+    /// The elements as a read-only span. A <see cref="EdgeElementType.BFloat16"/> tensor reads as ONNX Runtime's BFloat16
+    /// or as <see cref="ushort"/> bit patterns, whichever it was created from.
+    /// </summary>
     /// <exception cref="EdgeException">When <typeparamref name="T"/> does not match <see cref="ElementType"/>.</exception>
-    public ReadOnlySpan<T> AsSpan<T>() => _data is T[] typed
-        ? typed
-        : throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Tensor holds {ElementTypes.Describe(ElementType)} elements, not {typeof(T).Name}.");
+    public ReadOnlySpan<T> AsSpan<T>()
+    {
+        if (_data is T[] typed)
+        {
+            return typed;
+        }
+
+        if (ElementType == EdgeElementType.BFloat16 && (typeof(T) == typeof(ushort) || ElementTypes.IsBFloat16Type<T>()))
+        {
+            return MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<byte, T>(ref MemoryMarshal.GetArrayDataReference(_data)), _data.Length);
+        }
+
+        throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Tensor holds {ElementTypes.Describe(ElementType)} elements, not {typeof(T).Name}.");
+    }
 
     /// <summary>A copy of the elements.</summary>
     public T[] ToArray<T>() => AsSpan<T>().ToArray();

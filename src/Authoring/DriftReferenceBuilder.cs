@@ -131,9 +131,14 @@ public static class DriftReferenceBuilder
             }
 
             var prediction = model.Predict(input.Name, EdgeTensor.Create(data, [count, columns.Length]));
-            foreach (var name in prediction.Names)
+            for (var o = 0; o < prediction.Names.Count; o++)
             {
-                Collect(prediction[name], count, collected[name], numericOut[name]);
+                // Sequences and maps (a ZipMap's probabilities) have no binned distribution; their tensor siblings do.
+                if (prediction.Values[o].Kind == EdgeValueKind.Tensor)
+                {
+                    var name = prediction.Names[o];
+                    Collect(prediction.Tensors[o], count, collected[name], numericOut[name]);
+                }
             }
         }
 

@@ -176,7 +176,7 @@ public sealed class PackageBuilder
         for (var i = 0; i < e2e.Count; i++)
         {
             Wrap(() => model.Validate(e2e[i].Inputs), $"End-to-end case {i}");
-            foreach (var name in e2e[i].ExpectedOutputs.Keys)
+            foreach (var name in e2e[i].ExpectedOutputs.Keys.Concat(e2e[i].ExpectedValues.Keys))
             {
                 if (model.Schema.FindOutput(name) is null)
                 {

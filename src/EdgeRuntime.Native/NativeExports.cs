@@ -109,8 +109,133 @@ internal static unsafe partial class NativeExports
     [UnmanagedCallersOnly(EntryPoint = "edge_predict")]
     public static int Predict(IntPtr model, NativeTensor* inputs, int inputCount, NativeTensor* outputs, int outputCount) => Guard(() =>
     {
-        Require(inputCount >= 0 && outputCount >= 0 && (inputs != null || inputCount == 0) && (outputs != null || outputCount == 0), "tensor arrays must not be NULL when their count is positive.");
+        Require(outputCount >= 0 && (outputs != null || outputCount == 0), "tensor arrays must not be NULL when their count is positive.");
         var m = Model(model);
+        var prediction = m.Model.Predict(ReadFeeds(inputs, inputCount));
+        for (var o = 0; o < outputCount; o++)
+        {
+            var t = outputs + o;
+            Require(t->Name != null, $"output {o} has no name.");
+            var name = Utf8(t->Name);
+            var value = prediction.GetValue(name);
+            if (value.Kind != EdgeValueKind.Tensor)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidOutput, $"Output '{name}' is a {value.Kind.ToString().ToLowerInvariant()}, not a tensor; read it with edge_predict_values.") { TensorName = name };
+            }
+
+            NativeTensors.ToBuffer(value.Tensor, t);
+        }
+    });
+
+    /// <summary>The kind of output <c>index</c> (EdgeValueKind: 1 tensor, 2 sequence, 3 map) and whether it is optional.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_model_output_kind")]
+    public static int OutputKind(IntPtr model, int index, int* kind, int* optional) => Guard(() =>
+    {
+        Require(kind != null, "kind must not be NULL.");
+        var outputs = Model(model).Model.Schema.Outputs;
+        Require(index >= 0 && index < outputs.Count, $"index {index} is outside 0..{outputs.Count - 1}.");
+        *kind = (int)outputs[index].Kind;
+        if (optional != null)
+        {
+            *optional = outputs[index].IsOptional ? 1 : 0;
+        }
+    });
+
+    /// <summary>Runs the model and keeps every output, of any kind, in a prediction handle (edge_prediction_free releases it).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_predict_values")]
+    public static int PredictValues(IntPtr model, NativeTensor* inputs, int inputCount, IntPtr* prediction) => Guard(() =>
+    {
+        Require(prediction != null, "prediction must not be NULL.");
+        *prediction = IntPtr.Zero;
+        var m = Model(model);
+        var result = m.Model.Predict(ReadFeeds(inputs, inputCount));
+        *prediction = GCHandle.ToIntPtr(GCHandle.Alloc(new NativePrediction(result)));
+    });
+
+    /// <summary>The kind and count (sequence items, map entries, tensor elements; 0 for none) of a value in a prediction.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_value_info")]
+    public static int ValueInfo(IntPtr prediction, byte* name, int* path, int depth, int* kind, long* count) => Guard(() =>
+    {
+        Require(kind != null, "kind must not be NULL.");
+        var value = Resolve(prediction, name, path, depth);
+        *kind = (int)value.Kind;
+        if (count != null)
+        {
+            *count = value.Count;
+        }
+    });
+
+    /// <summary>Copies a tensor value into the caller's buffer (the edge_predict output contract).</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_value_tensor")]
+    public static int ValueTensor(IntPtr prediction, byte* name, int* path, int depth, NativeTensor* output) => Guard(() =>
+    {
+        Require(output != null, "output must not be NULL.");
+        NativeTensors.ToBuffer(Resolve(prediction, name, path, depth).Tensor, output);
+    });
+
+    /// <summary>Copies a map's keys (unless keys is NULL) and values (two 1-D tensors, in the map's order) into the caller's buffers.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_value_map")]
+    public static int ValueMap(IntPtr prediction, byte* name, int* path, int depth, NativeTensor* keys, NativeTensor* values) => Guard(() =>
+    {
+        Require(values != null, "values must not be NULL.");
+        var map = Resolve(prediction, name, path, depth);
+        if (keys != null)
+        {
+            if (map.Keys.ElementType == EdgeElementType.String)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidOutput, "The map has string keys; pass keys NULL and read them one by one with edge_value_map_string_key.");
+            }
+
+            NativeTensors.ToBuffer(map.Keys, keys);
+        }
+
+        NativeTensors.ToBuffer(map.MapValues, values);
+    });
+
+    /// <summary>Key <c>index</c> of a string-keyed map as UTF-8, valid until edge_prediction_free.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_value_map_string_key")]
+    public static int ValueMapStringKey(IntPtr prediction, byte* name, int* path, int depth, long index, byte** key) => Guard(() =>
+    {
+        Require(key != null, "key must not be NULL.");
+        *key = null;
+        var p = PredictionOf(prediction);
+        var map = p.Resolve(RequireName(name), Path(path, depth));
+        var keys = map.Keys;
+        Require(keys.ElementType == EdgeElementType.String, "The map's keys are not strings; read them with edge_value_map.");
+        Require(index >= 0 && index < keys.ElementCount, $"key {index} is outside 0..{keys.ElementCount - 1}.");
+        *key = (byte*)p.Utf8(keys.AsSpan<string>()[(int)index]);
+    });
+
+    /// <summary>Releases a prediction handle; NULL is ignored.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_prediction_free")]
+    public static void PredictionFree(IntPtr prediction)
+    {
+        if (prediction == IntPtr.Zero)
+        {
+            return;
+        }
+
+        try
+        {
+            var handle = GCHandle.FromIntPtr(prediction);
+            try
+            {
+                (handle.Target as NativePrediction)?.Dispose();
+            }
+            finally
+            {
+                handle.Free();
+            }
+        }
+        catch (Exception ex)
+        {
+            SetLastError($"{EdgeErrorCode.InvalidArgument}: {ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    private static Dictionary<string, EdgeTensor> ReadFeeds(NativeTensor* inputs, int inputCount)
+    {
+        Require(inputCount >= 0 && (inputs != null || inputCount == 0), "tensor arrays must not be NULL when their count is positive.");
         var feeds = new Dictionary<string, EdgeTensor>(inputCount, StringComparer.Ordinal);
         for (var i = 0; i < inputCount; i++)
         {
@@ -126,15 +251,29 @@ internal static unsafe partial class NativeExports
             feeds[Utf8(t->Name)] = NativeTensors.FromBuffer((EdgeElementType)t->ElementType, shape, t->Data, t->DataBytes);
         }
 
-        var prediction = m.Model.Predict(feeds);
-        for (var o = 0; o < outputCount; o++)
-        {
-            var t = outputs + o;
-            Require(t->Name != null, $"output {o} has no name.");
-            var value = prediction[Utf8(t->Name)];
-            NativeTensors.ToBuffer(value, t);
-        }
-    });
+        return feeds;
+    }
+
+    private static EdgeValue Resolve(IntPtr prediction, byte* name, int* path, int depth) =>
+        PredictionOf(prediction).Resolve(RequireName(name), Path(path, depth));
+
+    private static string RequireName(byte* name)
+    {
+        Require(name != null, "name must not be NULL.");
+        return Utf8(name);
+    }
+
+    private static ReadOnlySpan<int> Path(int* path, int depth)
+    {
+        Require(depth is >= 0 and <= 64 && (path != null || depth == 0), "path must hold depth (0..64) item indexes, or be NULL with depth 0.");
+        return depth == 0 ? default : new ReadOnlySpan<int>(path, depth);
+    }
+
+    private static NativePrediction PredictionOf(IntPtr handle)
+    {
+        Require(handle != IntPtr.Zero, "prediction must not be NULL.");
+        return GCHandle.FromIntPtr(handle).Target as NativePrediction ?? throw new EdgeException(EdgeErrorCode.Disposed, "The prediction handle was freed.");
+    }
 
     private static NativeModel Model(IntPtr handle)
     {

@@ -10,6 +10,7 @@ internal static unsafe class NativeTensors
         EdgeElementType.Float => Copy<float>(type, shape, data, bytes),
         EdgeElementType.Double => Copy<double>(type, shape, data, bytes),
         EdgeElementType.Float16 => Copy<Half>(type, shape, data, bytes),
+        EdgeElementType.BFloat16 => Copy<ushort>(type, shape, data, bytes),
         EdgeElementType.Int8 => Copy<sbyte>(type, shape, data, bytes),
         EdgeElementType.UInt8 => Copy<byte>(type, shape, data, bytes),
         EdgeElementType.Int16 => Copy<short>(type, shape, data, bytes),

@@ -27,6 +27,7 @@ public sealed partial class EdgeModel : IDisposable
     private readonly string[] _outputNames;
     private readonly string[] _inputNames;
     private readonly PredictBindings? _bindings;
+    private readonly bool _tensorOutputsOnly;
 
     private EdgeModel(InferenceSession session, ExecutionProviderReport report, EdgeModelOptions options)
     {
@@ -46,7 +47,8 @@ public sealed partial class EdgeModel : IDisposable
 
         _inputNames = Schema.Inputs.Select(i => i.Name).ToArray();
         _outputNames = Schema.Outputs.Select(o => o.Name).ToArray();
-        _bindings = PredictBindings.TryCreate(session, Schema);
+        _tensorOutputsOnly = Schema.Outputs.All(o => o.Kind == EdgeValueKind.Tensor && !o.IsOptional);
+        _bindings = _tensorOutputsOnly ? PredictBindings.TryCreate(session, Schema) : null;
         _handle.Attached = _bindings;
         _batcher = options.MicroBatching is { } batching ? new MicroBatcher(this, batching) : null;
     }
@@ -288,15 +290,25 @@ public sealed partial class EdgeModel : IDisposable
             }
 
             using var outputs = _handle.Session.Run(runOptions, _inputNames, values, _outputNames);
-            var tensors = new EdgeTensor[_outputNames.Length];
-            var index = 0;
-            foreach (var output in outputs)
+            Prediction prediction;
+            if (_tensorOutputsOnly)
             {
-                tensors[index] = OrtMarshal.FromOrtValue(output, _outputNames[index]);
-                index++;
+                var tensors = new EdgeTensor[_outputNames.Length];
+                var index = 0;
+                foreach (var output in outputs)
+                {
+                    tensors[index] = OrtMarshal.FromOrtValue(output, _outputNames[index]);
+                    index++;
+                }
+
+                prediction = new Prediction(_outputNames, tensors);
+            }
+            else
+            {
+                prediction = Prediction.FromValues(_outputNames, ReadValues(outputs));
             }
 
-            return new Prediction(_outputNames, tensors);
+            return prediction;
         }
         finally
         {
@@ -315,11 +327,24 @@ public sealed partial class EdgeModel : IDisposable
         }
     }
 
+    private EdgeValue[] ReadValues(IEnumerable<OrtValue> outputs)
+    {
+        var values = new EdgeValue[_outputNames.Length];
+        var index = 0;
+        foreach (var output in outputs)
+        {
+            values[index] = OrtMarshal.ToValue(output, _outputNames[index]);
+            index++;
+        }
+
+        return values;
+    }
+
     private bool CanConcatenate(IReadOnlyList<IReadOnlyDictionary<string, EdgeTensor>> requests)
     {
         foreach (var schema in Schema.Inputs.Concat(Schema.Outputs))
         {
-            if (schema.Rank == 0 || schema.Shape[0] >= 0)
+            if (schema.Kind != EdgeValueKind.Tensor || schema.IsOptional || schema.Rank == 0 || schema.Shape[0] >= 0)
             {
                 return false;
             }
@@ -401,19 +426,56 @@ public sealed partial class EdgeModel : IDisposable
 
     private static ModelSchema ReadSchema(InferenceSession session)
     {
-        var inputs = session.InputNames.Select(n => ToSchema(n, session.InputMetadata[n], "Input")).ToArray();
-        var outputs = session.OutputNames.Select(n => ToSchema(n, session.OutputMetadata[n], "Output")).ToArray();
+        var inputs = session.InputNames.Select(n => ToInputSchema(n, session.InputMetadata[n])).ToArray();
+        var outputs = session.OutputNames.Select(n => ToOutputSchema(n, session.OutputMetadata[n])).ToArray();
         var meta = session.ModelMetadata;
         return new ModelSchema(inputs, outputs, meta.ProducerName, meta.GraphName, meta.Description, meta.Version, meta.CustomMetadataMap);
     }
 
-    private static TensorSchema ToSchema(string name, NodeMetadata metadata, string role)
+    private static TensorSchema ToInputSchema(string name, NodeMetadata metadata)
     {
         if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR)
         {
-            throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"{role} '{name}' is a {metadata.OnnxValueType}; only tensor inputs and outputs are supported (export classifiers without ZipMap).") { TensorName = name };
+            throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Input '{name}' is a {metadata.OnnxValueType}; only tensor inputs are supported (outputs may also be sequences, maps and optional values).") { TensorName = name };
         }
 
+        return ToSchema(name, metadata, "Input");
+    }
+
+    /// <summary>Tensors, sequences (of tensors or maps), maps and optional values of those; anything else is refused.</summary>
+    private static TensorSchema ToOutputSchema(string name, NodeMetadata metadata)
+    {
+        switch (metadata.OnnxValueType)
+        {
+            case OnnxValueType.ONNX_TYPE_TENSOR:
+                return ToSchema(name, metadata, "Output");
+            case OnnxValueType.ONNX_TYPE_SEQUENCE:
+                return TensorSchema.Sequence(name, ToOutputSchema(name, metadata.AsSequenceMetadata().ElementMeta));
+            case OnnxValueType.ONNX_TYPE_MAP:
+                var map = metadata.AsMapMetadata();
+                var key = OrtElementTypes.FromOrt(map.KeyDataType);
+                var value = map.ValueMetadata.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
+                    ? OrtElementTypes.FromOrt(map.ValueMetadata.ElementDataType)
+                    : EdgeElementType.Unknown;
+                if (key is not (EdgeElementType.Int64 or EdgeElementType.String) || value == EdgeElementType.Unknown)
+                {
+                    throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is a map with {map.KeyDataType} keys and {map.ValueMetadata.OnnxValueType} values; maps from int64 or string keys to tensor elements are supported.") { TensorName = name };
+                }
+
+                return TensorSchema.Map(name, key, value);
+            case OnnxValueType.ONNX_TYPE_OPTIONAL:
+                // ONNX Runtime's C# Run reads every output's type as it wraps it, and its native GetValueType dereferences
+                // null on an empty optional value: one absent output would take the whole process down. Refused until
+                // ONNX Runtime reads them safely (HasValue first); the schema and EdgeValue.None already describe them.
+                var inner = ToOutputSchema(name, metadata.AsOptionalMetadata().ElementMeta).AsOptional();
+                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is {inner.DescribeType()}: ONNX Runtime's C# API crashes the process when a run leaves an optional output empty, so models with optional outputs are refused.") { TensorName = name };
+            default:
+                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is a {metadata.OnnxValueType}; tensors, sequences, maps and optional values are supported.") { TensorName = name };
+        }
+    }
+
+    private static TensorSchema ToSchema(string name, NodeMetadata metadata, string role)
+    {
         var type = OrtElementTypes.FromOrt(metadata.ElementDataType);
         if (type == EdgeElementType.Unknown)
         {

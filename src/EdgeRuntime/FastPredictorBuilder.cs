@@ -39,6 +39,11 @@ public sealed class FastPredictorBuilder
         var schema = _model.Schema;
         foreach (var tensor in schema.Inputs.Concat(schema.Outputs))
         {
+            if (tensor.Kind != EdgeValueKind.Tensor || tensor.IsOptional)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Output '{tensor.Name}' is {tensor.DescribeType()}; only tensors can live in caller memory, so use EdgeModel.Predict for this model.") { TensorName = tensor.Name };
+            }
+
             if (tensor.ElementType == EdgeElementType.String)
             {
                 throw new EdgeException(EdgeErrorCode.InvalidArgument, $"'{tensor.Name}' is a string tensor; strings cannot live in caller memory, so use EdgeModel.Predict for this model.") { TensorName = tensor.Name };

@@ -21,14 +21,14 @@ internal static class ElementTypes
         if (typeof(T) == typeof(ulong)) { return EdgeElementType.UInt64; }
         if (typeof(T) == typeof(bool)) { return EdgeElementType.Bool; }
         if (typeof(T) == typeof(string)) { return EdgeElementType.String; }
-        return EdgeElementType.Unknown;
+        return IsBFloat16Type<T>() ? EdgeElementType.BFloat16 : EdgeElementType.Unknown;
     }
 
     public static int SizeOf(EdgeElementType type) => type switch
     {
         EdgeElementType.Float or EdgeElementType.Int32 or EdgeElementType.UInt32 => 4,
         EdgeElementType.Double or EdgeElementType.Int64 or EdgeElementType.UInt64 => 8,
-        EdgeElementType.Float16 or EdgeElementType.Int16 or EdgeElementType.UInt16 => 2,
+        EdgeElementType.Float16 or EdgeElementType.BFloat16 or EdgeElementType.Int16 or EdgeElementType.UInt16 => 2,
         EdgeElementType.Int8 or EdgeElementType.UInt8 or EdgeElementType.Bool => 1,
         _ => 0,
     };
@@ -38,6 +38,7 @@ internal static class ElementTypes
         EdgeElementType.Float => "float32",
         EdgeElementType.Double => "float64",
         EdgeElementType.Float16 => "float16",
+        EdgeElementType.BFloat16 => "bfloat16",
         EdgeElementType.Int8 => "int8",
         EdgeElementType.Int16 => "int16",
         EdgeElementType.Int32 => "int32",
@@ -53,7 +54,30 @@ internal static class ElementTypes
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsFloatingPoint(EdgeElementType type) =>
-        type is EdgeElementType.Float or EdgeElementType.Double or EdgeElementType.Float16;
+        type is EdgeElementType.Float or EdgeElementType.Double or EdgeElementType.Float16 or EdgeElementType.BFloat16;
+
+    /// <summary>
+    /// True for a 2-byte struct named BFloat16 (ONNX Runtime's <c>Microsoft.ML.OnnxRuntime.Tensors.BFloat16</c>): this
+    /// assembly has no dependencies, so the type is recognised by shape and name rather than referenced.
+    /// </summary>
+    public static bool IsBFloat16Type<T>() =>
+        !RuntimeHelpers.IsReferenceOrContainsReferences<T>() && Unsafe.SizeOf<T>() == 2 && typeof(T).Name == "BFloat16";
+
+    /// <summary>The float a bfloat16 bit pattern stands for.</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>The nearest bfloat16 (round to nearest even; NaN stays NaN).</summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        if (float.IsNaN(value))
+        {
+            return 0x7FC0;
+        }
+
+        var bits = (uint)BitConverter.SingleToInt32Bits(value);
+        var rounding = 0x7FFFu + ((bits >> 16) & 1);
+        return (ushort)((bits + rounding) >> 16);
+    }
 
     /// <summary>A managed array of <paramref name="count"/> elements of <paramref name="type"/>.</summary>
     public static Array NewArray(EdgeElementType type, int count, string name) => type switch
@@ -61,6 +85,7 @@ internal static class ElementTypes
         EdgeElementType.Float => new float[count],
         EdgeElementType.Double => new double[count],
         EdgeElementType.Float16 => new Half[count],
+        EdgeElementType.BFloat16 => new ushort[count],
         EdgeElementType.Int8 => new sbyte[count],
         EdgeElementType.Int16 => new short[count],
         EdgeElementType.Int32 => new int[count],

@@ -58,7 +58,7 @@ internal sealed class HealthTracker(int groundTruthWindow)
                     continue;
                 }
 
-                var reading = Metrics.Read(entry.Prediction[spec.Output], spec.PositiveClass);
+                var reading = Metrics.Read(ScoreOutputs.Of(entry.Prediction, spec.Output), spec.PositiveClass);
                 entry.Counters.GroundTruth++;
                 entry.Counters.Correct += reading.PredictedClass == (int)label ? 1 : 0;
                 entry.Counters.AbsoluteErrorSum += Math.Abs(reading.Value - label);

@@ -47,7 +47,7 @@ internal static class ModelGate
         var readings = new List<Metrics.Reading>(confidence.Count);
         foreach (var c in confidence)
         {
-            readings.Add(Metrics.Read(model.Predict(c.Inputs)[spec.Output], spec.PositiveClass));
+            readings.Add(Metrics.Read(ScoreOutputs.Of(model.Predict(c.Inputs), spec.Output), spec.PositiveClass));
         }
 
         var value = Metrics.Compute(spec.Metric, readings, confidence.Select(c => c.Label).ToList(), spec.PositiveClass);
@@ -89,10 +89,20 @@ internal static class ModelGate
             }
         }
 
+        // Sequences, maps and optional outputs, compared item by item with the same tolerances.
+        foreach (var (name, expected) in c.ExpectedValues)
+        {
+            var problem = ValueComparison.Difference(name, expected, prediction.GetValue(name), absolute, relative);
+            if (problem is not null)
+            {
+                return problem;
+            }
+        }
+
         return null;
     }
 
-    private static bool ElementMatches(EdgeTensor expected, EdgeTensor actual, int i, double absolute, double relative, out string e, out string a)
+    internal static bool ElementMatches(EdgeTensor expected, EdgeTensor actual, int i, double absolute, double relative, out string e, out string a)
     {
         if (ElementTypes.IsFloatingPoint(expected.ElementType))
         {
@@ -112,6 +122,7 @@ internal static class ModelGate
     {
         EdgeElementType.Float => t.AsSpan<float>()[i],
         EdgeElementType.Double => t.AsSpan<double>()[i],
+        EdgeElementType.BFloat16 => ElementTypes.BFloat16ToSingle(t.AsSpan<ushort>()[i]),
         _ => (double)t.AsSpan<Half>()[i],
     };
 

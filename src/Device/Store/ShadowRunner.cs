@@ -107,6 +107,21 @@ internal sealed class ShadowRunner : IDisposable
         long count = 0;
         foreach (var name in served.Names)
         {
+            if (!served.HasOnlyTensors && served.GetValue(name).Kind != EdgeValueKind.Tensor)
+            {
+                // Sequences and maps: exact when they compare equal within no tolerance; no element differences summed.
+                try
+                {
+                    exact &= ValueComparison.Difference(name, served.GetValue(name), shadow.GetValue(name), 0, 0) is null;
+                }
+                catch (EdgeException)
+                {
+                    exact = false;
+                }
+
+                continue;
+            }
+
             var a = served[name];
             EdgeTensor b;
             try
@@ -135,7 +150,7 @@ internal sealed class ShadowRunner : IDisposable
 
         var labelOutput = _candidate.Manifest.Confidence.Output;
         var positive = _candidate.Manifest.Confidence.PositiveClass;
-        var agree = Metrics.Read(served[labelOutput], positive).PredictedClass == Metrics.Read(shadow[labelOutput], positive).PredictedClass;
+        var agree = Metrics.Read(ScoreOutputs.Of(served, labelOutput), positive).PredictedClass == Metrics.Read(ScoreOutputs.Of(shadow, labelOutput), positive).PredictedClass;
         lock (_lock)
         {
             _compared++;

@@ -246,7 +246,8 @@ public sealed class TelemetryRecorder : IDisposable
         var outputs = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
         for (var i = 0; i < item.Prediction.Names.Count; i++)
         {
-            if (TelemetryCodec.IsSmall(item.Prediction.Tensors[i]))
+            // Small tensor outputs only: sequences and maps are not recorded.
+            if ((item.Prediction.HasOnlyTensors || item.Prediction.Values[i].Kind == EdgeValueKind.Tensor) && TelemetryCodec.IsSmall(item.Prediction.Tensors[i]))
             {
                 outputs[item.Prediction.Names[i]] = item.Prediction.Tensors[i];
             }

@@ -101,6 +101,14 @@ internal static class InfoCommand
             w.WriteStartObject();
             w.WriteString("name", t.Name);
             w.WriteString("type", t.ElementType.ToString().ToLowerInvariant());
+            if (t.Kind != EdgeValueKind.Tensor || t.IsOptional)
+            {
+                // Sequences, maps and optional outputs: the kind and the full ONNX type, e.g. seq(map(int64, float32)).
+                w.WriteString("kind", t.Kind.ToString().ToLowerInvariant());
+                w.WriteBoolean("optional", t.IsOptional);
+                w.WriteString("onnxType", t.DescribeType());
+            }
+
             w.WriteStartArray("shape");
             foreach (var d in t.Shape)
             {

@@ -65,12 +65,20 @@ internal static class PackCommand
             using var doc = Parse(line, path, number);
             var inputs = TensorJson.ReadInputs(doc.RootElement, model.Schema);
             var expected = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
+            var values = new Dictionary<string, EdgeValue>(StringComparer.Ordinal);
             if (fromModel)
             {
                 var prediction = model.Predict(inputs);
                 for (var i = 0; i < prediction.Names.Count; i++)
                 {
-                    expected[prediction.Names[i]] = prediction.Tensors[i];
+                    if (prediction.Values[i].Kind == EdgeValueKind.Tensor)
+                    {
+                        expected[prediction.Names[i]] = prediction.Tensors[i];
+                    }
+                    else
+                    {
+                        values[prediction.Names[i]] = prediction.Values[i];
+                    }
                 }
             }
             else if (doc.RootElement.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Object)
@@ -79,7 +87,14 @@ internal static class PackCommand
                 {
                     var schema = model.Schema.FindOutput(o.Name)
                         ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, $"{path}:{number}: output '{o.Name}' is not an output of the model.");
-                    expected[o.Name] = TensorJson.ReadTensor(o.Value, o.Name, schema.ElementType);
+                    if (schema.Kind == EdgeValueKind.Tensor && !schema.IsOptional)
+                    {
+                        expected[o.Name] = TensorJson.ReadTensor(o.Value, o.Name, schema.ElementType);
+                    }
+                    else
+                    {
+                        values[o.Name] = TensorJson.ReadValue(o.Value, schema);
+                    }
                 }
             }
             else
@@ -87,7 +102,7 @@ internal static class PackCommand
                 throw new EdgeException(EdgeErrorCode.InvalidArgument, $"{path}:{number}: no \"outputs\"; add them or pass --e2e-from-model.");
             }
 
-            cases.Add(new EndToEndCase(inputs, expected));
+            cases.Add(new EndToEndCase(inputs, expected) { ExpectedValues = values });
         }
 
         return cases;

@@ -20,22 +20,29 @@ extern "C" {
 #define EDGE_OK 0
 #define EDGE_E_INVALID_ARGUMENT 1
 #define EDGE_E_MODEL_NOT_FOUND 2
+#define EDGE_E_UNSUPPORTED_MODEL 4
 #define EDGE_E_PAYLOAD_TOO_LARGE 5 /* also: an output buffer is too small (data_bytes says what is needed) */
 #define EDGE_E_MISSING_INPUT 10
 #define EDGE_E_INPUT_TYPE_MISMATCH 12
 #define EDGE_E_INPUT_SHAPE_MISMATCH 14
 #define EDGE_E_NON_FINITE_INPUT 15
 #define EDGE_E_TENSOR_DATA_MISMATCH 16
+#define EDGE_E_INVALID_OUTPUT 17 /* no such output, or edge_predict asked for an output that is not a tensor */
 #define EDGE_E_FILE_HASH_MISMATCH 63
 #define EDGE_E_SIGNATURE_THRESHOLD_NOT_MET 68
 #define EDGE_E_ASSIGNMENT_MALFORMED 91 /* update agent: a signed assignment names an unsafe hash, model or version */
 #define EDGE_E_ASSIGNMENT_REPLAYED 92 /* update agent: a signed assignment older than one already accepted */
 
-/* Element types: the ONNX TensorProto numbering. Strings are not available through the C ABI. */
+/* Element types: the ONNX TensorProto numbering. String tensors are not available through the C ABI (string map keys
+   are: edge_value_map_string_key). EDGE_BFLOAT16 elements are uint16_t bit patterns (the upper half of a float32). */
 enum edge_element_type {
     EDGE_FLOAT = 1, EDGE_UINT8 = 2, EDGE_INT8 = 3, EDGE_UINT16 = 4, EDGE_INT16 = 5, EDGE_INT32 = 6,
-    EDGE_INT64 = 7, EDGE_BOOL = 9, EDGE_FLOAT16 = 10, EDGE_DOUBLE = 11, EDGE_UINT32 = 12, EDGE_UINT64 = 13
+    EDGE_INT64 = 7, EDGE_BOOL = 9, EDGE_FLOAT16 = 10, EDGE_DOUBLE = 11, EDGE_UINT32 = 12, EDGE_UINT64 = 13,
+    EDGE_BFLOAT16 = 16
 };
+
+/* What an output value is. EDGE_VALUE_NONE: an optional output that holds nothing in this prediction. */
+enum edge_value_kind { EDGE_VALUE_NONE = 0, EDGE_VALUE_TENSOR = 1, EDGE_VALUE_SEQUENCE = 2, EDGE_VALUE_MAP = 3 };
 
 #define EDGE_MAX_RANK 8
 
@@ -65,8 +72,44 @@ int edge_model_tensor_count(const edge_model *model, int is_output, int32_t *cou
 /* Describes input/output `index`: name (valid until close), element type, rank, shape (-1 = dynamic). */
 int edge_model_tensor_info(const edge_model *model, int is_output, int32_t index, edge_tensor *info);
 
-/* Validates inputs (names, types, shapes, NaN) and runs the model, writing the requested outputs into caller buffers. */
+/* Validates inputs (names, types, shapes, NaN) and runs the model, writing the requested outputs into caller buffers.
+   Tensor outputs only: an output that is a sequence, a map or an optional value fails with EDGE_E_INVALID_OUTPUT
+   (read those with edge_predict_values). */
 int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs, int32_t output_count);
+
+/* Output `index`'s kind (enum edge_value_kind: tensor, sequence or map) and, if `optional` is not NULL, 1 when the output
+   is optional (a prediction may then hold EDGE_VALUE_NONE; today models with optional outputs are refused at open with
+   EDGE_E_UNSUPPORTED_MODEL, because ONNX Runtime's managed API crashes on an empty one, so this is 0). edge_model_tensor_info describes a sequence or map output
+   with element_type 0 (or, for a map, its value type) and rank 0. */
+int edge_model_output_kind(const edge_model *model, int32_t index, int32_t *kind, int32_t *optional);
+
+/* Outputs of any kind (a scikit-learn ZipMap's sequence of maps, a sequence of tensors, optional values).
+   edge_predict_values validates and runs the model and keeps every output in *prediction, which stays valid until
+   edge_prediction_free (the model may be closed first). A value is addressed by the output's name and a path of `depth`
+   item indexes into nested sequences (path may be NULL when depth is 0): e.g. name "output_probability", path {2}, depth 1
+   is the third row's class->probability map. */
+typedef struct edge_prediction edge_prediction;
+
+int edge_predict_values(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_prediction **prediction);
+
+/* The value's kind (enum edge_value_kind) and, if `count` is not NULL, its size: sequence items, map entries, tensor
+   elements, 0 for none. */
+int edge_value_info(const edge_prediction *prediction, const char *name, const int32_t *path, int32_t depth, int32_t *kind, int64_t *count);
+
+/* Copies a tensor value into `output` (output->name is ignored; data/data_bytes as for edge_predict's outputs, including
+   EDGE_E_PAYLOAD_TOO_LARGE with the size needed). EDGE_E_INVALID_OUTPUT when the value is not a tensor. */
+int edge_value_tensor(const edge_prediction *prediction, const char *name, const int32_t *path, int32_t depth, edge_tensor *output);
+
+/* Copies a map's keys (1-D, EDGE_INT64) and values (1-D, the map's value type) into two caller buffers, in the map's
+   order. `keys` may be NULL to copy the values only: the way to read a string-keyed map, whose keys come one by one from
+   edge_value_map_string_key (passing a keys buffer for string keys fails with EDGE_E_INVALID_OUTPUT). */
+int edge_value_map(const edge_prediction *prediction, const char *name, const int32_t *path, int32_t depth, edge_tensor *keys, edge_tensor *values);
+
+/* Key `index` of a string-keyed map (UTF-8, valid until edge_prediction_free). */
+int edge_value_map_string_key(const edge_prediction *prediction, const char *name, const int32_t *path, int32_t depth, int64_t index, const char **key);
+
+/* Releases a prediction. NULL is ignored. */
+void edge_prediction_free(edge_prediction *prediction);
 
 /* Releases the model. NULL is ignored. */
 void edge_model_close(edge_model *model);

@@ -11,6 +11,7 @@ internal static class NonFinite
         EdgeElementType.Float => IndexOfFirst(MemoryMarshal.Cast<byte, float>(data)),
         EdgeElementType.Double => IndexOfFirst(MemoryMarshal.Cast<byte, double>(data)),
         EdgeElementType.Float16 => IndexOfFirstHalf(MemoryMarshal.Cast<byte, Half>(data)),
+        EdgeElementType.BFloat16 => IndexOfFirstBFloat16(MemoryMarshal.Cast<byte, ushort>(data)),
         _ => -1,
     };
 
@@ -20,6 +21,7 @@ internal static class NonFinite
         {
             EdgeElementType.Float => MemoryMarshal.Cast<byte, float>(data)[index],
             EdgeElementType.Double => MemoryMarshal.Cast<byte, double>(data)[index],
+            EdgeElementType.BFloat16 => EdgeDeploy.Runtime.Tensors.ElementTypes.BFloat16ToSingle(MemoryMarshal.Cast<byte, ushort>(data)[index]),
             _ => (double)MemoryMarshal.Cast<byte, Half>(data)[index],
         };
         return double.IsNaN(value) ? "NaN" : value > 0 ? "+Infinity" : "-Infinity";
@@ -63,6 +65,20 @@ internal static class NonFinite
         for (; i < values.Length; i++)
         {
             if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static int IndexOfFirstBFloat16(ReadOnlySpan<ushort> bits)
+    {
+        // All exponent bits set: infinity or NaN.
+        for (var i = 0; i < bits.Length; i++)
+        {
+            if ((bits[i] & 0x7F80) == 0x7F80)
             {
                 return i;
             }

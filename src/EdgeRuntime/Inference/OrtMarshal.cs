@@ -36,6 +36,41 @@ internal static class OrtMarshal
             bytes);
     }
 
+    /// <summary>
+    /// Copies an ORT output of any kind into a managed value: tensors, sequences (of tensors or maps), maps (keys and values
+    /// as two 1-D tensors) and absent optional values.
+    /// </summary>
+    public static EdgeValue ToValue(OrtValue value, string name)
+    {
+        switch (value.OnnxType)
+        {
+            case OnnxValueType.ONNX_TYPE_TENSOR:
+                return EdgeValue.FromTensor(FromOrtValue(value, name));
+            case OnnxValueType.ONNX_TYPE_SEQUENCE:
+                var count = value.GetValueCount();
+                var items = new EdgeValue[count];
+                for (var i = 0; i < count; i++)
+                {
+                    using var item = value.GetValue(i, OrtAllocator.DefaultInstance);
+                    items[i] = ToValue(item, name);
+                }
+
+                return EdgeValue.Sequence(items);
+            case OnnxValueType.ONNX_TYPE_MAP:
+                using (var keys = value.GetValue(0, OrtAllocator.DefaultInstance))
+                using (var values = value.GetValue(1, OrtAllocator.DefaultInstance))
+                {
+                    return EdgeValue.Map(FromOrtValue(keys, name), FromOrtValue(values, name));
+                }
+
+            case OnnxValueType.ONNX_TYPE_OPTIONAL or OnnxValueType.ONNX_TYPE_UNKNOWN:
+                // ORT hands back an absent optional value as an unallocated OrtValue of no type.
+                return EdgeValue.None;
+            default:
+                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is a {value.OnnxType}, which this runtime cannot read.") { TensorName = name };
+        }
+    }
+
     /// <summary>Copies an ORT output into a managed tensor.</summary>
     public static EdgeTensor FromOrtValue(OrtValue value, string name)
     {

@@ -90,7 +90,10 @@ public static class TensorJson
         return EdgeTensor.Wrap(array, shape, type);
     }
 
-    /// <summary>Writes <c>{"output": {"shape": [..], "data": [..]}, ...}</c>.</summary>
+    /// <summary>
+    /// Writes <c>{"output": {"shape": [..], "data": [..]}, ...}</c>; outputs that are not tensors are written as
+    /// <see cref="WriteValue"/> describes.
+    /// </summary>
     public static void WritePrediction(Utf8JsonWriter writer, Prediction prediction)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -99,10 +102,105 @@ public static class TensorJson
         for (var i = 0; i < prediction.Names.Count; i++)
         {
             writer.WritePropertyName(prediction.Names[i]);
-            WriteTensor(writer, prediction.Tensors[i]);
+            if (prediction.HasOnlyTensors)
+            {
+                WriteTensor(writer, prediction.Tensors[i]);
+            }
+            else
+            {
+                WriteValue(writer, prediction.Values[i]);
+            }
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes a value of any kind: a tensor as <c>{"shape": [..], "data": [..]}</c>, a sequence as
+    /// <c>{"sequence": [value, ...]}</c>, a map as <c>{"map": {"keys": [..], "values": [..]}}</c> (parallel arrays, in the
+    /// map's order) and an absent optional value as <c>null</c>. <see cref="ReadValue"/> reads the same form back.
+    /// </summary>
+    public static void WriteValue(Utf8JsonWriter writer, EdgeValue value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        switch (value.Kind)
+        {
+            case EdgeValueKind.Tensor:
+                WriteTensor(writer, value.Tensor);
+                break;
+            case EdgeValueKind.Sequence:
+                writer.WriteStartObject();
+                writer.WriteStartArray("sequence");
+                foreach (var item in value.Items)
+                {
+                    WriteValue(writer, item);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                break;
+            case EdgeValueKind.Map:
+                writer.WriteStartObject();
+                writer.WriteStartObject("map");
+                writer.WriteStartArray("keys");
+                WriteElements(writer, value.Keys);
+                writer.WriteEndArray();
+                writer.WriteStartArray("values");
+                WriteElements(writer, value.MapValues);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                break;
+            default:
+                writer.WriteNullValue();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Parses an output value in the form <see cref="WriteValue"/> writes, typed by the output's schema (sequence items
+    /// by <see cref="TensorSchema.Element"/>, map keys by <see cref="TensorSchema.KeyType"/>); <c>null</c> is an absent value.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidJson"/> when the JSON does not fit the schema.</exception>
+    public static EdgeValue ReadValue(JsonElement element, TensorSchema schema)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        if (element.ValueKind == JsonValueKind.Null)
+        {
+            return EdgeValue.None;
+        }
+
+        switch (schema.Kind)
+        {
+            case EdgeValueKind.Sequence:
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("sequence", out var items) || items.ValueKind != JsonValueKind.Array)
+                {
+                    throw Invalid(schema.Name, "a sequence is written {\"sequence\": [..]}");
+                }
+
+                var element0 = schema.Element ?? throw Invalid(schema.Name, "the model does not say what the sequence holds");
+                return EdgeValue.Sequence([.. items.EnumerateArray().Select(i => ReadValue(i, element0))]);
+            case EdgeValueKind.Map:
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("map", out var map) || map.ValueKind != JsonValueKind.Object
+                    || !map.TryGetProperty("keys", out var keys) || !map.TryGetProperty("values", out var values)
+                    || keys.ValueKind != JsonValueKind.Array || values.ValueKind != JsonValueKind.Array)
+                {
+                    throw Invalid(schema.Name, "a map is written {\"map\": {\"keys\": [..], \"values\": [..]}}");
+                }
+
+                try
+                {
+                    return EdgeValue.Map(ReadTensor(keys, schema.Name, schema.KeyType), ReadTensor(values, schema.Name, schema.ElementType));
+                }
+                catch (EdgeException ex) when (ex.Code == EdgeErrorCode.InvalidArgument)
+                {
+                    throw Invalid(schema.Name, ex.Message);
+                }
+
+            default:
+                return EdgeValue.FromTensor(ReadTensor(element, schema.Name, schema.ElementType));
+        }
     }
 
     /// <summary>Writes <c>{"shape": [..], "data": [..]}</c> with flat data.</summary>
@@ -119,11 +217,19 @@ public static class TensorJson
 
         writer.WriteEndArray();
         writer.WriteStartArray("data");
+        WriteElements(writer, tensor);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteElements(Utf8JsonWriter writer, EdgeTensor tensor)
+    {
         switch (tensor.ElementType)
         {
             case EdgeElementType.Float: foreach (var v in tensor.AsSpan<float>()) { WriteFloating(writer, v); } break;
             case EdgeElementType.Double: foreach (var v in tensor.AsSpan<double>()) { WriteFloating(writer, v); } break;
             case EdgeElementType.Float16: foreach (var v in tensor.AsSpan<Half>()) { WriteFloating(writer, (float)v); } break;
+            case EdgeElementType.BFloat16: foreach (var v in tensor.AsSpan<ushort>()) { WriteFloating(writer, ElementTypes.BFloat16ToSingle(v)); } break;
             case EdgeElementType.Int8: foreach (var v in tensor.AsSpan<sbyte>()) { writer.WriteNumberValue(v); } break;
             case EdgeElementType.Int16: foreach (var v in tensor.AsSpan<short>()) { writer.WriteNumberValue(v); } break;
             case EdgeElementType.Int32: foreach (var v in tensor.AsSpan<int>()) { writer.WriteNumberValue(v); } break;
@@ -136,9 +242,6 @@ public static class TensorJson
             case EdgeElementType.String: foreach (var v in tensor.AsSpan<string>()) { writer.WriteStringValue(v); } break;
             default: throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Cannot write {tensor.ElementType} tensors as JSON.");
         }
-
-        writer.WriteEndArray();
-        writer.WriteEndObject();
     }
 
     private static void WriteFloating(Utf8JsonWriter writer, double value)
@@ -255,6 +358,7 @@ public static class TensorJson
                 case EdgeElementType.Float: ((float[])array)[index] = (float)ReadDouble(value); break;
                 case EdgeElementType.Double: ((double[])array)[index] = ReadDouble(value); break;
                 case EdgeElementType.Float16: ((Half[])array)[index] = (Half)ReadDouble(value); break;
+                case EdgeElementType.BFloat16: ((ushort[])array)[index] = ElementTypes.SingleToBFloat16((float)ReadDouble(value)); break;
                 case EdgeElementType.Int8: ((sbyte[])array)[index] = value.GetSByte(); break;
                 case EdgeElementType.Int16: ((short[])array)[index] = value.GetInt16(); break;
                 case EdgeElementType.Int32: ((int[])array)[index] = value.GetInt32(); break;

@@ -20,6 +20,7 @@ internal static class OrtElementTypes
         OrtElementType.UInt64 => EdgeElementType.UInt64,
         OrtElementType.Bool => EdgeElementType.Bool,
         OrtElementType.String => EdgeElementType.String,
+        OrtElementType.BFloat16 => EdgeElementType.BFloat16,
         _ => EdgeElementType.Unknown,
     };
 

@@ -10,11 +10,14 @@ namespace EdgeDeploy.Runtime.Packages;
 /// <summary>
 /// MessagePack encoding of test sets with hand-written formatters and a composite resolver: no dynamic resolver is ever
 /// touched, so it runs under native AOT. Layout: <c>[version, [case...]]</c>; a tensor is
-/// <c>[elementType, [dims...], bin | [strings...]]</c> with numeric data little-endian.
+/// <c>[elementType, [dims...], bin | [strings...]]</c> with numeric data little-endian. An end-to-end case is
+/// <c>[inputs, expected]</c>, or <c>[inputs, expected, values]</c> when it expects outputs that are not tensors; a value is
+/// <c>[0]</c> (none), <c>[1, tensor]</c>, <c>[2, [value...]]</c> (sequence) or <c>[3, keys, values]</c> (map).
 /// </summary>
 internal static class TestSetCodec
 {
     private const int FormatVersion = 1;
+    private const int MaxValueDepth = 8;
 
     public static readonly IFormatterResolver Resolver = CompositeResolver.Create(
         [new TensorFormatter(), new TensorMapFormatter(), new EndToEndCaseFormatter(), new ConfidenceCaseFormatter()],
@@ -170,16 +173,117 @@ internal static class TestSetCodec
         public void Serialize(ref MessagePackWriter writer, EndToEndCase value, MessagePackSerializerOptions options)
         {
             var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
-            writer.WriteArrayHeader(2);
+            var hasValues = value.ExpectedValues.Count > 0;
+            writer.WriteArrayHeader(hasValues ? 3 : 2);
             map.Serialize(ref writer, value.Inputs, options);
             map.Serialize(ref writer, value.ExpectedOutputs, options);
+            if (hasValues)
+            {
+                var tensor = options.Resolver.GetFormatterWithVerify<EdgeTensor>();
+                writer.WriteMapHeader(value.ExpectedValues.Count);
+                foreach (var (name, v) in value.ExpectedValues.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    writer.Write(name);
+                    WriteValue(ref writer, v, tensor, options);
+                }
+            }
         }
 
         public EndToEndCase Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
             var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
-            Expect(reader.ReadArrayHeader() == 2, "end-to-end case header");
-            return new EndToEndCase(map.Deserialize(ref reader, options), map.Deserialize(ref reader, options));
+            var length = reader.ReadArrayHeader();
+            Expect(length is 2 or 3, "end-to-end case header");
+            var c = new EndToEndCase(map.Deserialize(ref reader, options), map.Deserialize(ref reader, options));
+            if (length == 2)
+            {
+                return c;
+            }
+
+            var tensor = options.Resolver.GetFormatterWithVerify<EdgeTensor>();
+            var count = reader.ReadMapHeader();
+            var values = new Dictionary<string, EdgeValue>(Math.Min(count, 256), StringComparer.Ordinal);
+            for (var i = 0; i < count; i++)
+            {
+                var name = reader.ReadString() ?? throw new MessagePackSerializationException("null output name");
+                Expect(values.TryAdd(name, ReadValue(ref reader, tensor, options, 0)), $"duplicate output '{name}'");
+            }
+
+            return c with { ExpectedValues = values };
+        }
+
+        private static void WriteValue(ref MessagePackWriter writer, EdgeValue value, IMessagePackFormatter<EdgeTensor> tensor, MessagePackSerializerOptions options)
+        {
+            switch (value.Kind)
+            {
+                case EdgeValueKind.Tensor:
+                    writer.WriteArrayHeader(2);
+                    writer.Write((int)EdgeValueKind.Tensor);
+                    tensor.Serialize(ref writer, value.Tensor, options);
+                    break;
+                case EdgeValueKind.Sequence:
+                    writer.WriteArrayHeader(2);
+                    writer.Write((int)EdgeValueKind.Sequence);
+                    writer.WriteArrayHeader(value.Count);
+                    foreach (var item in value.Items)
+                    {
+                        WriteValue(ref writer, item, tensor, options);
+                    }
+
+                    break;
+                case EdgeValueKind.Map:
+                    writer.WriteArrayHeader(3);
+                    writer.Write((int)EdgeValueKind.Map);
+                    tensor.Serialize(ref writer, value.Keys, options);
+                    tensor.Serialize(ref writer, value.MapValues, options);
+                    break;
+                default:
+                    writer.WriteArrayHeader(1);
+                    writer.Write((int)EdgeValueKind.None);
+                    break;
+            }
+        }
+
+        private static EdgeValue ReadValue(ref MessagePackReader reader, IMessagePackFormatter<EdgeTensor> tensor, MessagePackSerializerOptions options, int depth)
+        {
+            Expect(depth < MaxValueDepth, "value nesting");
+            var length = reader.ReadArrayHeader();
+            Expect(length >= 1, "value header");
+            var kind = (EdgeValueKind)reader.ReadInt32();
+            switch (kind)
+            {
+                case EdgeValueKind.None:
+                    Expect(length == 1, "none value");
+                    return EdgeValue.None;
+                case EdgeValueKind.Tensor:
+                    Expect(length == 2, "tensor value");
+                    return EdgeValue.FromTensor(tensor.Deserialize(ref reader, options));
+                case EdgeValueKind.Sequence:
+                    Expect(length == 2, "sequence value");
+                    var count = reader.ReadArrayHeader();
+                    var items = new List<EdgeValue>(Math.Min(count, 4096));
+                    for (var i = 0; i < count; i++)
+                    {
+                        items.Add(ReadValue(ref reader, tensor, options, depth + 1));
+                    }
+
+                    return EdgeValue.Sequence(items);
+                case EdgeValueKind.Map:
+                    Expect(length == 3, "map value");
+                    var keys = tensor.Deserialize(ref reader, options);
+                    var values = tensor.Deserialize(ref reader, options);
+                    try
+                    {
+                        return EdgeValue.Map(keys, values);
+                    }
+                    catch (EdgeException ex)
+                    {
+                        throw new MessagePackSerializationException(ex.Message, ex);
+                    }
+
+                default:
+                    throw new MessagePackSerializationException($"unknown value kind {(int)kind}");
+            }
         }
     }
 

@@ -48,11 +48,11 @@ public sealed class PackageFactory : IDisposable
     };
 
     /// <summary>An unsigned iris package.</summary>
-    public static byte[] BuildIris(string version = "1.0.0", string name = "iris-classifier", TimeSpan? validity = null, Action<PackageBuilder>? customise = null, PackageRequirements? requirements = null, double metricMin = 0.85, int e2eCount = int.MaxValue, string modelStem = "iris_classifier", string? e2eStem = null)
+    public static byte[] BuildIris(string version = "1.0.0", string name = "iris-classifier", TimeSpan? validity = null, Action<PackageBuilder>? customise = null, PackageRequirements? requirements = null, double metricMin = 0.85, int e2eCount = int.MaxValue, string modelStem = "iris_classifier", string? e2eStem = null, string metricOutput = "label")
     {
         using var model = EdgeModel.Load(Repo.Model(modelStem + ".onnx"));
         var e2e = TestSets.ReadE2e(Repo.Model((e2eStem ?? modelStem) + ".e2e.jsonl"), model.Schema)
-            .Take(e2eCount).Select(c => new EndToEndCase(c.Inputs, c.Expected)).ToList();
+            .Take(e2eCount).Select(c => new EndToEndCase(c.Inputs, c.Expected) { ExpectedValues = c.Values }).ToList();
         var confidence = File.ReadLines(Repo.Model("iris_classifier.confidence.jsonl"))
             .Select(l => System.Text.Json.JsonDocument.Parse(l))
             .Select(d => new ConfidenceCase(TensorJson.ReadInputs(d.RootElement, model.Schema), d.RootElement.GetProperty("label").GetDouble()))
@@ -72,7 +72,7 @@ public sealed class PackageFactory : IDisposable
             .WithModel(File.ReadAllBytes(Repo.Model(modelStem + ".onnx")))
             .WithMetadata(metadata)
             .WithEndToEndSet(e2e)
-            .WithConfidenceSet(confidence, ConfidenceMetric.Accuracy, "label", metricMin, 1.0)
+            .WithConfidenceSet(confidence, ConfidenceMetric.Accuracy, metricOutput, metricMin, 1.0)
             .WithDriftReference(DriftReferenceBuilder.Compute(train[0].Split(','), [.. train.Skip(1).Select(l => (IReadOnlyList<string>)l.Split(','))], model))
             .WithValidity(validity ?? TimeSpan.FromDays(30))
             .WithTimeProvider(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now));
@@ -83,6 +83,13 @@ public sealed class PackageFactory : IDisposable
     /// <summary>A signed package of the second iris model (C=0.05, accuracy 0.867): same schema, different outputs.</summary>
     public byte[] SignedIrisV2(string version = "2.0.0", double metricMin = 0.8) =>
         PackageSigner.Sign(BuildIris(version, metricMin: metricMin, modelStem: "iris_classifier_v2"), PublisherKey);
+
+    /// <summary>
+    /// A signed package of the iris classifier as skl2onnx exports it by default (LinearClassifier + ZipMap): its end-to-end
+    /// set expects the sequence of class-probability maps, and its confidence metric reads accuracy from those maps.
+    /// </summary>
+    public byte[] SignedIrisZipMap(string version = "1.0.0", double metricMin = 0.85) =>
+        PackageSigner.Sign(BuildIris(version, metricMin: metricMin, modelStem: "iris_zipmap", metricOutput: "output_probability"), PublisherKey);
 
     /// <summary>An iris package signed by the publisher key.</summary>
     public byte[] SignedIris(string version = "1.0.0", string name = "iris-classifier") => PackageSigner.Sign(BuildIris(version, name), PublisherKey);

@@ -3,7 +3,11 @@ using EdgeDeploy.Runtime;
 
 namespace EdgeDeploy.Tests.Infrastructure;
 
-internal sealed record E2eCase(Dictionary<string, EdgeTensor> Inputs, Dictionary<string, EdgeTensor> Expected);
+internal sealed record E2eCase(Dictionary<string, EdgeTensor> Inputs, Dictionary<string, EdgeTensor> Expected)
+{
+    /// <summary>Expected outputs that are not tensors (a ZipMap's sequence of maps, sequences, optional values).</summary>
+    public Dictionary<string, EdgeValue> Values { get; } = new(StringComparer.Ordinal);
+}
 
 /// <summary>Reads the end-to-end test sets that models/make_models.py wrote from scikit-learn's own outputs.</summary>
 internal static class TestSets
@@ -16,13 +20,21 @@ internal static class TestSets
             using var doc = JsonDocument.Parse(line);
             var inputs = TensorJson.ReadInputs(doc.RootElement.GetProperty("inputs"), schema);
             var expected = new Dictionary<string, EdgeTensor>();
+            var c = new E2eCase(inputs, expected);
             foreach (var output in doc.RootElement.GetProperty("outputs").EnumerateObject())
             {
-                var type = schema.FindOutput(output.Name)!.ElementType;
-                expected[output.Name] = TensorJson.ReadTensor(output.Value, output.Name, type);
+                var outputSchema = schema.FindOutput(output.Name)!;
+                if (outputSchema.Kind == EdgeValueKind.Tensor && !outputSchema.IsOptional)
+                {
+                    expected[output.Name] = TensorJson.ReadTensor(output.Value, output.Name, outputSchema.ElementType);
+                }
+                else
+                {
+                    c.Values[output.Name] = TensorJson.ReadValue(output.Value, outputSchema);
+                }
             }
 
-            cases.Add(new E2eCase(inputs, expected));
+            cases.Add(c);
         }
 
         return cases;
