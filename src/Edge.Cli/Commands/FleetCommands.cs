@@ -407,6 +407,7 @@ internal static class FleetCommands
         lines.AddRange(r.Health.Select(h => Invariant(
             $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)}: {h.Requests} requests, {h.ErrorRate * 100:F2}% errors, p95 {(double.IsNaN(h.LatencyP95Ms) ? "-" : h.LatencyP95Ms.ToString("F3", CultureInfo.InvariantCulture) + " ms")}, {h.MetricName} {(double.IsNaN(h.OnlineMetric) ? "-" : h.OnlineMetric.ToString("F4", CultureInfo.InvariantCulture))} on {h.GroundTruth} labels")));
         lines.AddRange(r.Arms.Select(a => Invariant($"  arm {a.Version}: weight {a.Weight:F4} ({a.Successes} right of {a.Successes + a.Failures})")));
+        lines.AddRange(GateFiguresText.RolloutLines(r));
         return string.Join(Environment.NewLine, lines);
     }
 

@@ -109,6 +109,9 @@ internal static class PostgresSchema
         CREATE INDEX drift_counts_time ON drift_counts (at_ms);
         CREATE INDEX telemetry_batches_received ON telemetry_batches (received_ms);
         """,
+        """
+        ALTER TABLE install_reports ADD COLUMN gate_json text NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>
