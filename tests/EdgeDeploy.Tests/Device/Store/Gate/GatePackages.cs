@@ -28,13 +28,15 @@ internal static class GatePackages
          [([50, 50, 60, 60], 0)]),
     ];
 
-    public static byte[] MemoryHog(PackageFactory factory, string version = "1.0.0")
+    public static byte[] MemoryHog(PackageFactory factory, string version = "1.0.0") => MemoryHog(factory.PublisherKey, "gate-memory-hog", version);
+
+    public static byte[] MemoryHog(SigningKey key, string name, string version = "1.0.0")
     {
         var x = Inputs("x", EdgeTensor.Create(new[] { 0.5f }, [1, 1]));
         var e2e = new[] { new EndToEndCase(x, new Dictionary<string, EdgeTensor> { ["y"] = EdgeTensor.Create(new[] { 0.5f }, [1, 1]) }) };
         var confidence = new[] { new ConfidenceCase(x, 0.5) };
-        return Sign(factory, Builder("gate-memory-hog", version, "memory_hog.onnx", IrisMetadata(), e2e)
-            .WithConfidenceSet(confidence, ConfidenceMetric.Mae, "y", 0, 0.01));
+        return PackageSigner.Sign(Builder(name, version, "memory_hog.onnx", IrisMetadata(), e2e)
+            .WithConfidenceSet(confidence, ConfidenceMetric.Mae, "y", 0, 0.01).Build(), key);
     }
 
     public static byte[] Ctc(PackageFactory factory, GateSpec gate, string version = "1.0.0", bool withVocabulary = true)
