@@ -1,5 +1,4 @@
 using System.Globalization;
-using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime.Store;
 
 namespace EdgeDeploy.Cli.Commands;
