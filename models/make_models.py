@@ -21,6 +21,13 @@ Outputs (all committed):
   optional_outputs.onnx    x[N] -> doubled[N], present optional(tensor(float)) holding x, absent optional(...) holding nothing
   bfloat16.onnx            x bfloat16[N], y float[N] -> same (Identity, bfloat16), widened (x as float),
                            narrowed (y as bfloat16)
+  memory_hog.onnx          x[1,1] -> y[1,1] = x, through a 4096x16384 float intermediate (256 MiB): small to load, big to run
+  imbalanced_classifier.onnx  LogisticRegression on a 3-class data set with class weights 80/15/5 %: features[N,4] ->
+                           probabilities[N,3], label[N]; its card states per-class recall (scikit-learn's recall_score)
+  ctc_sample.onnx          a CTC head: logits[1,T,5] -> probabilities[1,T,5] = softmax(4 * logits), vocabulary in
+                           ctc_sample.vocab.txt (line i = symbol of class i, class 0 the blank)
+  detector_sample.onnx     a detection decoder: raw[N,6] rows (x1, y1, x2, y2, score, class) -> boxes[N,4], scores[N],
+                           classes[N] (int64), detections with a score under 0.05 zeroed
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
   *.confidence.jsonl       held-out inputs with labels (confidence test set)
   *.train.csv              training features (drift reference source)
@@ -418,6 +425,134 @@ def bfloat16():
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
     model.doc_string = "bfloat16 in and out: Identity, and Casts each way."
     save(model, "bfloat16.onnx")
+def memory_hog():
+    """Loads in kilobytes, runs in hundreds of megabytes: the gate must hold its peak, not its load, to the budget."""
+    nodes = [
+        helper.make_node("Expand", ["x", "big_shape"], ["big"]),
+        helper.make_node("ReduceMean", ["big"], ["y"], axes=[0, 1], keepdims=1),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([4096, 16384], np.int64), "big_shape"),
+    ]
+    graph = helper.make_graph(
+        nodes, "memory_hog",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1])],
+        initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "y = x through a 256 MiB intermediate (Expand to 4096x16384, then ReduceMean)."
+    save(model, "memory_hog.onnx")
+
+
+def imbalanced_classifier():
+    """Three classes at 80/15/5 %: accuracy looks fine while the rare class is mostly missed."""
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import recall_score, precision_score
+    x, y = make_classification(n_samples=600, n_features=4, n_informative=3, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, weights=[0.8, 0.15, 0.05], class_sep=0.8, random_state=11)
+    x = x.astype(np.float32)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=11, stratify=y)
+    clf = LogisticRegression(max_iter=1000, random_state=11).fit(x_train, y_train)
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["features", "W"], ["xw"]),
+            helper.make_node("Add", ["xw", "B"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+            helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
+        ],
+        "imbalanced_logreg",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])],
+        [
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 3]),
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+        ],
+        [numpy_helper.from_array(clf.coef_.T.astype(np.float32), "W"), numpy_helper.from_array(clf.intercept_.astype(np.float32), "B")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Imbalanced 3-class classifier (make_classification weights 0.8/0.15/0.05, LogisticRegression, random_state=11)."
+    save(model, "imbalanced_classifier.onnx")
+    proba = clf.predict_proba(x_test).astype(np.float32)
+    label = clf.predict(x_test)
+    write_jsonl("imbalanced_classifier.e2e.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}},
+         "outputs": {"probabilities": {"shape": [1, 3], "data": f32_list(proba[i])},
+                     "label": {"shape": [1], "data": [int(label[i])]}}}
+        for i in range(len(x_test))])
+    write_jsonl("imbalanced_classifier.confidence.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
+        for i in range(len(x_test))])
+    recall = recall_score(y_test, label, average=None, labels=[0, 1, 2])
+    precision = precision_score(y_test, label, average=None, labels=[0, 1, 2], zero_division=0)
+    names = ["f0", "f1", "f2", "f3"]
+    metrics = {"accuracy": float(accuracy_score(y_test, label))}
+    for k in range(3):
+        metrics[f"recall_class_{k}"] = float(recall[k])
+        metrics[f"precision_class_{k}"] = float(precision[k])
+    print("imbalanced_classifier", metrics)
+    mask = in_range(x_test[:, 0], 0.0, None)
+    write_card("imbalanced_classifier.card.json", {
+        "modelCard": {
+            "purpose": "Sample imbalanced classifier: three classes at 80/15/5 %.",
+            "intendedUse": "EdgeDeploy tests of per-class gate metrics; not for decisions.",
+            "provenance": "scikit-learn make_classification(random_state=11) and LogisticRegression (70/30 split, random_state=11).",
+            "metrics": metrics,
+            "slices": [{"name": "f0>=0", "definition": "held-out rows with f0 >= 0", "count": int(mask.sum()),
+                        "metrics": {"accuracy": float(accuracy_score(y_test[mask], label[mask]))},
+                        "where": [condition("f0", 0.0, None)]}],
+        },
+        "features": [{"name": n, "kind": "Numeric", "min": -10.0, "max": 10.0, "missing": "Reject"} for n in names],
+        "versionSync": {"trainingData": "make-classification-11", "featureExtractor": "raw-1", "model": "logreg-imbalanced-1"},
+        "hyperparameters": {"max_iter": "1000"},
+        "requirements": {"minRuntimeVersion": "0.1.0", "executionProvider": "any"},
+        "audit": AUDIT,
+    })
+
+
+def ctc_sample():
+    """A CTC output head: per time step a softmax over the blank and four symbols."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Mul", ["logits", "scale"], ["scaled"]),
+            helper.make_node("Softmax", ["scaled"], ["probabilities"], axis=2),
+        ],
+        "ctc_head",
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "steps", 5])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, "steps", 5])],
+        [numpy_helper.from_array(np.array([4.0], np.float32), "scale")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "CTC head: probabilities = softmax(4 * logits) over blank, a, b, c and space."
+    save(model, "ctc_sample.onnx")
+    with open(os.path.join(HERE, "ctc_sample.vocab.txt"), "w") as f:
+        f.write("<blank>\na\nb\nc\n \n")
+
+
+def detector_sample():
+    """A detection decoder: splits raw rows into boxes, scores and classes; scores under 0.05 become 0."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Slice", ["raw", "s0", "s4", "ax1"], ["boxes"]),
+            helper.make_node("Slice", ["raw", "s4", "s5", "ax1"], ["score_col"]),
+            helper.make_node("Slice", ["raw", "s5", "s6", "ax1"], ["class_col"]),
+            helper.make_node("Squeeze", ["score_col", "ax1"], ["raw_scores"]),
+            helper.make_node("GreaterOrEqual", ["raw_scores", "min_score"], ["keep"]),
+            helper.make_node("Where", ["keep", "raw_scores", "zero"], ["scores"]),
+            helper.make_node("Squeeze", ["class_col", "ax1"], ["class_f"]),
+            helper.make_node("Cast", ["class_f"], ["classes"], to=TensorProto.INT64),
+        ],
+        "detector_decoder",
+        [helper.make_tensor_value_info("raw", TensorProto.FLOAT, ["detections", 6])],
+        [
+            helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["detections", 4]),
+            helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["detections"]),
+            helper.make_tensor_value_info("classes", TensorProto.INT64, ["detections"]),
+        ],
+        [numpy_helper.from_array(np.array([v], np.int64), n) for n, v in [("s0", 0), ("s4", 4), ("s5", 5), ("s6", 6), ("ax1", 1)]]
+        + [numpy_helper.from_array(np.array(0.05, np.float32), "min_score"), numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "Detection decoder: raw (x1, y1, x2, y2, score, class) rows to boxes, scores and int64 classes."
+    save(model, "detector_sample.onnx")
 
 
 if __name__ == "__main__":
@@ -432,3 +567,7 @@ if __name__ == "__main__":
     sequence_outputs()
     optional_outputs()
     bfloat16()
+    memory_hog()
+    imbalanced_classifier()
+    ctc_sample()
+    detector_sample()

@@ -22,6 +22,9 @@ public sealed class PackageBuilder
     private IReadOnlyList<ConfidenceCase>? _confidence;
     private ConfidenceSpec? _confidenceSpec;
     private DriftReference? _drift;
+    private GateSpec? _gate;
+    private IReadOnlyList<OutputTolerance>? _outputTolerances;
+    private readonly List<(string Path, byte[] Bytes)> _extraFiles = [];
     private TimeSpan _validity = TimeSpan.FromDays(365);
     private TimeProvider _time = TimeProvider.System;
 
@@ -73,6 +76,39 @@ public sealed class PackageBuilder
         return this;
     }
 
+    /// <summary>End-to-end tolerances for single outputs, replacing the set-wide ones for them.</summary>
+    public PackageBuilder WithOutputTolerances(IReadOnlyList<OutputTolerance> tolerances)
+    {
+        _outputTolerances = tolerances is { Count: > 0 } ? tolerances : null;
+        return this;
+    }
+
+    /// <summary>
+    /// Further gate metrics (each with its own range) and latency budgets; overrides the metadata's <c>gate</c>.
+    /// </summary>
+    public PackageBuilder WithGate(GateSpec gate)
+    {
+        _gate = gate;
+        return this;
+    }
+
+    /// <summary>
+    /// An extra file shipped, hashed and signed in the package, e.g. a CTC vocabulary a <see cref="CtcDecoding"/> names.
+    /// </summary>
+    public PackageBuilder WithFile(string path, byte[] bytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (path is ModelPath or PackageArchive.ManifestPath or PackageArchive.SignaturesPath || path.StartsWith("tests/", StringComparison.Ordinal) || !PackageArchive.IsSafeName(path))
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"'{path}' cannot be an extra file: use a relative path outside tests/ that is not a reserved name.");
+        }
+
+        _extraFiles.RemoveAll(f => f.Path == path);
+        _extraFiles.Add((path, bytes));
+        return this;
+    }
+
     /// <summary>The drift reference (see <see cref="DriftReferenceBuilder"/>).</summary>
     public PackageBuilder WithDriftReference(DriftReference reference)
     {
@@ -117,14 +153,16 @@ public sealed class PackageBuilder
                 Outputs = [.. loaded.Schema.Outputs.Select(ToSpec)],
             };
             CheckCases(loaded, e2e, confidence, confidenceSpec);
+            CheckGate(loaded, _gate ?? metadata.Gate, _outputTolerances);
         }
 
         var e2eBytes = TestSetCodec.Write(e2e);
         var confidenceBytes = TestSetCodec.Write(confidence);
         var now = _time.GetUtcNow();
         var opset = metadata.Requirements.Opset > 0 ? metadata.Requirements.Opset : OnnxModelInfo.ReadDefaultOpset(model);
-        var e2eSpec = new EndToEndSpec { Count = e2e.Count, AbsoluteTolerance = _absoluteTolerance, RelativeTolerance = _relativeTolerance };
-        var files = new (string Path, byte[] Bytes)[] { (ModelPath, model), (e2eSpec.Path, e2eBytes), (confidenceSpec.Path, confidenceBytes) };
+        var e2eSpec = new EndToEndSpec { Count = e2e.Count, AbsoluteTolerance = _absoluteTolerance, RelativeTolerance = _relativeTolerance, Outputs = _outputTolerances };
+        var files = new (string Path, byte[] Bytes)[] { (ModelPath, model), (e2eSpec.Path, e2eBytes), (confidenceSpec.Path, confidenceBytes) }
+            .Concat(_extraFiles.OrderBy(f => f.Path, StringComparer.Ordinal)).ToArray();
         var manifest = new PackageManifest
         {
             Name = _name,
@@ -147,6 +185,7 @@ public sealed class PackageBuilder
             DriftReference = _drift,
             EndToEnd = e2eSpec,
             Confidence = confidenceSpec,
+            Gate = _gate ?? metadata.Gate,
             Files = [.. files.Select(f => new FileEntry { Path = f.Path, Sha256 = Convert.ToHexStringLower(SHA256.HashData(f.Bytes)), Size = f.Bytes.Length })],
             ModelPath = ModelPath,
         };
@@ -188,6 +227,20 @@ public sealed class PackageBuilder
         for (var i = 0; i < confidence.Count; i++)
         {
             Wrap(() => model.Validate(confidence[i].Inputs), $"Confidence case {i}");
+        }
+    }
+
+    private static void CheckGate(EdgeModel model, GateSpec? gate, IReadOnlyList<OutputTolerance>? tolerances)
+    {
+        var outputs = (gate?.Metrics ?? [])
+            .SelectMany(m => m.Kind == GateMetricKind.MeanAveragePrecision && m.Detection is { } d ? new[] { d.Boxes, d.Scores, d.Classes } : [m.Output])
+            .Concat((tolerances ?? []).Select(t => t.Output));
+        foreach (var output in outputs)
+        {
+            if (model.Schema.FindOutput(output) is null)
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"The gate reads output '{output}', which the model does not have.");
+            }
         }
     }
 

@@ -216,7 +216,7 @@ public sealed class UpdateAgent : IDisposable
             if (outcome is { } o && !_state.Reported.Contains(ReportKey(version)))
             {
                 await _client.ReportInstallAsync(
-                    new InstallReport { Model = version.Model, Version = version.Version, RolloutId = version.RolloutId, Success = o.Success, Reason = o.Reason },
+                    new InstallReport { Model = version.Model, Version = version.Version, RolloutId = version.RolloutId, Success = o.Success, Reason = o.Reason, Gate = GateFiguresOf(o.Gate) },
                     Headers(),
                     cancellationToken: cancellationToken).ConfigureAwait(false);
                 _state.Reported.Add(ReportKey(version));
@@ -231,16 +231,16 @@ public sealed class UpdateAgent : IDisposable
     }
 
     /// <summary>Null while the download is incomplete; Fresh when this call installed or rejected it.</summary>
-    private async Task<(bool Success, string Reason, bool Fresh)?> EnsureInstalledAsync(AssignedVersion version, ServingPlan plan, CancellationToken cancellationToken)
+    private async Task<(bool Success, string Reason, bool Fresh, GateReport? Gate)?> EnsureInstalledAsync(AssignedVersion version, ServingPlan plan, CancellationToken cancellationToken)
     {
         if (_options.Store.ActiveVersion == version.Version || _options.Store.InstalledVersions.Contains(version.Version))
         {
-            return (true, "installed", false);
+            return (true, "installed", false, null);
         }
 
         if (_state.Rejected.TryGetValue(version.Sha256, out var rejected))
         {
-            return (false, rejected, false); // a package that failed here fails again: do not fetch it every cycle
+            return (false, rejected, false, null); // a package that failed here fails again: do not fetch it every cycle
         }
 
         var package = await DownloadAsync(version, cancellationToken).ConfigureAwait(false);
@@ -249,17 +249,31 @@ public sealed class UpdateAgent : IDisposable
             return null;
         }
 
-        var (success, reason) = Install(package, version, plan);
+        var (success, reason, gate) = Install(package, version, plan);
         if (!success)
         {
             _state.Rejected[version.Sha256] = reason;
             WriteState();
         }
 
-        return (success, reason, true);
+        return (success, reason, true, gate);
     }
 
-    private (bool Success, string Reason) Install(byte[] package, AssignedVersion version, ServingPlan plan)
+    /// <summary>The gate's measurements as the server keeps them; null when the gate did not run.</summary>
+    private static GateFigures? GateFiguresOf(GateReport? gate)
+    {
+        if (gate is null)
+        {
+            return null;
+        }
+
+        var figures = new GateFigures { LoadBytes = gate.LoadBytes, PeakBytes = gate.PeakBytes };
+        figures.Latencies.AddRange(gate.Latencies.Select(l => new LatencyFigure { Input = l.Input, Shape = l.Shape, P95Ms = l.P95Milliseconds, BudgetMs = l.BudgetMilliseconds, Runs = l.Runs, Passed = l.Passed }));
+        figures.Metrics.AddRange(gate.Metrics.Select(m => new MetricFigure { Name = m.Name, Value = m.Value, Min = m.Min, Max = m.Max, Passed = m.Passed, Cases = m.Cases }));
+        return figures;
+    }
+
+    private (bool Success, string Reason, GateReport? Gate) Install(byte[] package, AssignedVersion version, ServingPlan plan)
     {
         try
         {
@@ -268,14 +282,14 @@ public sealed class UpdateAgent : IDisposable
             var result = _options.Store.Install(package, new ExpectedPackage(version.Model, version.Version), activate);
             return result.Outcome switch
             {
-                InstallOutcome.Activated or InstallOutcome.AlreadyActive or InstallOutcome.Installed => (true, "installed"),
-                InstallOutcome.Deferred => (true, "installed; activation deferred by the host"),
-                _ => (false, "gate: " + result.Gate!.Reason),
+                InstallOutcome.Activated or InstallOutcome.AlreadyActive or InstallOutcome.Installed => (true, "installed", result.Gate),
+                InstallOutcome.Deferred => (true, "installed; activation deferred by the host", result.Gate),
+                _ => (false, "gate: " + result.Gate!.Reason, result.Gate),
             };
         }
         catch (EdgeException ex)
         {
-            return (false, $"{ex.Code}: {ex.Message}");
+            return (false, $"{ex.Code}: {ex.Message}", null);
         }
     }
 

@@ -5,7 +5,7 @@ namespace EdgeDeploy.Runtime.Store;
 /// <summary>What the validation gate found for one package.</summary>
 public sealed class GateReport
 {
-    internal GateReport(string name, string version, bool passed, string? reason, int endToEndCases, int endToEndFailures, ConfidenceMetric metric, double metricValue, double min, double max, long memoryBytes, TimeSpan duration)
+    internal GateReport(string name, string version, bool passed, string? reason, int endToEndCases, int endToEndFailures, ConfidenceMetric metric, double metricValue, double min, double max, long loadBytes, long peakBytes, IReadOnlyList<GateMetricResult> metrics, IReadOnlyList<GateLatencyResult> latencies, TimeSpan duration)
     {
         Name = name;
         Version = version;
@@ -17,7 +17,10 @@ public sealed class GateReport
         MetricValue = metricValue;
         MetricMin = min;
         MetricMax = max;
-        MemoryBytes = memoryBytes;
+        LoadBytes = loadBytes;
+        PeakBytes = peakBytes;
+        Metrics = metrics;
+        Latencies = latencies;
         Duration = duration;
     }
 
@@ -51,8 +54,23 @@ public sealed class GateReport
     /// <summary>Highest acceptable value.</summary>
     public double MetricMax { get; }
 
-    /// <summary>Memory attributed to the model: the larger of the manifest's figure and the measured growth on load.</summary>
-    public long MemoryBytes { get; }
+    /// <summary>Memory attributed to the model: the larger of <see cref="LoadBytes"/> and <see cref="PeakBytes"/>.</summary>
+    public long MemoryBytes => Math.Max(LoadBytes, PeakBytes);
+
+    /// <summary>Memory to load the model: the larger of the manifest's figure and the measured resident growth on load.</summary>
+    public long LoadBytes { get; }
+
+    /// <summary>
+    /// Peak memory while the gate loaded the model and ran its end-to-end and confidence sets (and latency timings):
+    /// the highest resident growth measured, at least <see cref="LoadBytes"/>.
+    /// </summary>
+    public long PeakBytes { get; }
+
+    /// <summary>Every metric gated: the confidence metric first, then the manifest's further metrics.</summary>
+    public IReadOnlyList<GateMetricResult> Metrics { get; }
+
+    /// <summary>The latency budgets timed on this device (empty when neither the manifest nor the store states one).</summary>
+    public IReadOnlyList<GateLatencyResult> Latencies { get; }
 
     /// <summary>How long the gate took.</summary>
     public TimeSpan Duration { get; }

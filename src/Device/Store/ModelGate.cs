@@ -1,28 +1,36 @@
-using System.Diagnostics;
 using System.Globalization;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Store.GateMetrics;
 using EdgeDeploy.Runtime.Tensors;
 
 namespace EdgeDeploy.Runtime.Store;
 
 /// <summary>
-/// The validation gate: a package's model must reproduce every end-to-end case within tolerance, score inside the
-/// confidence range and fit the memory budget before it may serve.
+/// The validation gate: a package's model must reproduce every end-to-end case within tolerance, score inside every
+/// metric's range, fit the memory budget at its peak while running (not only once loaded) and meet its latency budgets
+/// on this device before it may serve.
 /// </summary>
 internal static class ModelGate
 {
-    public static GateReport Run(VerifiedPackage package, EdgeModel model, long memoryBudgetBytes, long measuredLoadBytes, TimeProvider time)
+    /// <summary>What the device holds packages to.</summary>
+    public readonly record struct Limits(long MemoryBudgetBytes, double LatencyLimitMilliseconds);
+
+    public static GateReport Run(VerifiedPackage package, EdgeModel model, Limits limits, MemoryProbe memory, long loadBytes, TimeProvider time)
     {
         var started = time.GetTimestamp();
         var m = package.Manifest;
         var spec = m.Confidence;
-        var memory = Math.Max(m.Requirements.MemoryBytes, measuredLoadBytes);
-        GateReport Report(bool passed, string? reason, int cases, int failures, double metric) =>
-            new(m.Name, m.Version, passed, reason, cases, failures, spec.Metric, metric, spec.Min, spec.Max, memory, time.GetElapsedTime(started));
+        var load = Math.Max(m.Requirements.MemoryBytes, loadBytes);
+        var budget = limits.MemoryBudgetBytes;
+        var metrics = new List<GateMetricResult>();
+        var latencies = new List<GateLatencyResult>();
+        var peak = load;
+        GateReport Report(string? reason, int cases, int failures, double metric) =>
+            new(m.Name, m.Version, reason is null, reason, cases, failures, spec.Metric, metric, spec.Min, spec.Max, load, Math.Max(peak, load), metrics, latencies, time.GetElapsedTime(started));
 
-        if (memoryBudgetBytes > 0 && memory > memoryBudgetBytes)
+        if (budget > 0 && load > budget)
         {
-            return Report(false, $"needs {memory} bytes of memory; the budget is {memoryBudgetBytes}", 0, 0, double.NaN);
+            return Report($"needs {load} bytes of memory to load; the budget is {budget}", 0, 0, double.NaN);
         }
 
         var e2e = package.ReadEndToEndSet();
@@ -30,7 +38,7 @@ internal static class ModelGate
         string? firstFailure = null;
         for (var i = 0; i < e2e.Count; i++)
         {
-            var problem = Compare(model, e2e[i], m.EndToEnd.AbsoluteTolerance, m.EndToEnd.RelativeTolerance);
+            var problem = Compare(model, e2e[i], m.EndToEnd);
             if (problem is not null)
             {
                 failures++;
@@ -40,27 +48,73 @@ internal static class ModelGate
 
         if (failures > 0)
         {
-            return Report(false, $"{failures} of {e2e.Count} end-to-end cases fail; first, {firstFailure}", e2e.Count, failures, double.NaN);
+            peak = Math.Max(peak, memory.PeakGrowth());
+            return Report($"{failures} of {e2e.Count} end-to-end cases fail; first, {firstFailure}", e2e.Count, failures, double.NaN);
         }
 
         var confidence = package.ReadConfidenceSet();
-        var readings = new List<Metrics.Reading>(confidence.Count);
+        var outputs = new List<IReadOnlyDictionary<string, EdgeTensor>>(confidence.Count);
         foreach (var c in confidence)
         {
-            readings.Add(Metrics.Read(ScoreOutputs.Of(model.Predict(c.Inputs), spec.Output), spec.PositiveClass));
+            outputs.Add(RowOutputs(model.Predict(c.Inputs)));
         }
 
-        var value = Metrics.Compute(spec.Metric, readings, confidence.Select(c => c.Label).ToList(), spec.PositiveClass);
-        if (!(value >= spec.Min && value <= spec.Max))
+        // The peak covers loading and running both sets: what the model needs to serve, arena and intermediates included.
+        peak = Math.Max(peak, memory.PeakGrowth());
+        var problems = new List<string>();
+        if (budget > 0 && peak > budget)
         {
-            return Report(false, string.Create(CultureInfo.InvariantCulture, $"{spec.Metric} is {value:G6} on {confidence.Count} confidence cases, outside the acceptable range [{spec.Min:G6}, {spec.Max:G6}]"), e2e.Count, 0, value);
+            problems.Add($"needs {peak} bytes of memory at its peak while running (load {load}); the budget is {budget}");
         }
 
-        return Report(true, null, e2e.Count, 0, value);
+        var legacy = GateMetricEvaluator.Evaluate(GateMetricEvaluator.FromConfidence(spec), m, outputs, confidence, package.ReadFile);
+        if (!legacy.Passed)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{spec.Metric} is {legacy.Value:G6} on {confidence.Count} confidence cases, outside the acceptable range [{spec.Min:G6}, {spec.Max:G6}]"));
+        }
+
+        metrics.Add(legacy);
+        foreach (var metric in m.Gate?.Metrics ?? [])
+        {
+            var result = GateMetricEvaluator.Evaluate(metric, m, outputs, confidence, package.ReadFile);
+            metrics.Add(result);
+            if (!result.Passed)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{result.Name} is {result.Value:G6} on {result.Cases} confidence cases, outside the acceptable range [{result.Min:G6}, {result.Max:G6}]{(result.Detail is null ? string.Empty : $" ({result.Detail})")}"));
+            }
+        }
+
+        foreach (var latencyBudget in GateLatency.Budgets(m, limits.LatencyLimitMilliseconds))
+        {
+            var result = GateLatency.Measure(model, latencyBudget, e2e);
+            latencies.Add(result);
+            if (!result.Passed)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"p95 latency {result.P95Milliseconds:0.###} ms over {result.Runs} runs{(result.Shape.Length == 0 ? string.Empty : $" at {result.Input} {result.Shape}")} exceeds the budget of {result.BudgetMilliseconds:0.###} ms"));
+            }
+        }
+
+        return Report(problems.Count == 0 ? null : string.Join("; ", problems), e2e.Count, 0, legacy.Value);
+    }
+
+    /// <summary>A prediction's outputs by name, the per-row form every gate metric reads.</summary>
+    internal static IReadOnlyDictionary<string, EdgeTensor> RowOutputs(Prediction prediction)
+    {
+        var row = new Dictionary<string, EdgeTensor>(prediction.Names.Count, StringComparer.Ordinal);
+        for (var i = 0; i < prediction.Names.Count; i++)
+        {
+            // ZipMap probabilities become a [rows, classes] tensor the metrics read like any other; other kinds no metric reads.
+            if (ScoreOutputs.TryOf(prediction, prediction.Names[i], out var tensor))
+            {
+                row[prediction.Names[i]] = tensor;
+            }
+        }
+
+        return row;
     }
 
     /// <summary>Null when every expected output matches; otherwise what differs first.</summary>
-    internal static string? Compare(EdgeModel model, EndToEndCase c, double absolute, double relative)
+    internal static string? Compare(EdgeModel model, EndToEndCase c, EndToEndSpec spec)
     {
         Prediction prediction;
         try
@@ -74,6 +128,9 @@ internal static class ModelGate
 
         foreach (var (name, expected) in c.ExpectedOutputs)
         {
+            var own = spec.Outputs?.FirstOrDefault(t => t.Output == name);
+            var absolute = own?.AbsoluteTolerance ?? spec.AbsoluteTolerance;
+            var relative = own?.RelativeTolerance ?? spec.RelativeTolerance;
             var actual = prediction[name];
             if (actual.ElementType != expected.ElementType || !actual.Shape.SequenceEqual(expected.Shape))
             {
@@ -140,14 +197,4 @@ internal static class ModelGate
         EdgeElementType.UInt64 => t.AsSpan<ulong>()[i].ToString(CultureInfo.InvariantCulture),
         _ => "?",
     };
-
-    /// <summary>Process memory growth while <paramref name="load"/> runs (a rough figure: the runtime's allocations are not per-model).</summary>
-    public static (T Result, long Bytes) MeasureLoad<T>(Func<T> load)
-    {
-        using var process = Process.GetCurrentProcess();
-        var before = process.WorkingSet64;
-        var result = load();
-        process.Refresh();
-        return (result, Math.Max(0, process.WorkingSet64 - before));
-    }
 }

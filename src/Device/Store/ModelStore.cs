@@ -452,10 +452,12 @@ public sealed class ModelStore : IDisposable
 
     private (LoadedVersion Loaded, GateReport Gate) LoadAndGate(VerifiedPackage verified)
     {
-        var (model, bytes) = ModelGate.MeasureLoad(() => EdgeModel.Load(verified.ModelBytes, _options.ModelOptions));
+        using var memory = MemoryProbe.Start();
+        var model = EdgeModel.Load(verified.ModelBytes, _options.ModelOptions);
         try
         {
-            var gate = ModelGate.Run(verified, model, _options.MemoryBudgetBytes, bytes, _options.TimeProvider);
+            var limits = new ModelGate.Limits(_options.MemoryBudgetBytes, _options.LatencyBudgetMilliseconds);
+            var gate = ModelGate.Run(verified, model, limits, memory, memory.Growth(), _options.TimeProvider);
             DeviceMetrics.Gated(gate.Passed);
             return (new LoadedVersion(verified.Manifest, model), gate);
         }

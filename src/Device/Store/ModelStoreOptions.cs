@@ -16,8 +16,18 @@ public sealed class ModelStoreOptions
     /// <summary>Installed versions kept on disk for rollback, the active one included. Default 3.</summary>
     public int KeepVersions { get; init; } = 3;
 
-    /// <summary>Largest memory a model may need (manifest figure or measured load growth); 0 = no limit. Default 0.</summary>
+    /// <summary>
+    /// Largest memory a model may need, held against the manifest's figure, the measured growth on load and the measured
+    /// peak while the gate runs the end-to-end and confidence sets (ONNX Runtime's arena and intermediates included);
+    /// 0 = no limit. Default 0.
+    /// </summary>
     public long MemoryBudgetBytes { get; init; }
+
+    /// <summary>
+    /// This device's own p95 latency limit for one prediction, in milliseconds: it caps every latency budget the manifest
+    /// states and, when the manifest states none, the end-to-end inputs are timed against it; 0 = none. Default 0.
+    /// </summary>
+    public double LatencyBudgetMilliseconds { get; init; }
 
     /// <summary>How models are loaded. Default <see cref="EdgeModelOptions.Default"/>.</summary>
     public EdgeModelOptions ModelOptions { get; init; } = EdgeModelOptions.Default;
@@ -58,6 +68,7 @@ public sealed class ModelStoreOptions
         Require(Trust is not null, "Trust is required.");
         Require(KeepVersions >= 1, "KeepVersions must be at least 1.");
         Require(MemoryBudgetBytes >= 0, $"MemoryBudgetBytes must be non-negative (0 = no limit; it is {MemoryBudgetBytes}).");
+        Require(LatencyBudgetMilliseconds >= 0 && double.IsFinite(LatencyBudgetMilliseconds), $"LatencyBudgetMilliseconds must be finite and non-negative (0 = none; it is {LatencyBudgetMilliseconds}).");
         Require(GroundTruthWindow >= 0, $"GroundTruthWindow must be non-negative (it is {GroundTruthWindow}).");
         Require(ModelOptions is not null && VerifierOptions is not null && Capabilities is not null && TimeProvider is not null, "ModelOptions, VerifierOptions, Capabilities and TimeProvider must not be null.");
     }

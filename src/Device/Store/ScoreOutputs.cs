@@ -8,19 +8,28 @@ namespace EdgeDeploy.Runtime.Store;
 /// </summary>
 internal static class ScoreOutputs
 {
-    public static EdgeTensor Of(Prediction prediction, string output)
+    public static EdgeTensor Of(Prediction prediction, string output) =>
+        TryOf(prediction, output, out var tensor) ? tensor
+        : throw new EdgeException(EdgeErrorCode.InvalidArgument, $"A confidence metric cannot read output '{output}' ({prediction.GetValue(output)}): it needs a tensor or a sequence of class-probability maps.") { TensorName = output };
+
+    /// <summary>As <see cref="Of"/>, false for an output no metric can read (a sequence of tensors, an absent optional).</summary>
+    public static bool TryOf(Prediction prediction, string output, out EdgeTensor tensor)
     {
         var value = prediction.GetValue(output);
         switch (value.Kind)
         {
             case EdgeValueKind.Tensor:
-                return value.Tensor;
+                tensor = value.Tensor;
+                return true;
             case EdgeValueKind.Sequence when value.Count > 0 && value.Items.All(i => i.Kind == EdgeValueKind.Map):
-                return FromMaps(value.Items, output);
+                tensor = FromMaps(value.Items, output);
+                return true;
             case EdgeValueKind.Map:
-                return FromMaps([value], output);
+                tensor = FromMaps([value], output);
+                return true;
             default:
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"A confidence metric cannot read output '{output}' ({value}): it needs a tensor or a sequence of class-probability maps.") { TensorName = output };
+                tensor = null!;
+                return false;
         }
     }
 

@@ -445,6 +445,7 @@ internal static class FleetCommands
         lines.AddRange(r.Health.Select(h => Invariant(
             $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)} since the stage started ({(h.SinceUnixMs == 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(h.SinceUnixMs).ToString("HH:mm:ss", CultureInfo.InvariantCulture))} UTC): {HealthFigures(h)}")));
         lines.AddRange(r.Arms.Select(a => Invariant($"  arm {a.Version}: weight {a.Weight:F4} ({a.Successes} right of {a.Successes + a.Failures})")));
+        lines.AddRange(GateFiguresText.RolloutLines(r));
         return string.Join(Environment.NewLine, lines);
     }
 

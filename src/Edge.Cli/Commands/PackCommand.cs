@@ -27,9 +27,10 @@ internal static class PackCommand
         var train = new Option<string?>("--train") { Description = "Training data (CSV with header, or JSONL objects) for the drift reference." };
         var days = new Option<int>("--validity-days") { Description = "Days devices accept the package.", DefaultValueFactory = _ => 365 };
         var output = new Option<string>("--out") { Description = "The unsigned .edgepkg to write.", Required = true };
+        var files = new Option<string[]>("--file") { Description = "An extra file shipped, hashed and signed in the package, as PATH=LOCAL_FILE (e.g. vocab.txt=models/ctc_sample.vocab.txt for a CTC metric); repeatable.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("pack", "Build an unsigned model package from a model, its card and its test sets.")
         {
-            model, name, version, card, e2e, e2eFromModel, absTol, relTol, confidence, metric, metricOutput, min, max, positive, train, days, output,
+            model, name, version, card, e2e, e2eFromModel, absTol, relTol, confidence, metric, metricOutput, min, max, positive, train, days, output, files,
         };
         command.SetAction(r => CommonOptions.Guard(() =>
         {
@@ -43,6 +44,17 @@ internal static class PackCommand
                 .WithEndToEndSet(e2eCases, r.GetValue(absTol), r.GetValue(relTol))
                 .WithConfidenceSet(confidenceCases, r.GetValue(metric), r.GetValue(metricOutput)!, r.GetValue(min), r.GetValue(max), r.GetValue(positive))
                 .WithValidity(TimeSpan.FromDays(r.GetValue(days)));
+            foreach (var file in r.GetValue(files) ?? [])
+            {
+                var split = file.IndexOf('=', StringComparison.Ordinal);
+                if (split <= 0 || split == file.Length - 1)
+                {
+                    throw new EdgeException(EdgeErrorCode.InvalidArgument, $"--file '{file}' is not PATH=LOCAL_FILE.");
+                }
+
+                builder.WithFile(file[..split], File.ReadAllBytes(file[(split + 1)..]));
+            }
+
             if (r.GetValue(train) is { } trainPath)
             {
                 var (columns, rows) = ReadTable(trainPath);
@@ -114,15 +126,39 @@ internal static class PackCommand
         foreach (var (line, number) in Lines(path))
         {
             using var doc = Parse(line, path, number);
-            if (!doc.RootElement.TryGetProperty("label", out var label) || label.ValueKind != JsonValueKind.Number)
+            var hasTruth = doc.RootElement.TryGetProperty("truth", out var truth) && truth.ValueKind == JsonValueKind.Object;
+            var hasLabel = doc.RootElement.TryGetProperty("label", out var label) && label.ValueKind == JsonValueKind.Number;
+            if (!hasLabel && !hasTruth)
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"{path}:{number}: a confidence case needs a numeric \"label\".");
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"{path}:{number}: a confidence case needs a numeric \"label\" or a \"truth\" object.");
             }
 
-            cases.Add(new ConfidenceCase(TensorJson.ReadInputs(doc.RootElement, schema), label.GetDouble()));
+            cases.Add(new ConfidenceCase(TensorJson.ReadInputs(doc.RootElement, schema), hasLabel ? label.GetDouble() : 0) { Truth = hasTruth ? ReadTruth(truth) : null });
         }
 
         return cases;
+    }
+
+    /// <summary>Structured truth: "text" as a string (CER/WER), "boxes" and "classes" as {shape, data} tensors (mAP).</summary>
+    private static Dictionary<string, EdgeTensor> ReadTruth(JsonElement truth)
+    {
+        var result = new Dictionary<string, EdgeTensor>(StringComparer.Ordinal);
+        if (truth.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+        {
+            result["text"] = EdgeTensor.Create([text.GetString()!], [1]);
+        }
+
+        if (truth.TryGetProperty("boxes", out var boxes))
+        {
+            result["boxes"] = TensorJson.ReadTensor(boxes, "boxes", EdgeElementType.Float);
+        }
+
+        if (truth.TryGetProperty("classes", out var classes))
+        {
+            result["classes"] = TensorJson.ReadTensor(classes, "classes", EdgeElementType.Int64);
+        }
+
+        return result;
     }
 
     private static (List<string> Columns, List<IReadOnlyList<string>> Rows) ReadTable(string path)

@@ -20,11 +20,12 @@ internal static class StoreCommands
 
     private static Option<string> TrustDir() => new("--trust") { Description = "Device trust directory.", Required = true };
 
-    private static ModelStore Open(string store, string trust, long memoryBudget = 0, TelemetryRecorder? telemetry = null) => ModelStore.Open(new ModelStoreOptions
+    private static ModelStore Open(string store, string trust, long memoryBudget = 0, TelemetryRecorder? telemetry = null, double latencyBudgetMs = 0) => ModelStore.Open(new ModelStoreOptions
     {
         Directory = store,
         Trust = TrustStore.Open(trust, store), // the device's anti-rollback state lives in the store: the trust folder is only read
         MemoryBudgetBytes = memoryBudget,
+        LatencyBudgetMilliseconds = latencyBudgetMs,
         Telemetry = telemetry,
         ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
     });
@@ -34,13 +35,19 @@ internal static class StoreCommands
         var package = new Argument<string>("package") { Description = "The .edgepkg to install." };
         var store = StoreDir();
         var trust = TrustDir();
-        var budget = new Option<long>("--memory-budget") { Description = "Largest memory a model may need, in bytes (0 = no limit)." };
-        var command = new Command("install", "Verify, gate and activate a package; exit 0 when it serves, 3 when the gate rejects it.") { package, store, trust, budget };
+        var budget = new Option<long>("--memory-budget") { Description = "Largest memory a model may need at its peak while the gate runs it, in bytes (0 = no limit)." };
+        var latency = new Option<double>("--latency-budget-ms") { Description = "This device's p95 latency limit per prediction, in ms: caps the manifest's budgets, or times the end-to-end inputs when it states none (0 = none)." };
+        var command = new Command("install", "Verify, gate and activate a package; exit 0 when it serves, 3 when the gate rejects it.") { package, store, trust, budget, latency };
         command.SetAction(r => CommonOptions.Guard(() =>
         {
-            using var s = Open(r.GetValue(store)!, r.GetValue(trust)!, r.GetValue(budget));
+            using var s = Open(r.GetValue(store)!, r.GetValue(trust)!, r.GetValue(budget), latencyBudgetMs: r.GetValue(latency));
             var result = s.Install(r.GetValue(package)!);
             Console.WriteLine($"{result.Outcome.ToString().ToLowerInvariant()}: {(result.Gate?.ToString() ?? result.Version)}");
+            foreach (var line in result.Gate is { } gate ? GateFiguresText.Lines(gate) : [])
+            {
+                Console.WriteLine(line);
+            }
+
             Console.WriteLine($"serving: {s.ActiveVersion ?? "(none)"}");
             return result.Outcome == InstallOutcome.Rejected ? 3 : 0;
         }));

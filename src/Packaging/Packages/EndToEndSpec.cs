@@ -14,4 +14,7 @@ public sealed class EndToEndSpec
 
     /// <summary>Allowed difference relative to the expected value.</summary>
     public double RelativeTolerance { get; init; } = 1e-4;
+
+    /// <summary>Tolerances for single outputs, replacing the set-wide ones for them; null: none.</summary>
+    public IReadOnlyList<OutputTolerance>? Outputs { get; init; }
 }

@@ -69,6 +69,48 @@ internal static partial class ManifestCodec
         }
 
         ValidateSlices(m);
+        ValidateGate(m, paths);
+    }
+
+    private static void ValidateGate(PackageManifest m, HashSet<string> paths)
+    {
+        var outputs = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in m.EndToEnd.Outputs ?? [])
+        {
+            if (!outputs.Add(t.Output) || !(t.AbsoluteTolerance >= 0) || !(t.RelativeTolerance >= 0) || !double.IsFinite(t.AbsoluteTolerance) || !double.IsFinite(t.RelativeTolerance))
+            {
+                throw new EdgeException(EdgeErrorCode.ManifestMalformed, $"The end-to-end tolerance of output '{t.Output}' is invalid (duplicate, negative or not finite).");
+            }
+        }
+
+        foreach (var metric in m.Gate?.Metrics ?? [])
+        {
+            var name = metric.DisplayName();
+            Malformed(!Enum.IsDefined(metric.Kind), $"Gate metric kind {(int)metric.Kind} is unknown.");
+            Malformed(!double.IsFinite(metric.Min) || !double.IsFinite(metric.Max) || metric.Min > metric.Max, $"Gate metric {name}: the range [{metric.Min}, {metric.Max}] must be finite and not empty.");
+            Malformed(metric.Kind == GateMetricKind.TopKAccuracy && metric.K is not (>= 1 and <= 1000), $"Gate metric {name} needs k between 1 and 1000.");
+            Malformed(metric.Kind is GateMetricKind.CharacterErrorRate or GateMetricKind.WordErrorRate && (metric.Ctc is null || !paths.Contains(metric.Ctc.Vocabulary) || metric.Ctc.Blank < 0),
+                $"Gate metric {name} needs CTC decoding with a vocabulary file listed among the manifest's files and a non-negative blank.");
+            Malformed(metric.Kind == GateMetricKind.MeanAveragePrecision && (metric.Detection is not { } d || string.IsNullOrEmpty(d.Boxes) || string.IsNullOrEmpty(d.Scores) || string.IsNullOrEmpty(d.Classes) || !(d.IouThreshold > 0 && d.IouThreshold <= 1)),
+                $"Gate metric {name} needs a detection layout (boxes, scores, classes outputs) and an IoU threshold in (0, 1].");
+            Malformed(metric.Kind != GateMetricKind.MeanAveragePrecision && string.IsNullOrEmpty(metric.Output), $"Gate metric {name} needs the output it reads.");
+            Malformed(metric.Slice is not null && m.ModelCard.Slices.All(s => s.Name != metric.Slice || s.Where is null), $"Gate metric {name} names slice '{metric.Slice}', which is not a model-card slice with conditions.");
+        }
+
+        foreach (var budget in m.Gate?.LatencyBudgets ?? [])
+        {
+            Malformed(!(budget.P95Milliseconds > 0) || !double.IsFinite(budget.P95Milliseconds) || budget.Runs is < 1 or > 10_000, $"A latency budget needs a positive, finite p95 and 1 to 10000 runs (it states {budget.P95Milliseconds} ms, {budget.Runs} runs).");
+            Malformed(budget.Shape is { } shape && (shape.Count is 0 or > 16 || shape.Any(d => d is < 1 or > 1 << 24)), "A latency budget's shape needs 1 to 16 positive dimensions.");
+            Malformed(budget.Input is not null && m.Schema.Inputs.All(i => i.Name != budget.Input), $"A latency budget names input '{budget.Input}', which the model does not have.");
+        }
+    }
+
+    private static void Malformed(bool condition, string message)
+    {
+        if (condition)
+        {
+            throw new EdgeException(EdgeErrorCode.ManifestMalformed, message);
+        }
     }
 
     private static void ValidateSlices(PackageManifest m)

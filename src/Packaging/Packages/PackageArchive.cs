@@ -120,7 +120,7 @@ internal sealed class PackageArchive : IDisposable
         }
     }
 
-    private static bool IsSafeName(string name) =>
+    internal static bool IsSafeName(string name) =>
         name.Length is > 0 and <= 200
         && !name.StartsWith('/')
         && !name.EndsWith('/')

@@ -52,6 +52,9 @@ public sealed class PackageManifest
     /// <summary>The confidence test set: the metric must fall inside its range.</summary>
     public required ConfidenceSpec Confidence { get; init; }
 
+    /// <summary>Further gate metrics and latency budgets; null in manifests that state none (older ones included).</summary>
+    public GateSpec? Gate { get; init; }
+
     /// <summary>Every file in the package but the manifest and signatures.</summary>
     public required IReadOnlyList<FileEntry> Files { get; init; }
 

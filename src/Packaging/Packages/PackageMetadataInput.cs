@@ -24,6 +24,9 @@ public sealed class PackageMetadataInput
     /// <summary>See <see cref="PackageManifest.Audit"/>.</summary>
     public required AuditRecord Audit { get; init; }
 
+    /// <summary>See <see cref="PackageManifest.Gate"/>: further gate metrics and latency budgets; null: none.</summary>
+    public GateSpec? Gate { get; init; }
+
     /// <summary>Parses a metadata file.</summary>
     public static PackageMetadataInput Parse(ReadOnlySpan<byte> json) =>
         PackageJsonContext.Parse(json, PackageJsonContext.Default.PackageMetadataInput, EdgeErrorCode.InvalidArgument, "The package metadata (card) file");

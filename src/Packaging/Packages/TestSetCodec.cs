@@ -291,17 +291,25 @@ internal static class TestSetCodec
     {
         public void Serialize(ref MessagePackWriter writer, ConfidenceCase value, MessagePackSerializerOptions options)
         {
+            // Two elements as before unless the case carries structured truth: older sets stay byte-identical.
             var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
-            writer.WriteArrayHeader(2);
+            writer.WriteArrayHeader(value.Truth is null ? 2 : 3);
             map.Serialize(ref writer, value.Inputs, options);
             writer.Write(value.Label);
+            if (value.Truth is not null)
+            {
+                map.Serialize(ref writer, value.Truth, options);
+            }
         }
 
         public ConfidenceCase Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
             var map = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
-            Expect(reader.ReadArrayHeader() == 2, "confidence case header");
-            return new ConfidenceCase(map.Deserialize(ref reader, options), reader.ReadDouble());
+            var length = reader.ReadArrayHeader();
+            Expect(length is 2 or 3, "confidence case header");
+            var inputs = map.Deserialize(ref reader, options);
+            var label = reader.ReadDouble();
+            return new ConfidenceCase(inputs, label) { Truth = length == 3 ? map.Deserialize(ref reader, options) : null };
         }
     }
 }

@@ -32,6 +32,12 @@ public sealed class VerifiedPackage
     /// <summary>The ONNX model bytes.</summary>
     public byte[] ModelBytes => _files[Manifest.ModelPath];
 
+    /// <summary>The verified bytes of a file the manifest lists (e.g. a CTC vocabulary).</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.FileMissing"/> when the manifest lists no such file.</exception>
+    internal byte[] ReadFile(string path) => _files.TryGetValue(path, out var bytes)
+        ? bytes
+        : throw new EdgeException(EdgeErrorCode.FileMissing, $"The package has no file '{path}'.");
+
     /// <summary>Decodes the end-to-end test set.</summary>
     public IReadOnlyList<EndToEndCase> ReadEndToEndSet() =>
         TestSetCodec.Read<EndToEndCase>(_files[Manifest.EndToEnd.Path], $"End-to-end test set '{Manifest.EndToEnd.Path}'");

@@ -216,8 +216,9 @@ internal sealed class DeviceServiceImpl(
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"An install report's reason may hold at most 1024 characters; this one has {request.Reason.Length}."));
         }
 
+        var gateJson = InstallFigures.ToStored(request.Gate, device.Record.Attributes);
         await store.AddInstallReportAsync(
-            new InstallReportRecord(device.Record.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds()),
+            new InstallReportRecord(device.Record.DeviceId, request.RolloutId, request.Model, request.Version, request.Success, request.Reason, time.GetUtcNow().ToUnixTimeMilliseconds(), gateJson),
             context.CancellationToken).ConfigureAwait(false);
         metrics.GateOutcome("device", request.Success);
         ServerLog.InstallReported(logger, device.Record.DeviceId, request.Model, request.Version, request.RolloutId, request.Success ? "installed" : "failed", DeviceText.Printable(request.Reason));

@@ -64,6 +64,17 @@ internal static class RolloutMessages
         rollout.Stages.AddRange(r.Stages);
         rollout.TargetAttributes.Add(r.TargetAttributes.ToDictionary());
         rollout.TargetTags.AddRange(r.TargetTags);
+        foreach (var report in status.Reports)
+        {
+            var install = new DeviceInstall { DeviceId = report.DeviceId, Version = report.Version, Success = report.Success, Reason = report.Reason, AtUnixMs = report.AtUnixMs };
+            if (InstallFigures.FromStored(report) is { } gate)
+            {
+                install.Gate = gate;
+            }
+
+            rollout.Installs.Add(install);
+        }
+
         foreach (var h in new[] { status.Health, status.Baseline }.OfType<VersionHealthSummary>())
         {
             rollout.Health.Add(new VersionHealth

@@ -94,7 +94,8 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
 
         var firing = (await store.ListAlertsAsync(includeResolved: false, cancellationToken).ConfigureAwait(false))
             .Where(a => a.Model == r.Model && (a.Version == r.Version || r.Arms.Any(arm => arm.Version == a.Version))).ToList();
-        return new RolloutStatus(members.Count, succeeded, failed, timedOut, pending, health, baseline, arms, firing);
+        var memberReports = members.Select(d => reports.GetValueOrDefault(d.Record.DeviceId)).OfType<InstallReportRecord>().OrderBy(x => x.DeviceId, StringComparer.Ordinal).ToList();
+        return new RolloutStatus(members.Count, succeeded, failed, timedOut, pending, health, baseline, arms, firing, memberReports);
     }
 
     /// <summary>Applies an operator action; returns the updated rollout.</summary>

@@ -10,4 +10,5 @@ internal sealed record RolloutStatus(
     VersionHealthSummary Health,
     VersionHealthSummary? Baseline,
     IReadOnlyList<(string Version, long Successes, long Failures)> Arms,
-    IReadOnlyList<AlertRecord> FiringAlerts);
+    IReadOnlyList<AlertRecord> FiringAlerts,
+    IReadOnlyList<InstallReportRecord> Reports);

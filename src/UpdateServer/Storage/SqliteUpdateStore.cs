@@ -78,6 +78,9 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         CREATE INDEX health_reports_time ON health_reports (at_ms);
         CREATE INDEX drift_counts_time ON drift_counts (at_ms);
         """,
+        """
+        ALTER TABLE install_reports ADD COLUMN gate_json TEXT NOT NULL DEFAULT '';
+        """,
     ];
 
 
@@ -218,8 +221,8 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
     public async Task AddInstallReportAsync(InstallReportRecord report, CancellationToken cancellationToken)
     {
         await using var connection = Open();
-        await using var command = Command(connection, "INSERT INTO install_reports (device_id, rollout_id, model, version, success, reason, at_ms) VALUES ($d, $r, $m, $v, $s, $why, $at);",
-            ("$d", report.DeviceId), ("$r", report.RolloutId), ("$m", report.Model), ("$v", report.Version), ("$s", report.Success ? 1 : 0), ("$why", report.Reason), ("$at", report.AtUnixMs));
+        await using var command = Command(connection, "INSERT INTO install_reports (device_id, rollout_id, model, version, success, reason, at_ms, gate_json) VALUES ($d, $r, $m, $v, $s, $why, $at, $gate);",
+            ("$d", report.DeviceId), ("$r", report.RolloutId), ("$m", report.Model), ("$v", report.Version), ("$s", report.Success ? 1 : 0), ("$why", report.Reason), ("$at", report.AtUnixMs), ("$gate", report.GateJson));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -227,10 +230,10 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
     {
         var rows = await ListAsync(
             """
-            SELECT device_id, rollout_id, model, version, success, reason, at_ms FROM install_reports r
+            SELECT device_id, rollout_id, model, version, success, reason, at_ms, gate_json FROM install_reports r
             WHERE rollout_id = $id AND id = (SELECT MAX(id) FROM install_reports WHERE rollout_id = $id AND device_id = r.device_id);
             """,
-            r => new InstallReportRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4) == 1, r.GetString(5), r.GetInt64(6)),
+            r => new InstallReportRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4) == 1, r.GetString(5), r.GetInt64(6), r.GetString(7)),
             cancellationToken,
             ("$id", rolloutId));
         return rows.ToDictionary(r => r.DeviceId, StringComparer.Ordinal);

@@ -20,7 +20,7 @@ internal sealed class FleetDevice : IDisposable
         })];
     });
 
-    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false)
+    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false, string? hardware = null, double latencyBudgetMs = 0)
     {
         Id = id;
         var state = stateDirectory ?? Path.Combine(server.TempPath, id);
@@ -32,6 +32,7 @@ internal sealed class FleetDevice : IDisposable
             Telemetry = Telemetry,
             Directory = Path.Combine(state, "store"),
             Trust = trust,
+            LatencyBudgetMilliseconds = latencyBudgetMs,
             ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
         });
         Agent = UpdateAgent.Create(new UpdateAgentOptions
@@ -43,7 +44,7 @@ internal sealed class FleetDevice : IDisposable
             AssignmentPublicKeyPem = serverKeyPem ?? server.AssignmentPublicKeyPem,
             Store = Store,
             MaxDownloadBytesPerCycle = maxBytesPerCycle,
-            Attributes = new Dictionary<string, string> { ["region"] = "eu" },
+            Attributes = hardware is null ? new Dictionary<string, string> { ["region"] = "eu" } : new Dictionary<string, string> { ["region"] = "eu", ["hardware"] = hardware },
             Telemetry = Telemetry,
             TimeProvider = clock ?? TimeProvider.System,
             OfflineGrace = offlineGrace ?? Timeout.InfiniteTimeSpan,

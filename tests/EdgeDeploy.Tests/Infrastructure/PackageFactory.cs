@@ -17,7 +17,7 @@ public sealed class PackageFactory : IDisposable
         PublisherKey = SigningKey.Generate();
         RootV1 = RootBuilder.CreateInitial(Now.AddYears(1)).WithRootKeys([RootKey], 1).Build([RootKey]);
         RootV2 = RootBuilder.CreateNext(RootV1, Now.AddYears(1))
-            .WithPublisher("ml-team", [PublisherKey], 1, ["iris-*", "diabetes-*"])
+            .WithPublisher("ml-team", [PublisherKey], 1, ["iris-*", "diabetes-*", "gate-*"])
             .Build([RootKey]);
     }
 

@@ -127,6 +127,9 @@ internal static class PostgresSchema
             FROM predictions GROUP BY series, ts_ms / 3600000, device_id;
         DROP TABLE predictions;
         """,
+        """
+        ALTER TABLE install_reports ADD COLUMN gate_json text NOT NULL DEFAULT '';
+        """,
     ];
 
     /// <summary>How many migrations this build knows.</summary>

@@ -124,16 +124,16 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
     public async Task AddInstallReportAsync(InstallReportRecord report, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        await using var command = Command("INSERT INTO install_reports (device_id, rollout_id, model, version, success, reason, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7);",
-            report.DeviceId, report.RolloutId, report.Model, report.Version, report.Success, report.Reason, report.AtUnixMs);
+        await using var command = Command("INSERT INTO install_reports (device_id, rollout_id, model, version, success, reason, at_ms, gate_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8);",
+            report.DeviceId, report.RolloutId, report.Model, report.Version, report.Success, report.Reason, report.AtUnixMs, report.GateJson);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyDictionary<string, InstallReportRecord>> GetLatestInstallReportsAsync(string rolloutId, CancellationToken cancellationToken)
     {
         var rows = await ListAsync(
-            "SELECT DISTINCT ON (device_id) device_id, rollout_id, model, version, success, reason, at_ms FROM install_reports WHERE rollout_id = $1 ORDER BY device_id, id DESC;",
-            r => new InstallReportRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetBoolean(4), r.GetString(5), r.GetInt64(6)),
+            "SELECT DISTINCT ON (device_id) device_id, rollout_id, model, version, success, reason, at_ms, gate_json FROM install_reports WHERE rollout_id = $1 ORDER BY device_id, id DESC;",
+            r => new InstallReportRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetBoolean(4), r.GetString(5), r.GetInt64(6), r.GetString(7)),
             cancellationToken,
             rolloutId).ConfigureAwait(false);
         return rows.ToDictionary(r => r.DeviceId, StringComparer.Ordinal);

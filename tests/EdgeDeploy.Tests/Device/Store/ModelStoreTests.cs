@@ -134,7 +134,7 @@ public sealed class ModelStoreTests : IClassFixture<PackageFactory>, IDisposable
 
         Assert.Equal(InstallOutcome.Rejected, result.Outcome);
         Assert.StartsWith("needs ", result.Gate!.Reason);
-        Assert.EndsWith("bytes of memory; the budget is 1", result.Gate.Reason);
+        Assert.EndsWith("bytes of memory to load; the budget is 1", result.Gate.Reason);
     }
 
     [Fact]

@@ -171,14 +171,14 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     public async Task InstallReports_LatestPerDeviceOfTheRollout()
     {
         await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", false, "hash mismatch", 100), None);
-        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200), None);
+        await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200, """{"loadBytes":"1024","peakBytes":"4096","deviceClass":"rpi4"}"""), None);
         await Store.AddInstallReportAsync(new InstallReportRecord("d2", "r1", "iris", "2.0.0", false, "disk full", 150), None);
         await Store.AddInstallReportAsync(new InstallReportRecord("d1", "r2", "iris", "3.0.0", false, "other rollout", 300), None);
 
         var latest = await Store.GetLatestInstallReportsAsync("r1", None);
 
         Assert.Equal(2, latest.Count);
-        Assert.Equal(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200), latest["d1"]);
+        Assert.Equal(new InstallReportRecord("d1", "r1", "iris", "2.0.0", true, string.Empty, 200, """{"loadBytes":"1024","peakBytes":"4096","deviceClass":"rpi4"}"""), latest["d1"]);
         Assert.Equal(new InstallReportRecord("d2", "r1", "iris", "2.0.0", false, "disk full", 150), latest["d2"]);
         Assert.Empty(await Store.GetLatestInstallReportsAsync("r9", None));
     }
