@@ -149,7 +149,8 @@ internal static class ModelGate
         // Sequences, maps and optional outputs, compared item by item with the same tolerances.
         foreach (var (name, expected) in c.ExpectedValues)
         {
-            var problem = ValueComparison.Difference(name, expected, prediction.GetValue(name), absolute, relative);
+            var own = spec.Outputs?.FirstOrDefault(t => t.Output == name);
+            var problem = ValueComparison.Difference(name, expected, prediction.GetValue(name), own?.AbsoluteTolerance ?? spec.AbsoluteTolerance, own?.RelativeTolerance ?? spec.RelativeTolerance);
             if (problem is not null)
             {
                 return problem;
