@@ -253,11 +253,11 @@ internal sealed class ConsoleQueries(
         var allowed = (int)Math.Floor(((1 - g.MinInstallSuccessRate) * s.Members) + 1e-9);
         var bad = s.Failed + s.TimedOut;
         gates.Add(new GateRow(
-            "install success", Invariant($"{s.Members - bad} of {s.Members} ({bad} failed or silent)"), Invariant($"≥ {g.MinInstallSuccessRate:P0} (at most {allowed} failed)"),
+            "install success", Invariant($"{s.Members - bad} of {s.Members} ({bad} failed or silent)"), $"≥ {ConsoleFormat.Pct(g.MinInstallSuccessRate)} (at most {allowed} failed)",
             bad > allowed ? "failing" : "ok"));
         var enough = h.Totals.Requests >= g.MinRequests;
         gates.Add(new GateRow(
-            "error rate", Invariant($"{h.ErrorRate:P2} on {h.Totals.Requests} requests"), Invariant($"≤ {g.MaxErrorRate:P2} (after {g.MinRequests} requests)"),
+            "error rate", $"{ConsoleFormat.Pct(h.ErrorRate)} on {h.Totals.Requests} requests", $"≤ {ConsoleFormat.Pct(g.MaxErrorRate)} (after {g.MinRequests} requests)",
             !enough ? "waiting" : h.ErrorRate > g.MaxErrorRate ? "failing" : "ok"));
         gates.Add(g.MaxLatencyP95Ms is { } maxLatency
             ? new GateRow("latency p95", Invariant($"{h.LatencyP95Ms:F3} ms"), Invariant($"≤ {maxLatency:F3} ms"), !enough ? "waiting" : h.LatencyP95Ms > maxLatency ? "failing" : "ok")
