@@ -171,22 +171,28 @@ internal sealed class ConsoleQueries(
         var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
         ChartSeries Series(string name, Func<StatsWindow, double> value) => new(name, [.. windows.Select(w => new SeriesPoint(w.FromUnixMs, value(w)))]);
 
+        // Slices from the same windows' summaries (one pass over the telemetry), judged as `edge monitor slices` judges them.
         var slices = new List<SliceRow>();
         var note = string.Empty;
-        try
+        var card = (await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.ModelCard;
+        for (var i = 0; i < (card?.Slices.Count ?? 0); i++)
         {
-            var (_, _, sliceMetric, stats) = await monitoring.SlicesAsync(model, version, from, to, 0, cancellationToken).ConfigureAwait(false);
-            foreach (var st in stats)
+            var total = new SliceOutcomes(0, 0, 0, 0);
+            foreach (var o in windows.Select(w => w.Telemetry.Slices.GetValueOrDefault(i)).OfType<SliceOutcomes>())
             {
-                var online = MonitoredFigures.SliceMetric.Of(st.Total, higherIsBetter);
-                var card = st.Card.Metrics.TryGetValue(sliceMetric, out var c) ? c : double.NaN;
-                var flagged = double.IsFinite(online) && double.IsFinite(card) && (sliceMetric == "mae" ? online > card * 1.10 : online < card - 0.05);
-                slices.Add(new SliceRow(st.Card.Name, st.Card.Definition ?? string.Empty, st.Card.Where is { Count: > 0 }, st.Total.Requests, st.Total.GroundTruth, online, card, flagged));
+                total = new SliceOutcomes(total.Requests + o.Requests, total.GroundTruth + o.GroundTruth, total.Correct + o.Correct, total.AbsErrorSum + o.AbsErrorSum);
             }
+
+            var slice = card!.Slices[i];
+            var online = MonitoredFigures.SliceMetric.Of(total, higherIsBetter);
+            var cardMetric = slice.Metrics.TryGetValue(metric, out var c) ? c : double.NaN;
+            var flagged = double.IsFinite(online) && double.IsFinite(cardMetric) && (metric == "mae" ? online > cardMetric * 1.10 : online < cardMetric - 0.05);
+            slices.Add(new SliceRow(slice.Name, slice.Definition ?? string.Empty, slice.Where is { Count: > 0 }, total.Requests, total.GroundTruth, online, cardMetric, flagged));
         }
-        catch (RejectedException ex)
+
+        if (card is null)
         {
-            note = ex.Message;
+            note = $"{model} {version} is not published.";
         }
 
         var alerts = (await alertRules.ListAlertsAsync(includeResolved: true, cancellationToken).ConfigureAwait(false))

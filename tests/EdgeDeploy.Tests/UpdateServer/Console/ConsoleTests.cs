@@ -84,7 +84,7 @@ public sealed class ConsoleTests : IAsyncLifetime
         var errorGate = await page.Locator("tr[data-gate='error rate'] td").AllInnerTextsAsync();
         Assert.Equal(["error rate", "0.00% on 45 requests", "≤ 5.00% (after 20 requests)", "ok"], errorGate);
         Assert.Equal("1 of 1 (0 failed or silent)", await page.Locator("tr[data-gate='install success'] td").Nth(1).InnerTextAsync());
-        Assert.Equal(4, await page.Locator("[data-action]").CountAsync()); // pause, rollback, promote … as the admin may
+        Assert.Equal(["pause", "rollback", "promote"], await page.Locator("[data-action]").EvaluateAllAsync<string[]>("a => a.map(x => x.dataset.action)")); // what applies to an active rollout
         await ConsoleBrowser.ShotAsync(page, "rollout");
 
         await page.GotoAsync("/console/monitoring?version=iris-classifier%201.0.0&hours=1");
@@ -95,7 +95,7 @@ public sealed class ConsoleTests : IAsyncLifetime
 
         await page.GotoAsync("/console/monitoring/drift?version=iris-classifier%201.0.0");
         var drift = await _server.Registry.GetDriftAsync(new DriftRequest { Model = "iris-classifier", Version = "1.0.0" }, UpdateServerHost.Operator);
-        Assert.Equal(5, drift.Features.Count); // four features and the label output
+        Assert.True(drift.Features.Count >= 5, "four features and the outputs"); // four features and the outputs
         Assert.Equal(drift.Features.Select(f => f.Name), await page.Locator("section[data-feature]").EvaluateAllAsync<string[]>("s => s.map(x => x.dataset.feature)"));
         Assert.Equal(drift.Features.Count, await page.Locator("section[data-feature] svg.chart").CountAsync());
         Assert.True(await page.Locator("section[data-feature] svg rect").CountAsync() >= 2 * drift.Features.Count);
