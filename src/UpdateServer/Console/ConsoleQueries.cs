@@ -37,7 +37,11 @@ internal sealed class ConsoleQueries(
     /// <summary>Time windows per monitoring chart.</summary>
     public const int ChartWindows = 24;
 
+    /// <summary>How long a closed chart window's figures are reused (telemetry that arrives late shows after this).</summary>
+    public static readonly TimeSpan ClosedWindowReuse = TimeSpan.FromSeconds(60);
+
     private readonly ConcurrentDictionary<string, (string Publisher, IReadOnlyList<string> KeyIds, string Note)> _signatures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Model, string Version, long From, long Step), (StatsWindow Window, long CachedAt)> _windows = new();
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -165,9 +169,8 @@ internal sealed class ConsoleQueries(
     {
         var choices = await VersionChoicesAsync(cancellationToken).ConfigureAwait(false);
         var to = Now;
-        var from = to - (hours * 3_600_000L);
-        var windowSeconds = Math.Max(1, hours * 3600 / ChartWindows);
-        var windows = await monitoring.VersionStatsAsync(model, version, from, to, windowSeconds, cancellationToken).ConfigureAwait(false);
+        var windows = await WindowsAsync(model, version, hours, to, cancellationToken).ConfigureAwait(false);
+        var from = windows[0].FromUnixMs;
         var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
         ChartSeries Series(string name, Func<StatsWindow, double> value) => new(name, [.. windows.Select(w => new SeriesPoint(w.FromUnixMs, value(w)))]);
 
@@ -234,6 +237,41 @@ internal sealed class ConsoleQueries(
         limit = Math.Clamp(limit, 1, 1000);
         var entries = await store.ListAuditAsync(new AuditQuery(0, op, target, limit), cancellationToken).ConfigureAwait(false);
         return new AuditView([.. entries.Select(e => new AuditRow(e.Id, e.AtUnixMs, e.Operator, e.Role, e.Action, e.Target, e.Reason, e.Outcome))], op, target, limit);
+    }
+
+    /// <summary>
+    /// <see cref="ChartWindows"/> windows aligned to the step (so they are the same from one request to the next), the last
+    /// one open until now. Closed windows come from <see cref="MonitoringQueries.VersionStatsAsync"/> once and are reused
+    /// for <see cref="ClosedWindowReuse"/>; the open one is read every time.
+    /// </summary>
+    private async Task<List<StatsWindow>> WindowsAsync(string model, string version, int hours, long now, CancellationToken cancellationToken)
+    {
+        var step = Math.Max(1, hours * 3600L / ChartWindows) * 1000;
+        var lastStart = now - (now % step);
+        if (_windows.Count > 10_000)
+        {
+            _windows.Clear(); // bounded: many versions and ranges, each at most ChartWindows entries
+        }
+
+        var result = new List<StatsWindow>();
+        for (var start = lastStart - ((ChartWindows - 1) * step); start < lastStart; start += step)
+        {
+            var key = (model, version, start, step);
+            if (!_windows.TryGetValue(key, out var cached) || now - cached.CachedAt > ClosedWindowReuse.TotalMilliseconds)
+            {
+                cached = ((await monitoring.VersionStatsAsync(model, version, start, start + step, 0, cancellationToken).ConfigureAwait(false))[0], now);
+                _windows[key] = cached;
+            }
+
+            result.Add(cached.Window);
+        }
+
+        if (now > lastStart)
+        {
+            result.Add((await monitoring.VersionStatsAsync(model, version, lastStart, now, 0, cancellationToken).ConfigureAwait(false))[0]);
+        }
+
+        return result;
     }
 
     private static DeviceRow Row(DeviceEntry d, long now)
