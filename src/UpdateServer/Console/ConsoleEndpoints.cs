@@ -28,6 +28,9 @@ internal static class ConsoleEndpoints
         services.AddDataProtection()
             .SetApplicationName("EdgeDeploy.UpdateServer.Console")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDirectory, "console-keys")));
+
+        // The keys sit in the owner-only data directory beside assignment.key, unencrypted like it: not worth a warning each start.
+        services.AddLogging(b => b.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "edge_console_csrf";
