@@ -63,7 +63,7 @@ try
         await store.AddInstallReportAsync(new InstallReportRecord(Device(i), rollout.Id, "iris-classifier", "1.0.0", i % 30 != 0, i % 30 != 0 ? string.Empty : "gate: confidence below minimum", now - 60_000), CancellationToken.None);
     }
 
-    using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(consoleUrl) };
+    using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(consoleUrl), Timeout = TimeSpan.FromMinutes(10) };
     await SignInAsync(http);
     var version = Uri.EscapeDataString("iris-classifier 1.0.0");
     string[] pages =
@@ -81,11 +81,12 @@ try
         $"/console/monitoring/drift?version={version}&hours=168",
         "/console/audit",
     ];
-    Console.WriteLine($"{"page",-58} {"p50 ms",8} {"p95 ms",8} {"KiB",6}  goal {GoalMs} ms");
+    Console.WriteLine($"{"page",-58} {"first ms",9} {"p50 ms",8} {"p95 ms",8} {"KiB",6}  goal {GoalMs} ms (p95)");
     var worst = 0.0;
     foreach (var page in pages)
     {
         var times = new List<double>();
+        var first = 0.0;
         long bytes = 0;
         for (var i = 0; i < runs + 3; i++)
         {
@@ -99,6 +100,11 @@ try
             }
 
             bytes = body.Length;
+            if (i == 0)
+            {
+                first = watch.Elapsed.TotalMilliseconds; // cold: nothing cached yet
+            }
+
             if (i >= 3)
             {
                 times.Add(watch.Elapsed.TotalMilliseconds); // the first three warm up (JIT, caches)
@@ -109,7 +115,7 @@ try
         var p50 = Percentile(times, 0.50);
         var p95 = Percentile(times, 0.95);
         worst = Math.Max(worst, p95);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{page,-58} {p50,8:F1} {p95,8:F1} {bytes / 1024.0,6:F0}  {(p95 <= GoalMs ? "ok" : "OVER")}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{page,-58} {first,9:F1} {p50,8:F1} {p95,8:F1} {bytes / 1024.0,6:F0}  {(p95 <= GoalMs ? "ok" : "OVER")}"));
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"slowest p95 {worst:F1} ms: {(worst <= GoalMs ? "every page within" : "over")} the {GoalMs} ms goal"));
