@@ -6,7 +6,8 @@
 # monitoring report (per-window statistics, drift, performance per model-card slice, a slice alert).
 # It ends by printing the web console's URL; with --keep-running (or EDGE_DEMO_KEEP_RUNNING=1) the server and the six
 # agents keep running afterwards, so a person can look around in a browser, until Ctrl-C.
-# EDGE_BIN=path/to/edge reuses an already published binary (the tests do).
+# EDGE_BIN=path/to/edge reuses an already published binary (the tests do); EDGE_DEMO_OUT=dir writes the demo's stores,
+# server data and logs there instead of artifacts/demo (the tests use a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep_running=${EDGE_DEMO_KEEP_RUNNING:-0}
@@ -17,13 +18,30 @@ for arg in "$@"; do
   esac
 done
 source scripts/prerequisites.sh
+out=${EDGE_DEMO_OUT:-artifacts/demo}
+
+# A long step says what it is doing: on a terminal, a line of elapsed seconds on stderr until it finishes.
+with_progress() { # label, command...
+  local label=$1; shift
+  if [ -t 2 ]; then
+    "$@" & local pid=$! start=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do printf '\r%s: %ds' "$label" $((SECONDS - start)) >&2; sleep 1; done
+    printf '\r\033[K' >&2
+    wait "$pid"
+  else
+    "$@"
+  fi
+}
 
 if [ -n "${EDGE_BIN:-}" ]; then
   edge=$EDGE_BIN
 else
-  echo "== publishing edge (native AOT)"
-  dotnet publish src/Edge.Cli -c Release -o artifacts/demo/edge -nologo -clp:NoSummary | grep -E "error|warning|->" || true
-  edge=artifacts/demo/edge/edge
+  echo "== publishing edge (native AOT; about a minute the first time)"
+  publish_edge() { dotnet publish src/Edge.Cli -c Release -o "$out/edge" -nologo -clp:NoSummary --disable-build-servers > "$out/publish.log" 2>&1 || { cat "$out/publish.log"; return 1; }; }
+  mkdir -p "$out"
+  with_progress "publishing edge (native AOT)" publish_edge
+  grep -E -- "->" "$out/publish.log" || true
+  edge=$out/edge/edge
 fi
 
 echo; echo "== edge info models/iris_classifier.onnx"
@@ -48,7 +66,7 @@ fi
 echo; echo "== edge bench hey_jarvis (openWakeWord, from the npm registry)"
 "$edge" bench artifacts/npm/package/models/hey_jarvis_v0.1.onnx --iterations 5000
 
-work=artifacts/demo/device
+work=$out/device
 rm -rf "$work" && mkdir -p "$work"
 echo; echo "== device trust: root v1 (self-signed), then v2 (adds the sample publisher)"
 "$edge" root trust --trust "$work/trust" models/trust/root-v1.json
@@ -87,10 +105,10 @@ echo; echo "== roll back to 1.0.0"
 "$edge" store rollback --store "$work/store" --trust "$work/trust"
 "$edge" store status --store "$work/store" --trust "$work/trust"
 
-fleet=artifacts/demo/fleet
+fleet=$out/fleet
 rm -rf "$fleet" && mkdir -p "$fleet"
 echo; echo "== fleet: the update server on embedded SQLite (127.0.0.1, rollouts evaluated every second)"
-dotnet build src/UpdateServer -c Release -nologo -v q -clp:NoSummary >/dev/null
+with_progress "building the update server" dotnet build src/UpdateServer -c Release -nologo -v q -clp:NoSummary --disable-build-servers >/dev/null
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 console="http://127.0.0.1:$http_port/console"
@@ -98,7 +116,8 @@ export EDGE_SERVER="http://127.0.0.1:$port" EDGE_OPERATOR_TOKEN=demo-operator ED
 trust_dir() { "$edge" root trust --trust "$1" models/trust/root-v1.json >/dev/null && "$edge" root update --trust "$1" models/trust/root.json >/dev/null; }
 trust_dir "$fleet/server-trust"
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+agents=()
+trap 'kill "${pids[@]}" "${agents[@]}" 2>/dev/null || true' EXIT
 dotnet src/UpdateServer/bin/Release/net10.0/EdgeDeploy.UpdateServer.dll --urls "$EDGE_SERVER" \
   --EdgeDeploy:DataDirectory="$fleet/server" --EdgeDeploy:TrustDirectory="$fleet/server-trust" \
   --EdgeDeploy:OperatorToken="$EDGE_OPERATOR_TOKEN" --EdgeDeploy:EnrollmentToken="$EDGE_ENROLLMENT_TOKEN" \
@@ -119,7 +138,7 @@ for i in 1 2 3 4 5 6; do
   "$edge" agent --server "$EDGE_SERVER" --device-id "kiosk-$i" --server-key "$fleet/server/assignment.pub" \
     --store "$device/store" --trust "$device/trust" --telemetry "$device/telemetry.db" --interval 1 \
     --traffic models/iris_classifier.confidence.jsonl --attr region=eu > "$device/agent.log" 2>&1 &
-  pids+=($!)
+  agents+=($!)
 done
 
 json_field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
@@ -157,9 +176,17 @@ v3=$("$edge" rollout create --model iris-classifier --version 3.0.0 --strategy s
 wait_for "$v3" 'r["state"] == "rolled_back"' 90
 "$edge" rollout status "$v3"
 
-echo; echo "== monitoring v2 across the fleet: serving statistics, then drift against its training reference"
-sleep 2
+echo; echo "== the six devices stop (SIGTERM); each agent sends its last cycle's health and telemetry before it exits"
+kill -TERM "${agents[@]}"
+for pid in "${agents[@]}"; do wait "$pid" || true; done
+agents=()
+grep -h "stopping:" "$fleet"/kiosk-*/agent.log | sort | uniq -c
+
+echo; echo "== monitoring v2 across the fleet, over the same 10 minutes in every view: requests, errors, latency and accuracy"
+echo "   (device health reports: what the rollout gates read), drift of each input against the training reference, slices"
 "$edge" monitor status --model iris-classifier --version 2.0.0 --minutes 10 --window-minutes 0
+echo "-- drift: the devices replay the 45 held-out iris rows, the same distribution as training; PSI alone is large on so few"
+echo "   distinct rows, but the two-sample test finds no shift"
 "$edge" monitor drift --model iris-classifier --version 2.0.0 --minutes 10
 
 echo; echo "== accuracy per model-card slice, v1 then v2: v2 passed the overall gate (0.8667 against v1's 0.9333), but on the"
@@ -168,6 +195,22 @@ echo "   2.5-5 cm petal slice it falls from 0.8889 to 0.7222, as its card says; 
 "$edge" monitor slices --model iris-classifier --version 2.0.0 --minutes 10
 for _ in $(seq 30); do [ "$("$edge" monitor alerts --json | json_field '.get("alerts", []).__len__()')" != 0 ] && break; sleep 1; done
 "$edge" monitor alerts
+
+echo; echo "== a seventh device whose sensor reads sepal width 0.5 cm high serves three cycles; drift over its stream flags that feature"
+shifted="$fleet/shifted.jsonl"
+python3 -c '
+import json, sys
+for line in open("models/iris_classifier.confidence.jsonl"):
+    row = json.loads(line)
+    row["inputs"]["features"]["data"][1] += 0.5
+    print(json.dumps(row))' > "$shifted"
+since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+trust_dir "$fleet/kiosk-7/trust"
+"$edge" agent --server "$EDGE_SERVER" --device-id kiosk-7 --server-key "$fleet/server/assignment.pub" \
+  --store "$fleet/kiosk-7/store" --trust "$fleet/kiosk-7/trust" --telemetry "$fleet/kiosk-7/telemetry.db" --interval 1 --cycles 3 \
+  --traffic "$shifted" --attr region=field > "$fleet/kiosk-7/agent.log" 2>&1
+tail -n 2 "$fleet/kiosk-7/agent.log"
+"$edge" monitor drift --model iris-classifier --version 2.0.0 --since "$since"
 "$edge" devices
 echo "-- last lines of one device's agent log:"
 tail -n 4 "$fleet/kiosk-1/agent.log"

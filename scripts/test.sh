@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
+# Leave no MSBuild node, MSBuild server or compiler server running once the tests are done (or fail).
+trap 'dotnet build-server shutdown >/dev/null 2>&1 || true' EXIT
 bash scripts/build-gpu.sh
 dotnet test EdgeDeploy.sln -c Release --logger "console;verbosity=normal" "$@"

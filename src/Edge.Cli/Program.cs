@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using EdgeDeploy.Cli.Commands;
 
 var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.")
@@ -21,4 +22,87 @@ foreach (var fleetCommand in FleetCommands.Create())
 
 // "@file.jsonl" is an input file for `edge predict`, not a response file.
 var configuration = new ParserConfiguration { ResponseFileTokenReplacer = null };
-return root.Parse(args, configuration).Invoke();
+
+// `edge help [verb ...]`: the same text as `edge [verb ...] --help`.
+var verbs = new Argument<string[]>("verb") { Description = "The verb (and sub-verb) to explain; none lists every verb.", Arity = ArgumentArity.ZeroOrMore };
+var help = new Command("help", "Show help for edge or for one verb: edge help rollout create.") { verbs };
+help.SetAction(r => Run([.. r.GetValue(verbs) ?? [], "--help"]));
+root.Subcommands.Add(help);
+
+return Run(args);
+
+// Usage errors (no verb, a mistyped verb, a missing required option) exit 2, "could not run", as README's conventions say;
+// System.CommandLine alone would exit 1, which is reserved for "some inputs failed".
+int Run(string[] arguments)
+{
+    var parsed = root.Parse(arguments, configuration);
+    if (parsed.Action is ParseErrorAction)
+    {
+        // A mistyped verb: name the word that was not understood (and the verb meant), not every consequence of it.
+        var unknown = parsed.UnmatchedTokens.FirstOrDefault();
+        var errors = unknown is null ? parsed.Errors : parsed.Errors.Where(e => e.Message.Contains($"'{unknown}'", StringComparison.Ordinal)).Take(1).ToList();
+        foreach (var error in errors.Count > 0 ? errors : parsed.Errors)
+        {
+            Console.Error.WriteLine($"error: Usage: {error.Message}{Suggestion(parsed, error.Message)}");
+        }
+
+        var verb = string.Join(' ', CommandPath(parsed.CommandResult.Command));
+        Console.Error.WriteLine($"Run 'edge help{(verb.Length == 0 ? string.Empty : " " + verb)}' for usage.");
+        return 2;
+    }
+
+    // Ctrl+C and SIGTERM cancel the command; the agent then has time to send its last health and telemetry.
+    return parsed.Invoke(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
+}
+
+static IEnumerable<string> CommandPath(Command command)
+{
+    var names = new List<string>();
+    for (Command? c = command; c is not null && c is not RootCommand; c = c.Parents.OfType<Command>().FirstOrDefault())
+    {
+        names.Insert(0, c.Name);
+    }
+
+    return names;
+}
+
+// "did you mean 'predict'?" for a mistyped verb: the closest sub-verb within two edits.
+static string Suggestion(ParseResult parsed, string message)
+{
+    var token = parsed.UnmatchedTokens.FirstOrDefault();
+    if (token is null || !message.Contains(token, StringComparison.Ordinal))
+    {
+        return string.Empty;
+    }
+
+    var closest = parsed.CommandResult.Command.Subcommands
+        .Select(c => (c.Name, Distance: Distance(c.Name, token)))
+        .Where(c => c.Distance <= 2)
+        .OrderBy(c => c.Distance)
+        .FirstOrDefault();
+    return closest.Name is null ? string.Empty : $" Did you mean '{closest.Name}'?";
+}
+
+static int Distance(string a, string b)
+{
+    var d = new int[a.Length + 1, b.Length + 1];
+    for (var i = 0; i <= a.Length; i++)
+    {
+        d[i, 0] = i;
+    }
+
+    for (var j = 0; j <= b.Length; j++)
+    {
+        d[0, j] = j;
+    }
+
+    for (var i = 1; i <= a.Length; i++)
+    {
+        for (var j = 1; j <= b.Length; j++)
+        {
+            d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        }
+    }
+
+    return d[a.Length, b.Length];
+}

@@ -18,6 +18,17 @@ public static class UpdateServerApp
     {
         var builder = WebApplication.CreateBuilder(args);
 
+        // Request logging defaults to warnings: ASP.NET Core and gRPC log every request at information level, which buries
+        // the server's own events. First in line, so appsettings, environment and command line still override it.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Grpc"] = "Warning",
+            },
+        });
+
         // Under systemd (Type=notify, deploy/systemd): READY=1 once listening, STOPPING=1 on stop, journal-friendly logs.
         // Elsewhere it does nothing.
         builder.Host.UseSystemd();
@@ -37,7 +48,7 @@ public static class UpdateServerApp
         {
             o.Interceptors.Add<RejectionInterceptor>();
             o.Interceptors.Add<OperatorInterceptor>(); // inside RejectionInterceptor: it audits a refusal before it becomes a status
-        });
+        }).AddJsonTranscoding(o => o.JsonSettings.WriteInt64sAsStrings = true); // REST/JSON (google.api.http rules): same interceptors, HTTP/1.1 listener only; int64 as strings, as protobuf's JSON and `edge --json` write them
         builder.Services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false); // answer from live checks (readiness), not the 5 s publisher cache
         builder.Services.AddGrpcReflection();
         builder.AddServerObservability(startOptions);

@@ -135,7 +135,20 @@ public sealed class UpdateServerOptions
     /// </summary>
     public TimeSpan HealthRetention { get; set; } = TimeSpan.FromDays(90);
 
-    /// <summary>How often the leader applies retention (<see cref="TelemetryRetention"/>, <see cref="HealthRetention"/>). Default 1 hour.</summary>
+    /// <summary>
+    /// Retention by size: at most this many predictions are kept (with their ground truth); beyond it whole hours go, oldest
+    /// first, even when younger than <see cref="TelemetryRetention"/>. 0 = no size cap. Default 100,000,000 (about 10 GB on
+    /// SQLite).
+    /// </summary>
+    public long TelemetryMaxPredictions { get; set; } = 100_000_000;
+
+    /// <summary>
+    /// Retention by size: at most this many health reports and drift counts together; beyond it whole hours go, oldest first.
+    /// 0 = no size cap. Default 20,000,000.
+    /// </summary>
+    public long HealthMaxRows { get; set; } = 20_000_000;
+
+    /// <summary>How often the leader applies retention (<see cref="TelemetryRetention"/>, <see cref="HealthRetention"/>, and the size caps). Default 1 hour.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Checks every setting; called once, at start (<c>ValidateOnStart</c>).</summary>
@@ -206,6 +219,14 @@ public sealed class UpdateServerOptions
             if (retention < TimeSpan.FromHours(1))
             {
                 throw new ArgumentException($"EdgeDeploy:{name} must be at least 01:00:00; it is {retention}.", name);
+            }
+        }
+
+        foreach (var (cap, name) in new[] { (TelemetryMaxPredictions, nameof(TelemetryMaxPredictions)), (HealthMaxRows, nameof(HealthMaxRows)) })
+        {
+            if (cap < 0)
+            {
+                throw new ArgumentException($"EdgeDeploy:{name} must be 0 (no cap) or more; it is {cap}.", name);
             }
         }
 

@@ -17,6 +17,9 @@ internal static partial class AgentLog
     [LoggerMessage(EventId = 303, EventName = "HealthReportDropped", Level = LogLevel.Warning, Message = "Health report ({Count} version windows) refused by the server and dropped: {Reason}")]
     public static partial void HealthReportDropped(ILogger logger, int count, string reason);
 
+    [LoggerMessage(EventId = 304, EventName = "FlushFailed", Level = LogLevel.Warning, Message = "Could not send the last health and telemetry before stopping (kept on the device for the next run): {Reason}")]
+    public static partial void FlushFailed(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 310, EventName = "CredentialRotated", Level = LogLevel.Information, Message = "Device {DeviceId} received a rotated credential from the server and stored it")]
     public static partial void CredentialRotated(ILogger logger, string deviceId);
 }

@@ -92,8 +92,42 @@ public sealed class UpdateAgent : IDisposable
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
+        }
+
+        // Stopping (cancellation, SIGTERM under a host): what was served since the last cycle still reaches the server.
+        using var flushTimeout = new CancellationTokenSource(ShutdownFlushTimeout, _options.TimeProvider);
+        await FlushAsync(flushTimeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>How long <see cref="RunAsync"/> spends on its final <see cref="FlushAsync"/> once cancelled.</summary>
+    internal static readonly TimeSpan ShutdownFlushTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Sends what has not reached the server yet: the serving health since the last report and every telemetry record
+    /// in the outbox (committed first). Call it before the agent stops (<see cref="RunAsync"/> does when cancelled), so
+    /// the last cycle's predictions are counted. Never throws for an unreachable server: what is unsent stays on the
+    /// device (telemetry in the outbox) for the next run.
+    /// </summary>
+    /// <returns>True when everything was sent.</returns>
+    public async Task<bool> FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_state.DeviceToken is null)
+        {
+            return false; // never registered: nothing of ours is on the server to add to
+        }
+
+        _options.Telemetry?.Flush(TimeSpan.FromSeconds(5));
+        try
+        {
+            await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
+            return await UploadTelemetryAsync(int.MaxValue, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        {
+            AgentLog.FlushFailed(_logger, ex is RpcException rpc ? rpc.Status.Detail : "timed out");
+            return false;
         }
     }
 
@@ -192,7 +226,7 @@ public sealed class UpdateAgent : IDisposable
 
         _options.Store.Apply(plan);
         await ReportHealthAsync(cancellationToken).ConfigureAwait(false);
-        await UploadTelemetryAsync(cancellationToken).ConfigureAwait(false);
+        await UploadTelemetryAsync(_options.TelemetryBatchesPerCycle, cancellationToken).ConfigureAwait(false);
         return new AgentCycle([.. assignment.Versions.Select(v => $"{v.Model} {v.Version}")], installed, failed, incomplete, _options.Store.ActiveVersion, _options.Store.ShadowStatistics?.ShadowVersion);
     }
 
@@ -295,16 +329,26 @@ public sealed class UpdateAgent : IDisposable
         _unsentHealth.Clear(); // kept until the server has them, so an unreachable server loses no window
     }
 
-    /// <summary>Sends the oldest outbox batches and acknowledges what the server confirms it holds.</summary>
-    private async Task UploadTelemetryAsync(CancellationToken cancellationToken)
+    /// <summary>Sends the oldest outbox batches (at most <paramref name="maxBatches"/>) and acknowledges what the server confirms it holds; true when the outbox is empty.</summary>
+    private async Task<bool> UploadTelemetryAsync(int maxBatches, CancellationToken cancellationToken)
     {
         if (_options.Telemetry is not { } recorder)
         {
-            return;
+            return true;
         }
 
-        for (var i = 0; i < _options.TelemetryBatchesPerCycle && recorder.ReadBatch(_options.TelemetryBatchSize) is { } batch; i++)
+        for (var i = 0; ; i++)
         {
+            if (recorder.ReadBatch(_options.TelemetryBatchSize) is not { } batch)
+            {
+                return true;
+            }
+
+            if (i >= maxBatches)
+            {
+                return false;
+            }
+
             var message = new TelemetryBatch { BatchId = batch.BatchId };
             message.Records.AddRange(batch.Records.Select(r => new TelemetryPayload { Kind = (int)r.Kind, Payload = ByteString.CopyFrom(r.Payload) }));
             IngestResponse response;
@@ -326,7 +370,7 @@ public sealed class UpdateAgent : IDisposable
 
             if (!response.Acknowledged.Contains(batch.BatchId))
             {
-                return;
+                return false;
             }
 
             recorder.Acknowledge(batch);

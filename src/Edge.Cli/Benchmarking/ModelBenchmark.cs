@@ -78,8 +78,10 @@ internal static class ModelBenchmark
         var perRound = Math.Max(1, iterations / Rounds);
         var samples = variants.Select(_ => new long[perRound * Rounds]).ToArray();
         var allocated = new long[variants.Length];
+        using var progress = new Commands.TerminalProgress("benchmarking " + Path.GetFileName(modelPath));
         for (var round = 0; round < Rounds; round++)
         {
+            progress.Report((long)round * perRound * variants.Length, (long)Rounds * perRound * variants.Length, "timed calls"); // between rounds: never inside a timed loop
             for (var k = 0; k < variants.Length; k++)
             {
                 var v = (k + round) % variants.Length; // rotate the order each round

@@ -103,6 +103,14 @@ internal static class AgentCommand
                 systemd.Notify(ServiceState.Stopping);
             }
 
+            // The last cycle's predictions, health and drift counts go up before the agent exits (after --cycles, Ctrl+C or SIGTERM).
+            if (reached)
+            {
+                using var flushTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+                var flushed = await agent.FlushAsync(flushTimeout.Token);
+                Console.WriteLine(flushed ? "stopping: last health and telemetry sent" : "stopping: could not send the last health and telemetry (kept on the device for the next run)");
+            }
+
             if (!reached && lastFailure is not null)
             {
                 // A run that never got an answer from the server is a failure a supervisor or script must see.

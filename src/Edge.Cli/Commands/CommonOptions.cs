@@ -63,14 +63,27 @@ internal static class CommonOptions
         }
     }
 
-    private static int Fail(Exception ex)
+    /// <summary>Prints <c>error: Code: message</c>: every error names one code, never two.</summary>
+    internal static int Fail(Exception ex)
     {
         Console.Error.WriteLine("error: " + ex switch
         {
             EdgeException e => $"{e.Code}: {e.Message}",
-            RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+            RpcException r when r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded => $"Unavailable: {r.Status.Detail}",
+            RpcException r => StartsWithCode(r.Status.Detail) ? r.Status.Detail : $"{r.StatusCode}: {r.Status.Detail}", // the server already named the code
+            FileNotFoundException or DirectoryNotFoundException => $"FileNotFound: {ex.Message}",
+            UnauthorizedAccessException => $"PermissionDenied: {ex.Message}",
+            IOException => $"IoError: {ex.Message}",
+            ArgumentException or FormatException => $"InvalidArgument: {ex.Message}",
             _ => ex.Message,
         });
         return 2;
+    }
+
+    /// <summary>Whether a message already starts with an error code ("PackageMalformed: ...").</summary>
+    private static bool StartsWithCode(string message)
+    {
+        var colon = message.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && Enum.TryParse<EdgeErrorCode>(message[..colon], ignoreCase: false, out _) && !message[..colon].Any(char.IsWhiteSpace);
     }
 }

@@ -36,12 +36,16 @@ internal static class FleetCommands
         {
             var bytes = await File.ReadAllBytesAsync(r.GetValue(package)!, ct);
             using var call = registry.PublishPackage(cancellationToken: ct);
+            using var progress = new TerminalProgress("uploading " + Path.GetFileName(r.GetValue(package)!));
             try
             {
                 for (var offset = 0; offset < bytes.Length; offset += PublishChunkBytes)
                 {
                     await call.RequestStream.WriteAsync(new PublishChunk { Data = ByteString.CopyFrom(bytes, offset, Math.Min(PublishChunkBytes, bytes.Length - offset)) }, ct);
+                    progress.Report(Math.Min(offset + PublishChunkBytes, bytes.Length), bytes.Length, "bytes");
                 }
+
+                progress.Report("verifying on the server");
 
                 await call.RequestStream.CompleteAsync();
             }
@@ -204,30 +208,37 @@ internal static class FleetCommands
     {
         var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, alerts.");
         monitor.Subcommands.Add(WindowedQuery(
-            "status", "Requests, error rate, latency p50/p95/p99, missing inputs, predictions and online accuracy per window.", 10, "Window length (0 = one window).",
+            "status", "Requests, error rate, latency p50/p95/p99, online metric (device health reports, as rollout gates read them), then missing inputs and predictions (telemetry) per window.", 10, "Window length (0 = one window).",
             async (registry, request, ct) =>
             {
                 var stats = await registry.GetVersionStatsAsync(request, cancellationToken: ct);
-                var lines = new List<string> { $"{request.Model} {request.Version}: window start (UTC)  requests  errors  p50/p95/p99 us  missing  online metric  predictions" };
+                var lines = new List<string> { $"{request.Model} {request.Version}: window (UTC)  requests  errors  latency p50/p95/p99  online metric  |  telemetry: records  missing  predictions" };
                 lines.AddRange(stats.Windows.Select(w => Invariant(
-                    $"  {DateTimeOffset.FromUnixTimeMilliseconds(w.FromUnixMs):yyyy-MM-dd HH:mm}  {w.Requests,8}  {w.ErrorRate * 100,5:F2}%  {Number(w.LatencyP50Us)}/{Number(w.LatencyP95Us)}/{Number(w.LatencyP99Us)}  {w.MissingFraction * 100:F2}%  {w.MetricName} {Number(w.OnlineMetric, "F4")} on {w.GroundTruth}  {string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}"))}")));
+                    $"  {Window(w.FromUnixMs, w.ToUnixMs)}  {w.ReportedRequests,6}  {Errors(w.ReportedRequests, w.ErrorRate)}  {Ms(w.ReportedLatencyP50Ms)}/{Ms(w.ReportedLatencyP95Ms)}/{Ms(w.ReportedLatencyP99Ms)} ms  {w.MetricName} {Number(w.ReportedOnlineMetric, "F4")} on {w.ReportedGroundTruth} labels  |  {w.Requests} records  {(w.Requests == 0 ? "-" : (w.MissingFraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%")} missing  {(w.Predictions.Count == 0 ? "-" : string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}")))}")));
                 return (stats, string.Join(Environment.NewLine, lines));
             }));
 
         {
             var (model, version, minutes) = (ModelOption(), VersionOption(), MinutesOption());
+            var sinceOption = new Option<DateTimeOffset?>("--since") { Description = "Score from this time (ISO 8601, e.g. 2026-01-31T12:00:00Z) instead of --minutes back." };
             var (server, json) = (new FleetConnection(), JsonFlag());
-            var drift = new Command("drift", "Drift of each feature and output against the package's training reference (PSI, Jensen-Shannon, KS), fleet-wide.")
+            var drift = new Command("drift", "Drift of each feature and output against the package's training reference: PSI, Jensen-Shannon and KS (effect sizes), the sample size and a two-sample test's p-value, fleet-wide.")
             {
-                model, version, minutes, server, json,
+                model, version, minutes, sinceOption, server, json,
             };
             drift.SetAction((r, ct) => Guard(async registry =>
             {
-                var since = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (r.GetValue(minutes) * 60_000L);
+                var since = r.GetValue(sinceOption)?.ToUnixTimeMilliseconds() ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (r.GetValue(minutes) * 60_000L);
                 var report = await registry.GetDriftAsync(new DriftRequest { Model = r.GetValue(model)!, Version = r.GetValue(version)!, SinceUnixMs = since }, cancellationToken: ct);
-                var lines = new List<string> { $"{r.GetValue(model)} {r.GetValue(version)}: feature  observed  missing  PSI  JS  KS" };
+                var width = report.Features.Select(f => f.Name.Length + (f.IsOutput ? 7 : 0)).DefaultIfEmpty(7).Max();
+                var lines = new List<string>
+                {
+                    $"{r.GetValue(model)} {r.GetValue(version)}, drift reported {Window(report.SinceUnixMs, report.UntilUnixMs)} UTC:",
+                    Invariant($"  {"feature".PadRight(width)}       n  missing     PSI      JS      KS  p (test)"),
+                };
                 lines.AddRange(report.Features.Select(f => Invariant(
-                    $"  {(f.IsOutput ? "output " : string.Empty)}{f.Name}  {f.Observed}  {f.MissingFraction * 100:F1}%  {Number(f.Psi, "F4")}  {Number(f.JensenShannon, "F4")}  {Number(f.Ks, "F4")}{(f.Psi > 0.2 ? "  <- shifted (PSI > 0.2)" : string.Empty)}")));
+                    $"  {((f.IsOutput ? "output " : string.Empty) + f.Name).PadRight(width)}  {f.Samples,6}  {f.MissingFraction * 100,6:F1}%  {Number(f.Psi, "F4"),6}  {Number(f.JensenShannon, "F4"),6}  {Number(f.Ks, "F4"),6}  {PValue(f)}{Verdict(f)}")));
+                lines.Add("  " + report.Rule);
                 Print(r.GetValue(json), report, string.Join(Environment.NewLine, lines));
             }, r, server, ct));
             monitor.Subcommands.Add(drift);
@@ -349,8 +360,13 @@ internal static class FleetCommands
             return $"{title}: the model card defines no slices";
         }
 
-        var width = report.Slices.Max(s => s.Name.Length);
+        var width = Math.Max("all predictions".Length, report.Slices.Max(s => s.Name.Length));
         var lines = new List<string> { Invariant($"{title}: slice  requests  labelled  online {report.MetricName} (model card)") };
+        if (report.All is { } all)
+        {
+            lines.Add(Invariant($"  {"all predictions".PadRight(width)}  {all.Requests,8}  {all.GroundTruth,8}  {Number(all.OnlineMetric, "F4")}"));
+        }
+
         foreach (var s in report.Slices)
         {
             var t = s.Total;
@@ -395,6 +411,28 @@ internal static class FleetCommands
 
     private static string Number(double value, string format = "F0") => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
 
+    private static string HealthFigures(VersionHealth h) => h.Requests == 0 ? "no requests" : Invariant(
+        $"{h.Requests} requests, {Errors(h.Requests, h.ErrorRate)}, latency p95 {Ms(h.LatencyP95Ms)} ms, {h.MetricName} {Number(h.OnlineMetric, "F4")} on {h.GroundTruth} labels");
+
+    /// <summary>Every latency the CLI prints is in milliseconds with three decimals (microsecond resolution).</summary>
+    private static string Ms(double milliseconds) => double.IsNaN(milliseconds) ? "-" : milliseconds.ToString("F3", CultureInfo.InvariantCulture);
+
+    /// <summary>The error rate, or "no requests" when there is nothing to divide by.</summary>
+    private static string Errors(long requests, double errorRate) =>
+        requests == 0 ? "no requests" : (errorRate * 100).ToString("F2", CultureInfo.InvariantCulture) + "% errors";
+
+    /// <summary>A time range as the data it covers: [from, until) in UTC.</summary>
+    private static string Window(long fromUnixMs, long untilUnixMs)
+    {
+        var (from, until) = (DateTimeOffset.FromUnixTimeMilliseconds(fromUnixMs), DateTimeOffset.FromUnixTimeMilliseconds(untilUnixMs));
+        return from.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "-" + until.ToString(until.Date == from.Date ? "HH:mm:ss" : "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+    }
+
+    private static string PValue(FeatureDrift f) =>
+        double.IsNaN(f.PValue) ? "- (too few)" : (f.PValue < 0.0001 ? "<0.0001" : f.PValue.ToString("F4", CultureInfo.InvariantCulture)) + $" ({f.Test})";
+
+    private static string Verdict(FeatureDrift f) => f.Shifted ? "  <- shifted" : string.Empty;
+
     private static string Describe(Protos.V1.Rollout r)
     {
         var lines = new List<string>
@@ -405,7 +443,7 @@ internal static class FleetCommands
             $"  reason: {r.StateReason}",
         };
         lines.AddRange(r.Health.Select(h => Invariant(
-            $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)}: {h.Requests} requests, {h.ErrorRate * 100:F2}% errors, p95 {(double.IsNaN(h.LatencyP95Ms) ? "-" : h.LatencyP95Ms.ToString("F3", CultureInfo.InvariantCulture) + " ms")}, {h.MetricName} {(double.IsNaN(h.OnlineMetric) ? "-" : h.OnlineMetric.ToString("F4", CultureInfo.InvariantCulture))} on {h.GroundTruth} labels")));
+            $"  health {h.Version}{(h.Shadow ? " (shadow)" : string.Empty)} since the stage started ({(h.SinceUnixMs == 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(h.SinceUnixMs).ToString("HH:mm:ss", CultureInfo.InvariantCulture))} UTC): {HealthFigures(h)}")));
         lines.AddRange(r.Arms.Select(a => Invariant($"  arm {a.Version}: weight {a.Weight:F4} ({a.Successes} right of {a.Successes + a.Failures})")));
         return string.Join(Environment.NewLine, lines);
     }
@@ -435,8 +473,18 @@ internal static class FleetCommands
             });
 
             // https:// is checked against the system trust or --ca; http:// (h2c) is for a loopback server.
-            using var channel = connection.Tls.Open(result, result.GetValue(connection.Server)!, credentials);
-            await body(channel);
+            var address = result.GetValue(connection.Server)!;
+            using var channel = connection.Tls.Open(result, address, credentials);
+            try
+            {
+                await body(channel);
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                Console.Error.WriteLine($"error: Unavailable: cannot reach the update server at {address} (--server or EDGE_SERVER): {ex.Status.Detail}");
+                return 2;
+            }
+
             return 0;
         });
 

@@ -27,7 +27,13 @@ internal static class PredictCommand
                 result.GetValue(provider)!,
                 result.GetValue(threads),
                 result.GetValue(allowNonFinite) ? NonFiniteInputPolicy.Allow : NonFiniteInputPolicy.Reject);
-            using var loaded = EdgeModel.Load(result.GetValue(model)!, options);
+            var path = result.GetValue(model)!;
+            if (path.EndsWith(".edgepkg", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidModel, $"'{path}' is an EdgeDeploy package, not an .onnx model. Install it and predict through the store (edge store install {path} --store DIR --trust DIR, then edge store predict --store DIR --trust DIR -i ...), or inspect it with edge info {path}.");
+            }
+
+            using var loaded = EdgeModel.Load(path, options);
             return Run(loaded, result.GetValue(input)!);
         }));
         return command;

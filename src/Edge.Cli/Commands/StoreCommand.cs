@@ -23,7 +23,7 @@ internal static class StoreCommands
     private static ModelStore Open(string store, string trust, long memoryBudget = 0, TelemetryRecorder? telemetry = null) => ModelStore.Open(new ModelStoreOptions
     {
         Directory = store,
-        Trust = TrustStore.Open(trust),
+        Trust = TrustStore.Open(trust, store), // the device's anti-rollback state lives in the store: the trust folder is only read
         MemoryBudgetBytes = memoryBudget,
         Telemetry = telemetry,
         ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },

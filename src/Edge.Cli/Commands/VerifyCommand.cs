@@ -13,11 +13,23 @@ internal static class VerifyCommand
         var name = new Option<string?>("--expect-name") { Description = "Refuse any other model name." };
         var version = new Option<string?>("--expect-version") { Description = "Refuse any other version." };
         var command = new Command("verify", "Verify a package against a trust directory; exit 0 only when it is valid.") { package, trust, name, version };
-        command.SetAction(r =>
+        command.SetAction(r => CommonOptions.Guard(() =>
         {
+            TrustStore trustStore;
             try
             {
-                var verifier = new PackageVerifier(TrustStore.Open(r.GetValue(trust)!));
+                trustStore = TrustStore.Open(r.GetValue(trust)!);
+            }
+            catch (EdgeException ex)
+            {
+                // Nothing was checked: the trust folder itself is missing or unusable, which says nothing about the package.
+                Console.Error.WriteLine($"error: {ex.Code}: {ex.Message}");
+                return 2;
+            }
+
+            try
+            {
+                var verifier = new PackageVerifier(trustStore);
                 var expected = r.GetValue(name) is { } n ? new ExpectedPackage(n, r.GetValue(version)) : null;
                 var verified = verifier.Verify(r.GetValue(package)!, expected);
                 Console.WriteLine($"valid: {verified.Manifest.Name} {verified.Manifest.Version} signed by publisher '{verified.Publisher}', manifest sha256 {verified.ManifestSha256}");
@@ -28,7 +40,7 @@ internal static class VerifyCommand
                 Console.Error.WriteLine($"invalid: {ex.Code}: {ex.Message}");
                 return 1;
             }
-        });
+        }));
         return command;
     }
 }

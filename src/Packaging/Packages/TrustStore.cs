@@ -12,13 +12,15 @@ public sealed class TrustStore
     private const string StateFile = "state.json";
 
     private readonly string _directory;
+    private readonly string _statePath;
     private readonly Lock _lock = new();
     private TrustRoot _root;
     private readonly TrustState _state;
 
-    private TrustStore(string directory, TrustRoot root, TrustState state)
+    private TrustStore(string directory, TrustRoot root, TrustState state, string? statePath = null)
     {
         _directory = directory;
+        _statePath = statePath ?? Path.Combine(directory, StateFile);
         _root = root;
         _state = state;
     }
@@ -78,9 +80,23 @@ public sealed class TrustStore
     /// <see cref="EdgeErrorCode.RootMalformed"/> when root.json is missing or invalid; <see cref="EdgeErrorCode.RootVersionRollback"/>
     /// when root.json is older than the version this device already trusted.
     /// </exception>
-    public static TrustStore Open(string directory)
+    public static TrustStore Open(string directory) => Open(directory, null);
+
+    /// <summary>
+    /// Opens a trust directory read-only: the device's state (trusted root version, highest version installed per model)
+    /// is kept in <paramref name="stateDirectory"/> (as <c>trust-state.json</c>) instead, so a shared root folder, such
+    /// as the repository's sample <c>models/trust</c>, is never written. A state.json already in the trust directory is
+    /// read as the starting point. <see cref="UpdateRoot(byte[])"/> still writes root.json into the trust directory.
+    /// </summary>
+    /// <exception cref="EdgeException">As <see cref="Open(string)"/>.</exception>
+    public static TrustStore Open(string directory, string? stateDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new EdgeException(EdgeErrorCode.FileMissing, $"Trust directory '{directory}' does not exist; create one with 'edge root trust --trust {directory} <root.json>'.");
+        }
+
         var rootPath = Path.Combine(directory, RootFile);
         if (!File.Exists(rootPath))
         {
@@ -88,7 +104,8 @@ public sealed class TrustStore
         }
 
         var root = TrustRoot.LoadSelfSigned(File.ReadAllBytes(rootPath));
-        var statePath = Path.Combine(directory, StateFile);
+        var ownState = stateDirectory is null ? null : Path.Combine(stateDirectory, "trust-state.json");
+        var statePath = ownState is not null && File.Exists(ownState) ? ownState : Path.Combine(directory, StateFile);
         var state = File.Exists(statePath)
             ? PackageJsonContext.Parse(File.ReadAllBytes(statePath), PackageJsonContext.Default.TrustState, EdgeErrorCode.RootMalformed, $"{StateFile} in '{directory}'")
             : new TrustState { RootVersion = root.Version };
@@ -97,7 +114,12 @@ public sealed class TrustStore
             throw new EdgeException(EdgeErrorCode.RootVersionRollback, $"{RootFile} is version {root.Version} but this device already trusted version {state.RootVersion}.");
         }
 
-        return new TrustStore(directory, root, state);
+        if (stateDirectory is not null)
+        {
+            Directory.CreateDirectory(stateDirectory);
+        }
+
+        return new TrustStore(directory, root, state, ownState);
     }
 
     /// <summary>Accepts the next root version (signed by the old and new root thresholds, not yet expired) and persists it.</summary>
@@ -149,5 +171,5 @@ public sealed class TrustStore
     }
 
     private void SaveState() =>
-        AtomicFile.Write(Path.Combine(_directory, StateFile), PackageJsonContext.Serialize(_state, PackageJsonContext.Default.TrustState));
+        AtomicFile.Write(_statePath, PackageJsonContext.Serialize(_state, PackageJsonContext.Default.TrustState));
 }

@@ -24,6 +24,11 @@ internal static class MonitoringMessages
             ReportedRequests = (long)w.Health.Read(MonitoredFigures.Requests),
             ReportedErrors = (long)w.Health.Read(MonitoredFigures.Errors),
             ErrorRate = w.Health.ErrorRate,
+            ReportedLatencyP50Ms = w.Health.Read(MonitoredFigures.LatencyP50Ms),
+            ReportedLatencyP95Ms = w.Health.Read(MonitoredFigures.LatencyP95Ms),
+            ReportedLatencyP99Ms = w.Health.Read(MonitoredFigures.LatencyP99Ms),
+            ReportedGroundTruth = w.Health.Totals.GroundTruth,
+            ReportedOnlineMetric = w.Health.OnlineMetric,
         };
         foreach (var (predicted, count) in s.PredictionCounts.OrderBy(p => p.Key))
         {
@@ -33,9 +38,9 @@ internal static class MonitoringMessages
         return window;
     }
 
-    public static SlicesResponse ToMessage(IReadOnlyList<(long From, long Until)> windows, bool higherIsBetter, string metric, IReadOnlyList<SliceStats> slices)
+    public static SlicesResponse ToMessage(IReadOnlyList<(long From, long Until)> windows, bool higherIsBetter, string metric, IReadOnlyList<SliceStats> slices, SliceOutcomes all)
     {
-        var response = new SlicesResponse { MetricName = metric };
+        var response = new SlicesResponse { MetricName = metric, All = ToWindow(windows[0].From, windows[^1].Until, all) };
         foreach (var stats in slices)
         {
             var slice = stats.Card;
@@ -82,6 +87,11 @@ internal static class MonitoringMessages
             Psi = MonitoredFigures.Psi.Of(score),
             JensenShannon = MonitoredFigures.JensenShannon.Of(score),
             Ks = MonitoredFigures.Ks.Of(score),
+            Samples = drift.Samples,
+            ReferenceSamples = drift.ReferenceSamples,
+            PValue = drift.PValue,
+            Test = drift.Test,
+            Shifted = drift.Shifted,
         };
         feature.ObservedFractions.AddRange(score.ObservedFractions);
         feature.ReferenceFractions.AddRange(drift.ReferenceFractions);

@@ -101,15 +101,15 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<SlicesResponse> GetSlices(VersionStatsRequest request, ServerCallContext context)
     {
-        var (windows, higherIsBetter, metric, slices) = await monitoring.SlicesAsync(
+        var (windows, higherIsBetter, metric, slices, all) = await monitoring.SlicesAsync(
             request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, request.WindowSeconds, context.CancellationToken).ConfigureAwait(false);
-        return MonitoringMessages.ToMessage(windows, higherIsBetter, metric, slices);
+        return MonitoringMessages.ToMessage(windows, higherIsBetter, metric, slices, all);
     }
 
     public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
     {
-        var response = new DriftResponse();
-        var scores = await monitoring.DriftAsync(request.Model, request.Version, request.SinceUnixMs, context.CancellationToken).ConfigureAwait(false);
+        var (scores, until) = await monitoring.DriftAsync(request.Model, request.Version, request.SinceUnixMs, request.UntilUnixMs, context.CancellationToken).ConfigureAwait(false);
+        var response = new DriftResponse { Rule = DriftAssessment.Rule, SinceUnixMs = request.SinceUnixMs, UntilUnixMs = until };
         response.Features.AddRange(scores.Select(MonitoringMessages.ToMessage));
         return response;
     }

@@ -77,6 +77,7 @@ internal static class RolloutMessages
                 GroundTruth = h.Totals.GroundTruth,
                 OnlineMetric = h.OnlineMetric,
                 MetricName = h.MetricName,
+                SinceUnixMs = r.StageStartedUnixMs,
             });
         }
 

@@ -221,7 +221,7 @@ internal sealed class ConsoleQueries(
     {
         try
         {
-            var scores = await monitoring.DriftAsync(model, version, Now - (hours * 3_600_000L), cancellationToken).ConfigureAwait(false);
+            var (scores, _) = await monitoring.DriftAsync(model, version, Now - (hours * 3_600_000L), 0, cancellationToken).ConfigureAwait(false);
             return new DriftView(model, version, hours, [.. scores.Select(d => new DriftRow(
                 d.Score.Name, d.Score.Kind.ToString(), d.IsOutput, d.Score.Observed, d.Score.MissingFraction,
                 MonitoredFigures.Psi.Of(d.Score), MonitoredFigures.Ks.Of(d.Score), MonitoredFigures.JensenShannon.Of(d.Score), d.ReferenceFractions, d.Score.ObservedFractions))], string.Empty);

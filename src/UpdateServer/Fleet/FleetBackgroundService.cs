@@ -76,15 +76,22 @@ internal sealed class FleetBackgroundService(
         }
     }
 
-    /// <summary>Deletes health and drift rows older than <see cref="UpdateServerOptions.HealthRetention"/> and telemetry older than <see cref="UpdateServerOptions.TelemetryRetention"/>.</summary>
+    /// <summary>
+    /// Deletes health and drift rows older than <see cref="UpdateServerOptions.HealthRetention"/> and telemetry older than
+    /// <see cref="UpdateServerOptions.TelemetryRetention"/>, moving either cutoff later where the rows left would exceed
+    /// <see cref="UpdateServerOptions.HealthMaxRows"/> or <see cref="UpdateServerOptions.TelemetryMaxPredictions"/>.
+    /// </summary>
     public async Task PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var healthCutoff = now - options.HealthRetention;
-        var telemetryCutoff = now - options.TelemetryRetention;
+        var healthCutoff = Later(now - options.HealthRetention, HourCount.SizeCutoff(await store.HealthRowsPerHourAsync(cancellationToken).ConfigureAwait(false), options.HealthMaxRows));
+        var telemetryCutoff = Later(now - options.TelemetryRetention, HourCount.SizeCutoff(await telemetry.PredictionsPerHourAsync(cancellationToken).ConfigureAwait(false), options.TelemetryMaxPredictions));
         var healthRows = await store.PruneHealthAsync(healthCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
         var telemetryRows = await telemetry.PruneAsync(telemetryCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
         ServerLog.RetentionPruned(logger, healthRows, healthCutoff, telemetryRows, telemetryCutoff);
     }
+
+    private static DateTimeOffset Later(DateTimeOffset byAge, long? bySizeUnixMs) =>
+        bySizeUnixMs is { } size && size > byAge.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(size) : byAge;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

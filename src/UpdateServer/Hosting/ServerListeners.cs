@@ -1,13 +1,16 @@
 using System.Net;
+using Microsoft.AspNetCore.Grpc.JsonTranscoding;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace EdgeDeploy.UpdateServer.Hosting;
 
 /// <summary>
 /// The server's two kinds of Kestrel endpoint: gRPC on HTTP/2 (the <c>urls</c> setting, as ASP.NET Core reads it) and
-/// a separate HTTP/1.1 endpoint (<see cref="UpdateServerOptions.HttpUrls"/>) for /metrics, /healthz and /readyz, which
-/// Prometheus and load balancers reach without HTTP/2. Each endpoint serves only its own routes: an HTTP route carries
-/// <see cref="HttpListenerRoute"/> metadata and is answered 404 on a gRPC endpoint, and the other way round.
+/// a separate HTTP/1.1 endpoint (<see cref="UpdateServerOptions.HttpUrls"/>) for /metrics, /healthz, /readyz and the
+/// REST/JSON API (/api/v1/..., the operator services' gRPC JSON transcoding), which Prometheus, load balancers and curl
+/// reach without HTTP/2. Each endpoint serves only its own routes: an HTTP route carries <see cref="HttpListenerRoute"/>
+/// (or transcoding's <see cref="GrpcJsonTranscodingMetadata"/>) and is answered 404 on a gRPC endpoint, and the other
+/// way round; so devices' gRPC port exposes no REST surface and the REST port no gRPC.
 /// TLS is not configured here: an <c>https://</c> URL gets <see cref="ListenOptionsHttpsExtensions.UseHttps(ListenOptions)"/>
 /// with Kestrel's HTTPS defaults, which the TLS set-up provides.
 /// </summary>
@@ -84,11 +87,14 @@ internal sealed class ServerListeners
         return false;
     }
 
+    /// <summary>Whether <paramref name="endpoint"/> is served on the HTTP/1.1 endpoint: a route marked <see cref="HttpListenerRoute"/> or a transcoded REST route.</summary>
+    public static bool IsHttpRoute(Endpoint? endpoint) =>
+        endpoint?.Metadata is { } metadata && (metadata.GetMetadata<HttpListenerRoute>() is not null || metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not null);
+
     /// <summary>Answers 404 to an HTTP route asked on a gRPC endpoint and to anything else asked on the HTTP endpoint.</summary>
     public Task FilterAsync(HttpContext context, RequestDelegate next)
     {
-        var httpRoute = context.GetEndpoint()?.Metadata.GetMetadata<HttpListenerRoute>() is not null;
-        if (httpRoute != IsHttpListener(context))
+        if (IsHttpRoute(context.GetEndpoint()) != IsHttpListener(context))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;

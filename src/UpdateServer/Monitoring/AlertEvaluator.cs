@@ -39,7 +39,7 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
             : live.Where(r => r.Model == rule.Model).SelectMany(r => r.Arms.Select(a => a.Version).Append(r.Version)).Distinct(StringComparer.Ordinal).ToList();
         foreach (var version in versions)
         {
-            var (value, samples) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
+            var (value, samples, significant) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
             var existing = open.FirstOrDefault(a => a.RuleId == rule.Id && a.Version == version);
             if (samples < rule.MinSamples || double.IsNaN(value))
             {
@@ -47,6 +47,11 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
             }
 
             var breached = rule.Below ? value < rule.Threshold : value > rule.Threshold;
+            if (breached && !significant)
+            {
+                continue; // a drift score past its threshold that the two-sample test cannot tell from chance (DriftAssessment): no verdict yet
+            }
+
             if (breached && existing is null)
             {
                 var message = string.Create(CultureInfo.InvariantCulture,

@@ -1,15 +1,22 @@
 using EdgeDeploy.Runtime.Packages;
-using EdgeDeploy.Runtime.Telemetry;
 
 namespace EdgeDeploy.UpdateServer.Monitoring;
 
-/// <summary>The monitoring reads operators make: a version's stats per window, its model-card slices, its drift.</summary>
+/// <summary>
+/// The monitoring reads operators make: a version's stats per window, its model-card slices, its drift. One definition per
+/// figure: requests, errors, latency and the online metric come from device health reports through
+/// <see cref="MonitoredFigures"/> (as rollout gates and alert rules read them); drift counts arrive with the same reports
+/// and are judged by <see cref="DriftAssessment"/>; slices, missing inputs and the prediction mix come from telemetry
+/// records. Every query covers [from, until) of the time the server received the evidence.
+/// </summary>
 internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, TimeProvider time)
 {
     /// <summary>Telemetry and reported health of a version per window of [from, to).</summary>
     /// <exception cref="RejectedException">An empty or over-long time range.</exception>
     public async Task<IReadOnlyList<StatsWindow>> VersionStatsAsync(string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)
     {
+        _ = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
+            ?? throw RejectedException.NotFound($"{model} {version} is not published.");
         var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
         var result = new List<StatsWindow>();
         foreach (var (from, until) in Windows(fromUnixMs, toUnixMs, windowSeconds))
@@ -24,14 +31,16 @@ internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore tele
 
     /// <summary>Served outcomes per model-card slice of a version, per window of [from, to) and in total.</summary>
     /// <exception cref="RejectedException">An empty or over-long time range, or an unpublished version.</exception>
-    public async Task<(IReadOnlyList<(long From, long Until)> Windows, bool HigherIsBetter, string MetricName, IReadOnlyList<SliceStats> Slices)> SlicesAsync(
+    public async Task<(IReadOnlyList<(long From, long Until)> Windows, bool HigherIsBetter, string MetricName, IReadOnlyList<SliceStats> Slices, SliceOutcomes All)> SlicesAsync(
         string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)
     {
         var windows = Windows(fromUnixMs, toUnixMs, windowSeconds);
         var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
             ?? throw RejectedException.NotFound($"{model} {version} is not published.");
         var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
-        var summaries = windows.Select(w => telemetry.Summarize(model, version, w.From, w.Until).Slices).ToList();
+        var whole = telemetry.Summarize(model, version, windows[0].From, windows[^1].Until);
+        var all = new SliceOutcomes(whole.Requests, whole.GroundTruth, whole.Correct, whole.AbsErrorSum);
+        var summaries = windows.Count == 1 ? [whole.Slices] : windows.Select(w => telemetry.Summarize(model, version, w.From, w.Until).Slices).ToList();
         var slices = new List<SliceStats>();
         for (var i = 0; i < manifest.ModelCard.Slices.Count; i++)
         {
@@ -47,27 +56,28 @@ internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore tele
             slices.Add(new SliceStats(manifest.ModelCard.Slices[i], perWindow, total));
         }
 
-        return (windows, higherIsBetter, metric, slices);
+        return (windows, higherIsBetter, metric, slices, all);
     }
 
-    /// <summary>Every feature's and output's drift since a time, scored against the version's drift reference.</summary>
+    /// <summary>Every feature's and output's drift over [since, until) (until 0: now), scored against the version's drift reference and judged by <see cref="DriftAssessment"/>.</summary>
     /// <exception cref="RejectedException">An unpublished version, or one packaged without a drift reference.</exception>
-    public async Task<IReadOnlyList<FeatureDriftScore>> DriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<FeatureDriftScore> Features, long Until)> DriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
+        var until = untilUnixMs == 0 ? time.GetUtcNow().ToUnixTimeMilliseconds() + 1 : untilUnixMs;
         var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
             ?? throw RejectedException.NotFound($"{model} {version} is not published.");
         var reference = manifest.DriftReference
             ?? throw new RejectedException(Rejection.FailedPrecondition, $"{model} {version} was packaged without a drift reference.");
-        var counts = await store.SumDriftAsync(model, version, sinceUnixMs, cancellationToken).ConfigureAwait(false);
+        var counts = await store.SumDriftAsync(model, version, sinceUnixMs, until, cancellationToken).ConfigureAwait(false);
         var result = new List<FeatureDriftScore>();
         foreach (var (distribution, isOutput) in reference.Features.Select(f => (f, false)).Concat(reference.Outputs.Select(o => (o, true))))
         {
             var bins = distribution.Fractions.Count + (distribution.Kind == FeatureKind.Categorical ? 1 : 0);
             var (observed, missing) = counts.TryGetValue(distribution.Name, out var c) && c.Counts.Length == bins ? c : (new long[bins], 0L);
-            result.Add(new FeatureDriftScore(DriftScoring.Score(distribution, observed, missing), distribution.Fractions, isOutput));
+            result.Add(DriftAssessment.Assess(distribution, reference.SampleCount, observed, missing, isOutput));
         }
 
-        return result;
+        return (result, until);
     }
 
     /// <summary>The query's time windows: [from, to) cut into window_seconds steps (one window when 0), to defaulting to now.</summary>

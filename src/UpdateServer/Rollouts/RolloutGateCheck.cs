@@ -15,7 +15,7 @@ internal static class RolloutGateCheck
         var allowed = (int)Math.Floor(((1 - g.MinInstallSuccessRate) * s.Members) + 1e-9);
         if (s.Failed + s.TimedOut > allowed)
         {
-            return $"{s.Failed + s.TimedOut} of {s.Members} devices failed to install or stopped reporting ({s.Failed} failed, {s.TimedOut} silent past {g.DeviceTimeoutSeconds} s); at most {allowed} may";
+            return Invariant($"{s.Failed + s.TimedOut} of {s.Members} devices failed to install or stopped reporting ({s.Failed} failed, {s.TimedOut} silent past {g.DeviceTimeoutSeconds} s); the install gate (at least {g.MinInstallSuccessRate * 100:0.#}% must succeed) allows {(allowed == 0 ? "none" : allowed.ToString(CultureInfo.InvariantCulture))}");
         }
 
         if (g.FailOnAlerts && s.FiringAlerts.FirstOrDefault() is { } alert)

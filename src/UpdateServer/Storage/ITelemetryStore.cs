@@ -20,4 +20,7 @@ public interface ITelemetryStore
     /// than devices retry). Returns how many rows went.
     /// </summary>
     Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken);
+
+    /// <summary>Predictions per hour of their timestamp (for the size cap of retention), in no particular order.</summary>
+    Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken);
 }

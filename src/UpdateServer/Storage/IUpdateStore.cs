@@ -68,14 +68,17 @@ public interface IUpdateStore : IAccessStore
 
     Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken);
 
-    /// <summary>Drift counts of one version reported at or after <paramref name="sinceUnixMs"/>, summed per feature or output name.</summary>
-    Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken);
+    /// <summary>Drift counts of one version reported in [<paramref name="sinceUnixMs"/>, <paramref name="untilUnixMs"/>), summed per feature or output name.</summary>
+    Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
 
     /// <summary>The store's change counters (<see cref="StoreChangeVersions"/>); one cheap read, polled by every replica about once a second.</summary>
     Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken);
 
     /// <summary>Deletes health reports and drift counts reported before <paramref name="beforeUnixMs"/> (retention); returns how many rows went.</summary>
     Task<long> PruneHealthAsync(long beforeUnixMs, CancellationToken cancellationToken);
+
+    /// <summary>Health reports and drift counts together per hour of their report time (for the size cap of retention), in no particular order.</summary>
+    Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken);
 
     /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);

@@ -120,6 +120,14 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return deleted;
     }
 
+    public async Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ts_ms / 3600000, COUNT(*) FROM predictions GROUP BY 1;";
+        return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
         _queue.Writer.TryComplete();

@@ -290,12 +290,12 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
         await using var connection = Open();
-        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since;",
-            ("$m", model), ("$v", version), ("$since", sinceUnixMs));
+        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since AND at_ms < $until;",
+            ("$m", model), ("$v", version), ("$since", sinceUnixMs), ("$until", untilUnixMs));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -383,6 +383,13 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
 
         await tx.CommitAsync(cancellationToken);
         return deleted;
+    }
+
+    public async Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "SELECT h, SUM(n) FROM (SELECT at_ms / 3600000 AS h, COUNT(*) AS n FROM health_reports GROUP BY 1 UNION ALL SELECT at_ms / 3600000, COUNT(*) FROM drift_counts GROUP BY 1) AS t GROUP BY h;");
+        return await HourCount.ReadAsync(command, cancellationToken);
     }
 
     /// <summary>Counts (latency buckets, drift bins) are stored as little-endian int64 blobs.</summary>

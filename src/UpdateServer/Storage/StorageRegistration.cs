@@ -22,7 +22,14 @@ internal static class StorageRegistration
             return services;
         }
 
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (settings.WriteBufferSize == 8192)
+        {
+            // Npgsql's default 8 KiB buffer flushes (a send and a timeout timer each) every ~8 KB of a telemetry COPY.
+            settings.WriteBufferSize = 64 * 1024;
+        }
+
+        var dataSource = NpgsqlDataSource.Create(settings.ConnectionString);
         try
         {
             PostgresSchema.Migrate(dataSource, TimeProvider.System);

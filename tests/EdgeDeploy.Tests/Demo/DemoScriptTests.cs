@@ -9,12 +9,17 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
     [Fact]
     public void DemoScript_FreshRun_CompletesEveryStepAndTheFleetRollouts()
     {
+        // The demo's output goes to a temporary directory: a test run never overwrites the user's artifacts/demo.
+        using var demoDir = new TempDirectory();
+        var demoOut = Path.Combine(Repo.Root, "artifacts", "demo");
+        var userDemo = Directory.Exists(demoOut) ? Directory.GetLastWriteTimeUtc(demoOut) : (DateTime?)null;
         var run = ProcessRunner.Run(
             "bash",
             [Path.Combine(Repo.Root, "scripts", "demo.sh")],
             TimeSpan.FromMinutes(10),
             Repo.Root,
-            new Dictionary<string, string> { ["EDGE_BIN"] = artifacts.RequireEdge() });
+            new Dictionary<string, string> { ["EDGE_BIN"] = artifacts.RequireEdge(), ["EDGE_DEMO_OUT"] = demoDir.Path });
+        Assert.Equal(userDemo, Directory.Exists(demoOut) ? Directory.GetLastWriteTimeUtc(demoOut) : null);
 
         Assert.True(run.ExitCode == 0, run.All);
         var output = run.StdOut;
@@ -26,12 +31,26 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.Contains("-- stage 1 passed its gates:", output);
         Assert.Matches(@"iris-classifier 2\.0\.0  Staged  active  stage 2/2 \(100%\)", output);
         Assert.Matches(@"iris-classifier 2\.0\.0  Staged  completed  stage 2/2 \(100%\)\s+devices: 6 targeted, 6 installed", output);
-        Assert.Matches(@"health 2\.0\.0: \d+ requests, 0\.00% errors, p95 [\d.]+ ms, accuracy 0\.8667 on \d+ labels", output);
+        Assert.Matches(@"health 2\.0\.0 since the stage started \(\d\d:\d\d:\d\d UTC\): \d+ requests, 0\.00% errors, latency p95 \d+\.\d{3} ms, accuracy 0\.8667 on \d+ labels", output);
         Assert.Matches(@"iris-classifier 3\.0\.0  Staged  rolled_back", output);
-        Assert.Matches(@"reason: health gate failed: [123] of 3 devices failed to install", output);
-        Assert.Equal(6, System.Text.RegularExpressions.Regex.Matches(output, "runs iris-classifier 2.0.0").Count);
-        Assert.Matches(@"accuracy 0\.8667 on \d+", output[output.IndexOf("== monitoring v2", StringComparison.Ordinal)..]);
-        Assert.Matches(@"  petal length \(cm\)  \d+  0\.0%  \d\.\d{4}  \d\.\d{4}  \d\.\d{4}", output);
+        Assert.Matches(@"reason: health gate failed: [123] of 3 devices failed to install or stopped reporting \(\d failed, \d silent past \d+ s\); the install gate \(at least \d+% must succeed\) allows none", output);
+        Assert.DoesNotContain("at most 0 may", output);
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(output, "runs iris-classifier 2.0.0").Count); // the six kiosks and the seventh with the shifted sensor
+        Assert.Matches(@"      6 stopping: last health and telemetry sent", output); // every agent flushed its last cycle
+
+        // One window, every view: the same request count (health reports, telemetry records, drift samples, slice totals).
+        var monitoring = output[output.IndexOf("== monitoring v2", StringComparison.Ordinal)..output.IndexOf("== a seventh device", StringComparison.Ordinal)];
+        var status = System.Text.RegularExpressions.Regex.Match(monitoring, @"\n  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d-\d\d:\d\d:\d\d\s+(\d+)  0\.00% errors  [\d.]+/[\d.]+/[\d.]+ ms  accuracy 0\.8667 on (\d+) labels  \|  (\d+) records");
+        Assert.True(status.Success, monitoring);
+        var requests = status.Groups[1].Value;
+        Assert.Equal((requests, requests), (status.Groups[2].Value, status.Groups[3].Value));
+        Assert.Matches(@$"\n  petal length \(cm\)\s+{requests}\s+0\.0%\s+\d\.\d{{4}}\s+\d\.\d{{4}}\s+\d\.\d{{4}}\s+[\d.]+ \(ks\)\n", monitoring);
+        Assert.DoesNotContain("<- shifted", monitoring); // the clean replay: no feature flagged
+        Assert.Matches(@$"iris-classifier 2\.0\.0: slice .*\n  all predictions\s+{requests}\s+{requests}  0\.8667\n", monitoring.ReplaceLineEndings("\n"));
+        var shifted = output[output.IndexOf("== a seventh device", StringComparison.Ordinal)..];
+        Assert.Matches(@"\n  sepal width \(cm\)\s+135\s+0\.0%\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+<?[\d.]+ \(ks\)  <- shifted\n", shifted.ReplaceLineEndings("\n"));
+        Assert.DoesNotMatch(@"  (sepal|petal) length \(cm\).*<- shifted", shifted); // the untouched features stay put
+        Assert.DoesNotContain("warning", run.All, StringComparison.OrdinalIgnoreCase);
         var slices = output[output.IndexOf("== accuracy per model-card slice", StringComparison.Ordinal)..].ReplaceLineEndings("\n");
         var v1 = slices[slices.IndexOf("iris-classifier 1.0.0: slice", StringComparison.Ordinal)..slices.IndexOf("iris-classifier 2.0.0: slice", StringComparison.Ordinal)];
         Assert.Matches(@"  petal_length<2\.5\s+\d+\s+\d+  1\.0000 \(1\.0000 on 15\)\n", v1);

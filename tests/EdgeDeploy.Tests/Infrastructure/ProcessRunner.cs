@@ -31,6 +31,8 @@ internal static class ProcessRunner
             info.Environment.Remove(key);
         }
 
+        // Nothing a test starts may outlive it: no MSBuild node, MSBuild server or compiler server stays behind.
+        NoBuildServers(info);
         if (environment is not null)
         {
             foreach (var (k, v) in environment)
@@ -54,6 +56,14 @@ internal static class ProcessRunner
 
         process.WaitForExit(); // drain the async readers
         return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Environment for a child `dotnet` (or a script calling it) that leaves no build server running.</summary>
+    internal static void NoBuildServers(ProcessStartInfo info)
+    {
+        info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        info.Environment["UseSharedCompilation"] = "false";
     }
 
     /// <summary>

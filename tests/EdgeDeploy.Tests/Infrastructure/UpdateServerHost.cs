@@ -6,6 +6,8 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace EdgeDeploy.Tests.Infrastructure;
 
@@ -18,8 +20,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TempDirectory _temp;
 
-    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address, Uri? httpAddress, Func<Uri, GrpcChannel>? openChannel)
+    private UpdateServerHost(WebApplication app, TempDirectory temp, Uri address, Uri? httpAddress, Func<Uri, GrpcChannel>? openChannel, CapturedLog log)
     {
+        Log = log;
         _app = app;
         _temp = temp;
         Address = address;
@@ -47,6 +50,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
     public DeviceService.DeviceServiceClient Devices { get; }
 
     public string TempPath => _temp.Path;
+
+    /// <summary>The server's log (warnings and up), kept out of the console; show it in a failing assertion's message.</summary>
+    public CapturedLog Log { get; }
 
     /// <summary>The server's assignment signing key (give it to a replica).</summary>
     public string AssignmentKeyPath => System.IO.Path.Combine(_temp.Path, "data", "assignment.key");
@@ -78,6 +84,7 @@ public sealed class UpdateServerHost : IAsyncDisposable
     public static async Task<UpdateServerHost> StartAsync(int downloadChunkBytes = 64 * 1024, TimeProvider? clock = null, TimeSpan? evaluationInterval = null, string? database = null, IEnumerable<string>? settings = null, Func<Uri, GrpcChannel>? openChannel = null, string? assignmentKey = null)
     {
         var temp = new TempDirectory();
+        var log = new CapturedLog();
         if (assignmentKey is not null)
         {
             Directory.CreateDirectory(System.IO.Path.Combine(temp.Path, "data"));
@@ -102,6 +109,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
         ],
         services =>
         {
+            // The log goes to memory (CapturedLog), not the console: expected refusals must not read like failures.
+            services.RemoveAll<ILoggerProvider>();
+            services.AddSingleton<ILoggerProvider>(log);
             if (clock is not null)
             {
                 services.AddSingleton(clock);
@@ -109,7 +119,7 @@ public sealed class UpdateServerHost : IAsyncDisposable
         });
         await app.StartAsync();
         var listeners = app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Hosting.ServerListeners>();
-        return new UpdateServerHost(app, temp, listeners.GrpcAddresses.Single(), listeners.HttpAddresses.SingleOrDefault(), openChannel);
+        return new UpdateServerHost(app, temp, listeners.GrpcAddresses.Single(), listeners.HttpAddresses.SingleOrDefault(), openChannel, log);
     }
 
     public async Task<PublishResponse> PublishAsync(byte[] package, Metadata? headers = null)

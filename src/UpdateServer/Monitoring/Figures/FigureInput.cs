@@ -12,5 +12,8 @@ internal sealed record FigureInput(bool HigherIsBetter)
 
     public DriftScore? Drift { get; init; }
 
+    /// <summary>With <see cref="Drift"/>: the sample size, p-value and verdict of <see cref="DriftAssessment"/>.</summary>
+    public FeatureDriftScore? DriftVerdict { get; init; }
+
     public SliceOutcomes? Slice { get; init; }
 }

@@ -4,13 +4,16 @@ namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
 internal sealed class FigureReader(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts)
 {
     /// <summary>
-    /// The figure for a version over [from, to), and how many samples it rests on; NaN and 0 when there is no evidence
-    /// (an unknown feature or slice, no drift reported). <paramref name="feature"/>: the drift feature or output, or the slice name.
+    /// The figure for a version over [from, to), how many samples it rests on, and whether the evidence is significant;
+    /// NaN and 0 when there is none (an unknown feature or slice, no drift reported). <paramref name="feature"/>: the drift
+    /// feature or output, or the slice name. Drift figures are significant only when <see cref="DriftAssessment"/>'s
+    /// sample minimum and two-sample test hold (the same rule as the drift view); other figures always are.
     /// </summary>
-    public async Task<(double Value, long Samples)> MeasureAsync(Figure figure, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
+    public async Task<(double Value, long Samples, bool Significant)> MeasureAsync(Figure figure, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
     {
         var input = await InputAsync(figure.Source, model, version, feature, from, to, cancellationToken).ConfigureAwait(false);
-        return input is null ? (double.NaN, 0) : (figure.Value(input), figure.Samples(input));
+        return input is null ? (double.NaN, 0, false)
+            : (figure.Value(input), figure.Samples(input), input.DriftVerdict is not { } verdict || verdict.PValue < DriftAssessment.Alpha);
     }
 
     private async Task<FigureInput?> InputAsync(FigureSource source, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
@@ -36,13 +39,14 @@ internal sealed class FigureReader(IUpdateStore store, ITelemetryStore telemetry
             default:
                 var reference = (await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.DriftReference;
                 var distribution = reference?.Features.Concat(reference.Outputs).FirstOrDefault(f => f.Name == feature);
-                var counts = await store.SumDriftAsync(model, version, from, cancellationToken).ConfigureAwait(false);
-                if (distribution is null || !counts.TryGetValue(feature, out var c))
+                var counts = await store.SumDriftAsync(model, version, from, to, cancellationToken).ConfigureAwait(false);
+                if (distribution is null || !counts.TryGetValue(feature, out var c) || c.Counts.Length != distribution.Fractions.Count + (distribution.Kind == EdgeDeploy.Runtime.Packages.FeatureKind.Categorical ? 1 : 0))
                 {
                     return null;
                 }
 
-                return new FigureInput(true) { Drift = EdgeDeploy.Runtime.Telemetry.DriftScoring.Score(distribution, c.Counts, c.Missing) };
+                var verdict = DriftAssessment.Assess(distribution, reference!.SampleCount, c.Counts, c.Missing, reference.Outputs.Contains(distribution));
+                return new FigureInput(true) { Drift = verdict.Score, DriftVerdict = verdict };
         }
     }
 }

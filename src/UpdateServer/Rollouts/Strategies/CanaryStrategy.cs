@@ -13,7 +13,7 @@ internal sealed class CanaryStrategy : RolloutStrategyBase
         {
             > 0 and < 100 => [spec.CanaryPercent, 100], // holds at the first until promoted
             100 => [100],
-            _ => throw RejectedException.Invalid("canary_percent must be in (0, 100]."),
+            _ => throw RejectedException.Invalid("the canary percent (edge rollout create --percent) must be in (0, 100]."),
         };
         RequireNoBanditVersions(spec);
         return Task.FromResult(new RolloutShape(stages, spec.CanaryPercent, []));

@@ -8,12 +8,24 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// Telemetry on PostgreSQL: the same contract as <see cref="SqliteTelemetryStore"/>. Each batch is one transaction on its
 /// own pooled connection, so replicas and streams ingest in parallel; the (device, batch id) primary key makes a batch resent
 /// to any replica a no-op (a concurrent duplicate waits on the key and then finds it taken). Predictions go in through one
-/// binary <c>COPY</c> per batch; ground truth is an upsert (a label may arrive again), one statement over arrays.
+/// binary <c>COPY</c> per batch, as chunks: one row per (series, hour) of the batch with its values as parallel arrays (see
+/// the migration that made <c>prediction_chunks</c> for why). Ground truth is an upsert (a label may arrive again), one
+/// statement over arrays.
 /// </summary>
 internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITelemetryStore
 {
     private const string CopyPredictions =
-        "COPY predictions (series, ts_ms, device_id, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices) FROM STDIN (FORMAT BINARY)";
+        "COPY prediction_chunks (series, hour, device_id, ts_from, ts_to, n, ts_ms, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices) FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>The chunk's arrays as rows, named as the old per-prediction columns were.</summary>
+    private const string Unnest =
+        "unnest(c.ts_ms, c.prediction_id, c.shadow, c.latency_us, c.input_values, c.input_missing, c.predicted, c.slices) AS u(ts_ms, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices)";
+
+    /// <summary><see cref="Unnest"/> with each element's position, <c>o</c>.</summary>
+    private const string UnnestOrdered =
+        "unnest(c.ts_ms, c.prediction_id, c.shadow, c.latency_us, c.input_values, c.input_missing, c.predicted, c.slices) WITH ORDINALITY AS u(ts_ms, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices, o)";
+
+    private const long HourMs = 3_600_000;
 
     private readonly ConcurrentDictionary<(string Model, string Version), int> _series = new();
 
@@ -44,20 +56,9 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         if (batch.Predictions.Count > 0)
         {
             await using var importer = await connection.BeginBinaryImportAsync(CopyPredictions, cancellationToken).ConfigureAwait(false);
-            for (var i = 0; i < series.Length; i++)
+            foreach (var chunk in Chunks(batch.Predictions, series))
             {
-                var p = batch.Predictions[i];
-                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(series[i], NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.TimestampMs, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(batch.DeviceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.PredictionId, NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.Shadow, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.LatencyMicros, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.InputValues, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.InputMissing, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(p.Predicted, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(unchecked((long)p.Slices), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false); // bigint is signed: the mask's bits as they are
+                await WriteChunkAsync(importer, batch.DeviceId, chunk, cancellationToken).ConfigureAwait(false);
             }
 
             await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +93,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
     public TelemetryCounts Count()
     {
-        using var command = dataSource.CreateCommand("SELECT (SELECT COUNT(*) FROM telemetry_batches), (SELECT COUNT(*) FROM predictions), (SELECT COUNT(*) FROM ground_truth);");
+        using var command = dataSource.CreateCommand("SELECT (SELECT COUNT(*) FROM telemetry_batches), (SELECT COALESCE(SUM(n), 0)::bigint FROM prediction_chunks), (SELECT COUNT(*) FROM ground_truth);");
         using var reader = command.ExecuteReader();
         reader.Read();
         return new TelemetryCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
@@ -100,10 +101,11 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
     public VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs)
     {
-        using var command = dataSource.CreateCommand("""
-            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label, p.slices FROM predictions p
-            LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
-            WHERE p.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND NOT p.shadow AND p.ts_ms >= $3 AND p.ts_ms < $4;
+        using var command = dataSource.CreateCommand($"""
+            SELECT u.latency_us, u.input_values, u.input_missing, u.predicted, g.label, u.slices FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
+            LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
+            WHERE c.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND c.ts_to >= $3 AND c.ts_from < $4
+                AND NOT u.shadow AND u.ts_ms >= $3 AND u.ts_ms < $4;
             """);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = model });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = version });
@@ -124,18 +126,127 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
     public async Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection)
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, tx)
         {
             BatchCommands =
             {
-                // Per series, so the (series, ts_ms) index finds the old rows.
-                new NpgsqlBatchCommand("DELETE FROM predictions WHERE series = ANY (SELECT id FROM series) AND ts_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
-                new NpgsqlBatchCommand("DELETE FROM ground_truth WHERE ts_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
-                new NpgsqlBatchCommand("DELETE FROM telemetry_batches WHERE received_ms < $1;") { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } },
+                // Whole chunks before the cutoff go; a chunk the cutoff falls inside keeps its elements at or after it.
+                Before("WITH gone AS (DELETE FROM prediction_chunks WHERE ts_to < $1 RETURNING n) SELECT COALESCE(SUM(n), 0)::bigint FROM gone;", beforeUnixMs),
+                Before($"""
+                    WITH kept AS (
+                        SELECT c.id, MIN(c.n) AS old_n, COUNT(*)::integer AS n, MIN(u.ts_ms) AS ts_from, array_agg(u.ts_ms ORDER BY u.o) AS ts_ms,
+                            array_agg(u.prediction_id ORDER BY u.o) AS prediction_id, array_agg(u.shadow ORDER BY u.o) AS shadow,
+                            array_agg(u.latency_us ORDER BY u.o) AS latency_us, array_agg(u.input_values ORDER BY u.o) AS input_values,
+                            array_agg(u.input_missing ORDER BY u.o) AS input_missing, array_agg(u.predicted ORDER BY u.o) AS predicted,
+                            array_agg(u.slices ORDER BY u.o) AS slices
+                        FROM prediction_chunks c CROSS JOIN LATERAL {UnnestOrdered}
+                        WHERE c.ts_from < $1 AND c.ts_to >= $1 AND u.ts_ms >= $1 GROUP BY c.id),
+                    trimmed AS (
+                        UPDATE prediction_chunks c SET n = k.n, ts_from = k.ts_from, ts_ms = k.ts_ms, prediction_id = k.prediction_id, shadow = k.shadow,
+                            latency_us = k.latency_us, input_values = k.input_values, input_missing = k.input_missing, predicted = k.predicted, slices = k.slices
+                        FROM kept k WHERE c.id = k.id RETURNING k.old_n - k.n AS gone)
+                    SELECT COALESCE(SUM(gone), 0)::bigint FROM trimmed;
+                    """, beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM ground_truth WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM telemetry_batches WHERE received_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
             },
         };
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+        long deleted = 0;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    deleted += reader.GetInt64(0);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return deleted;
+    }
+
+    public async Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT hour, SUM(n)::bigint FROM prediction_chunks GROUP BY hour;");
+        return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static NpgsqlBatchCommand Before(string sql, long beforeUnixMs) =>
+        new(sql) { Parameters = { new NpgsqlParameter<long> { TypedValue = beforeUnixMs } } };
+
+    /// <summary>The batch's predictions grouped by (series, hour of their timestamp), in batch order within each group.</summary>
+    private static IEnumerable<(int Series, long Hour, List<IngestedPrediction> Rows)> Chunks(IReadOnlyList<IngestedPrediction> predictions, int[] series)
+    {
+        // Almost always one group (a batch is one model version within minutes): avoid the dictionary until a second key shows up.
+        var first = (series[0], predictions[0].TimestampMs / HourMs);
+        Dictionary<(int, long), List<IngestedPrediction>>? more = null;
+        var firstRows = new List<IngestedPrediction>(predictions.Count);
+        for (var i = 0; i < predictions.Count; i++)
+        {
+            var key = (series[i], predictions[i].TimestampMs / HourMs);
+            if (key == first)
+            {
+                firstRows.Add(predictions[i]);
+            }
+            else
+            {
+                more ??= [];
+                if (!more.TryGetValue(key, out var rows))
+                {
+                    more[key] = rows = [];
+                }
+
+                rows.Add(predictions[i]);
+            }
+        }
+
+        yield return (first.Item1, first.Item2, firstRows);
+        if (more is not null)
+        {
+            foreach (var ((s, hour), rows) in more)
+            {
+                yield return (s, hour, rows);
+            }
+        }
+    }
+
+    private static async Task WriteChunkAsync(NpgsqlBinaryImporter importer, string deviceId, (int Series, long Hour, List<IngestedPrediction> Rows) chunk, CancellationToken cancellationToken)
+    {
+        var rows = chunk.Rows;
+        var ts = new long[rows.Count];
+        var ids = new Guid[rows.Count];
+        var shadow = new bool[rows.Count];
+        var latency = new double[rows.Count];
+        var values = new long[rows.Count];
+        var missing = new long[rows.Count];
+        var predicted = new double[rows.Count];
+        var slices = new long[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var p = rows[i];
+            (ts[i], ids[i], shadow[i], latency[i], values[i], missing[i], predicted[i]) = (p.TimestampMs, p.PredictionId, p.Shadow, p.LatencyMicros, p.InputValues, p.InputMissing, p.Predicted);
+            slices[i] = unchecked((long)p.Slices); // bigint is signed: the mask's bits as they are
+        }
+
+        await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(chunk.Series, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(chunk.Hour, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(deviceId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(ts.Min(), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(ts.Max(), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(rows.Count, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(ts, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(ids, NpgsqlDbType.Array | NpgsqlDbType.Uuid, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(shadow, NpgsqlDbType.Array | NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(latency, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(values, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(missing, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(predicted, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+        await importer.WriteAsync(slices, NpgsqlDbType.Array | NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

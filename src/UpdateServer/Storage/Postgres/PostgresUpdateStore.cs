@@ -205,10 +205,10 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
-        await using var command = Command("SELECT name, counts, missing FROM drift_counts WHERE model = $1 AND version = $2 AND at_ms >= $3 ORDER BY id;", model, version, sinceUnixMs);
+        await using var command = Command("SELECT name, counts, missing FROM drift_counts WHERE model = $1 AND version = $2 AND at_ms >= $3 AND at_ms < $4 ORDER BY id;", model, version, sinceUnixMs, untilUnixMs);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -296,6 +296,12 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+    }
+
+    public async Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT h, SUM(n) FROM (SELECT at_ms / 3600000 AS h, COUNT(*) AS n FROM health_reports GROUP BY 1 UNION ALL SELECT at_ms / 3600000, COUNT(*) FROM drift_counts GROUP BY 1) AS t GROUP BY h;");
+        return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds stored counts into <paramref name="sum"/>, element by element, as far as both reach.</summary>

@@ -23,6 +23,31 @@ public sealed class PostgresStorageTests
         Assert.Equal((PostgresSchema.LatestVersion, PostgresSchema.LatestVersion), ((int)reader.GetInt64(0), reader.GetInt32(1)));
     }
 
+    [Fact]
+    public async Task Migrate_PredictionRowsFromBeforeChunks_MoveIntoChunksUnchanged()
+    {
+        var connectionString = await PostgresCluster.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        PostgresSchema.Migrate(dataSource, TimeProvider.System, upTo: PostgresSchema.LatestVersion - 1);
+        await using (var old = dataSource.CreateCommand("""
+            INSERT INTO series (model, version) VALUES ('iris', '1.0.0');
+            INSERT INTO predictions VALUES (1, 1000, 'd1', gen_random_uuid(), false, 50, 4, 0, 1, 0), (1, 2000, 'd1', '00000000-0000-0000-0000-000000000001', false, 150, 4, 1, 2, 3),
+                (1, 3600000, 'd2', gen_random_uuid(), false, 100, 4, 0, 1, 0);
+            INSERT INTO ground_truth VALUES ('d1', '00000000-0000-0000-0000-000000000001', 2, 2500);
+            """))
+        {
+            await old.ExecuteNonQueryAsync();
+        }
+
+        PostgresSchema.Migrate(dataSource, TimeProvider.System);
+        var store = new PostgresTelemetryStore(dataSource);
+
+        Assert.Equal(3L, store.Count().Predictions);
+        var window = store.Summarize("iris", "1.0.0", 0, 3_600_000);
+        Assert.Equal((2L, 1L, 1L, 1.0 / 8), (window.Requests, window.GroundTruth, window.Correct, window.MissingFraction));
+        Assert.Equal([new HourCount(0, 2), new HourCount(3_600_000, 1)], (await store.PredictionsPerHourAsync(CancellationToken.None)).OrderBy(h => h.HourStartUnixMs));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

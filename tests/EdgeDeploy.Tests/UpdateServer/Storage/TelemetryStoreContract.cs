@@ -140,6 +140,33 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.True(resentAfterRetention); // documented: receipts are kept as long as the telemetry itself
     }
 
+    [Fact]
+    public async Task Prune_CutoffInsideOneBatch_KeepsThatBatchsLaterPredictionsOnly()
+    {
+        var early = Served(100, 1, ts: 1000);
+        var late = Served(300, 2, ts: 5000);
+        var shadowLate = new IngestedPrediction(Guid.NewGuid(), Model, "1.0.0", 6000, 50, true, 4, 0, 2);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-3", [early, late, shadowLate], [new IngestedGroundTruth(late.PredictionId, 2, 5000)]), 5000, CancellationToken.None);
+
+        var deleted = await Store.PruneAsync(4000, CancellationToken.None);
+        var again = await Store.PruneAsync(4000, CancellationToken.None);
+
+        Assert.Equal((1L, 0L), (deleted, again));
+        Assert.Equal(new TelemetryCounts(1, 2, 1), Store.Count());
+        var window = Store.Summarize(Model, "1.0.0", 0, 10_000);
+        Assert.Equal((1L, 1L, 1L, 300.0), (window.Requests, window.GroundTruth, window.Correct, window.LatencyP50Micros));
+    }
+
+    [Fact]
+    public async Task PredictionsPerHour_CountsByTheHourOfEachTimestamp()
+    {
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-3", [Served(1, 1, ts: 10), Served(1, 1, ts: 3_599_999), Served(1, 1, ts: 7_200_000)], []), 1, CancellationToken.None);
+
+        var hours = await Store.PredictionsPerHourAsync(CancellationToken.None);
+
+        Assert.Equal([new HourCount(0, 2), new HourCount(7_200_000, 1)], hours.OrderBy(h => h.HourStartUnixMs));
+    }
+
     private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
         new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
 }

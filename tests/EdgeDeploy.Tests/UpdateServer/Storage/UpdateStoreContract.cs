@@ -211,7 +211,7 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SumDrift_AddsCountsPerNameSinceTheTime()
+    public async Task SumDrift_AddsCountsPerNameWithinTheWindow()
     {
         await Store.AddDriftAsync(
         [
@@ -223,14 +223,16 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
             new DriftRecord("d1", "iris", "1.0.0", 1500, "petal_length", [100, 100, 100], 100),
         ], None);
 
-        var sums = await Store.SumDriftAsync("iris", "2.0.0", 1000, None);
+        var sums = await Store.SumDriftAsync("iris", "2.0.0", 1000, long.MaxValue, None);
 
         Assert.Equal(2, sums.Count);
         Assert.Equal([11L, 22, 33], sums["petal_length"].Counts);
         Assert.Equal(3, sums["petal_length"].Missing);
         Assert.Equal([4L, 0], sums["output"].Counts);
         Assert.Equal(0, sums["output"].Missing);
-        Assert.Empty(await Store.SumDriftAsync("iris", "9.9.9", 0, None));
+        Assert.Empty(await Store.SumDriftAsync("iris", "9.9.9", 0, long.MaxValue, None));
+        var before1500 = await Store.SumDriftAsync("iris", "2.0.0", 1000, 1500, None); // until is exclusive
+        Assert.Equal([1L, 2, 3], before1500["petal_length"].Counts);
     }
 
     [Fact]
@@ -312,8 +314,24 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
         Assert.Equal((3L, 0L), (deleted, again));
         var health = await Store.SumHealthAsync("iris", "2.0.0", false, 0, long.MaxValue, None);
         Assert.Equal((7L, 0L), (health.Requests, health.Errors)); // the report at the cutoff stays
-        var drift = await Store.SumDriftAsync("iris", "2.0.0", 0, None);
+        var drift = await Store.SumDriftAsync("iris", "2.0.0", 0, long.MaxValue, None);
         Assert.Equal([10L, 20L], drift["petal_length"].Counts);
         Assert.Equal(2L, drift["petal_length"].Missing);
+    }
+
+    [Fact]
+    public async Task HealthRowsPerHour_CountsHealthAndDriftTogetherPerHour()
+    {
+        long[] buckets = [1, 0];
+        await Store.AddHealthAsync(
+        [
+            new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 4, 3, 1.5),
+            new HealthRecord("d2", "iris", "2.0.0", false, 3_600_000 + 5, 7, 0, buckets, 1, 1, 0),
+        ], None);
+        await Store.AddDriftAsync([new DriftRecord("d1", "iris", "2.0.0", 1500, "petal_length", [1, 2], 1)], None);
+
+        var hours = await Store.HealthRowsPerHourAsync(None);
+
+        Assert.Equal([new HourCount(0, 2), new HourCount(3_600_000, 1)], hours.OrderBy(h => h.HourStartUnixMs));
     }
 }
