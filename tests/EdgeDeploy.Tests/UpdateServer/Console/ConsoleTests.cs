@@ -82,10 +82,11 @@ public sealed class ConsoleTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Link, new() { Name = id }).ClickAsync();
         Assert.Equal(["stage 1: 50%", "stage 2: 100%"], await page.Locator("[data-stage]").AllInnerTextsAsync());
         Assert.Equal("1", await page.Locator("[aria-current=step]").GetAttributeAsync("data-stage"));
-        Assert.Equal($"{members.Count} targeted: {members.Count} installed, 0 failed, 0 silent, 0 pending", await page.GetByTestId("members").InnerTextAsync());
+        var status = await _server.Registry.GetRolloutAsync(new GetRolloutRequest { Id = id }, UpdateServerHost.Operator); // what `edge rollout status` shows
+        Assert.Equal($"{status.TargetedDevices} targeted: {status.InstalledDevices} installed, 0 failed, 0 silent, {status.PendingDevices} pending", await page.GetByTestId("members").InnerTextAsync());
         var errorGate = await page.Locator("tr[data-gate='error rate'] td").AllInnerTextsAsync();
         Assert.Equal(["error rate", "0.00% on 45 requests", "≤ 5.00% (after 20 requests)", "ok"], errorGate);
-        Assert.Equal($"{members.Count} of {members.Count} (0 failed or silent)", await page.Locator("tr[data-gate='install success'] td").Nth(1).InnerTextAsync());
+        Assert.Equal($"{status.TargetedDevices} of {status.TargetedDevices} (0 failed or silent)", await page.Locator("tr[data-gate='install success'] td").Nth(1).InnerTextAsync());
         Assert.Equal(["pause", "rollback", "promote"], await page.Locator("[data-action]").EvaluateAllAsync<string[]>("a => a.map(x => x.dataset.action)")); // what applies to an active rollout
         await ConsoleBrowser.ShotAsync(page, "rollout");
 
