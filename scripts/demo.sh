@@ -4,10 +4,19 @@
 # one, roll back, and record telemetry. Then a fleet: the update server on embedded SQLite, six device agents serving
 # labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically, and a
 # monitoring report (per-window statistics, drift, performance per model-card slice, a slice alert).
+# It ends by printing the web console's URL; with --keep-running (or EDGE_DEMO_KEEP_RUNNING=1) the server and the six
+# agents keep running afterwards, so a person can look around in a browser, until Ctrl-C.
 # EDGE_BIN=path/to/edge reuses an already published binary (the tests do); EDGE_DEMO_OUT=dir writes the demo's stores,
 # server data and logs there instead of artifacts/demo (the tests use a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+keep_running=${EDGE_DEMO_KEEP_RUNNING:-0}
+for arg in "$@"; do
+  case "$arg" in
+    --keep-running) keep_running=1 ;;
+    *) echo "error: usage: scripts/demo.sh [--keep-running]" >&2; exit 2 ;;
+  esac
+done
 source scripts/prerequisites.sh
 out=${EDGE_DEMO_OUT:-artifacts/demo}
 
@@ -101,6 +110,8 @@ rm -rf "$fleet" && mkdir -p "$fleet"
 echo; echo "== fleet: the update server on embedded SQLite (127.0.0.1, rollouts evaluated every second)"
 with_progress "building the update server" dotnet build src/UpdateServer -c Release -nologo -v q -clp:NoSummary --disable-build-servers >/dev/null
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+console="http://127.0.0.1:$http_port/console"
 export EDGE_SERVER="http://127.0.0.1:$port" EDGE_OPERATOR_TOKEN=demo-operator EDGE_ENROLLMENT_TOKEN=demo-enrolment
 trust_dir() { "$edge" root trust --trust "$1" models/trust/root-v1.json >/dev/null && "$edge" root update --trust "$1" models/trust/root.json >/dev/null; }
 trust_dir "$fleet/server-trust"
@@ -110,7 +121,7 @@ trap 'kill "${pids[@]}" "${agents[@]}" 2>/dev/null || true' EXIT
 dotnet src/UpdateServer/bin/Release/net10.0/EdgeDeploy.UpdateServer.dll --urls "$EDGE_SERVER" \
   --EdgeDeploy:DataDirectory="$fleet/server" --EdgeDeploy:TrustDirectory="$fleet/server-trust" \
   --EdgeDeploy:OperatorToken="$EDGE_OPERATOR_TOKEN" --EdgeDeploy:EnrollmentToken="$EDGE_ENROLLMENT_TOKEN" \
-  --EdgeDeploy:RolloutEvaluationInterval=00:00:01 --EdgeDeploy:HttpUrls=http://127.0.0.1:0 --Logging:LogLevel:Default=Warning > "$fleet/server.log" 2>&1 &
+  --EdgeDeploy:RolloutEvaluationInterval=00:00:01 --EdgeDeploy:HttpUrls="http://127.0.0.1:$http_port" --Logging:LogLevel:Default=Warning > "$fleet/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 60); do "$edge" devices >/dev/null 2>&1 && break; sleep 1; done
 "$edge" devices
@@ -203,4 +214,12 @@ tail -n 2 "$fleet/kiosk-7/agent.log"
 "$edge" devices
 echo "-- last lines of one device's agent log:"
 tail -n 4 "$fleet/kiosk-1/agent.log"
+
+echo; echo "== the web console (fleet, models, rollouts, monitoring, drift, audit log) on the server's HTTP/1.1 listener"
+python3 -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1]).status == 200 else 1)" "$console/sign-in"
+echo "console: $console  (sign in with the operator token $EDGE_OPERATOR_TOKEN)"
 echo; echo "demo complete"
+if [ "$keep_running" = 1 ]; then
+  echo "the server and six agents keep running (--keep-running): open $console; Ctrl-C stops them"
+  wait
+fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks for EdgeDeploy: the .NET 10 SDK is expected on PATH;
 # native AOT needs clang and zlib; the third-party model tests need npm and tar; the C ABI samples need gcc and python3;
-# the PostgreSQL store tests need the PostgreSQL server.
+# the PostgreSQL store tests need the PostgreSQL server; the web console's browser tests drive Debian's chromium
+# (Playwright .NET's driver ships in its NuGet package; no browser is downloaded).
 set -euo pipefail
 
 need=()
@@ -13,6 +14,7 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 # The PostgreSQL backend's tests initdb a throwaway cluster (server binaries under /usr/lib/postgresql/*/bin).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"

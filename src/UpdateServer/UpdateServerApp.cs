@@ -3,6 +3,7 @@ using EdgeDeploy.UpdateServer.Api;
 using EdgeDeploy.UpdateServer.Hosting;
 using EdgeDeploy.UpdateServer.Operators;
 using EdgeDeploy.UpdateServer.Security;
+using EdgeDeploy.UpdateServer.WebConsole;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -58,6 +59,7 @@ public static class UpdateServerApp
         // Storage is chosen from configuration now (EdgeDeploy:Database): PostgreSQL is migrated before the host starts.
         builder.Services.AddEdgeDeployStorage(startOptions);
         AddUpdateServer(builder.Services);
+        builder.Services.AddEdgeConsole(startOptions); // the web console (Console/), on the HTTP/1.1 listener
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -75,6 +77,7 @@ public static class UpdateServerApp
         app.MapGrpcService<TelemetryServiceImpl>();
         app.MapGrpcHealthChecksService();
         app.MapServerHttpEndpoints();
+        app.MapEdgeConsole();
         app.MapGrpcReflectionService();
         return app;
     }
@@ -104,6 +107,7 @@ public static class UpdateServerApp
 
         // Operators, enrolment and device credentials (roles in Api/Auth.cs, checked by OperatorInterceptor)
         services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<OperatorCalls>();
         services.TryAddSingleton<OperatorAdministration>();
         services.TryAddSingleton<EnrollmentTokens>();
         services.TryAddSingleton<DeviceRotations>();

@@ -111,6 +111,21 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
         return new OperatorIdentity(found.Name, role);
     }
 
+    /// <summary>
+    /// The valid operator whose token hashes to <paramref name="tokenHash"/> (the shared EdgeDeploy:OperatorToken
+    /// included), or null: unknown, revoked, or not an operator. The web console signs in and re-checks its cookie with it.
+    /// </summary>
+    public async Task<OperatorIdentity?> FindOperatorByHashAsync(string tokenHash, CancellationToken cancellationToken)
+    {
+        if (options.OperatorToken.Length > 0 && FixedTimeEquals(tokenHash, HashToken(options.OperatorToken)))
+        {
+            return OperatorIdentity.SharedToken;
+        }
+
+        var found = await store.FindOperatorByTokenHashAsync(tokenHash, cancellationToken).ConfigureAwait(false);
+        return found is { RevokedUnixMs: null } && OperatorRoles.Parse(found.Role) is { } role ? new OperatorIdentity(found.Name, role) : null;
+    }
+
     public async Task<DeviceEntry> RequireDeviceAsync(ServerCallContext context)
     {
         var hash = HashToken(Bearer(context));

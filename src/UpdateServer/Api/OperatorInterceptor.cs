@@ -8,9 +8,10 @@ namespace EdgeDeploy.UpdateServer.Api;
 /// <summary>
 /// Authorises every operator call (RegistryService, AdminService) against the role its method declares in
 /// <see cref="Auth.OperatorRpcs"/>, before the service sees it, and appends an audit entry for every mutating call an
-/// authenticated operator makes: allowed or refused, with its outcome. Device and telemetry calls pass through untouched.
+/// authenticated operator makes: allowed or refused, with its outcome (both through <see cref="OperatorCalls"/>, which the
+/// web console uses too). Device and telemetry calls pass through untouched.
 /// </summary>
-internal sealed class OperatorInterceptor(Auth auth, AuditLog audit) : Interceptor
+internal sealed class OperatorInterceptor(Auth auth, OperatorCalls calls) : Interceptor
 {
     /// <summary>Metadata key a client may set to give a reason for calls whose request has no reason field.</summary>
     public const string ReasonHeader = "edge-reason";
@@ -65,54 +66,11 @@ internal sealed class OperatorInterceptor(Auth auth, AuditLog audit) : Intercept
     private async Task<(OperatorIdentity, OperatorRpc)> AuthorizeAsync(IMessage? request, ServerCallContext context)
     {
         var (op, rpc) = await auth.IdentifyOperatorAsync(context.Method, context).ConfigureAwait(false);
-        if (Auth.Refusal(op, rpc, context.Method) is { } refused)
-        {
-            if (rpc.Mutates)
-            {
-                await RecordAsync(op, rpc, request, null, context, AuditLog.Outcome(refused)).ConfigureAwait(false);
-            }
-
-            throw refused;
-        }
-
+        await calls.AuthorizeAsync(op, context.Method, rpc, request, context.RequestHeaders.GetValue(ReasonHeader)).ConfigureAwait(false);
         op.AttachTo(context);
         return (op, rpc);
     }
 
-    private async Task<TResponse> AuditedAsync<TResponse>(OperatorIdentity op, OperatorRpc rpc, IMessage? request, ServerCallContext context, Func<Task<TResponse>> call)
-    {
-        if (!rpc.Mutates)
-        {
-            return await call().ConfigureAwait(false);
-        }
-
-        TResponse response;
-        try
-        {
-            response = await call().ConfigureAwait(false);
-        }
-        catch (RpcException ex)
-        {
-            await RecordAsync(op, rpc, request, null, context, AuditLog.Outcome(ex)).ConfigureAwait(false);
-            throw;
-        }
-        catch (RejectedException ex)
-        {
-            await RecordAsync(op, rpc, request, null, context, $"{ex.Reason}: {ex.Message}").ConfigureAwait(false);
-            throw;
-        }
-
-        await RecordAsync(op, rpc, request, response as IMessage, context, "ok").ConfigureAwait(false);
-        return response;
-    }
-
-    private Task RecordAsync(OperatorIdentity op, OperatorRpc rpc, IMessage? request, IMessage? response, ServerCallContext context, string outcome)
-    {
-        var action = context.Method[(context.Method.LastIndexOf('/') + 1)..];
-        var reason = rpc.Reason?.Invoke(request) is { Length: > 0 } given ? given : context.RequestHeaders.GetValue(ReasonHeader) ?? string.Empty;
-        var target = rpc.Target?.Invoke(request, response) ?? string.Empty;
-
-        // Recorded even when the caller hangs up: the action may have happened.
-        return audit.RecordAsync(op, action, target, reason, outcome, CancellationToken.None);
-    }
+    private Task<TResponse> AuditedAsync<TResponse>(OperatorIdentity op, OperatorRpc rpc, IMessage? request, ServerCallContext context, Func<Task<TResponse>> call) =>
+        calls.AuditedAsync(op, context.Method, rpc, request, context.RequestHeaders.GetValue(ReasonHeader), call);
 }

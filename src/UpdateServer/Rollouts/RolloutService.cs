@@ -23,6 +23,9 @@ internal sealed class RolloutService(
         [RolloutAction.Promote] = [RolloutState.Active, RolloutState.Paused],
     };
 
+    /// <summary>Whether <paramref name="action"/> applies to a rollout in <paramref name="state"/> (what the console offers).</summary>
+    public static bool AppliesTo(RolloutAction action, RolloutState state) => AllowedStates[action].Contains(state);
+
     /// <summary>Validates and stores a new rollout; it starts active at its first stage.</summary>
     /// <exception cref="RejectedException">An unknown strategy, an unpublished version, or a request the strategy or gates refuse.</exception>
     public async Task<RolloutRecord> CreateAsync(RolloutStrategy kind, RolloutSpec spec, CancellationToken cancellationToken)

@@ -57,6 +57,7 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.Matches(@"  2\.5<=petal_length<5\s+\d+\s+\d+  0\.8\d{3} \(0\.8889 on 18\)\n", v1); // v1 gets 16 of these 18 right
         Assert.Matches(@"iris-classifier 2\.0\.0: slice .*\n(.*\n)*  2\.5<=petal_length<5\s+\d+\s+\d+  0\.7\d{3} \(0\.7222 on 18\)\n", slices); // v2: 13 of 18
         Assert.Matches(@"FIRING  iris-classifier 2\.0\.0  since .+  slice_metric\(2\.5<=petal_length<5\) of iris-classifier 2\.0\.0 is 0\.7\d* over the last 300 s", slices);
+        Assert.Matches(@"\nconsole: http://127\.0\.0\.1:\d+/console  \(sign in with the operator token demo-operator\)\n", output.ReplaceLineEndings("\n"));
         Assert.EndsWith("demo complete\n", output.ReplaceLineEndings("\n"));
     }
 }
