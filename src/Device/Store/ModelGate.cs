@@ -20,7 +20,8 @@ internal static class ModelGate
         var started = time.GetTimestamp();
         var m = package.Manifest;
         var spec = m.Confidence;
-        var load = Math.Max(m.Requirements.MemoryBytes, loadBytes);
+        // At least the weights: the measured growth is process-wide and can read 0 when the loader reuses pages freed earlier.
+        var load = Math.Max(Math.Max(m.Requirements.MemoryBytes, loadBytes), package.ModelBytes.LongLength);
         var budget = limits.MemoryBudgetBytes;
         var metrics = new List<GateMetricResult>();
         var latencies = new List<GateLatencyResult>();

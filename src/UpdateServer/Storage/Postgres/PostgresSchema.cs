@@ -132,6 +132,9 @@ internal static class PostgresSchema
         """,
     ];
 
+    /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>
+    internal static int PredictionChunksVersion => Array.FindIndex(Migrations, m => m.Contains("CREATE TABLE prediction_chunks", StringComparison.Ordinal)) + 1;
+
     /// <summary>How many migrations this build knows.</summary>
     public static int LatestVersion => Migrations.Length;
 

@@ -144,7 +144,17 @@ public sealed class TrustStoreTests : IClassFixture<PackageFactory>
         using var temp = new TempDirectory();
 
         Assert.Equal(EdgeErrorCode.RootMalformed, Assert.Throws<EdgeException>(() => TrustStore.Initialize(temp.Path, "{}"u8.ToArray())).Code);
-        Assert.Equal(EdgeErrorCode.RootMalformed, Assert.Throws<EdgeException>(() => TrustStore.Open(temp.File("absent"))).Code);
+    }
+
+    [Fact]
+    public void Open_AbsentDirectory_ThrowsFileMissingNamingIt()
+    {
+        using var temp = new TempDirectory();
+
+        var ex = Assert.Throws<EdgeException>(() => TrustStore.Open(temp.File("absent")));
+
+        Assert.Equal(EdgeErrorCode.FileMissing, ex.Code);
+        Assert.Contains(temp.File("absent"), ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -102,7 +102,8 @@ public sealed class MonitoringConsistencyTests : IAsyncLifetime
             data[1] = data[1]!.GetValue<double>() + 0.5;
             return row.ToJsonString();
         }));
-        var since = DateTimeOffset.UtcNow.AddSeconds(-1).ToString("O", CultureInfo.InvariantCulture);
+        // Now, not a second earlier: the clean agents' last flush can land within a second before this line.
+        var since = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         Agent("kiosk-9", 3, shifted);
 
         using var drifted = Json("monitor", "drift", "--model", "iris-classifier", "--version", "1.0.0", "--since", since);

@@ -28,7 +28,7 @@ public sealed class PostgresStorageTests
     {
         var connectionString = await PostgresCluster.CreateDatabaseAsync();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        PostgresSchema.Migrate(dataSource, TimeProvider.System, upTo: PostgresSchema.LatestVersion - 1);
+        PostgresSchema.Migrate(dataSource, TimeProvider.System, upTo: PostgresSchema.PredictionChunksVersion - 1);
         await using (var old = dataSource.CreateCommand("""
             INSERT INTO series (model, version) VALUES ('iris', '1.0.0');
             INSERT INTO predictions VALUES (1, 1000, 'd1', gen_random_uuid(), false, 50, 4, 0, 1, 0), (1, 2000, 'd1', '00000000-0000-0000-0000-000000000001', false, 150, 4, 1, 2, 3),
