@@ -132,23 +132,8 @@ internal static unsafe partial class NativeExports
 
     private static Dictionary<string, EdgeTensor> ReadInputs(NativeTensor* inputs, int inputCount, NativeTensor* outputs, int outputCount)
     {
-        Require(inputCount >= 0 && outputCount >= 0 && (inputs != null || inputCount == 0) && (outputs != null || outputCount == 0), "tensor arrays must not be NULL when their count is positive.");
-        var feeds = new Dictionary<string, EdgeTensor>(inputCount, StringComparer.Ordinal);
-        for (var i = 0; i < inputCount; i++)
-        {
-            var t = inputs + i;
-            Require(t->Name != null, $"input {i} has no name.");
-            Require(t->Rank is >= 0 and <= NativeTensor.MaxRank, $"input {i} has rank {t->Rank}; 0..{NativeTensor.MaxRank} allowed.");
-            var shape = new long[t->Rank];
-            for (var d = 0; d < t->Rank; d++)
-            {
-                shape[d] = t->Shape[d];
-            }
-
-            feeds[Utf8(t->Name)] = NativeTensors.FromBuffer((EdgeElementType)t->ElementType, shape, t->Data, t->DataBytes);
-        }
-
-        return feeds;
+        Require(outputCount >= 0 && (outputs != null || outputCount == 0), "tensor arrays must not be NULL when their count is positive.");
+        return ReadFeeds(inputs, inputCount);
     }
 
     /// <summary>Writes a NUL-terminated UTF-8 string into a caller buffer; NULL buffer = not wanted; too small = PayloadTooLarge.</summary>
