@@ -74,6 +74,10 @@ public sealed class UpdateAgent : IDisposable
                 await RunOnceAsync(cancellationToken).ConfigureAwait(false);
                 failures = 0;
             }
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is RpcException or OperationCanceledException)
+            {
+                break; // stopped in the middle of a cycle: what it served is still flushed below
+            }
             catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 failures++;
@@ -496,6 +500,7 @@ public sealed class UpdateAgent : IDisposable
                     chunk.Data.WriteTo(file);
                     await file.FlushAsync(cancellationToken).ConfigureAwait(false); // what is on disk is what resumes
                     received += chunk.Data.Length;
+                    _options.DownloadProgress?.Report(new DownloadProgress(version.Model, version.Version, file.Length, version.Size));
                     if (_options.MaxDownloadBytesPerCycle > 0 && received >= _options.MaxDownloadBytesPerCycle && file.Length < version.Size)
                     {
                         return null;

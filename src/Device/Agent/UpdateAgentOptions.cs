@@ -76,6 +76,12 @@ public sealed class UpdateAgentOptions
     /// <summary>Stops a download after this many bytes in one cycle (0 = no limit). For bandwidth caps; tests use it to interrupt.</summary>
     public long MaxDownloadBytesPerCycle { get; init; }
 
+    /// <summary>
+    /// Told after every chunk of a package download is written (for a progress line). Called on the agent's own flow, so
+    /// keep it quick. Default none.
+    /// </summary>
+    public IProgress<DownloadProgress>? DownloadProgress { get; init; }
+
     /// <summary>The outbox to upload each cycle (the same recorder the store writes to). Default none.</summary>
     public TelemetryRecorder? Telemetry { get; init; }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Agent;
@@ -50,8 +51,10 @@ internal static class AgentCommand
                 ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
             });
             var (ca, clientCertificate, clientKey) = tls.Files(r);
+            using var download = new TerminalProgress("download");
             using var agent = UpdateAgent.Create(new UpdateAgentOptions
             {
+                DownloadProgress = new DownloadLine(download),
                 ServerAddress = Uri.TryCreate(r.GetValue(server), UriKind.Absolute, out var address) ? address : throw new ArgumentException($"--server '{r.GetValue(server)}' is not an absolute http:// or https:// address."),
                 ServerCaFile = ca,
                 ClientCertificateFile = clientCertificate,
@@ -192,4 +195,19 @@ internal static class AgentCommand
             kv => kv[0],
             kv => kv.Length == 2 ? kv[1] : throw new ArgumentException($"--attr '{string.Join("=", kv)}' is not key=value."),
             StringComparer.Ordinal);
+
+    /// <summary>A package download as the terminal progress line, cleared when the package is complete.</summary>
+    private sealed class DownloadLine(TerminalProgress line) : IProgress<DownloadProgress>
+    {
+        public void Report(DownloadProgress value)
+        {
+            if (value.BytesDone >= value.BytesTotal)
+            {
+                line.Clear();
+                return;
+            }
+
+            line.Report(string.Create(CultureInfo.InvariantCulture, $"{value.Model} {value.Version}: {value.BytesDone:N0} of {value.BytesTotal:N0} bytes ({value.BytesDone * 100 / Math.Max(1, value.BytesTotal)}%)"));
+        }
+    }
 }

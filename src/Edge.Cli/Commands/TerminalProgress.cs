@@ -41,11 +41,15 @@ internal sealed class TerminalProgress(string what) : IDisposable
         _width = line.Length;
     }
 
-    public void Dispose()
+    /// <summary>Clears the line (the work is done; the next piece of work may start a new one).</summary>
+    public void Clear()
     {
         if (Enabled && _width > 0)
         {
             Console.Error.Write("\r" + new string(' ', _width) + "\r");
+            _width = 0;
         }
     }
+
+    public void Dispose() => Clear();
 }

@@ -146,6 +146,18 @@ public sealed class EdgeCliTests
         Assert.Equal(2100, telemetry.GetProperty("recorded").GetInt64()); // 100 warm-up + 2000 timed calls
         Assert.Equal(2100, telemetry.GetProperty("committed").GetInt64() + telemetry.GetProperty("droppedInMemory").GetInt64());
         Assert.True(telemetry.GetProperty("p50OverheadRatio").GetDouble() > 0);
+        Assert.DoesNotContain("benchmarking", run.StdErr, StringComparison.Ordinal); // a pipe gets no progress line
+    }
+
+    [Fact]
+    public void Bench_OnATerminal_ShowsAProgressLineOnStderr()
+    {
+        // util-linux `script` runs the command on a pseudo-terminal, as a person at a shell would.
+        var command = $"'{_edge}' bench '{Repo.Model("iris_classifier.onnx")}' --iterations 2000 --warmup 100 --json";
+        var run = ProcessRunner.Run("script", ["-qec", command, "/dev/null"], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        Assert.Matches(@"\rbenchmarking iris_classifier\.onnx: [\d,]+ of [\d,]+ timed calls \(\d+%", run.StdOut);
     }
 
     [Fact]

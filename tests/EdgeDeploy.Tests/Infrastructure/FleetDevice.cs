@@ -20,7 +20,7 @@ internal sealed class FleetDevice : IDisposable
         })];
     });
 
-    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false, string? hardware = null, double latencyBudgetMs = 0)
+    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false, string? hardware = null, double latencyBudgetMs = 0, IProgress<DownloadProgress>? downloadProgress = null)
     {
         Id = id;
         var state = stateDirectory ?? Path.Combine(server.TempPath, id);
@@ -44,6 +44,7 @@ internal sealed class FleetDevice : IDisposable
             AssignmentPublicKeyPem = serverKeyPem ?? server.AssignmentPublicKeyPem,
             Store = Store,
             MaxDownloadBytesPerCycle = maxBytesPerCycle,
+            DownloadProgress = downloadProgress,
             Attributes = hardware is null ? new Dictionary<string, string> { ["region"] = "eu" } : new Dictionary<string, string> { ["region"] = "eu", ["hardware"] = hardware },
             Telemetry = Telemetry,
             TimeProvider = clock ?? TimeProvider.System,

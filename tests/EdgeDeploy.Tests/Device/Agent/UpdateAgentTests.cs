@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Agent;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Tests.Infrastructure;
 using EdgeDeploy.Tests.UpdateServer;
@@ -54,7 +55,8 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         var size = (await _server.Registry.ListVersionsAsync(new ListVersionsRequest { Model = "iris-classifier" }, UpdateServerHost.Operator)).Versions.Single(v => v.Version == "2.0.0").Size;
         var state = Path.Combine(_server.TempPath, "device-b");
 
-        using (var first = new FleetDevice(_server, "device-b", state, maxBytesPerCycle: 2048))
+        var before = new Reports();
+        using (var first = new FleetDevice(_server, "device-b", state, maxBytesPerCycle: 2048, downloadProgress: before))
         {
             var cycle = await first.Agent.RunOnceAsync(CancellationToken.None);
             Assert.Equal(["2.0.0"], cycle.Incomplete);
@@ -66,8 +68,15 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         Assert.Equal(2048, new FileInfo(part).Length);
         var servedBeforeRestart = _server.Metrics.BytesServed;
 
-        using var restarted = new FleetDevice(_server, "device-b", state);
+        var after = new Reports();
+        using var restarted = new FleetDevice(_server, "device-b", state, downloadProgress: after);
         var resumed = await restarted.Agent.RunOnceAsync(CancellationToken.None);
+
+        // Progress counts what is on disk: the first cycle ends at 2,048; the resumed one starts past it and ends at the size.
+        Assert.Equal(new DownloadProgress("iris-classifier", "2.0.0", 2048, size), before.All[^1]);
+        Assert.True(after.All[0].BytesDone > 2048, after.All[0].ToString());
+        Assert.Equal(new DownloadProgress("iris-classifier", "2.0.0", size, size), after.All[^1]);
+        Assert.Equal(after.All.Select(p => p.BytesDone).Order(), after.All.Select(p => p.BytesDone));
 
         Assert.Equal(["2.0.0"], resumed.Installed);
         Assert.Equal(size - 2048, _server.Metrics.BytesServed - servedBeforeRestart); // resumed at offset 2,048, nothing refetched
@@ -127,5 +136,13 @@ public sealed class UpdateAgentTests : IAsyncLifetime
         Assert.Equal(EdgeErrorCode.OfflineGraceExpired, ex.Code);
         Assert.Contains("longer than the offline grace of 01:00:00", ex.Message);
         Assert.False(device.Agent.IsWithinOfflineGrace);
+    }
+
+    /// <summary>Collects progress reports as they are made (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
+    private sealed class Reports : IProgress<DownloadProgress>
+    {
+        public List<DownloadProgress> All { get; } = [];
+
+        public void Report(DownloadProgress value) => All.Add(value);
     }
 }
