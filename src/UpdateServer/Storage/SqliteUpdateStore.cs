@@ -81,6 +81,7 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         """
         ALTER TABLE install_reports ADD COLUMN gate_json TEXT NOT NULL DEFAULT '';
         """,
+        WebhookMigration,
     ];
 
 
@@ -350,20 +351,33 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
             cancellationToken,
             ("$all", includeResolved ? 1 : 0));
 
-    public async Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken)
+    public async Task AddAlertAsync(AlertRecord alert, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = Command(connection, "INSERT INTO alerts VALUES ($id, $rule, $m, $v, $metric, $value, $t, $at, NULL, $msg);",
             ("$id", alert.Id), ("$rule", alert.RuleId), ("$m", alert.Model), ("$v", alert.Version), ("$metric", alert.Metric), ("$value", alert.Value),
             ("$t", alert.Threshold), ("$at", alert.OpenedUnixMs), ("$msg", alert.Message));
+        command.Transaction = tx;
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await EnqueueAsync(connection, tx, notifications, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken)
+    public async Task<bool> ResolveAlertAsync(string id, long atUnixMs, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Transaction = tx;
+        var resolved = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (resolved)
+        {
+            await EnqueueAsync(connection, tx, notifications, cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return resolved;
     }
 
     public async Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken)

@@ -130,6 +130,16 @@ internal static class PostgresSchema
         """
         ALTER TABLE install_reports ADD COLUMN gate_json text NOT NULL DEFAULT '';
         """,
+        """
+        -- Webhooks for alert notifications and their outbox; the secret column holds the AES-GCM-sealed secret (WebhookSecrets).
+        CREATE TABLE webhooks (id text COLLATE "C" PRIMARY KEY, url text NOT NULL, secret text NOT NULL, event_types_json text NOT NULL,
+            models_json text NOT NULL, metrics_json text NOT NULL, description text NOT NULL, created_by text NOT NULL, created_ms bigint NOT NULL);
+        CREATE TABLE webhook_deliveries (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE, webhook_id text NOT NULL,
+            event_type text NOT NULL, alert_id text NOT NULL, payload text NOT NULL, state text NOT NULL, attempts integer NOT NULL,
+            created_ms bigint NOT NULL, next_attempt_ms bigint NOT NULL, last_status integer NOT NULL, last_error text NOT NULL, delivered_ms bigint);
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
+        CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, seq);
+        """,
     ];
 
     /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>

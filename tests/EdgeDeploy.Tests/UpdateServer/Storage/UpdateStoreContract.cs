@@ -242,13 +242,13 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
         var other = new AlertRuleRecord("rule-a", "iris", "2.0.0", "psi", "petal_length", true, 0.2, 600, 100);
         await Store.AddAlertRuleAsync(rule, None);
         await Store.AddAlertRuleAsync(other, None);
-        await Store.AddAlertAsync(new AlertRecord("alert-1", "rule-b", "iris", "2.0.0", "error_rate", 0.1, 0.05, 1000, null, "high"), None);
-        await Store.AddAlertAsync(new AlertRecord("alert-2", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 2000, null, "drift"), None);
-        await Store.AddAlertAsync(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, null, "drift again"), None);
+        await Store.AddAlertAsync(new AlertRecord("alert-1", "rule-b", "iris", "2.0.0", "error_rate", 0.1, 0.05, 1000, null, "high"), [], None);
+        await Store.AddAlertAsync(new AlertRecord("alert-2", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 2000, null, "drift"), [], None);
+        await Store.AddAlertAsync(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, null, "drift again"), [], None);
 
         Assert.Equal([other, rule], await Store.ListAlertRulesAsync(None));
-        await Store.ResolveAlertAsync("alert-3", 3500, None);
-        await Store.ResolveAlertAsync("alert-3", 9999, None); // already resolved: keeps its time
+        await Store.ResolveAlertAsync("alert-3", 3500, [], None);
+        await Store.ResolveAlertAsync("alert-3", 9999, [], None); // already resolved: keeps its time
         var deleted = await Store.DeleteAlertRuleAsync("rule-b", 4000, None);
         var missing = await Store.DeleteAlertRuleAsync("rule-b", 5000, None);
 
