@@ -35,6 +35,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
             "--EdgeDeploy:Webhooks:MaxBackoff=00:00:00.200",
             "--EdgeDeploy:Webhooks:MaxAttempts=3",
             "--EdgeDeploy:Webhooks:Timeout=00:00:05",
+            "--Logging:LogLevel:EdgeDeploy=Information", // the server's own events too, for the secret test
         ]);
         _admin = new AdminService.AdminServiceClient(_server.Channel);
         await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
@@ -210,6 +211,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         Assert.StartsWith("whsec_", created.Secret, StringComparison.Ordinal);
         Assert.Equal(32, Convert.FromBase64String(keyPart).Length);
         Assert.Contains("file edgedeploy.db", seen.Keys);
+        Assert.Contains($"Webhook {created.Webhook.Id} accepted alert.firing message msg_", seen["server log"], StringComparison.Ordinal);
         Assert.Contains(created.Webhook.Id, seen["ListWebhooks"], StringComparison.Ordinal);
         Assert.All(seen, kv => Assert.False(kv.Value.Contains(keyPart, StringComparison.Ordinal), $"{kv.Key} holds the webhook secret"));
     }
