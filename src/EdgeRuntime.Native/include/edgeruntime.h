@@ -73,13 +73,13 @@ int edge_model_tensor_count(const edge_model *model, int is_output, int32_t *cou
 int edge_model_tensor_info(const edge_model *model, int is_output, int32_t index, edge_tensor *info);
 
 /* Validates inputs (names, types, shapes, NaN) and runs the model, writing the requested outputs into caller buffers.
-   Tensor outputs only: an output that is a sequence, a map or an optional value fails with EDGE_E_INVALID_OUTPUT
-   (read those with edge_predict_values). */
+   Tensor outputs only: an output that is a sequence, a map or an optional value that is absent in this run fails with
+   EDGE_E_INVALID_OUTPUT (read those with edge_predict_values; a present optional tensor is written like any tensor). */
 int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs, int32_t output_count);
 
 /* Output `index`'s kind (enum edge_value_kind: tensor, sequence or map) and, if `optional` is not NULL, 1 when the output
-   is optional (a prediction may then hold EDGE_VALUE_NONE; today models with optional outputs are refused at open with
-   EDGE_E_UNSUPPORTED_MODEL, because ONNX Runtime's managed API crashes on an empty one, so this is 0). edge_model_tensor_info describes a sequence or map output
+   is optional (a prediction may then hold EDGE_VALUE_NONE: edge_value_info reports kind EDGE_VALUE_NONE and count 0, and
+   reading it as a tensor fails with EDGE_E_INVALID_OUTPUT). edge_model_tensor_info describes a sequence or map output
    with element_type 0 (or, for a map, its value type) and rank 0. */
 int edge_model_output_kind(const edge_model *model, int32_t index, int32_t *kind, int32_t *optional);
 
