@@ -114,10 +114,12 @@ void edge_prediction_free(edge_prediction *prediction);
 /* Releases the model. NULL is ignored. */
 void edge_model_close(edge_model *model);
 
-/* ---- Device store and update agent ---------------------------------------------------------------------------------
+/* ---- Device store ----------------------------------------------------------------------------------------------------
  * The store installs signed packages through the gate (verification against the device trust directory, the package's
  * end-to-end and confidence sets, its metric bounds), keeps earlier versions for rollback, and serves the active one.
- * The agent checks in with an update server in the background and installs and switches versions it is assigned.
+ * The update agent (edge_agent_*, include/edgeagent.h) is in libedgeagent.so, which exports everything declared here
+ * too: link libedgeagent.so instead of libedgeruntime.so (never both) to run it; an app that does not update over the
+ * network links libedgeruntime.so and carries no gRPC, HTTP or TLS client.
  * Strings written into caller buffers are NUL-terminated UTF-8; a buffer too small fails with EDGE_E_PAYLOAD_TOO_LARGE. */
 
 #define EDGE_E_SESSION_CONFIGURATION_FAILED 21
@@ -137,7 +139,6 @@ enum edge_install_outcome {
 #define EDGE_PREDICTION_ID_SIZE 37 /* 36 characters and the NUL */
 
 typedef struct edge_store edge_store;
-typedef struct edge_agent edge_agent;
 
 /* Opens (or creates) a store in store_dir; packages are verified against trust_dir (root.json); telemetry_db (SQLite
  * outbox, NULL for none) records predictions and ground truth for the agent to upload. */
@@ -164,20 +165,6 @@ int edge_store_record_ground_truth(edge_store *store, const char *prediction_id,
 
 /* Closes the store. NULL is ignored. Fails with EDGE_E_INVALID_ARGUMENT while an agent still runs on it. */
 int edge_store_close(edge_store *store);
-
-/* Starts the update agent in the background on a thread of the library. config_json is a JSON object:
- *   "server" (https://host:port, or http:// on loopback), "device_id", "server_key_file" (PEM of the server's
- *   assignment-signing key), "state_dir" (credential, partial downloads) - required;
- *   "enrollment_token", "interval_seconds" (default 60), "ca_file", "client_cert_file", "client_key_file",
- *   "offline_grace_seconds", "tags" (array of strings) - optional. */
-int edge_agent_start(edge_store *store, const char *config_json, edge_agent **agent);
-
-/* Cycles completed and the last cycle's result: 0, EDGE_E_UPDATE_SERVER_UNAVAILABLE, EDGE_E_UPDATE_FAILED or another
- * code; message (NULL allowed) gets that cycle's one-line summary, truncated to message_capacity. */
-int edge_agent_status(edge_agent *agent, int64_t *cycles, int32_t *last_code, char *message, size_t message_capacity);
-
-/* Stops the agent, waiting for a check-in in flight to end, and releases it. NULL is ignored. */
-int edge_agent_stop(edge_agent *agent);
 
 #ifdef __cplusplus
 }
