@@ -14,6 +14,7 @@ var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ON
     VerifyCommand.Create(),
     StoreCommands.Create(),
     AgentCommand.Create(),
+    ServeCommand.Create(),
 };
 foreach (var fleetCommand in FleetCommands.Create())
 {
