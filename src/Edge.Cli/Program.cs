@@ -16,6 +16,7 @@ var deviceVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
     ["verify"] = VerifyCommand.Create,
     ["store"] = StoreCommands.Create,
     ["agent"] = AgentCommand.Create,
+    ["serve"] = ServeCommand.Create,
 };
 var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.");
 if (args.Length > 0 && deviceVerbs.TryGetValue(args[0], out var only))
