@@ -108,6 +108,15 @@ public interface IUpdateStore : IAccessStore
     /// <summary>Health reports and drift counts together per hour of their report time (for the size cap of retention), in no particular order.</summary>
     Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken);
 
+    /// <summary>Appends an entry to a rollout's history (state changes by operators and the controller, bandit re-weighting).</summary>
+    Task AddRolloutEventAsync(RolloutEventRecord entry, CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="limit"/> entries of a rollout's history, oldest first.</summary>
+    Task<IReadOnlyList<RolloutEventRecord>> ListRolloutEventsAsync(string rolloutId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One device's health reports (served and shadow) reported at or after <paramref name="sinceUnixMs"/>, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<HealthRecord>> ListDeviceHealthAsync(string deviceId, long sinceUnixMs, int limit, CancellationToken cancellationToken);
+
     /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 }

@@ -82,6 +82,12 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         ALTER TABLE install_reports ADD COLUMN gate_json TEXT NOT NULL DEFAULT '';
         """,
         WebhookMigration,
+        """
+        CREATE TABLE rollout_events (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout_id TEXT NOT NULL, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, state TEXT NOT NULL, stage INTEGER NOT NULL, reason TEXT NOT NULL, arms_json TEXT NOT NULL);
+        CREATE INDEX rollout_events_rollout ON rollout_events (rollout_id, id);
+        CREATE INDEX health_reports_device ON health_reports (device_id, at_ms);
+        """,
     ];
 
 
@@ -413,7 +419,7 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
     private static byte[] ToBlob(long[] counts) => MemoryMarshal.AsBytes(counts.AsSpan()).ToArray();
 
     /// <summary>Adds a stored counts blob into <paramref name="sum"/>, element by element, as far as both reach.</summary>
-    private static void AddCounts(long[] sum, object blob)
+    internal static void AddCounts(long[] sum, object blob)
     {
         var counts = MemoryMarshal.Cast<byte, long>((byte[])blob);
         for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++)
