@@ -87,6 +87,7 @@ internal sealed class FleetBackgroundService(
         var telemetryCutoff = Later(now - options.TelemetryRetention, HourCount.SizeCutoff(await telemetry.PredictionsPerHourAsync(cancellationToken).ConfigureAwait(false), options.TelemetryMaxPredictions));
         var healthRows = await store.PruneHealthAsync(healthCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
         var telemetryRows = await telemetry.PruneAsync(telemetryCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
+        await store.PruneWebhookDeliveriesAsync((now - options.HealthRetention).ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false); // delivered webhook messages: by age only
         ServerLog.RetentionPruned(logger, healthRows, healthCutoff, telemetryRows, telemetryCutoff);
     }
 

@@ -96,6 +96,9 @@ public interface IUpdateStore : IAccessStore
     /// </summary>
     Task<WebhookDeliveryRecord?> RedeliverWebhookAsync(string deliveryId, long nowUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>Deletes delivered webhook messages queued before <paramref name="beforeUnixMs"/> (retention; pending and dead ones stay); returns how many went.</summary>
+    Task<long> PruneWebhookDeliveriesAsync(long beforeUnixMs, CancellationToken cancellationToken);
+
     /// <summary>Drift counts of one version reported in [<paramref name="sinceUnixMs"/>, <paramref name="untilUnixMs"/>), summed per feature or output name.</summary>
     Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
 

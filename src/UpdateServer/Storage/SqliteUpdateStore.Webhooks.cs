@@ -82,6 +82,13 @@ internal sealed partial class SqliteUpdateStore
         return await SingleAsync($"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE id = $id;", StoreRows.ReadWebhookDelivery, cancellationToken, ("$id", deliveryId));
     }
 
+    public async Task<long> PruneWebhookDeliveriesAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = Command(connection, "DELETE FROM webhook_deliveries WHERE state = 'delivered' AND created_ms < $before;", ("$before", beforeUnixMs));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static async Task EnqueueAsync(SqliteConnection connection, SqliteTransaction tx, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         foreach (var d in notifications)

@@ -64,6 +64,12 @@ internal sealed partial class PostgresUpdateStore
             deliveryId,
             nowUnixMs);
 
+    public async Task<long> PruneWebhookDeliveriesAsync(long beforeUnixMs, CancellationToken cancellationToken)
+    {
+        await using var command = Command("DELETE FROM webhook_deliveries WHERE state = 'delivered' AND created_ms < $1;", beforeUnixMs);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static void AddEnqueue(NpgsqlBatch batch, IReadOnlyList<WebhookDeliveryRecord> notifications)
     {
         foreach (var d in notifications)

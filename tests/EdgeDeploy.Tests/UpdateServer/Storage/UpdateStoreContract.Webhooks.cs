@@ -75,6 +75,22 @@ public abstract partial class UpdateStoreContract
         Assert.Equal(["msg_2"], (await Store.ListDueWebhookDeliveriesAsync(7000, 1, NoCancel)).Select(d => d.Id));
     }
 
+    [Fact]
+    public async Task PruneWebhookDeliveries_DeletesOnlyDeliveredMessagesQueuedBeforeTheCutoff()
+    {
+        await Store.AddWebhookAsync(Hook("wh-a", 100), NoCancel);
+        await Store.AddAlertAsync(Alert("al-1", 1000), [.. new[] { "msg_old", "msg_dead", "msg_pending" }.Select(id => WebhookDeliveryRecord.New(id, "wh-a", "alert.firing", "al-1", "{}", 1000))], NoCancel);
+        await Store.AddAlertAsync(Alert("al-2", 3000), [WebhookDeliveryRecord.New("msg_new", "wh-a", "alert.firing", "al-2", "{}", 3000)], NoCancel);
+        await Store.RecordWebhookAttemptAsync(new WebhookAttempt("msg_old", WebhookDeliveryRecord.Delivered, 1, 1000, 200, string.Empty, 1100), NoCancel);
+        await Store.RecordWebhookAttemptAsync(new WebhookAttempt("msg_new", WebhookDeliveryRecord.Delivered, 1, 3000, 200, string.Empty, 3100), NoCancel);
+        await Store.RecordWebhookAttemptAsync(new WebhookAttempt("msg_dead", WebhookDeliveryRecord.Dead, 8, 1000, 500, "HTTP 500", null), NoCancel);
+
+        var deleted = await Store.PruneWebhookDeliveriesAsync(2000, NoCancel);
+
+        Assert.Equal(1L, deleted);
+        Assert.Equal(["msg_new", "msg_pending", "msg_dead"], (await Store.ListWebhookDeliveriesAsync(string.Empty, false, 100, NoCancel)).Select(d => d.Id));
+    }
+
     /// <summary>Webhook records compare their lists by content.</summary>
     private sealed class WebhookComparer : IEqualityComparer<WebhookRecord>
     {
