@@ -27,6 +27,8 @@ internal sealed class ServeHost : IAsyncDisposable
 
     public ModelStore Store { get; }
 
+    public string StoreDirectory => _temp.File("store");
+
     public TelemetryRecorder Recorder { get; }
 
     public InferenceServer Server { get; }
@@ -59,6 +61,7 @@ internal sealed class ServeHost : IAsyncDisposable
             TlsKeyFile = tls?.Key,
             MaxConcurrency = maxConcurrency,
             MaxQueue = maxQueue,
+            StoreFollowInterval = TimeSpan.FromMilliseconds(100),
         });
         return new ServeHost(temp, store, recorder, server);
     }
