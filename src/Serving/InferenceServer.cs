@@ -26,11 +26,16 @@ public sealed class InferenceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly X509Certificate2? _certificate;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _following;
     private int _disposed;
 
-    private InferenceServer(WebApplication app, InferenceLimiter limiter, X509Certificate2? certificate, Uri httpAddress, Uri? grpcAddress)
+    private InferenceServer(WebApplication app, InferenceLimiter limiter, X509Certificate2? certificate, Uri httpAddress, Uri? grpcAddress, IReadOnlyList<ModelStore> stores, InferenceServerOptions options, ILogger logger)
     {
         _app = app;
+        _following = options.StoreFollowInterval > TimeSpan.Zero
+            ? FollowAsync(stores, options.StoreFollowInterval, options.TimeProvider, logger, _stopping.Token)
+            : Task.CompletedTask;
         Limiter = limiter;
         _certificate = certificate;
         HttpAddress = httpAddress;
@@ -121,7 +126,7 @@ public sealed class InferenceServer : IAsyncDisposable
         var httpUri = Address(scheme, httpListen!.IPEndPoint!);
         var grpcUri = grpcListen is null ? null : Address(scheme, grpcListen.IPEndPoint!);
         ServeLog.Started(logger, string.Join(", ", stores.Select(s => $"{s.ModelName}@{s.ActiveVersion}")), httpUri, grpcUri?.ToString() ?? "(off)");
-        return new InferenceServer(app, limiter, certificate, httpUri, grpcUri);
+        return new InferenceServer(app, limiter, certificate, httpUri, grpcUri, stores, options, logger);
     }
 
     /// <summary>Stops accepting requests and lets running ones finish (within <paramref name="cancellationToken"/>).</summary>
@@ -135,6 +140,9 @@ public sealed class InferenceServer : IAsyncDisposable
             return;
         }
 
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _following.ConfigureAwait(false);
+        _stopping.Dispose();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
@@ -143,6 +151,36 @@ public sealed class InferenceServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         Limiter.Dispose();
         _certificate?.Dispose();
+    }
+
+    /// <summary>Serves what another process (the agent) activated in a store directory: see <see cref="InferenceServerOptions.StoreFollowInterval"/>.</summary>
+    private static async Task FollowAsync(IReadOnlyList<ModelStore> stores, TimeSpan interval, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var store in stores)
+                {
+                    try
+                    {
+                        if (store.FollowActivePointer() is { } version)
+                        {
+                            ServeLog.Followed(logger, store.ModelName, version);
+                        }
+                    }
+                    catch (Exception ex) when (ex is EdgeException or IOException or UnauthorizedAccessException)
+                    {
+                        ServeLog.FollowFailed(logger, store.ModelName, ex.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // disposed
+        }
     }
 
     private static void Secure(ListenOptions listen, X509Certificate2? certificate)

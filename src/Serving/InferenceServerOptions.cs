@@ -36,7 +36,13 @@ public sealed class InferenceServerOptions
     /// <summary>Largest request body in bytes (JSON and binary tensor data together). Default 16 MiB.</summary>
     public long MaxRequestBytes { get; init; } = 16L << 20;
 
-    /// <summary>Clock for request timings in the logs. Default <see cref="TimeProvider.System"/>.</summary>
+    /// <summary>
+    /// How often each store directory is checked for a version another process (the update agent beside
+    /// <c>edge serve</c>) activated; that version then serves here too. <see cref="TimeSpan.Zero"/> turns it off. Default 2 s.
+    /// </summary>
+    public TimeSpan StoreFollowInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Clock for request timings in the logs and the store-follow timer. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>Logs start, refusals and failed requests. Default none.</summary>
@@ -55,6 +61,7 @@ public sealed class InferenceServerOptions
         Require(MaxQueue >= 0, $"MaxQueue must be non-negative (it is {MaxQueue}).");
         Require(MaxRequestBytes >= 1024, $"MaxRequestBytes must be at least 1024 (it is {MaxRequestBytes}).");
         Require(TimeProvider is not null, "TimeProvider must not be null.");
+        Require(StoreFollowInterval >= TimeSpan.Zero, $"StoreFollowInterval must not be negative (it is {StoreFollowInterval}).");
         Require((TlsCertificateFile is null) == (TlsKeyFile is null), "TlsCertificateFile and TlsKeyFile go together: give both or neither.");
         Require(TlsCertificateFile is null || File.Exists(TlsCertificateFile), $"TLS certificate file '{TlsCertificateFile}' does not exist.");
         Require(TlsKeyFile is null || File.Exists(TlsKeyFile), $"TLS key file '{TlsKeyFile}' does not exist.");

@@ -287,6 +287,30 @@ public sealed class ModelStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// For a second process serving the same store directory (<c>edge serve</c> beside <c>edge agent</c>): when the
+    /// directory's active pointer names another installed version than this instance serves, loads that version
+    /// (verified again) and serves it, without writing anything: the process that moved the pointer owns it.
+    /// </summary>
+    /// <returns>The version now serving when it changed; null when nothing changed.</returns>
+    internal string? FollowActivePointer()
+    {
+        lock (_lock)
+        {
+            if (_disposed || _layout.ReadPointer() is not { } onDisk || onDisk.Active == ActiveVersion || !_layout.InstalledVersions.Contains(onDisk.Active))
+            {
+                return null;
+            }
+
+            var loaded = GetOrLoad(onDisk.Active);
+            _pointer = onDisk;
+            Volatile.Write(ref _serving, new ServingSet(loaded, []));
+            _pending = null;
+            ReleaseUnused();
+            return onDisk.Active;
+        }
+    }
+
     /// <summary>Attaches the true label to an earlier prediction (recorded by telemetry).</summary>
     public void RecordGroundTruth(Guid predictionId, double label)
     {

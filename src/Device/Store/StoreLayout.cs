@@ -118,6 +118,9 @@ internal sealed class StoreLayout
     /// <summary>Makes <paramref name="pointer"/> the one a restart reads: the commit point of an activation.</summary>
     public void WritePointer(StorePointer pointer) => pointer.Write(_pointer);
 
+    /// <summary>The pointer as it is on disk now (another process, e.g. the update agent, may have moved it).</summary>
+    public StorePointer? ReadPointer() => StorePointer.Read(_pointer);
+
     /// <summary>Deletes installed versions beyond <paramref name="keepVersions"/>, oldest install first, except those in <paramref name="keep"/>.</summary>
     public void Prune(IReadOnlySet<string> keep, int keepVersions)
     {

@@ -18,4 +18,10 @@ internal static partial class ServeLog
 
     [LoggerMessage(EventId = 5, EventName = "ServeRequestFailed", Level = LogLevel.Error, Message = "Failed {Path} after {Milliseconds} ms")]
     public static partial void Failed(ILogger logger, string path, double milliseconds, Exception exception);
+
+    [LoggerMessage(EventId = 6, EventName = "ServeFollowedStore", Level = LogLevel.Information, Message = "Store for {Model} was switched to {Version} by another process; serving it")]
+    public static partial void Followed(ILogger logger, string? model, string version);
+
+    [LoggerMessage(EventId = 7, EventName = "ServeFollowFailed", Level = LogLevel.Warning, Message = "Could not follow the store for {Model}: {Error}")]
+    public static partial void FollowFailed(ILogger logger, string? model, string error);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Store;
@@ -20,6 +21,9 @@ namespace EdgeDeploy.Serving.Rest;
 internal sealed class RestApi(ModelCatalog catalog, InferenceLimiter limiter, TimeProvider time, ILogger logger)
 {
     public const string HeaderLengthHeader = "Inference-Header-Content-Length";
+
+    // Readable error text for curl users: quotes and apostrophes as they are (still valid, escaped JSON).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static readonly string[] Extensions = ["binary_tensor_data", "model_stream_infer", "edgedeploy_ground_truth"];
 
@@ -172,7 +176,7 @@ internal sealed class RestApi(ModelCatalog catalog, InferenceLimiter limiter, Ti
     {
         var json = new ArrayBufferWriter<byte>(256);
         List<byte[]>? binary = null;
-        using (var w = new Utf8JsonWriter(json))
+        using (var w = new Utf8JsonWriter(json, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("model_name", model);
@@ -266,7 +270,7 @@ internal sealed class RestApi(ModelCatalog catalog, InferenceLimiter limiter, Ti
     private static async Task WriteJson(HttpContext ctx, int status, Action<Utf8JsonWriter> body)
     {
         var json = new ArrayBufferWriter<byte>(128);
-        using (var w = new Utf8JsonWriter(json))
+        using (var w = new Utf8JsonWriter(json, WriterOptions))
         {
             w.WriteStartObject();
             body(w);

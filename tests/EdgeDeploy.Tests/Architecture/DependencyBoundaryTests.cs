@@ -65,6 +65,63 @@ public sealed class DependencyBoundaryTests
         Assert.DoesNotContain(Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains("onnxruntime", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// ASP.NET Core (Kestrel, Grpc.AspNetCore) is `edge serve`'s alone: the device libraries an app embeds, and
+    /// libedgeruntime.so, stay without it; only EdgeDeploy.Serving (and the CLI and server above it) carry it. Checked in
+    /// NuGet's resolved graph (project.assets.json), framework references included, so a transitive one fails too.
+    /// </summary>
+    [Theory]
+    [InlineData("src/Device", false)]
+    [InlineData("src/EdgeRuntime.Hosting", false)]
+    [InlineData("src/EdgeRuntime.Native", false)]
+    [InlineData("src/Serving", true)]
+    [InlineData("src/Edge.Cli", true)]
+    public void AspNetCore_OnlyInServingAndCli(string project, bool allowed)
+    {
+        var (libraries, frameworks) = Assets(project);
+        var aspNet = libraries.Where(n => n.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || n.StartsWith("Grpc.AspNetCore", StringComparison.Ordinal) || n == "EdgeDeploy.Serving")
+            .Concat(frameworks.Where(f => f == "Microsoft.AspNetCore.App"))
+            .ToList();
+
+        Assert.NotEmpty(libraries);
+        if (allowed)
+        {
+            Assert.Contains("Microsoft.AspNetCore.App", frameworks);
+        }
+        else
+        {
+            Assert.Empty(aspNet);
+        }
+    }
+
+    [Fact]
+    public void DeviceLibraries_ReferenceClosure_HaveNoAspNetCore()
+    {
+        foreach (var assembly in new[] { "EdgeDeploy.Device", "EdgeDeploy.Runtime.Hosting" })
+        {
+            Assert.DoesNotContain(ReferenceClosure(assembly), n => n.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || n.StartsWith("Grpc.AspNetCore", StringComparison.Ordinal) || n == "EdgeDeploy.Serving");
+        }
+
+        Assert.Contains(ReferenceClosure("EdgeDeploy.Serving"), n => n.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
+    /// <summary>Library names and framework references (own and transitive) in a project's restored graph.</summary>
+    private static (string[] Libraries, string[] Frameworks) Assets(string project)
+    {
+        var path = Path.Combine(Repo.Root, project, "obj/project.assets.json");
+        Assert.True(File.Exists(path), $"restore the solution first ({path})");
+        using var assets = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = assets.RootElement;
+        var libraries = root.GetProperty("libraries").EnumerateObject().Select(p => p.Name.Split('/')[0]).ToArray();
+        var frameworks = root.GetProperty("project").GetProperty("frameworks").EnumerateObject()
+            .SelectMany(f => f.Value.TryGetProperty("frameworkReferences", out var refs) ? refs.EnumerateObject().Select(r => r.Name) : [])
+            .Concat(root.GetProperty("targets").EnumerateObject().SelectMany(t => t.Value.EnumerateObject())
+                .SelectMany(l => l.Value.TryGetProperty("frameworkReferences", out var refs) ? refs.EnumerateArray().Select(r => r.GetString()!) : []))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        return (libraries, frameworks);
+    }
+
     /// <summary>Names of every assembly reachable through IL references from <paramref name="root"/>.</summary>
     private static SortedSet<string> ReferenceClosure(string root)
     {

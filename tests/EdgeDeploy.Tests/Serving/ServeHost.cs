@@ -27,6 +27,8 @@ internal sealed class ServeHost : IAsyncDisposable
 
     public ModelStore Store { get; }
 
+    public string StoreDirectory => _temp.File("store");
+
     public TelemetryRecorder Recorder { get; }
 
     public InferenceServer Server { get; }
@@ -35,7 +37,7 @@ internal sealed class ServeHost : IAsyncDisposable
 
     public static readonly float[] Setosa = [5.1f, 3.5f, 1.4f, 0.2f];
 
-    public static async Task<ServeHost> StartAsync(PackageFactory factory, string? token = null, int maxConcurrency = 4, int maxQueue = 8)
+    public static async Task<ServeHost> StartAsync(PackageFactory factory, string? token = null, int maxConcurrency = 4, int maxQueue = 8, (string Certificate, string Key)? tls = null)
     {
         var temp = new TempDirectory();
         var recorder = TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = temp.File("telemetry.db") });
@@ -55,8 +57,11 @@ internal sealed class ServeHost : IAsyncDisposable
             HttpAddress = "127.0.0.1:0",
             GrpcAddress = "127.0.0.1:0",
             BearerToken = token,
+            TlsCertificateFile = tls?.Certificate,
+            TlsKeyFile = tls?.Key,
             MaxConcurrency = maxConcurrency,
             MaxQueue = maxQueue,
+            StoreFollowInterval = TimeSpan.FromMilliseconds(100),
         });
         return new ServeHost(temp, store, recorder, server);
     }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Infrastructure;
 
@@ -147,6 +149,32 @@ public sealed class ServeRestTests(PackageFactory factory) : IClassFixture<Packa
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.StartsWith(code + ": ", (await ReadJson(response)).GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_AnotherProcessActivatesAVersion_ServerFollowsTheStoreDirectory()
+    {
+        await using var host = await ServeHost.StartAsync(factory);
+
+        // The agent's own ModelStore over the same directory (as `edge agent` beside `edge serve`) switches to 2.0.0.
+        using (var agentSide = ModelStore.Open(new ModelStoreOptions
+        {
+            Directory = host.StoreDirectory,
+            Trust = factory.NewTrustStore(),
+            VerifierOptions = PackageFactory.Options(),
+            ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+        }))
+        {
+            Assert.Equal(InstallOutcome.Activated, agentSide.Activate("2.0.0").Outcome);
+        }
+
+        for (var i = 0; i < 200 && host.Store.ActiveVersion != "2.0.0"; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var body = await ReadJson(await host.Http.PostAsync($"/v2/models/{Model}/infer", Json(InferBody(ServeHost.Setosa))));
+        Assert.Equal("2.0.0", body.GetProperty("model_version").GetString());
     }
 
     [Fact]

@@ -90,6 +90,41 @@ public sealed class ServeSecurityTests(PackageFactory factory) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Start_TlsAndToken_ServesOnlyOverTlsWithTheToken()
+    {
+        using var temp = new TempDirectory();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        await File.WriteAllTextAsync(temp.File("cert.pem"), certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(temp.File("key.pem"), rsa.ExportPkcs8PrivateKeyPem());
+        await using var host = await ServeHost.StartAsync(factory, token: Token, tls: (temp.File("cert.pem"), temp.File("key.pem")));
+        using var pinned = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString() },
+        }) { BaseAddress = host.Server.HttpAddress };
+
+        using var right = new HttpRequestMessage(HttpMethod.Post, InferPath) { Content = Json() };
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        var served = await pinned.SendAsync(right);
+        using var plain = new HttpClient { BaseAddress = new UriBuilder(host.Server.HttpAddress) { Scheme = "http" }.Uri, Timeout = TimeSpan.FromSeconds(10) };
+        HttpStatusCode? plainStatus = null;
+        try
+        {
+            plainStatus = (await plain.PostAsync(InferPath, Json())).StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            // the TLS listener closed the plain-text connection
+        }
+
+        Assert.Equal("https", host.Server.HttpAddress.Scheme);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, plainStatus); // nothing served in plain text on a TLS listener
+        Assert.Equal(1, host.Store.TakeHealth().Sum(h => h.Requests));
+    }
+
+    [Fact]
     public async Task Request_MissingOrWrongToken_Refused401AndUnauthenticatedAndNothingServed()
     {
         await using var host = await ServeHost.StartAsync(factory, token: Token);
