@@ -162,14 +162,49 @@ internal sealed unsafe class OptionalOutputRunner
 
     private static IntPtr LoadApi()
     {
-        // Through ONNX Runtime's own assembly, so the resolver the C ABI installs for it (and NuGet's layout) applies.
-        var library = NativeLibrary.Load("onnxruntime", typeof(OrtEnv).Assembly, null);
+        var library = LoadedOnnxRuntime();
         var getApiBase = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "OrtGetApiBase");
         var apiBase = (IntPtr*)getApiBase();
         var api = ((delegate* unmanaged<uint, IntPtr>)apiBase[0])(ApiVersion);
         return api != IntPtr.Zero
             ? api
             : throw new InvalidOperationException($"ONNX Runtime does not offer C API version {ApiVersion}.");
+    }
+
+    /// <summary>
+    /// The ONNX Runtime library the session runs on. A session exists by now, so on Linux it is mapped already: take that
+    /// very file (libedgeruntime.so loads it from its own directory through a resolver that NativeLibrary.Load does not
+    /// consult). Elsewhere, or if it is not found, load it as ONNX Runtime's assembly would.
+    /// </summary>
+    private static IntPtr LoadedOnnxRuntime()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                foreach (var line in File.ReadLines("/proc/self/maps"))
+                {
+                    var slash = line.IndexOf('/', StringComparison.Ordinal);
+                    if (slash < 0)
+                    {
+                        continue;
+                    }
+
+                    var path = line[slash..].Trim();
+                    var file = Path.GetFileName(path);
+                    if (file.StartsWith("libonnxruntime.so", StringComparison.Ordinal) && NativeLibrary.TryLoad(path, out var mapped))
+                    {
+                        return mapped;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // No /proc: fall back to the ordinary search below.
+            }
+        }
+
+        return NativeLibrary.Load("onnxruntime", typeof(OrtEnv).Assembly, null);
     }
 
     private static byte[] Utf8Z(string name)

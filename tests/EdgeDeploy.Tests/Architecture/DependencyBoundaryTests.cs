@@ -8,6 +8,8 @@ namespace EdgeDeploy.Tests.Architecture;
 /// The project split is only worth something if it holds: an app that predicts offline and verifies packages pulls in
 /// no gRPC, SQLite or ASP.NET Core, and the server verifies packages without ONNX Runtime. Checked two ways: the
 /// assemblies our IL really references (transitively), and the packages each library's deps.json brings along.
+/// The C ABI's split (libedgeruntime.so without the agent's gRPC stack, libedgeagent.so with it) is what ILC kept, so
+/// <see cref="NativeLibraryBoundaryTests"/> checks it on the published libraries.
 /// </summary>
 public sealed class DependencyBoundaryTests
 {

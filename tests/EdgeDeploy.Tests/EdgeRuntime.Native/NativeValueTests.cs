@@ -127,7 +127,8 @@ public sealed class NativeValueTests : IDisposable
             edge_tensor tout; memset(&tout, 0, sizeof tout); tout.name = "present"; tout.data = present; tout.data_bytes = sizeof present;
             int present_rc = edge_predict(opt, &oin, 1, &tout, 1);
             tout.name = "absent";
-            printf("edge_predict on optionals: present %d, absent %d %s\n", present_rc, edge_predict(opt, &oin, 1, &tout, 1), edge_last_error());
+            int absent_rc = edge_predict(opt, &oin, 1, &tout, 1);
+            printf("edge_predict on optionals: present %d, absent %d %s\n", present_rc, absent_rc, edge_last_error());
             edge_model_close(opt);
             /* 4. bfloat16 in and out */
             edge_model *bf = open_model(argv[4]);
