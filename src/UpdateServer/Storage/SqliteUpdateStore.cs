@@ -88,6 +88,16 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         CREATE INDEX rollout_events_rollout ON rollout_events (rollout_id, id);
         CREATE INDEX health_reports_device ON health_reports (device_id, at_ms);
         """,
+        """
+        CREATE TABLE health_hourly (model TEXT NOT NULL, version TEXT NOT NULL, shadow INTEGER NOT NULL, hour INTEGER NOT NULL, requests INTEGER NOT NULL,
+            errors INTEGER NOT NULL, latency_buckets BLOB NOT NULL, ground_truth INTEGER NOT NULL, correct INTEGER NOT NULL, abs_error_sum REAL NOT NULL,
+            PRIMARY KEY (model, version, shadow, hour)) WITHOUT ROWID;
+        CREATE TABLE drift_hourly (model TEXT NOT NULL, version TEXT NOT NULL, hour INTEGER NOT NULL, name TEXT NOT NULL, bins INTEGER NOT NULL,
+            counts BLOB NOT NULL, missing INTEGER NOT NULL, PRIMARY KEY (model, version, hour, name, bins)) WITHOUT ROWID;
+        CREATE TABLE health_rollup_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO health_rollup_meta SELECT 'from_hour', COALESCE(MAX(h), 0) FROM
+            (SELECT MAX(at_ms) / 3600000 + 1 AS h FROM health_reports UNION ALL SELECT MAX(at_ms) / 3600000 + 1 FROM drift_counts);
+        """,
     ];
 
 
@@ -259,30 +269,30 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await RollUpHealthAsync(connection, tx, reports, cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
     public async Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
-        long requests = 0, errors = 0, groundTruth = 0, correct = 0;
-        double absErrorSum = 0;
-        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        var sum = new HourlySums.Health();
         await using var connection = Open();
-        await using var command = Command(connection, "SELECT requests, errors, latency_buckets, ground_truth, correct, abs_error_sum FROM health_reports WHERE model = $m AND version = $v AND shadow = $s AND at_ms >= $since AND at_ms < $until;",
-            ("$m", model), ("$v", version), ("$s", shadow ? 1 : 0), ("$since", sinceUnixMs), ("$until", untilUnixMs));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using var tx = connection.BeginTransaction(deferred: true); // one snapshot for the hourly rows and the reports
+        var (first, end) = TelemetryRollup.WholeHours(sinceUnixMs, untilUnixMs, HourlyFrom(connection, tx));
+        foreach (var (sql, from, to) in first < end
+            ? [(RawHealth, sinceUnixMs, first * HourlySums.HourMs), (HourlyHealth, first, end), (RawHealth, end * HourlySums.HourMs, untilUnixMs)]
+            : new[] { (RawHealth, sinceUnixMs, untilUnixMs) })
         {
-            requests = SaturatingCount.Add(requests, reader.GetInt64(0));
-            errors = SaturatingCount.Add(errors, reader.GetInt64(1));
-            AddCounts(buckets, reader.GetValue(2));
-
-            groundTruth = SaturatingCount.Add(groundTruth, reader.GetInt64(3));
-            correct = SaturatingCount.Add(correct, reader.GetInt64(4));
-            absErrorSum += reader.GetDouble(5);
+            await using var command = Command(connection, sql, ("$m", model), ("$v", version), ("$s", shadow ? 1 : 0), ("$since", from), ("$until", to));
+            command.Transaction = tx;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                sum.Add(reader.GetInt64(0), reader.GetInt64(1), MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(2)).ToArray(), reader.GetInt64(3), reader.GetInt64(4), reader.GetDouble(5));
+            }
         }
 
-        return new HealthTotals(requests, errors, buckets, groundTruth, correct, absErrorSum);
+        return sum.ToTotals();
     }
 
     public async Task AddDriftAsync(IReadOnlyList<DriftRecord> records, CancellationToken cancellationToken)
@@ -297,33 +307,30 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await RollUpDriftAsync(connection, tx, records, cancellationToken);
         await tx.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
+        var sum = new HourlySums.Drift();
         await using var connection = Open();
-        await using var command = Command(connection, "SELECT name, counts, missing FROM drift_counts WHERE model = $m AND version = $v AND at_ms >= $since AND at_ms < $until;",
-            ("$m", model), ("$v", version), ("$since", sinceUnixMs), ("$until", untilUnixMs));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using var tx = connection.BeginTransaction(deferred: true);
+        var (first, end) = TelemetryRollup.WholeHours(sinceUnixMs, untilUnixMs, HourlyFrom(connection, tx));
+        foreach (var (sql, from, to) in first < end
+            ? [(RawDrift, sinceUnixMs, first * HourlySums.HourMs), (HourlyDrift, first, end), (RawDrift, end * HourlySums.HourMs, untilUnixMs)]
+            : new[] { (RawDrift, sinceUnixMs, untilUnixMs) })
         {
-            var blob = reader.GetValue(1);
-            var bins = ((byte[])blob).Length / sizeof(long);
-            var name = reader.GetString(0);
-            var (sum, missing) = result.TryGetValue(name, out var existing) ? existing : (new long[bins], 0L);
-            if (sum.Length != bins)
+            await using var command = Command(connection, sql, ("$m", model), ("$v", version), ("$since", from), ("$until", to));
+            command.Transaction = tx;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
             {
-                continue; // a device on another reference layout for the same name; cannot be merged
+                sum.Add(reader.GetString(0), MemoryMarshal.Cast<byte, long>((byte[])reader.GetValue(1)).ToArray(), reader.GetInt64(2));
             }
-
-            AddCounts(sum, blob);
-
-            result[name] = (sum, SaturatingCount.Add(missing, reader.GetInt64(2)));
         }
 
-        return result;
+        return sum.ByName;
     }
 
     public async Task AddAlertRuleAsync(AlertRuleRecord rule, CancellationToken cancellationToken)
@@ -403,6 +410,8 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
             command.Transaction = tx;
             deleted += await command.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        await PruneHourlyAsync(connection, tx, beforeUnixMs, cancellationToken);
 
         await tx.CommitAsync(cancellationToken);
         return deleted;

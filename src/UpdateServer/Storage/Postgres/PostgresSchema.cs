@@ -158,6 +158,17 @@ internal static class PostgresSchema
         CREATE INDEX rollout_events_rollout ON rollout_events (rollout_id, id);
         CREATE INDEX health_reports_device ON health_reports (device_id, at_ms);
         """,
+        """
+        -- Hourly roll-ups of health reports and drift counts (HourlySums), added to in the reports' own transaction.
+        CREATE TABLE health_hourly (model text NOT NULL, version text NOT NULL, shadow boolean NOT NULL, hour bigint NOT NULL, requests bigint NOT NULL,
+            errors bigint NOT NULL, latency_buckets bigint[] NOT NULL, ground_truth bigint NOT NULL, correct bigint NOT NULL, abs_error_sum double precision NOT NULL,
+            PRIMARY KEY (model, version, shadow, hour));
+        CREATE TABLE drift_hourly (model text NOT NULL, version text NOT NULL, hour bigint NOT NULL, name text NOT NULL, bins integer NOT NULL,
+            counts bigint[] NOT NULL, missing bigint NOT NULL, PRIMARY KEY (model, version, hour, name, bins));
+        CREATE TABLE health_rollup_meta (name text PRIMARY KEY, value bigint NOT NULL);
+        INSERT INTO health_rollup_meta SELECT 'from_hour', COALESCE(MAX(h), 0) FROM
+            (SELECT MAX(at_ms) / 3600000 + 1 AS h FROM health_reports UNION ALL SELECT MAX(at_ms) / 3600000 + 1 FROM drift_counts) AS t;
+        """,
     ];
 
     /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>

@@ -153,6 +153,7 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
                     h.DeviceId, h.Model, h.Version, h.Shadow, h.AtUnixMs, h.Requests, h.Errors, h.LatencyBuckets, h.GroundTruth, h.Correct, h.AbsErrorSum));
             }
 
+            AddHealthRollups(batch, reports, await HourlyFromAsync(cancellationToken).ConfigureAwait(false));
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -164,23 +165,29 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
 
     public async Task<HealthTotals> SumHealthAsync(string model, string version, bool shadow, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
-        long requests = 0, errors = 0, groundTruth = 0, correct = 0;
-        double absErrorSum = 0;
-        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
-        await using var command = Command("SELECT requests, errors, latency_buckets, ground_truth, correct, abs_error_sum FROM health_reports WHERE model = $1 AND version = $2 AND shadow = $3 AND at_ms >= $4 AND at_ms < $5;",
-            model, version, shadow, sinceUnixMs, untilUnixMs);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var sum = new HourlySums.Health();
+        var (first, end) = TelemetryRollup.WholeHours(sinceUnixMs, untilUnixMs, await HourlyFromAsync(cancellationToken).ConfigureAwait(false));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        foreach (var (sql, from, to) in first < end
+            ? [(RawHealth, sinceUnixMs, first * HourlySums.HourMs), (HourlyHealth, first, end), (RawHealth, end * HourlySums.HourMs, untilUnixMs)]
+            : new[] { (RawHealth, sinceUnixMs, untilUnixMs) })
         {
-            requests = SaturatingCount.Add(requests, reader.GetInt64(0));
-            errors = SaturatingCount.Add(errors, reader.GetInt64(1));
-            AddCounts(buckets, reader.GetFieldValue<long[]>(2));
-            groundTruth = SaturatingCount.Add(groundTruth, reader.GetInt64(3));
-            correct = SaturatingCount.Add(correct, reader.GetInt64(4));
-            absErrorSum += reader.GetDouble(5);
+            await using var command = new NpgsqlCommand(sql, connection, tx);
+            foreach (var value in new object[] { model, version, shadow, from, to })
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
+            }
+
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                sum.Add(reader.GetInt64(0), reader.GetInt64(1), reader.GetFieldValue<long[]>(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDouble(5));
+            }
         }
 
-        return new HealthTotals(requests, errors, buckets, groundTruth, correct, absErrorSum);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return sum.ToTotals();
     }
 
     public async Task AddDriftAsync(IReadOnlyList<DriftRecord> records, CancellationToken cancellationToken)
@@ -196,6 +203,7 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
                     d.DeviceId, d.Model, d.Version, d.AtUnixMs, d.Name, d.Counts, d.Missing));
             }
 
+            AddDriftRollups(batch, records, await HourlyFromAsync(cancellationToken).ConfigureAwait(false));
             if (batch.BatchCommands.Count > 0)
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -207,24 +215,29 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
 
     public async Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<string, (long[] Counts, long Missing)>(StringComparer.Ordinal);
-        await using var command = Command("SELECT name, counts, missing FROM drift_counts WHERE model = $1 AND version = $2 AND at_ms >= $3 AND at_ms < $4 ORDER BY id;", model, version, sinceUnixMs, untilUnixMs);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var sum = new HourlySums.Drift();
+        var (first, end) = TelemetryRollup.WholeHours(sinceUnixMs, untilUnixMs, await HourlyFromAsync(cancellationToken).ConfigureAwait(false));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        foreach (var (sql, from, to) in first < end
+            ? [(RawDrift, sinceUnixMs, first * HourlySums.HourMs), (HourlyDrift, first, end), (RawDrift, end * HourlySums.HourMs, untilUnixMs)]
+            : new[] { (RawDrift, sinceUnixMs, untilUnixMs) })
         {
-            var counts = reader.GetFieldValue<long[]>(1);
-            var name = reader.GetString(0);
-            var (sum, missing) = result.TryGetValue(name, out var existing) ? existing : (new long[counts.Length], 0L);
-            if (sum.Length != counts.Length)
+            await using var command = new NpgsqlCommand(sql, connection, tx);
+            foreach (var value in new object[] { model, version, from, to })
             {
-                continue; // a device on another reference layout for the same name; cannot be merged
+                command.Parameters.Add(new NpgsqlParameter { Value = value });
             }
 
-            AddCounts(sum, counts);
-            result[name] = (sum, SaturatingCount.Add(missing, reader.GetInt64(2)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                sum.Add(reader.GetString(0), reader.GetFieldValue<long[]>(1), reader.GetInt64(2));
+            }
         }
 
-        return result;
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return sum.ByName;
     }
 
     public async Task AddAlertRuleAsync(AlertRuleRecord rule, CancellationToken cancellationToken)
@@ -321,8 +334,10 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
             },
         };
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+        await PruneHourlyAsync(connection, tx, beforeUnixMs, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return batch.BatchCommands.Sum<NpgsqlBatchCommand>(c => (long)c.RecordsAffected);
+        return deleted;
     }
 
     public async Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken)

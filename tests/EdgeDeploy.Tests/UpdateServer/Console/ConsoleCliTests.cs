@@ -47,11 +47,15 @@ public sealed class ConsoleCliTests : IAsyncLifetime
 
         Assert.Equal("paused", await page.GetByTestId("state").InnerTextAsync());
         Assert.Contains("pause", await page.GetByRole(AriaRole.Table, new() { Name = "Timeline" }).InnerTextAsync(), StringComparison.Ordinal);
-        var status = ProcessRunner.Run(_edge, ["rollout", "status", id, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1),
+        var status = ProcessRunner.Run(_edge, ["rollout", "status", id, "--history", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1),
             environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
         Assert.True(status.ExitCode == 0, status.All);
         Assert.Contains($"{id}  iris-classifier 1.0.0  Staged  paused  stage 1/2 (50%)", status.StdOut, StringComparison.Ordinal);
         Assert.Contains("reason: paused by operator: maintenance window", status.StdOut, StringComparison.Ordinal);
+        var history = status.StdOut[status.StdOut.IndexOf("  history:", StringComparison.Ordinal)..]; // who changed what and why, oldest first
+        Assert.Matches(@"UTC  operator  created -> active, stage 1: Staged to 50%, 100%", history);
+        Assert.Matches(@"UTC  operator  paused -> paused, stage 1: maintenance window", history);
+        Assert.True(history.IndexOf("created", StringComparison.Ordinal) < history.IndexOf("paused", StringComparison.Ordinal));
 
         // One audit entry, as a gRPC pause would have written it.
         var audit = await new AdminService.AdminServiceClient(_server.Channel).ListAuditAsync(new ListAuditRequest { Target = "rollout " + id }, UpdateServerHost.Operator);

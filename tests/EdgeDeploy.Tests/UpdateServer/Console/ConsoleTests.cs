@@ -65,6 +65,10 @@ public sealed class ConsoleTests : IAsyncLifetime
 
         await page.GotoAsync($"/console/devices/{serving.Id}");
         Assert.Contains("installed", await page.GetByRole(AriaRole.Table, new() { Name = "Install history" }).InnerTextAsync(), StringComparison.Ordinal);
+        var history = await page.GetByTestId("device-health").Locator("tbody tr").AllInnerTextsAsync(); // its own reports, newest first
+        Assert.NotEmpty(history);
+        Assert.Contains(history, row => row.Contains("iris-classifier 1.0.0", StringComparison.Ordinal) && row.Contains("0.00%", StringComparison.Ordinal));
+        Assert.Equal(3, await page.GetByTestId("device-health-charts").Locator("figure.chart").CountAsync()); // requests, error rate, latency p95
         await ConsoleBrowser.ShotAsync(page, "device");
 
         await page.GotoAsync("/console/models");
@@ -102,6 +106,15 @@ public sealed class ConsoleTests : IAsyncLifetime
         Assert.Equal(drift.Features.Select(f => f.Name), await page.Locator("section[data-feature]").EvaluateAllAsync<string[]>("s => s.map(x => x.dataset.feature)"));
         Assert.Equal(drift.Features.Count, await page.Locator("section[data-feature] svg.chart").CountAsync());
         Assert.True(await page.Locator("section[data-feature] svg rect").CountAsync() >= 2 * drift.Features.Count);
+        foreach (var f in drift.Features) // n, the test's p-value and the verdict, as GetDrift (and drift alerts) judge them
+        {
+            var verdict = page.Locator($"section[data-feature='{f.Name}'] [data-verdict]");
+            Assert.Equal(f.Shifted ? "shifted" : "not-shifted", await verdict.GetAttributeAsync("data-verdict"));
+            var text = await verdict.InnerTextAsync();
+            Assert.Contains($"n = {f.Samples} (reference m = {f.ReferenceSamples})", text, StringComparison.Ordinal);
+            Assert.Contains(f.Test + " p = ", text, StringComparison.Ordinal);
+        }
+
         await ConsoleBrowser.ShotAsync(page, "drift");
 
         await page.GotoAsync("/console/audit");
@@ -112,6 +125,75 @@ public sealed class ConsoleTests : IAsyncLifetime
         await ConsoleBrowser.SignInAsync(tablet, UpdateServerHost.OperatorToken, $"/console/rollouts/{id}");
         await ConsoleBrowser.ShotAsync(tablet, "rollout-tablet");
         Assert.True(await tablet.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth + 1")); // no sideways scrolling
+    }
+
+    [Fact]
+    public async Task RolloutPage_BanditWithRealAgents_TimelineAndArmWeightsOverTimeFromTheControllersEvaluations()
+    {
+        await _server.PublishAsync(await File.ReadAllBytesAsync(Repo.Model("iris_classifier.edgepkg"))); // accuracy 0.933 on the labelled rows
+        await _server.PublishAsync(SamplePackages.Iris("2.0.0", "iris_classifier_v2"));                  // accuracy 0.867
+        var devices = Enumerable.Range(0, 4).Select(i => new FleetDevice(_server, $"arm-{i}")).ToList();
+        try
+        {
+            var bandit = await _server.Registry.CreateRolloutAsync(
+                new CreateRolloutRequest { Model = "iris-classifier", Version = "2.0.0", BanditVersions = { "1.0.0" }, Strategy = RolloutStrategy.Bandit }, UpdateServerHost.Operator);
+            for (var round = 0; round < 2; round++)
+            {
+                foreach (var d in devices)
+                {
+                    await d.CheckInAsync();
+                    d.ServeLabelledTraffic(rounds: 4);
+                    await d.CheckInAsync(); // reports the health the bandit's reward reads
+                }
+
+                await _server.EvaluateRolloutsAsync();
+            }
+
+            var status = await _server.Registry.GetRolloutAsync(new GetRolloutRequest { Id = bandit.Id }, UpdateServerHost.Operator);
+            Assert.Equal(("operator", "created"), (status.History[0].Actor, status.History[0].Action));
+            var reweighted = status.History.Where(e => e.Action == "reweighted").ToList();
+            Assert.NotEmpty(reweighted);
+            Assert.All(reweighted, e => Assert.Equal("controller", e.Actor));
+            Assert.Equal(status.Arms.Select(a => (a.Version, a.Weight)), reweighted[^1].Arms.Select(a => (a.Version, a.Weight)));
+
+            var page = await _browser.NewPageAsync();
+            await ConsoleBrowser.SignInAsync(page, UpdateServerHost.OperatorToken, $"/console/rollouts/{bandit.Id}");
+            var chart = page.GetByTestId("arm-history");
+            Assert.Equal(1, await chart.Locator("svg.chart").CountAsync());
+            Assert.Equal(2, await chart.Locator("svg.chart polyline").CountAsync()); // one line per arm
+            Assert.Contains("created", await page.GetByTestId("timeline").InnerTextAsync(), StringComparison.Ordinal);
+            await ConsoleBrowser.ShotAsync(page, "rollout-bandit");
+        }
+        finally
+        {
+            devices.ForEach(d => d.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task RolloutPage_ControllerPausesOnAFailedGate_TimelineNamesTheGateAndItsValue()
+    {
+        await _server.PublishAsync(SamplePackages.Iris("3.0.0", "iris_classifier_v2", metricMin: 0.95)); // fails every device's install gate
+        using var device = new FleetDevice(_server, "kiosk-9");
+        var request = new CreateRolloutRequest { Model = "iris-classifier", Version = "3.0.0", Strategy = RolloutStrategy.AllAtOnce, OnFailure = FailureAction.Pause };
+        var id = (await _server.Registry.CreateRolloutAsync(request, UpdateServerHost.Operator)).Id;
+        await device.CheckInAsync();
+        await device.CheckInAsync();
+
+        await _server.EvaluateRolloutsAsync();
+
+        var status = await _server.Registry.GetRolloutAsync(new GetRolloutRequest { Id = id }, UpdateServerHost.Operator);
+        Assert.Equal("paused", status.State);
+        var paused = status.History.Single(e => e.Action == "paused");
+        Assert.Equal(("controller", "paused", 0), (paused.Actor, paused.State, paused.Stage));
+        Assert.Contains("health gate failed: 1 of 1 devices failed to install", paused.Reason, StringComparison.Ordinal);
+
+        var page = await _browser.NewPageAsync();
+        await ConsoleBrowser.SignInAsync(page, UpdateServerHost.OperatorToken, $"/console/rollouts/{id}");
+        var row = await page.GetByTestId("timeline").Locator("tbody tr", new() { HasText = "controller" }).InnerTextAsync();
+        Assert.Contains("paused → paused, stage 1", row, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 devices failed to install", row, StringComparison.Ordinal);
+        await ConsoleBrowser.ShotAsync(page, "rollout-timeline");
     }
 
     [Fact]

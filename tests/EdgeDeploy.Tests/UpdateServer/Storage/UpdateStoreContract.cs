@@ -211,6 +211,51 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SumHealthAndDrift_WholeHoursFromHourlyRollups_SameSumsAsTheReports()
+    {
+        const long Hour = 3_600_000;
+        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        buckets[1] = 2;
+        await Store.AddHealthAsync([new HealthRecord("d1", "iris", "2.0.0", false, 100, 10, 1, buckets, 4, 3, 1.5), new HealthRecord("d2", "iris", "2.0.0", false, Hour + 5, 20, 2, buckets, 6, 5, 0.5)], None);
+        await Store.AddHealthAsync([new HealthRecord("d3", "iris", "2.0.0", false, 200, 5, 0, [0, 1], 1, 1, 0), new HealthRecord("d3", "iris", "2.0.0", true, 300, 99, 99, buckets, 99, 99, 99)], None); // adds to hour 0's row
+        await Store.AddDriftAsync([new DriftRecord("d1", "iris", "2.0.0", 100, "petal", [1, 2, 3], 1), new DriftRecord("d2", "iris", "2.0.0", Hour + 1, "petal", [10, 20, 30], 0)], None);
+        await Store.AddDriftAsync([new DriftRecord("d3", "iris", "2.0.0", 200, "petal", [100, 200, 300], 2), new DriftRecord("d3", "iris", "2.0.0", Hour + 250, "petal", [7, 7], 0)], None); // another layout, later: left out
+
+        var whole = await Store.SumHealthAsync("iris", "2.0.0", false, 0, 2 * Hour, None);      // two whole hours: hourly rows only
+        var mixed = await Store.SumHealthAsync("iris", "2.0.0", false, 50, long.MaxValue, None); // partial hour 0 read from the reports
+        var drift = await Store.SumDriftAsync("iris", "2.0.0", 0, 2 * Hour, None);
+        var driftMixed = await Store.SumDriftAsync("iris", "2.0.0", 50, (2 * Hour) - 1, None);
+
+        Assert.Equal((35L, 3L, 11L, 9L, 2.0), (whole.Requests, whole.Errors, whole.GroundTruth, whole.Correct, whole.AbsErrorSum));
+        Assert.Equal((5L, 0L), (whole.LatencyBuckets[1], whole.LatencyBuckets[0]));
+        Assert.Equal((whole.Requests, whole.Errors, whole.GroundTruth, whole.Correct, whole.AbsErrorSum), (mixed.Requests, mixed.Errors, mixed.GroundTruth, mixed.Correct, mixed.AbsErrorSum));
+        Assert.Equal(whole.LatencyBuckets, mixed.LatencyBuckets);
+        Assert.Equal([111L, 222L, 333L], drift["petal"].Counts);
+        Assert.Equal(3L, drift["petal"].Missing);
+        Assert.Equal(drift["petal"].Counts, driftMixed["petal"].Counts);
+    }
+
+    [Fact]
+    public async Task PruneHealth_CutoffInsideAnHour_HourlyRollupsKeepOnlyWhatRetentionKept()
+    {
+        const long Hour = 3_600_000;
+        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        await Store.AddHealthAsync([new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 0, 0, 0), new HealthRecord("d1", "iris", "2.0.0", false, 3_000_000, 20, 2, buckets, 0, 0, 0)], None);
+        await Store.AddDriftAsync([new DriftRecord("d1", "iris", "2.0.0", 1000, "petal", [1, 1], 0), new DriftRecord("d1", "iris", "2.0.0", 3_000_000, "petal", [2, 2], 0)], None);
+
+        await Store.PruneHealthAsync(2_000_000, None);
+        var partial = await Store.SumHealthAsync("iris", "2.0.0", false, 0, Hour, None);
+        var partialDrift = await Store.SumDriftAsync("iris", "2.0.0", 0, Hour, None);
+        await Store.PruneHealthAsync(Hour, None);
+        var whole = await Store.SumHealthAsync("iris", "2.0.0", false, 0, Hour, None);
+
+        Assert.Equal((20L, 2L), (partial.Requests, partial.Errors));
+        Assert.Equal([2L, 2L], partialDrift["petal"].Counts);
+        Assert.Equal(0L, whole.Requests);
+        Assert.Empty(await Store.SumDriftAsync("iris", "2.0.0", 0, Hour, None));
+    }
+
+    [Fact]
     public async Task ListDeviceHealth_OneDevicesReportsSinceNewestFirstUpToTheLimit()
     {
         var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
