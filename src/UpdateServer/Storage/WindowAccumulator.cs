@@ -46,7 +46,11 @@ internal sealed class WindowAccumulator
             _overall.GroundTruth,
             _overall.Correct,
             _overall.AbsErrorSum,
-            _slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()));
+            _slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()))
+        {
+            Confusion = _overall.Confusion,
+            SliceConfusion = _slices.ToDictionary(kv => kv.Key, kv => kv.Value.Confusion),
+        };
     }
 
     /// <summary>The nearest-rank percentile: the smallest value with at least q of the values at or below it.</summary>
@@ -64,6 +68,8 @@ internal sealed class WindowAccumulator
 
         public double AbsErrorSum { get; private set; }
 
+        public ConfusionCounts Confusion { get; } = new();
+
         public void Add(double predicted, double? label)
         {
             Requests++;
@@ -72,6 +78,7 @@ internal sealed class WindowAccumulator
                 GroundTruth++;
                 Correct += predicted == truth ? 1 : 0;
                 AbsErrorSum += Math.Abs(predicted - truth);
+                Confusion.Add(predicted, truth);
             }
         }
 

@@ -1,3 +1,4 @@
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Storage;
 
 namespace EdgeDeploy.Tests.UpdateServer.Storage;
@@ -107,6 +108,24 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Equal(new SliceOutcomes(1, 1, 1, 0), s.Slices[2]);
         Assert.Equal(new SliceOutcomes(1, 1, 0, 2), s.Slices[63]);
         Assert.Equal((3L, 2L, 1L), (s.Requests, s.GroundTruth, s.Correct));
+    }
+
+    [Fact]
+    public async Task Summarize_LabelledClasses_CountedByPredictedAndTrueClassOverallAndPerSlice()
+    {
+        // Class 0 predicted for three rows labelled 0, 0, 1; class 1 for two labelled 1, 0; one unlabelled; one regression-like value.
+        var rows = new[] { Served(100, 0, slices: 0b1), Served(100, 0, slices: 0b1), Served(100, 0, slices: 0b10), Served(100, 1, slices: 0b10), Served(100, 1, slices: 0b1), Served(100, 1), Served(100, 2.5) };
+        double?[] labels = [0, 0, 1, 1, 0, null, 2.5];
+        var truth = rows.Zip(labels).Where(x => x.Second is not null).Select(x => new IngestedGroundTruth(x.First.PredictionId, x.Second!.Value, 1001)).ToList();
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-cm", rows, truth), 2000, CancellationToken.None);
+
+        var s = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 0)] = 2, [(0, 1)] = 1, [(1, 1)] = 1, [(1, 0)] = 1 }, s.Confusion.Counts);
+        Assert.Equal((5L, 0.5, 1, 0.5, 1), (s.Confusion.Labelled, s.Confusion.MinRecall().Value, s.Confusion.MinRecall().Class, s.Confusion.MinPrecision().Value, s.Confusion.MinPrecision().Class));
+        Assert.Equal(new BinaryOutcomes(1, 1, 2, 1), s.Confusion.Binary(1));
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 0)] = 2, [(1, 0)] = 1 }, s.SliceConfusion[0].Counts);
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 1)] = 1, [(1, 1)] = 1 }, s.SliceConfusion[1].Counts);
     }
 
     [Fact]
