@@ -30,6 +30,10 @@ Outputs (all committed):
                            ctc_sample.vocab.txt (line i = symbol of class i, class 0 the blank)
   detector_sample.onnx     a detection decoder: raw[N,6] rows (x1, y1, x2, y2, score, class) -> boxes[N,4], scores[N],
                            classes[N] (int64), detections with a score under 0.05 zeroed
+  fairness_fair.onnx       binary classifiers over features[N,4] = [x0, x1, x2, group] -> probabilities[N,2], label[N];
+  fairness_biased.onnx     the biased one learnt from labels that under-record group 1's positives: accurate overall,
+                           unfair to group 1 (cards state per-group rates, the ratios and the fairness spec;
+                           fairness.confidence.jsonl is their shared held-out set with true labels)
   *.e2e.jsonl              inputs with scikit-learn's outputs (end-to-end test set)
   *.confidence.jsonl       held-out inputs with labels (confidence test set)
   *.train.csv              training features (drift reference source)
@@ -582,6 +586,108 @@ def detector_sample():
     save(model, "detector_sample.onnx")
 
 
+def fairness_rates(y_true, y_pred):
+    """Positive rate, false positive rate and false negative rate of one group (positive class 1)."""
+    neg = y_true == 0
+    pos = y_true == 1
+    return {"positive_rate": float(np.mean(y_pred == 1)),
+            "fpr": float(np.mean(y_pred[neg] == 1)),
+            "fnr": float(np.mean(y_pred[pos] == 0))}
+
+
+def fairness_sample():
+    """Two credit-style binary classifiers over features [x0, x1, x2, group]: group 0 is the reference, group 1 the
+    protected group (a third of the rows). Both learn the same true rule; the biased one is trained on historical labels
+    where half of group 1's positives were recorded as negatives, so it is accurate overall but misses group 1's
+    positives (a high false negative rate and a low positive rate for that group). The shared confidence set carries the
+    true labels."""
+    rng = np.random.RandomState(16)
+
+    def draw(n):
+        x = rng.normal(size=(n, 3)).astype(np.float32)
+        y = ((x[:, 0] + 0.6 * x[:, 1] - 0.3 * x[:, 2] + 0.6 * rng.normal(size=n)) > 0).astype(np.int64)
+        return x, y
+
+    x, y_train = draw(4000)
+    x_train = np.column_stack([x, (rng.uniform(size=len(x)) < 0.4).astype(np.float32)]).astype(np.float32)
+    # The held-out set is counterfactual: each of 600 rows appears once in each group, with the same true label, so a
+    # model that ignores the group scores both groups alike (every ratio exactly 1) and any disparity is the model's.
+    x, y = draw(600)
+    x_test = np.concatenate([np.column_stack([x, np.zeros(len(x), np.float32)]), np.column_stack([x, np.ones(len(x), np.float32)])]).astype(np.float32)
+    y_test = np.concatenate([y, y])
+    # Historical bias: half of group 1's positives were labelled negative in the training data.
+    flip = (x_train[:, 3] == 1) & (y_train == 1) & (np.random.RandomState(17).uniform(size=len(y_train)) < 0.5)
+    biased_labels = np.where(flip, 0, y_train)
+    names = ["x0", "x1", "x2", "group"]
+    groups = [("group=0", 0.0, 0.5), ("group=1", 0.5, None)]
+    for stem, labels, text in [("fairness_fair", y_train, "trained on the true labels"),
+                               ("fairness_biased", biased_labels, "trained on historical labels that under-record group 1's positives")]:
+        if labels is y_train:
+            # The fair model does not use the group at all (its weight is 0): it learns the rule from x0..x2 alone.
+            clf = LogisticRegression(max_iter=1000, random_state=16).fit(x_train[:, :3], labels)
+            clf.coef_ = np.column_stack([clf.coef_, np.zeros((1, 1))])
+            clf.n_features_in_ = 4
+        else:
+            clf = LogisticRegression(max_iter=1000, random_state=16).fit(x_train, labels)
+        graph = helper.make_graph(
+            [
+                helper.make_node("MatMul", ["features", "W"], ["xw"]),
+                helper.make_node("Add", ["xw", "B"], ["logits"]),
+                helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+                helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
+            ],
+            stem,
+            [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 4])],
+            [
+                helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 2]),
+                helper.make_tensor_value_info("label", TensorProto.INT64, ["batch"]),
+            ],
+            [numpy_helper.from_array(np.column_stack([-clf.coef_[0], clf.coef_[0]]).astype(np.float32) / 2, "W"),
+             numpy_helper.from_array(np.array([-clf.intercept_[0], clf.intercept_[0]], np.float32) / 2, "B")],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+        model.doc_string = f"Binary classifier over [x0, x1, x2, group], {text} (LogisticRegression, random_state=16)."
+        save(model, stem + ".onnx")
+        proba = clf.predict_proba(x_test).astype(np.float32)
+        label = clf.predict(x_test)
+        write_jsonl(stem + ".e2e.jsonl", [
+            {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}},
+             "outputs": {"probabilities": {"shape": [1, 2], "data": f32_list(proba[i])},
+                         "label": {"shape": [1], "data": [int(label[i])]}}}
+            for i in range(0, len(x_test), 20)])
+        slices = []
+        rates = {}
+        for name, lo, hi in groups:
+            mask = in_range(x_test[:, 3], lo, hi)
+            rates[name] = fairness_rates(y_test[mask], label[mask])
+            slices.append({"name": name, "definition": f"held-out rows with {name}", "count": int(mask.sum()),
+                           "metrics": dict({"accuracy": float(accuracy_score(y_test[mask], label[mask]))}, **rates[name]),
+                           "where": [condition("group", lo, hi)]})
+        ratios = {f"{k}_ratio@group=1": rates["group=1"][k] / rates["group=0"][k] for k in ["positive_rate", "fpr", "fnr"]}
+        metrics = dict({"accuracy": float(accuracy_score(y_test, label))}, **ratios)
+        print(stem, metrics)
+        write_card(stem + ".card.json", {
+            "modelCard": {
+                "purpose": "Sample binary classifier for fairness checks: approve (1) or not (0).",
+                "intendedUse": "EdgeDeploy tests of fairness gates and monitoring; not for decisions.",
+                "provenance": f"Synthetic data (numpy RandomState(16)), LogisticRegression {text}.",
+                "metrics": metrics,
+                "slices": slices,
+                "fairness": {"reference": "group=0", "groups": ["group=1"],
+                             "metrics": ["PositiveRate", "FalsePositiveRate", "FalseNegativeRate"],
+                             "positiveClass": 1, "min": 0.8, "max": 1.25, "minGroupSize": 30},
+            },
+            "features": [{"name": n, "kind": "Numeric", "min": -10.0, "max": 10.0, "missing": "Reject"} for n in names],
+            "versionSync": {"trainingData": "fairness-16", "featureExtractor": "raw-1", "model": stem + "-1"},
+            "hyperparameters": {"max_iter": "1000"},
+            "requirements": {"minRuntimeVersion": "0.1.0", "executionProvider": "any"},
+            "audit": AUDIT,
+        })
+    write_jsonl("fairness.confidence.jsonl", [
+        {"inputs": {"features": {"shape": [1, 4], "data": f32_list(x_test[i])}}, "label": int(y_test[i])}
+        for i in range(len(x_test))])
+
+
 if __name__ == "__main__":
     iris()
     # A second, more regularised version with the same schema: the candidate in canary, shadow and rollback demos.
@@ -599,3 +705,4 @@ if __name__ == "__main__":
     imbalanced_classifier()
     ctc_sample()
     detector_sample()
+    fairness_sample()

@@ -66,7 +66,10 @@ public sealed class GateReport
     /// </summary>
     public long PeakBytes { get; }
 
-    /// <summary>Every metric gated: the confidence metric first, then the manifest's further metrics.</summary>
+    /// <summary>
+    /// Every metric gated: the confidence metric first, then the manifest's further metrics, then the model card's fairness
+    /// ratios (<c>fnr_ratio@group</c>: the group's rate over the reference group's, see <see cref="FairnessSpec"/>).
+    /// </summary>
     public IReadOnlyList<GateMetricResult> Metrics { get; }
 
     /// <summary>The latency budgets timed on this device (empty when neither the manifest nor the store states one).</summary>

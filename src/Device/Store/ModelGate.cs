@@ -85,6 +85,16 @@ internal static class ModelGate
             }
         }
 
+        // The card's fairness groups against its reference group: a model may be accurate overall and unfair to one group.
+        foreach (var result in FairnessMetrics.Evaluate(m, outputs, confidence))
+        {
+            metrics.Add(result);
+            if (!result.Passed)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"fairness: {result.Name} is {(double.IsNaN(result.Value) ? "undefined" : result.Value.ToString("G4", CultureInfo.InvariantCulture))}, outside the acceptable disparity [{result.Min:G4}, {result.Max:G4}] ({result.Detail})"));
+            }
+        }
+
         foreach (var latencyBudget in GateLatency.Budgets(m, limits.LatencyLimitMilliseconds))
         {
             var result = GateLatency.Measure(model, latencyBudget, e2e);

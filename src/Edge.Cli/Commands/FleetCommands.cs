@@ -207,7 +207,7 @@ internal static class FleetCommands
 
     private static Command Monitor()
     {
-        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, alerts.");
+        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, fairness, alerts.");
         monitor.Subcommands.Add(WindowedQuery(
             "status", "Requests, error rate, latency p50/p95/p99, online metric (device health reports, as rollout gates read them), then missing inputs and predictions (telemetry) per window.", 10, "Window length (0 = one window).",
             async (registry, request, ct) =>
@@ -253,6 +253,14 @@ internal static class FleetCommands
                 return (report, DescribeSlices($"{request.Model} {request.Version}", report));
             }));
 
+        monitor.Subcommands.Add(WindowedQuery(
+            "fairness", "The model card's fairness groups online (labelled predictions): each group's positive, false positive and false negative rate against the reference group's, judged against the card's range; then per-class recall and precision.", 0, "Ignored (totals over --minutes).",
+            async (registry, request, ct) =>
+            {
+                var report = await registry.GetFairnessAsync(request, cancellationToken: ct);
+                return (report, FairnessText.Describe($"{request.Model} {request.Version}", report));
+            }));
+
         {
             var (server, json) = (new FleetConnection(), JsonFlag());
             var all = new Option<bool>("--all") { Description = "Include resolved alerts." };
@@ -279,10 +287,10 @@ internal static class FleetCommands
             var version = new Option<string?>("--version") { Description = "One version (default: every version a live rollout deploys)." };
             var metric = new Option<string>("--metric")
             {
-                Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon or slice_metric.",
+                Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon, slice_metric, min_class_recall, min_class_precision, positive_rate_ratio, fpr_ratio, fnr_ratio or fairness_disparity.",
                 Required = true,
             };
-            var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric: the model-card slice." };
+            var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric (and optionally min_class_recall, min_class_precision): the model-card slice; the fairness metrics: optionally one fairness group (default: the group farthest from parity)." };
             var above = new Option<double?>("--above") { Description = "Fire when the value exceeds this." };
             var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
             var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };

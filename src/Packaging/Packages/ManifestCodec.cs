@@ -70,6 +70,27 @@ internal static partial class ManifestCodec
 
         ValidateSlices(m);
         ValidateGate(m, paths);
+        ValidateFairness(m);
+    }
+
+    private static void ValidateFairness(PackageManifest m)
+    {
+        if (m.ModelCard.Fairness is not { } f)
+        {
+            return;
+        }
+
+        var slices = m.ModelCard.Slices.Where(s => s.Where is { Count: > 0 }).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var group in f.Groups.Prepend(f.Reference))
+        {
+            Malformed(!slices.Contains(group), $"The fairness group '{group}' is not a model-card slice with conditions (a group is identified by a slice predicate over the model's inputs).");
+        }
+
+        Malformed(f.Groups.Count == 0 || f.Groups.Contains(f.Reference) || f.Groups.Distinct(StringComparer.Ordinal).Count() != f.Groups.Count, "Fairness needs at least one group, each named once and none the reference.");
+        Malformed(f.Metrics.Count == 0 || f.Metrics.Any(x => !Enum.IsDefined(x)) || f.Metrics.Distinct().Count() != f.Metrics.Count, "Fairness needs at least one known metric, each named once.");
+        Malformed(!(f.Min > 0) || !(f.Max >= f.Min) || !double.IsFinite(f.Max), $"The fairness range [{f.Min}, {f.Max}] must be positive, finite and not empty.");
+        Malformed(f.MinGroupSize < 1 || f.PositiveClass < 0, "Fairness needs a minimum group size of at least 1 and a non-negative positive class.");
+        Malformed(f.Output is not null && m.Schema.Outputs.All(o => o.Name != f.Output), $"Fairness reads output '{f.Output}', which the model does not have.");
     }
 
     private static void ValidateGate(PackageManifest m, HashSet<string> paths)

@@ -20,4 +20,7 @@ public sealed class ModelCard
 
     /// <summary>Evaluation metrics per named slice of the data.</summary>
     public IReadOnlyList<SliceMetrics> Slices { get; init; } = [];
+
+    /// <summary>Fairness groups, the rates compared and the acceptable disparity; null: none stated.</summary>
+    public FairnessSpec? Fairness { get; init; }
 }

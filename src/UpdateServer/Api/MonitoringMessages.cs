@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime.Packages;
 
 namespace EdgeDeploy.UpdateServer.Api;
 
@@ -71,6 +72,41 @@ internal static class MonitoringMessages
             GroundTruth = o.GroundTruth,
             OnlineMetric = MonitoredFigures.SliceMetric.Of(o, higherIsBetter),
         };
+    }
+
+    public static FairnessResponse ToMessage(ModelCard card, FairnessEvidence? fairness, ConfusionCounts classes)
+    {
+        var response = new FairnessResponse
+        {
+            Labelled = classes.Labelled,
+            MinClassRecall = MonitoredFigures.MinClassRecall.Of(classes),
+            MinClassPrecision = MonitoredFigures.MinClassPrecision.Of(classes),
+        };
+        foreach (var c in classes.Classes)
+        {
+            response.Classes.Add(new ClassFigure { ClassIndex = c, Support = classes.Counts.Where(kv => kv.Key.Label == c).Sum(kv => kv.Value), Recall = classes.Recall(c), Precision = classes.Precision(c) });
+        }
+
+        if (fairness is not null)
+        {
+            var spec = fairness.Spec;
+            (response.Reference, response.Min, response.Max, response.MinGroupSize, response.PositiveClass) = (spec.Reference, spec.Min, spec.Max, spec.MinGroupSize, spec.PositiveClass);
+            response.Ratios.AddRange(fairness.Compare().Select(c => new FairnessRatio
+            {
+                Group = c.Group,
+                Metric = FairnessSpec.RatioName(c.Metric),
+                GroupRate = c.GroupRate,
+                ReferenceRate = c.ReferenceRate,
+                Ratio = c.Ratio,
+                GroupSamples = c.GroupSamples,
+                ReferenceSamples = c.ReferenceSamples,
+                Judged = c.Judged,
+                Passed = c.Passed,
+                CardRatio = card.Metrics.TryGetValue($"{FairnessSpec.RatioName(c.Metric)}@{c.Group}", out var offline) ? offline : double.NaN,
+            }));
+        }
+
+        return response;
     }
 
     public static FeatureDrift ToMessage(FeatureDriftScore drift)

@@ -112,6 +112,12 @@ internal sealed class RegistryServiceImpl(
         return MonitoringMessages.ToMessage(windows, higherIsBetter, metric, slices, all);
     }
 
+    public override async Task<FairnessResponse> GetFairness(VersionStatsRequest request, ServerCallContext context)
+    {
+        var (card, fairness, classes) = await monitoring.FairnessAsync(request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, context.CancellationToken).ConfigureAwait(false);
+        return MonitoringMessages.ToMessage(card, fairness, classes);
+    }
+
     public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)
     {
         var (scores, until) = await monitoring.DriftAsync(request.Model, request.Version, request.SinceUnixMs, request.UntilUnixMs, context.CancellationToken).ConfigureAwait(false);

@@ -16,6 +16,9 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, W
     /// <summary>Metrics that need <c>feature</c>: a feature or output for the drift scores, a model-card slice for slice_metric.</summary>
     public static readonly string[] FeatureMetrics = [.. MonitoredFigures.Alertable.Where(f => f.NeedsFeature).Select(f => f.Name)];
 
+    /// <summary>Metrics that may name <c>feature</c> or not: a slice for the class figures, a fairness group for the fairness figures.</summary>
+    public static readonly string[] OptionalFeatureMetrics = [.. MonitoredFigures.Alertable.Where(f => f.TakesFeature).Select(f => f.Name)];
+
     public async Task EvaluateAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -43,7 +46,7 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, W
             : live.Where(r => r.Model == rule.Model).SelectMany(r => r.Arms.Select(a => a.Version).Append(r.Version)).Distinct(StringComparer.Ordinal).ToList();
         foreach (var version in versions)
         {
-            var (value, samples, significant) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
+            var (value, samples, significant, detail) = await figures.MeasureAsync(MonitoredFigures.All[rule.Metric], rule.Model, version, rule.Feature, now - (rule.WindowSeconds * 1000L), now + 1, cancellationToken).ConfigureAwait(false);
             var existing = open.FirstOrDefault(a => a.RuleId == rule.Id && a.Version == version);
             if (samples < rule.MinSamples || double.IsNaN(value))
             {
@@ -59,7 +62,7 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, W
             if (breached && existing is null)
             {
                 var message = string.Create(CultureInfo.InvariantCulture,
-                    $"{rule.Metric}{(rule.Feature.Length > 0 ? $"({rule.Feature})" : string.Empty)} of {rule.Model} {version} is {value:G4} over the last {rule.WindowSeconds} s ({samples} samples), {(rule.Below ? "below" : "above")} {rule.Threshold:G4}");
+                    $"{rule.Metric}{(rule.Feature.Length > 0 ? $"({rule.Feature})" : string.Empty)} of {rule.Model} {version} is {value:G4} over the last {rule.WindowSeconds} s ({samples} samples), {(rule.Below ? "below" : "above")} {rule.Threshold:G4}{(detail is null ? string.Empty : $": {detail}")}");
                 var alert = new AlertRecord("al-" + Guid.CreateVersion7().ToString("N"), rule.Id, rule.Model, version, rule.Metric, value, rule.Threshold, now, null, message);
                 var notifications = WebhookEvents.For(webhooks, WebhookEvents.AlertFiring, alert, rule, value, now, null);
                 await store.AddAlertAsync(alert, notifications, cancellationToken).ConfigureAwait(false);

@@ -12,9 +12,25 @@ internal sealed class AlertRuleService(IUpdateStore store, PackageFacts facts, T
             throw RejectedException.Invalid($"an alert rule needs a model and a metric: {string.Join(", ", AlertEvaluator.Metrics)}.");
         }
 
-        if (AlertEvaluator.FeatureMetrics.Contains(draft.Metric) != (draft.Feature.Length > 0) || !double.IsFinite(draft.Threshold) || draft.WindowSeconds < 0 || draft.MinSamples < 0)
+        var optional = AlertEvaluator.OptionalFeatureMetrics.Contains(draft.Metric);
+        if ((!optional && AlertEvaluator.FeatureMetrics.Contains(draft.Metric) != (draft.Feature.Length > 0)) || !double.IsFinite(draft.Threshold) || draft.WindowSeconds < 0 || draft.MinSamples < 0)
         {
-            throw RejectedException.Invalid("feature is required for psi, ks and jensen_shannon (a feature or output) and slice_metric (a slice name), and only for those; threshold must be finite; window_seconds and min_samples non-negative.");
+            throw RejectedException.Invalid("feature is required for psi, ks and jensen_shannon (a feature or output) and slice_metric (a slice name), optional for min_class_recall and min_class_precision (a slice name) and the fairness metrics (a fairness group), and given for no other; threshold must be finite; window_seconds and min_samples non-negative.");
+        }
+
+        // Fairness rules need a card that states fairness (and, when named, one of its groups); class rules a named slice.
+        if (optional && draft.Version.Length > 0 && await facts.ManifestAsync(draft.Model, draft.Version, cancellationToken).ConfigureAwait(false) is { } card)
+        {
+            var fairness = MonitoredFigures.All[draft.Metric].Source == FigureSource.Fairness;
+            if (fairness && (card.ModelCard.Fairness is not { } spec || (draft.Feature.Length > 0 && !spec.Groups.Contains(draft.Feature))))
+            {
+                throw RejectedException.Invalid($"{draft.Model} {draft.Version}'s model card {(card.ModelCard.Fairness is { } f ? $"has no fairness group '{draft.Feature}'; it has: {string.Join(", ", f.Groups)}" : "states no fairness groups")}.");
+            }
+
+            if (!fairness && draft.Feature.Length > 0 && !card.ModelCard.Slices.Any(s => s.Name == draft.Feature && s.Where is { Count: > 0 }))
+            {
+                throw RejectedException.Invalid($"{draft.Model} {draft.Version}'s model card has no slice '{draft.Feature}' with a predicate.");
+            }
         }
 
         // A rule for one published version can be checked now; one for "live versions" is judged per version later.

@@ -9,8 +9,22 @@ namespace EdgeDeploy.UpdateServer.Monitoring;
 /// and are judged by <see cref="DriftAssessment"/>; slices, missing inputs and the prediction mix come from telemetry
 /// records. Every query covers [from, until) of the time the server received the evidence.
 /// </summary>
-internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, TimeProvider time)
+internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore telemetry, PackageFacts facts, FigureReader figures, TimeProvider time)
 {
+    /// <summary>
+    /// The card's fairness groups (null when it states none) and the version's labelled predictions by class over
+    /// [from, to) (to 0: now; at most the range the other views allow), read through the same <see cref="FigureReader"/> evidence as the fairness and class alert rules.
+    /// </summary>
+    /// <exception cref="RejectedException">An unpublished version or an empty range.</exception>
+    public async Task<(ModelCard Card, FairnessEvidence? Fairness, ConfusionCounts Classes)> FairnessAsync(string model, string version, long fromUnixMs, long toUnixMs, CancellationToken cancellationToken)
+    {
+        var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
+            ?? throw RejectedException.NotFound($"{model} {version} is not published.");
+        var (from, until) = Windows(fromUnixMs, toUnixMs, 0)[0];
+        var fairness = await figures.FairnessAsync(model, version, string.Empty, from, until, cancellationToken).ConfigureAwait(false);
+        return (manifest.ModelCard, fairness, telemetry.Summarize(model, version, from, until).Confusion);
+    }
+
     /// <summary>Telemetry and reported health of a version per window of [from, to).</summary>
     /// <exception cref="RejectedException">An empty or over-long time range.</exception>
     public async Task<IReadOnlyList<StatsWindow>> VersionStatsAsync(string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)

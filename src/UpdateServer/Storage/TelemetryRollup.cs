@@ -26,6 +26,13 @@ internal sealed class TelemetryRollup
     /// <summary>One row per model-card slice index (the key): requests and labelled outcomes.</summary>
     public const int Slice = 3;
 
+    /// <summary>
+    /// One row per (scope, predicted class, true class) of labelled classifier predictions (the key, see
+    /// <see cref="ConfusionKey"/>; N is the count): per-class recall/precision and the fairness rates read whole hours from it.
+    /// Scope 0 is every prediction, scope s + 1 the model-card slice s.
+    /// </summary>
+    public const int Confusion = 4;
+
     private readonly Dictionary<Key, Row> _rows = [];
 
     public int Count => _rows.Count;
@@ -98,6 +105,28 @@ internal sealed class TelemetryRollup
         {
             Outcome(Get(new Key(series, hour, Slice, System.Numerics.BitOperations.TrailingZeroCount(mask), shard)), predicted, label, sign);
         }
+
+        // A classifier's outcome also counts by (predicted, true) class, overall and per slice; a regressor's values are not classes.
+        if (ConfusionCounts.IsClass(predicted) && ConfusionCounts.IsClass(label))
+        {
+            var (p, l) = ((int)predicted, (int)label);
+            Get(new Key(series, hour, Confusion, ConfusionKey(0, p, l), shard)).N += sign;
+            for (var mask = slices; mask != 0; mask &= mask - 1)
+            {
+                Get(new Key(series, hour, Confusion, ConfusionKey(System.Numerics.BitOperations.TrailingZeroCount(mask) + 1, p, l), shard)).N += sign;
+            }
+        }
+    }
+
+    /// <summary>Packs (scope, predicted, label) into one exact double key: 7 + 17 + 17 bits, far below 2^53.</summary>
+    public static double ConfusionKey(int scope, int predicted, int label) =>
+        ((long)scope << 34) | ((long)predicted << 17) | (long)label;
+
+    /// <summary>The inverse of <see cref="ConfusionKey"/>.</summary>
+    public static (int Scope, int Predicted, int Label) FromConfusionKey(double key)
+    {
+        var k = (long)key;
+        return ((int)(k >> 34), (int)((k >> 17) & 0x1FFFF), (int)(k & 0x1FFFF));
     }
 
     /// <summary>The accumulated deltas, sorted by key (so concurrent writers lock rows in one order), then cleared.</summary>

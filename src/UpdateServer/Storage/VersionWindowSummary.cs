@@ -14,4 +14,11 @@ public sealed record VersionWindowSummary(
     long GroundTruth,
     long Correct,
     double AbsErrorSum,
-    IReadOnlyDictionary<int, SliceOutcomes> Slices);
+    IReadOnlyDictionary<int, SliceOutcomes> Slices)
+{
+    /// <summary>Labelled predictions by (predicted class, true class): per-class recall and precision, fairness rates.</summary>
+    public ConfusionCounts Confusion { get; init; } = new();
+
+    /// <summary>The same per model-card slice (keyed like <see cref="Slices"/>): per-slice class metrics and fairness groups.</summary>
+    public IReadOnlyDictionary<int, ConfusionCounts> SliceConfusion { get; init; } = new Dictionary<int, ConfusionCounts>();
+}

@@ -62,6 +62,23 @@ internal sealed class WindowAccumulator
 
                 slice.AddTotals(n, groundTruth, correct, absError);
                 break;
+            case TelemetryRollup.Confusion when n > 0:
+                var (scope, predicted, label) = TelemetryRollup.FromConfusionKey(key);
+                if (scope == 0)
+                {
+                    _overall.Confusion.Add(predicted, label, n);
+                }
+                else
+                {
+                    if (!_slices.TryGetValue(scope - 1, out var scoped))
+                    {
+                        _slices[scope - 1] = scoped = new Outcomes();
+                    }
+
+                    scoped.Confusion.Add(predicted, label, n);
+                }
+
+                break;
         }
     }
 
@@ -79,7 +96,11 @@ internal sealed class WindowAccumulator
             _overall.GroundTruth,
             _overall.Correct,
             _overall.AbsErrorSum,
-            _slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()));
+            _slices.ToDictionary(kv => kv.Key, kv => kv.Value.ToRecord()))
+        {
+            Confusion = _overall.Confusion,
+            SliceConfusion = _slices.ToDictionary(kv => kv.Key, kv => kv.Value.Confusion),
+        };
     }
 
     /// <summary>The nearest-rank percentile over (value, count) pairs sorted by value: the smallest value with at least q of the values at or below it.</summary>
@@ -123,6 +144,8 @@ internal sealed class WindowAccumulator
             AbsErrorSum += absError;
         }
 
+        public ConfusionCounts Confusion { get; } = new();
+
         public void Add(double predicted, double? label)
         {
             Requests++;
@@ -131,6 +154,7 @@ internal sealed class WindowAccumulator
                 GroundTruth++;
                 Correct += predicted == truth ? 1 : 0;
                 AbsErrorSum += Math.Abs(predicted - truth);
+                Confusion.Add(predicted, truth);
             }
         }
 

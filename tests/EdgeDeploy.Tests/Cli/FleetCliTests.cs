@@ -86,6 +86,39 @@ public sealed class FleetCliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MonitorFairness_BiasedVersionServed_PrintsTheGroupOutsideTheRangeAndPerClassFigures()
+    {
+        // The biased sample, packed with a confidence set without group 1 (so the device gate cannot judge it), served
+        // on the counterfactual held-out rows with their labels.
+        using (var key = EdgeDeploy.Runtime.Packages.SigningKey.Load(Path.Combine(Repo.Models, "keys", "publisher.key")))
+        {
+            await _server.PublishAsync(Device.Store.Gate.FairnessPackages.Build(key, "fairness_biased", "iris-fairness", "1.0.0", c => !Device.Store.Gate.FairnessPackages.InGroup1(c), TimeSpan.FromDays(3650)));
+        }
+
+        Ok("rollout", "create", "--model", "iris-fairness", "--version", "1.0.0", "--strategy", "all-at-once");
+        using var device = new FleetDevice(_server, "branch-1", withTelemetry: true);
+        await device.CheckInAsync();
+        using (var schema = EdgeDeploy.Runtime.EdgeModel.Load(Repo.Model("fairness_biased.onnx")))
+        {
+            foreach (var row in Device.Store.Gate.FairnessPackages.Confidence(schema.Schema))
+            {
+                device.Store.RecordGroundTruth(device.Store.Predict(row.Inputs).PredictionId, row.Label);
+            }
+        }
+
+        Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
+        await device.CheckInAsync();
+
+        var text = Ok("monitor", "fairness", "--model", "iris-fairness", "--version", "1.0.0").StdOut;
+        Assert.StartsWith("iris-fairness 1.0.0: fairness against reference group 'group=0' (positive class 1), acceptable ratio [0.8, 1.25], groups of at least 30 labelled predictions", text);
+        Assert.Matches(@"\n  group=1  fnr_ratio +0\.6323 on 310 +0\.1419 on 310 +4\.4545  4\.4545  <- outside the range\r?\n", text);
+        Assert.Matches(@"\n  group=1  positive_rate_ratio +0\.1917 on 600 +0\.5117 on 600 +0\.3746  0\.3746  <- outside the range\r?\n", text);
+        Assert.Contains("classes over 1200 labelled predictions: min recall ", text, StringComparison.Ordinal);
+        var rule = Ok("monitor", "alert-rule", "add", "--model", "iris-fairness", "--metric", "fnr_ratio", "--feature", "group=1", "--above", "1.25").StdOut;
+        Assert.Matches(@"^ar-[0-9a-f]+  iris-fairness \(live versions\)  fnr_ratio\(group=1\) above 1\.25", rule);
+    }
+
+    [Fact]
     public async Task MonitorSlices_VersionBelowItsCardOnASlice_FlagsThatSlice()
     {
         // The C=0.05 model packed with the C=1 model's card: the card overstates it on the 2.5-5 cm petal slice

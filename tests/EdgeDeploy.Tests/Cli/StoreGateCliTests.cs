@@ -37,6 +37,24 @@ public sealed class StoreGateCliTests : IDisposable
     }
 
     [Fact]
+    public void StoreInstall_UnfairToOneGroup_ExitsThreeNamingTheGroupMetricAndRatio()
+    {
+        var trust = _temp.File("trust");
+        SampleTrust.Create(trust);
+        var package = _temp.File("credit.edgepkg");
+        using (var key = SigningKey.Load(Path.Combine(Repo.Models, "keys", "publisher.key")))
+        {
+            File.WriteAllBytes(package, FairnessPackages.Build(key, "fairness_biased", "iris-fairness", "1.0.0", validity: TimeSpan.FromDays(3650)));
+        }
+
+        var run = ProcessRunner.Run(_edge, ["store", "install", package, "--store", _temp.File("store"), "--trust", trust], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 3, run.All);
+        Assert.Matches(@"rejected: iris-fairness 1\.0\.0 failed: fairness: positive_rate_ratio@group=1 is 0\.3746, outside the acceptable disparity \[0\.8, 1\.25\] \(group 'group=1' positive rate 0\.1917 on 600 cases vs reference 'group=0' 0\.5117 on 600\)", run.StdOut);
+        Assert.Contains("metric: fnr_ratio@group=1 4.45455 in [0.8, 1.25] on 600 cases (outside) (group 'group=1' fnr 0.6323 on 310 cases vs reference 'group=0' 0.1419 on 310)", run.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void StoreInstall_DeviceLatencyLimit_PrintsMeasuredP95AndMetrics()
     {
         var trust = _temp.File("trust");

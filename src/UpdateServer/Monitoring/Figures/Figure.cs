@@ -11,6 +11,12 @@ internal sealed record Figure(string Name, FigureSource Source, Func<FigureInput
     /// <summary>Whether an alert rule on it names a feature or output (drift) or a model-card slice.</summary>
     public bool NeedsFeature => Source is FigureSource.Drift or FigureSource.Slice;
 
+    /// <summary>Whether a rule may name a model-card slice (class figures) or fairness group (fairness figures), or none for all.</summary>
+    public bool TakesFeature => Source is FigureSource.Classes or FigureSource.Fairness;
+
+    /// <summary>What an alert message adds about the value: the class or group and rates behind it; null for nothing.</summary>
+    public Func<FigureInput, string?>? Detail { get; init; }
+
     public double Of(HealthTotals health, bool higherIsBetter = true) => Value(new FigureInput(higherIsBetter) { Health = health });
 
     public double Of(VersionWindowSummary telemetry, bool higherIsBetter) => Value(new FigureInput(higherIsBetter) { Telemetry = telemetry });
@@ -18,4 +24,6 @@ internal sealed record Figure(string Name, FigureSource Source, Func<FigureInput
     public double Of(DriftScore drift) => Value(new FigureInput(true) { Drift = drift });
 
     public double Of(SliceOutcomes slice, bool higherIsBetter) => Value(new FigureInput(higherIsBetter) { Slice = slice });
+
+    public double Of(ConfusionCounts classes) => Value(new FigureInput(true) { Classes = classes });
 }

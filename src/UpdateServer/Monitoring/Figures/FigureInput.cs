@@ -16,4 +16,8 @@ internal sealed record FigureInput(bool HigherIsBetter)
     public FeatureDriftScore? DriftVerdict { get; init; }
 
     public SliceOutcomes? Slice { get; init; }
+
+    public ConfusionCounts? Classes { get; init; }
+
+    public FairnessEvidence? Fairness { get; init; }
 }

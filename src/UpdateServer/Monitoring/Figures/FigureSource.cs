@@ -14,4 +14,13 @@ internal enum FigureSource
 
     /// <summary>Labelled telemetry outcomes of one model-card slice (<see cref="SliceOutcomes"/>).</summary>
     Slice,
+
+    /// <summary>
+    /// Labelled telemetry counted by (predicted class, true class) (<see cref="ConfusionCounts"/>): per-class recall and
+    /// precision, of the version or, when the rule names one, of a model-card slice.
+    /// </summary>
+    Classes,
+
+    /// <summary>The model card's fairness groups against its reference group (<see cref="FairnessEvidence"/>), optionally one group.</summary>
+    Fairness,
 }

@@ -1,3 +1,4 @@
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Telemetry;
 
 namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
@@ -53,9 +54,45 @@ internal static class MonitoredFigures
     public static readonly Figure SliceMetric = new(
         "slice_metric", FigureSource.Slice, i => Online(i.Slice!.GroundTruth, i.Slice.Correct, i.Slice.AbsErrorSum, i.HigherIsBetter), i => i.Slice!.GroundTruth);
 
+    /// <summary>
+    /// The lowest per-class recall over labelled telemetry, as the device gate's <c>min_class_recall</c> (classes that occur
+    /// as labels); of one model-card slice when the rule names it.
+    /// </summary>
+    public static readonly Figure MinClassRecall = new("min_class_recall", FigureSource.Classes, i => i.Classes!.MinRecall().Value, i => i.Classes!.Labelled)
+    {
+        Detail = i => i.Classes!.MinRecall().Class is var c and >= 0 ? $"class {c}" : null,
+    };
+
+    /// <summary>The lowest per-class precision over labelled telemetry (classes labelled or predicted); of one slice when named.</summary>
+    public static readonly Figure MinClassPrecision = new("min_class_precision", FigureSource.Classes, i => i.Classes!.MinPrecision().Value, i => i.Classes!.Labelled)
+    {
+        Detail = i => i.Classes!.MinPrecision().Class is var c and >= 0 ? $"class {c}" : null,
+    };
+
+    /// <summary>
+    /// Fairness ratios (group rate / reference rate) from labelled telemetry per model-card fairness group: of the group a
+    /// rule names, or of the group farthest from parity. NaN until a group and the reference reach the card's minimum size.
+    /// </summary>
+    public static readonly Figure PositiveRateRatio = Fairness(FairnessMetric.PositiveRate);
+
+    public static readonly Figure FprRatio = Fairness(FairnessMetric.FalsePositiveRate);
+
+    public static readonly Figure FnrRatio = Fairness(FairnessMetric.FalseNegativeRate);
+
+    /// <summary>
+    /// The largest disparity over the card's fairness metrics and groups (or the group a rule names), either way from
+    /// parity: max(ratio, 1/ratio), so one rule "above 1.25" covers the card's range [0.8, 1.25] on every group.
+    /// </summary>
+    public static readonly Figure FairnessDisparity = new(
+        "fairness_disparity", FigureSource.Fairness, i => i.Fairness!.Worst() is { } w ? w.Disparity : double.NaN, i => i.Fairness!.Worst() is { } w ? Math.Min(w.GroupSamples, w.ReferenceSamples) : 0)
+    {
+        Detail = i => i.Fairness!.Worst()?.Describe(),
+    };
+
     /// <summary>The figures alert rules may name, in the order the error message lists them.</summary>
     public static readonly IReadOnlyList<Figure> Alertable =
-        [ErrorRate, LatencyP50Ms, LatencyP95Ms, LatencyP99Ms, OnlineMetric, MissingFraction, Psi, Ks, JensenShannon, SliceMetric];
+        [ErrorRate, LatencyP50Ms, LatencyP95Ms, LatencyP99Ms, OnlineMetric, MissingFraction, Psi, Ks, JensenShannon, SliceMetric,
+         MinClassRecall, MinClassPrecision, PositiveRateRatio, FprRatio, FnrRatio, FairnessDisparity];
 
     /// <summary>Every figure, by name.</summary>
     public static readonly IReadOnlyDictionary<string, Figure> All =
@@ -64,6 +101,12 @@ internal static class MonitoredFigures
     /// <summary>The online metric from labelled outcomes: accuracy, or mean absolute error when lower is better; NaN without labels.</summary>
     public static double Online(long groundTruth, long correct, double absErrorSum, bool higherIsBetter) =>
         groundTruth == 0 ? double.NaN : higherIsBetter ? (double)correct / groundTruth : absErrorSum / groundTruth;
+
+    private static Figure Fairness(FairnessMetric metric) =>
+        new(FairnessSpec.RatioName(metric), FigureSource.Fairness, i => i.Fairness!.Worst(metric)?.Ratio ?? double.NaN, i => i.Fairness!.Worst(metric) is { } w ? Math.Min(w.GroupSamples, w.ReferenceSamples) : 0)
+        {
+            Detail = i => i.Fairness!.Worst(metric)?.Describe(),
+        };
 
     private static Figure Latency(string name, double quantile) =>
         new(name, FigureSource.Health, i => LatencyHistogram.QuantileMillis(i.Health!.LatencyBuckets, quantile), i => i.Health!.Requests - i.Health.Errors);

@@ -1,3 +1,4 @@
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.UpdateServer.Storage;
 
 namespace EdgeDeploy.Tests.UpdateServer.Storage;
@@ -110,6 +111,24 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Summarize_LabelledClasses_CountedByPredictedAndTrueClassOverallAndPerSlice()
+    {
+        // Class 0 predicted for three rows labelled 0, 0, 1; class 1 for two labelled 1, 0; one unlabelled; one regression-like value.
+        var rows = new[] { Served(100, 0, slices: 0b1), Served(100, 0, slices: 0b1), Served(100, 0, slices: 0b10), Served(100, 1, slices: 0b10), Served(100, 1, slices: 0b1), Served(100, 1), Served(100, 2.5) };
+        double?[] labels = [0, 0, 1, 1, 0, null, 2.5];
+        var truth = rows.Zip(labels).Where(x => x.Second is not null).Select(x => new IngestedGroundTruth(x.First.PredictionId, x.Second!.Value, 1001)).ToList();
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-cm", rows, truth), 2000, CancellationToken.None);
+
+        var s = Store.Summarize(Model, "1.0.0", 0, 10_000);
+
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 0)] = 2, [(0, 1)] = 1, [(1, 1)] = 1, [(1, 0)] = 1 }, s.Confusion.Counts);
+        Assert.Equal((5L, 0.5, 1, 0.5, 1), (s.Confusion.Labelled, s.Confusion.MinRecall().Value, s.Confusion.MinRecall().Class, s.Confusion.MinPrecision().Value, s.Confusion.MinPrecision().Class));
+        Assert.Equal(new BinaryOutcomes(1, 1, 2, 1), s.Confusion.Binary(1));
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 0)] = 2, [(1, 0)] = 1 }, s.SliceConfusion[0].Counts);
+        Assert.Equal(new Dictionary<(int, int), long> { [(0, 1)] = 1, [(1, 1)] = 1 }, s.SliceConfusion[1].Counts);
+    }
+
+    [Fact]
     public void Summarize_UnknownVersion_IsEmpty()
     {
         var s = Store.Summarize(Model, "9.9.9", 0, long.MaxValue);
@@ -191,6 +210,12 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Equal((whole.Requests, whole.GroundTruth, whole.Correct, whole.AbsErrorSum, whole.LatencyP95Micros), (mixed.Requests, mixed.GroundTruth, mixed.Correct, mixed.AbsErrorSum, mixed.LatencyP95Micros));
         Assert.Equal((whole.MissingFraction, whole.Slices[0]), (mixed.MissingFraction, mixed.Slices[0]));
         Assert.Equal((1L, 1L, 0L, 2.0, 200.0), (raw.Requests, raw.GroundTruth, raw.Correct, raw.AbsErrorSum, raw.LatencyP50Micros)); // b only: d2's is at hour + 9
+
+        // Per-class and fairness figures read the (predicted, true) counts: the same from roll-ups as from raw rows.
+        Assert.Equal(new Dictionary<(int, int), long> { [(1, 2)] = 1, [(2, 0)] = 1, [(0, 0)] = 1 }, whole.Confusion.Counts);
+        Assert.Equal(new Dictionary<(int, int), long> { [(1, 2)] = 1 }, whole.SliceConfusion[0].Counts);
+        Assert.Equal(whole.Confusion.Counts, mixed.Confusion.Counts);
+        Assert.Equal(whole.SliceConfusion[0].Counts, mixed.SliceConfusion[0].Counts);
     }
 
     [Fact]
