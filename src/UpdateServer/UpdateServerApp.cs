@@ -129,6 +129,7 @@ public static class UpdateServerApp
         services.TryAddSingleton<AlertEvaluator>();
         services.TryAddSingleton<AlertRuleService>();
         services.TryAddSingleton<MonitoringQueries>();
+        services.TryAddSingleton<PredictionExport>();
 
         // Every replica flushes and follows other replicas' changes; the leader (ILeaderElection) evaluates and prunes.
         services.TryAddSingleton<StoreChangeWatcher>();

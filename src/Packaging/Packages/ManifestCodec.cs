@@ -70,6 +70,19 @@ internal static partial class ManifestCodec
 
         ValidateSlices(m);
         ValidateGate(m, paths);
+        ValidatePrivacy(m.ModelCard.Privacy);
+    }
+
+    private static void ValidatePrivacy(ModelPrivacy? privacy)
+    {
+        if (privacy is null)
+        {
+            return;
+        }
+
+        Malformed(!Enum.IsDefined(privacy.RawInputs), $"The model card's privacy policy rawInputs {(int)privacy.RawInputs} is unknown (use Forbidden or Allowed).");
+        Malformed(privacy.RawInputs == RawInputPolicy.Allowed && string.IsNullOrWhiteSpace(privacy.Purpose), "The model card allows raw inputs but states no purpose (privacy.purpose).");
+        Malformed(privacy.RetentionDays is not null and not (>= 1 and <= 3650), $"The model card's privacy.retentionDays must be 1-3650 (it is {privacy.RetentionDays}).");
     }
 
     private static void ValidateGate(PackageManifest m, HashSet<string> paths)

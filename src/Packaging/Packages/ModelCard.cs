@@ -20,4 +20,11 @@ public sealed class ModelCard
 
     /// <summary>Evaluation metrics per named slice of the data.</summary>
     public IReadOnlyList<SliceMetrics> Slices { get; init; } = [];
+
+    /// <summary>The privacy policy for raw inputs; null forbids recording them (see <see cref="ModelPrivacy"/>).</summary>
+    public ModelPrivacy? Privacy { get; init; }
+
+    /// <summary>Whether devices may record raw inputs of this model: the card allows it and states a purpose.</summary>
+    /// <returns>False when the card forbids it or states no privacy policy.</returns>
+    public bool AllowsRawInputs() => Privacy is { RawInputs: RawInputPolicy.Allowed, Purpose.Length: > 0 };
 }

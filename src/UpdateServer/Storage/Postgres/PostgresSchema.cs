@@ -130,6 +130,12 @@ internal static class PostgresSchema
         """
         ALTER TABLE install_reports ADD COLUMN gate_json text NOT NULL DEFAULT '';
         """,
+        """
+        CREATE TABLE raw_inputs (device_id text NOT NULL, prediction_id uuid NOT NULL, ts_ms bigint NOT NULL, expires_ms bigint NOT NULL,
+            inputs bytea NOT NULL, PRIMARY KEY (device_id, prediction_id));
+        CREATE INDEX raw_inputs_time ON raw_inputs (ts_ms);
+        CREATE INDEX raw_inputs_expiry ON raw_inputs (expires_ms);
+        """,
     ];
 
     /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>
