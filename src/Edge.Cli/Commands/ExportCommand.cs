@@ -4,7 +4,6 @@ using EdgeDeploy.Protos.V1;
 using Grpc.Core;
 using nietras.SeparatedValues;
 using Parquet;
-using Parquet.Data;
 using Parquet.Schema;
 
 namespace EdgeDeploy.Cli.Commands;
@@ -130,47 +129,47 @@ internal static class ExportCommand
             await foreach (var page in pages.ReadAllAsync(ct))
             {
                 drifted = page.DriftedFeatures;
-                if (schema is null)
+                if (writer is null)
                 {
                     schema = Schema(page.Features);
                     writer = await ParquetWriter.CreateAsync(schema, stream, cancellationToken: ct);
                 }
-
                 if (page.Rows.Count == 0)
                 {
                     continue;
                 }
 
-                var fields = schema.DataFields;
+                var fields = schema!.DataFields;
                 var r = page.Rows;
-                using var group = writer!.CreateRowGroup();
-                await group.WriteColumnAsync(new DataColumn(fields[0], r.Select(p => p.PredictionId).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[1], r.Select(p => DateTimeOffset.FromUnixTimeMilliseconds(p.TimestampUnixMs).UtcDateTime).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[2], r.Select(p => p.DeviceId).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[3], r.Select(p => p.Model).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[4], r.Select(p => p.Version).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[5], r.Select(p => string.Join(';', p.Slices)).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[6], r.Select(p => p.Predicted).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[7], r.Select(p => p.HasLabel ? p.Label : (double?)null).ToArray()), ct);
-                await group.WriteColumnAsync(new DataColumn(fields[8], r.Select(p => p.HasInputs).ToArray()), ct);
+                using var group = writer.CreateRowGroup();
+                await group.WriteAsync(fields[0], [.. r.Select(p => p.PredictionId)]);
+                await group.WriteAsync<DateTime>(fields[1], r.Select(p => DateTimeOffset.FromUnixTimeMilliseconds(p.TimestampUnixMs).UtcDateTime).ToArray(), cancellationToken: ct);
+                await group.WriteAsync(fields[2], [.. r.Select(p => p.DeviceId)]);
+                await group.WriteAsync(fields[3], [.. r.Select(p => p.Model)]);
+                await group.WriteAsync(fields[4], [.. r.Select(p => p.Version)]);
+                await group.WriteAsync(fields[5], [.. r.Select(p => string.Join(';', p.Slices))]);
+                await group.WriteAsync<double>(fields[6], r.Select(p => p.Predicted).ToArray(), cancellationToken: ct);
+                await group.WriteAsync<double>(fields[7], r.Select(p => p.HasLabel ? p.Label : (double?)null).ToArray(), cancellationToken: ct);
+                await group.WriteAsync<bool>(fields[8], r.Select(p => p.HasInputs).ToArray(), cancellationToken: ct);
                 for (var f = FixedColumns.Length; f < fields.Length; f++)
                 {
                     var index = f - FixedColumns.Length;
-                    await group.WriteColumnAsync(new DataColumn(fields[f], r.Select(p => p.HasInputs && index < p.Inputs.Count ? p.Inputs[index] : (double?)null).ToArray()), ct);
+                    await group.WriteAsync<double>(fields[f], r.Select(p => p.HasInputs && index < p.Inputs.Count ? p.Inputs[index] : (double?)null).ToArray(), cancellationToken: ct);
                 }
 
+                group.CompleteValidate();
                 rows += r.Count;
                 withInputs += r.Count(p => p.HasInputs);
             }
 
-            if (writer is null)
-            {
-                writer = await ParquetWriter.CreateAsync(Schema([]), stream, cancellationToken: ct);
-            }
+            writer ??= await ParquetWriter.CreateAsync(Schema([]), stream, cancellationToken: ct);
         }
         finally
         {
-            writer?.Dispose();
+            if (writer is not null)
+            {
+                await writer.DisposeAsync();
+            }
         }
 
         return (rows, withInputs, drifted);
@@ -180,7 +179,7 @@ internal static class ExportCommand
     private static ParquetSchema Schema(IReadOnlyList<string> features) => new(
     [
         new DataField<string>("prediction_id"),
-        new DateTimeDataField("time", DateTimeFormat.Timestamp, isAdjustedToUTC: true),
+        new DateTimeDataField("time", DateTimeFormat.Timestamp, true, DateTimeTimeUnit.Millis),
         new DataField<string>("device_id"),
         new DataField<string>("model"),
         new DataField<string>("version"),

@@ -26,7 +26,7 @@ public interface ITelemetryStore
     /// <paramref name="after"/> in the store's own (stable) order, each with its ground truth and unexpired raw inputs.
     /// Fewer than <paramref name="limit"/> rows: the export is complete.
     /// </summary>
-    Task<IReadOnlyList<ExportedPrediction>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken);
 
     /// <summary>Deletes raw inputs whose model card's retention ran out by <paramref name="nowUnixMs"/>; returns how many.</summary>
     Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken);

@@ -127,7 +127,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return deleted;
     }
 
-    public async Task<IReadOnlyList<ExportedPrediction>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = Open();
@@ -149,11 +149,11 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         command.Parameters.AddWithValue("$mask", unchecked((long)query.SliceMask));
         command.Parameters.AddWithValue("$now", query.NowUnixMs);
         command.Parameters.AddWithValue("$limit", limit);
-        var rows = new List<ExportedPrediction>();
+        var rows = new List<PredictionExportRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new ExportedPrediction(
+            rows.Add(new PredictionExportRow(
                 new Guid((byte[])reader.GetValue(1)), reader.GetString(2), reader.GetInt64(3), reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)),
                 reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7), new ExportCursor(reader.GetInt64(0), 0)));
         }

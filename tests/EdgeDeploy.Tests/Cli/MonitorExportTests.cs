@@ -91,7 +91,7 @@ public sealed class MonitorExportTests : IAsyncLifetime
 
         // The Parquet file holds the same rows (read back with Parquet.Net).
         await using (var stream = File.OpenRead(parquetPath))
-        using (var reader = await ParquetReader.CreateAsync(stream))
+        await using (var reader = await ParquetReader.CreateAsync(stream))
         {
             Assert.Equal(csv.Header, reader.Schema.DataFields.Select(f => f.Name));
             var ids = new List<string>();
@@ -100,9 +100,12 @@ public sealed class MonitorExportTests : IAsyncLifetime
             for (var g = 0; g < reader.RowGroupCount; g++)
             {
                 using var group = reader.OpenRowGroupReader(g);
-                ids.AddRange(((string?[])(await group.ReadColumnAsync(reader.Schema.DataFields[0])).Data).Select(i => i!));
-                labels.AddRange((double?[])(await group.ReadColumnAsync(reader.Schema.DataFields[7])).Data);
-                petal.AddRange((double?[])(await group.ReadColumnAsync(reader.Schema.DataFields[11])).Data);
+                var n = (int)group.RowCount;
+                var (idColumn, labelColumn, petalColumn) = (new string?[n], new double?[n], new double?[n]);
+                await group.ReadAsync(reader.Schema.DataFields[0], idColumn.AsMemory());
+                await group.ReadAsync<double>(reader.Schema.DataFields[7], labelColumn.AsMemory());
+                await group.ReadAsync<double>(reader.Schema.DataFields[11], petalColumn.AsMemory());
+                (ids, labels, petal) = ([.. ids, .. idColumn.Select(i => i!)], [.. labels, .. labelColumn], [.. petal, .. petalColumn]);
             }
 
             Assert.Equal(csv.Rows.Select(r => r["prediction_id"]), ids);

@@ -185,7 +185,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         return deleted;
     }
 
-    public async Task<IReadOnlyList<ExportedPrediction>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var command = dataSource.CreateCommand($"""
@@ -206,11 +206,11 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = unchecked((long)query.SliceMask) });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = query.NowUnixMs });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-        var rows = new List<ExportedPrediction>();
+        var rows = new List<PredictionExportRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new ExportedPrediction(
+            rows.Add(new PredictionExportRow(
                 reader.GetGuid(2), reader.GetString(3), reader.GetInt64(4), reader.GetDouble(5), unchecked((ulong)reader.GetInt64(6)),
                 reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<byte[]>(8), new ExportCursor(reader.GetInt64(0), reader.GetInt64(1))));
         }

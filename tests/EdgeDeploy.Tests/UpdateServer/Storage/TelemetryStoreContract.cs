@@ -184,7 +184,7 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
             CancellationToken.None);
         var query = new PredictionExportQuery(Model, "1.0.0", 0, 5000, 0, IncludeUnlabelled: false, RawInputsOnly: false, NowUnixMs: 2000);
 
-        var pages = new List<IReadOnlyList<ExportedPrediction>>();
+        var pages = new List<IReadOnlyList<PredictionExportRow>>();
         for (var after = ExportCursor.Start; pages.Count < 10;)
         {
             var page = await Store.ExportPageAsync(query, after, 1, CancellationToken.None);

@@ -9,4 +9,4 @@ namespace EdgeDeploy.UpdateServer.Storage;
 /// <param name="Label">Ground truth, or null.</param>
 /// <param name="RawInputs">Encoded raw input tensors (<c>TelemetryCodec.DecodeTensors</c>), or null.</param>
 /// <param name="Cursor">Where the next page starts (pass it as <c>after</c>).</param>
-public sealed record ExportedPrediction(Guid PredictionId, string DeviceId, long TimestampMs, double Predicted, ulong Slices, double? Label, byte[]? RawInputs, ExportCursor Cursor);
+public sealed record PredictionExportRow(Guid PredictionId, string DeviceId, long TimestampMs, double Predicted, ulong Slices, double? Label, byte[]? RawInputs, ExportCursor Cursor);
