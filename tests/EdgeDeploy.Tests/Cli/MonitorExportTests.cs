@@ -181,6 +181,36 @@ public sealed class MonitorExportTests : IAsyncLifetime
         Assert.Matches(@"^Batch 1-1 record 0: its raw inputs are 200\d\d bytes; at most 16384 are accepted per record \(EdgeDeploy:MaxRawInputBytes\); the batch was not stored\.$", refused.Status.Detail);
     }
 
+    [Fact]
+    public async Task Export_DriftedOnly_ExportsTheRowsInBinsTheTrafficDriftedTowards()
+    {
+        PackAndPublish(AllowedCard(), "1.0.0", Repo.Model("iris_classifier.onnx"), Repo.Model("iris_classifier.e2e.jsonl"), Repo.Model("iris_classifier.confidence.jsonl"), Repo.Model("iris_classifier.train.csv"));
+        Ok("rollout", "create", "--model", Model, "--version", "1.0.0");
+        using var device = new FleetDevice(_server, "kiosk-drift", withTelemetry: true, rawInputSampleRate: 1);
+        await device.CheckInAsync();
+        await device.CheckInAsync();
+        var path = Path.Combine(_temp.Path, "drifted.csv");
+
+        // Before any shift: the drift rule calls nothing shifted, so the export is empty (and says why).
+        device.ServeLabelledRows();
+        Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
+        await device.CheckInAsync(); // telemetry and the drift counts with the health report
+        var calm = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--drifted-only", "--format", "csv", "--out", path);
+        Assert.StartsWith($"exported 0 predictions of {Model} 1.0.0 (0 with inputs) (no feature has shifted in the window)", calm.StdOut);
+
+        // The same rows with sepal length 3 cm longer (beyond the training range): sepal length shifts, and its shifted
+        // rows sit in the bin the traffic moved to.
+        var shifted = device.ServeLabelledRows(f => [f[0] + 3, f[1], f[2], f[3]]).Select(s => s.Served.PredictionId.ToString("N")).ToHashSet();
+        Assert.True(device.Telemetry.Flush(TimeSpan.FromSeconds(10)));
+        await device.CheckInAsync();
+        var run = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--drifted-only", "--format", "csv", "--out", path);
+
+        Assert.Contains("(shifted: sepal length (cm))", run.StdOut);
+        var rows = ReadCsv(path).Rows;
+        Assert.Subset(rows.Select(r => r["prediction_id"]).ToHashSet(), shifted);
+        Assert.True(rows.Count < 90, $"{rows.Count} rows: the unshifted rows outside the drifted bins stay out");
+    }
+
     /// <summary>The sample iris card with a privacy section that allows raw inputs for retraining.</summary>
     private static JsonNode AllowedCard()
     {

@@ -79,12 +79,14 @@ internal sealed class FleetDevice : IDisposable
         return served;
     }
 
-    /// <summary>Predicts the 45 labelled iris confidence rows once and records each true label; returns what was served.</summary>
-    public List<(ServedPrediction Served, IReadOnlyDictionary<string, EdgeTensor> Inputs, double Label)> ServeLabelledRows()
+    /// <summary>Predicts the 45 labelled iris confidence rows once (each row's features through <paramref name="shift"/>) and records each true label; returns what was served.</summary>
+    public List<(ServedPrediction Served, IReadOnlyDictionary<string, EdgeTensor> Inputs, double Label)> ServeLabelledRows(Func<float[], float[]>? shift = null)
     {
         var served = new List<(ServedPrediction, IReadOnlyDictionary<string, EdgeTensor>, double)>();
-        foreach (var (inputs, label) in LabelledRows.Value)
+        foreach (var (original, label) in LabelledRows.Value)
         {
+            IReadOnlyDictionary<string, EdgeTensor> inputs = shift is null ? original
+                : new Dictionary<string, EdgeTensor> { ["features"] = EdgeTensor.Create(shift(original["features"].ToArray<float>()), [1, 4]) };
             var prediction = Store.Predict(inputs);
             Store.RecordGroundTruth(prediction.PredictionId, label);
             served.Add((prediction, inputs, label));
