@@ -19,6 +19,8 @@ Outputs (all committed):
   sequence_outputs.onnx    x[N,3] -> parts seq(tensor(float)) [x, relu(x)] and named_scores seq(map(string, float))
                            (softmax rows zipped with the labels cat, dog, bird)
   optional_outputs.onnx    x[N] -> doubled[N], present optional(tensor(float)) holding x, absent optional(...) holding nothing
+  optional_positive.onnx   x[N] -> total[1] = sum(x) and positive optional(tensor(float)): x when sum(x) > 0, else nothing
+                           (an If whose branches return Optional(x) or an empty Optional: present or not by the data)
   bfloat16.onnx            x bfloat16[N], y float[N] -> same (Identity, bfloat16), widened (x as float),
                            narrowed (y as bfloat16)
   memory_hog.onnx          x[1,1] -> y[1,1] = x, through a 4096x16384 float intermediate (256 MiB): small to load, big to run
@@ -409,6 +411,31 @@ def optional_outputs():
     save(model, "optional_outputs.onnx")
 
 
+def optional_positive():
+    optional_float = helper.make_optional_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"]))
+    then_branch = helper.make_graph(
+        [helper.make_node("Optional", ["x"], ["kept"])], "kept_branch", [], [helper.make_value_info("kept", optional_float)])
+    else_branch = helper.make_graph(
+        [helper.make_node("Optional", [], ["dropped"], type=helper.make_tensor_type_proto(TensorProto.FLOAT, ["n"]))],
+        "dropped_branch", [], [helper.make_value_info("dropped", optional_float)])
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceSum", ["x"], ["total"], keepdims=1),
+            helper.make_node("Greater", ["total", "zero"], ["is_positive"]),
+            helper.make_node("Squeeze", ["is_positive"], ["condition"]),
+            helper.make_node("If", ["condition"], ["positive"], then_branch=then_branch, else_branch=else_branch),
+        ],
+        "optional_positive",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n"])],
+        [helper.make_tensor_value_info("total", TensorProto.FLOAT, [1]),
+         helper.make_value_info("positive", optional_float)],
+        [numpy_helper.from_array(np.array([0.0], np.float32), "zero")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="edgedeploy-make_models")
+    model.doc_string = "An optional output present or absent by the data: x when its sum is positive, else nothing."
+    save(model, "optional_positive.onnx")
+
+
 def bfloat16():
     graph = helper.make_graph(
         [
@@ -566,6 +593,7 @@ if __name__ == "__main__":
     iris_zipmap()
     sequence_outputs()
     optional_outputs()
+    optional_positive()
     bfloat16()
     memory_hog()
     imbalanced_classifier()

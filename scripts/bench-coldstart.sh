@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold start and size (issue 18): wall time from process start to the first prediction printed, `edge predict` against
 # a minimal raw ONNX Runtime AOT program (benchmarks/RawOrtPredict) in the same run, alternating the two so machine noise
-# hits both alike; then the sizes of edge, libedgeruntime.so and the raw program (ONNX Runtime itself excluded: both
+# hits both alike; then the sizes of edge, libedgeruntime.so, libedgeagent.so and the raw program (ONNX Runtime itself excluded: both
 # load the same libonnxruntime.so).
 # Usage: scripts/bench-coldstart.sh [RUNS]   (default 40 runs of each)
 set -euo pipefail
@@ -12,6 +12,7 @@ mkdir -p "$out"
 echo "publishing (native AOT) ..."
 dotnet publish src/Edge.Cli -c Release -o "$out/edge" -nologo -v quiet
 dotnet publish src/EdgeRuntime.Native -c Release -o "$out/native" -nologo -v quiet
+dotnet publish src/EdgeAgent.Native -c Release -o "$out/native" -nologo -v quiet
 dotnet publish benchmarks/RawOrtPredict -c Release -o "$out/raw" -nologo -v quiet
 
 input='{"features":{"shape":[1,4],"data":[5.1,3.5,1.4,0.2]}}'
@@ -33,10 +34,10 @@ edge_med=$(median "${edge_ns[@]}"); raw_med=$(median "${raw_ns[@]}")
 edge_p90=$(p90 "${edge_ns[@]}"); raw_p90=$(p90 "${raw_ns[@]}")
 size() { stat -c %s "$1"; }
 awk -v e="$edge_med" -v r="$raw_med" -v e9="$edge_p90" -v r9="$raw_p90" -v n="$runs" \
-    -v se="$(size "$out/edge/edge")" -v sn="$(size "$out/native/libedgeruntime.so")" -v sr="$(size "$out/raw/rawort-predict")" 'BEGIN {
+    -v se="$(size "$out/edge/edge")" -v sn="$(size "$out/native/libedgeruntime.so")" -v sa="$(size "$out/native/libedgeagent.so")" -v sr="$(size "$out/raw/rawort-predict")" 'BEGIN {
   printf "cold start, process start to first prediction printed (%d runs each, iris_classifier, median / p90):\n", n
   printf "  raw onnxruntime AOT program  %7.1f ms / %7.1f ms\n", r / 1e6, r9 / 1e6
   printf "  edge predict                 %7.1f ms / %7.1f ms   ratio %.3fx (median)\n", e / 1e6, e9 / 1e6, e / r
   printf "sizes (without libonnxruntime.so, which both load):\n"
-  printf "  edge               %6.1f MB\n  libedgeruntime.so  %6.1f MB\n  rawort-predict     %6.1f MB\n", se / 1e6, sn / 1e6, sr / 1e6
+  printf "  edge               %6.1f MB\n  libedgeruntime.so  %6.1f MB\n  libedgeagent.so    %6.1f MB\n  rawort-predict     %6.1f MB\n", se / 1e6, sn / 1e6, sa / 1e6, sr / 1e6
 }'

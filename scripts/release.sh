@@ -2,10 +2,12 @@
 # Builds the release tarball: artifacts/release/edgedeploy-<version>-linux-x64.tar.gz with
 #   bin/edge                     the CLI (native AOT, self-contained) and libonnxruntime.so beside it
 #   lib/libedgeruntime.so        the C ABI (native AOT) with libonnxruntime.so, include/edgeruntime.h
+#   lib/libedgeagent.so          the same C ABI plus the update agent (gRPC client), include/edgeagent.h
 #   server/                      the update server (framework-dependent: needs the ASP.NET Core 10 runtime)
 #   samples/, systemd/ (units for the server and the agent), LICENSE, README.md
 # Usage: scripts/release.sh [version]. EDGE_PUBLISHED / NATIVE_PUBLISHED / SERVER_PUBLISHED may name directories that
-# already hold those publishes (the tests reuse theirs instead of publishing twice).
+# already hold those publishes (the tests reuse theirs instead of publishing twice); NATIVE_PUBLISHED holds both
+# libedgeruntime.so and libedgeagent.so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version="${1:-$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)}"
@@ -22,12 +24,12 @@ publish() { # project, output
 }
 
 edge="${EDGE_PUBLISHED:-}";     [ -n "$edge" ]   || { edge="$work/edge";     publish src/Edge.Cli "$edge"; }
-native="${NATIVE_PUBLISHED:-}"; [ -n "$native" ] || { native="$work/native"; publish src/EdgeRuntime.Native "$native"; }
+native="${NATIVE_PUBLISHED:-}"; [ -n "$native" ] || { native="$work/native"; publish src/EdgeRuntime.Native "$native"; publish src/EdgeAgent.Native "$native"; }
 server="${SERVER_PUBLISHED:-}"; [ -n "$server" ] || { server="$work/server"; echo "publishing src/UpdateServer ..." >&2; dotnet publish src/UpdateServer -c Release -o "$server" -nologo -v quiet -clp:NoSummary >&2; }
 
 cp "$edge/edge" "$edge/libonnxruntime.so" "$stage/bin/"
-cp "$native/libedgeruntime.so" "$native/libonnxruntime.so" "$stage/lib/"
-cp src/EdgeRuntime.Native/include/edgeruntime.h "$stage/include/"
+cp "$native/libedgeruntime.so" "$native/libedgeagent.so" "$native/libonnxruntime.so" "$stage/lib/"
+cp src/EdgeRuntime.Native/include/edgeruntime.h src/EdgeRuntime.Native/include/edgeagent.h "$stage/include/"
 cp -r "$server/." "$stage/server/"
 # Debug symbols and the other platforms' native libraries have no place in a linux-x64 tarball.
 find "$stage/server" \( -name '*.pdb' -o -name '*.dbg' \) -delete

@@ -1,14 +1,15 @@
-/* C sample for libedgeruntime's device store and update agent: installs a signed package through the gate, serves it,
+/* C sample for the device store and update agent (libedgeagent.so: libedgeruntime.so's C ABI plus the agent; an app
+ * without the agent links libedgeruntime.so and includes only edgeruntime.h): installs a signed package through the gate, serves it,
  * records ground truth, then an update arrives (a newer signed package) and the store switches to it; a rollback goes
  * back. With EDGE_AGENT_CONFIG set (the JSON of edge_agent_start) it also runs the update agent in the background for
  * one check-in and stops it.
- *   gcc -I<include> store_iris.c -L<lib dir> -ledgeruntime -Wl,-rpath,<lib dir> -o store_iris
+ *   gcc -I<include> store_iris.c -L<lib dir> -ledgeagent -Wl,-rpath,<lib dir> -o store_iris
  *   ./store_iris store_dir trust_dir first.edgepkg update.edgepkg
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "edgeruntime.h"
+#include "edgeagent.h"
 
 static const char *outcomes[] = { "activated", "deferred", "rejected by the gate", "already active" };
 

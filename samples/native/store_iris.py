@@ -1,8 +1,10 @@
-"""Python sample for libedgeruntime's device store and update agent (ctypes, standard library only): the same steps and
-output as store_iris.c. A signed package is installed through the gate and served, an update arrives and is switched
-to, a rollback goes back; with EDGE_AGENT_CONFIG set the update agent runs in the background for one check-in.
+"""Python sample for the device store and update agent (ctypes, standard library only): the same steps and output as
+store_iris.c. A signed package is installed through the gate and served, an update arrives and is switched to, a
+rollback goes back; with EDGE_AGENT_CONFIG set the update agent runs in the background for one check-in (that needs
+libedgeagent.so, the C ABI plus the agent; libedgeruntime.so has the store but no agent).
 
     python3 store_iris.py path/to/libedgeruntime.so store_dir trust_dir first.edgepkg update.edgepkg
+    EDGE_AGENT_CONFIG='{...}' python3 store_iris.py path/to/libedgeagent.so store_dir trust_dir first.edgepkg update.edgepkg
 """
 import ctypes
 import os
@@ -41,9 +43,10 @@ def load(path):
     lib.edge_store_predict.argtypes = [p, ctypes.POINTER(EdgeTensor), ctypes.c_int32, ctypes.POINTER(EdgeTensor), ctypes.c_int32, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
     lib.edge_store_record_ground_truth.argtypes = [p, ctypes.c_char_p, ctypes.c_double]
     lib.edge_store_close.argtypes = [p]
-    lib.edge_agent_start.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(p)]
-    lib.edge_agent_status.argtypes = [p, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int32), ctypes.c_char_p, ctypes.c_size_t]
-    lib.edge_agent_stop.argtypes = [p]
+    if hasattr(lib, "edge_agent_start"):  # libedgeagent.so only
+        lib.edge_agent_start.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(p)]
+        lib.edge_agent_status.argtypes = [p, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int32), ctypes.c_char_p, ctypes.c_size_t]
+        lib.edge_agent_stop.argtypes = [p]
     return lib
 
 

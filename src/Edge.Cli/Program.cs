@@ -2,22 +2,38 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using EdgeDeploy.Cli.Commands;
 
-var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.")
+// Cold start: a device verb builds only its own command tree. The full tree (every verb and the fleet client's
+// commands) is only built when the first argument is not one of these: help, a usage error, a fleet verb.
+var deviceVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
 {
-    InfoCommand.Create(),
-    PredictCommand.Create(),
-    BenchCommand.Create(),
-    KeygenCommand.Create(),
-    RootCommands.Create(),
-    PackCommand.Create(),
-    SignCommand.Create(),
-    VerifyCommand.Create(),
-    StoreCommands.Create(),
-    AgentCommand.Create(),
+    ["info"] = InfoCommand.Create,
+    ["predict"] = PredictCommand.Create,
+    ["bench"] = BenchCommand.Create,
+    ["keygen"] = KeygenCommand.Create,
+    ["root"] = RootCommands.Create,
+    ["pack"] = PackCommand.Create,
+    ["sign"] = SignCommand.Create,
+    ["verify"] = VerifyCommand.Create,
+    ["store"] = StoreCommands.Create,
+    ["agent"] = AgentCommand.Create,
+    ["serve"] = ServeCommand.Create,
 };
-foreach (var fleetCommand in FleetCommands.Create())
+var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.");
+if (args.Length > 0 && deviceVerbs.TryGetValue(args[0], out var only))
 {
-    root.Subcommands.Add(fleetCommand);
+    root.Subcommands.Add(only());
+}
+else
+{
+    foreach (var create in deviceVerbs.Values)
+    {
+        root.Subcommands.Add(create());
+    }
+
+    foreach (var fleetCommand in FleetCommands.Create())
+    {
+        root.Subcommands.Add(fleetCommand);
+    }
 }
 
 // "@file.jsonl" is an input file for `edge predict`, not a response file.

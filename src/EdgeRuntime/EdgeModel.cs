@@ -28,6 +28,7 @@ public sealed partial class EdgeModel : IDisposable
     private readonly string[] _inputNames;
     private readonly PredictBindings? _bindings;
     private readonly bool _tensorOutputsOnly;
+    private readonly OptionalOutputRunner? _optionalRunner;
 
     private EdgeModel(InferenceSession session, ExecutionProviderReport report, EdgeModelOptions options)
     {
@@ -49,6 +50,21 @@ public sealed partial class EdgeModel : IDisposable
         _outputNames = Schema.Outputs.Select(o => o.Name).ToArray();
         _tensorOutputsOnly = Schema.Outputs.All(o => o.Kind == EdgeValueKind.Tensor && !o.IsOptional);
         _bindings = _tensorOutputsOnly ? PredictBindings.TryCreate(session, Schema) : null;
+        if (Schema.Outputs.Any(o => o.IsOptional))
+        {
+            try
+            {
+                OptionalOutputRunner.Probe(session);
+            }
+            catch
+            {
+                _handle.ReleaseOwner();
+                throw;
+            }
+
+            _optionalRunner = new OptionalOutputRunner(_inputNames, _outputNames);
+        }
+
         _handle.Attached = _bindings;
         _batcher = options.MicroBatching is { } batching ? new MicroBatcher(this, batching) : null;
     }
@@ -289,6 +305,11 @@ public sealed partial class EdgeModel : IDisposable
                 values[i] = OrtMarshal.ToOrtValue(inputs[_inputNames[i]], out pins[i]);
             }
 
+            if (_optionalRunner is not null)
+            {
+                return Prediction.FromValues(_outputNames, _optionalRunner.Run(_handle.Session, runOptions, values));
+            }
+
             using var outputs = _handle.Session.Run(runOptions, _inputNames, values, _outputNames);
             Prediction prediction;
             if (_tensorOutputsOnly)
@@ -464,11 +485,8 @@ public sealed partial class EdgeModel : IDisposable
 
                 return TensorSchema.Map(name, key, value);
             case OnnxValueType.ONNX_TYPE_OPTIONAL:
-                // ONNX Runtime's C# Run reads every output's type as it wraps it, and its native GetValueType dereferences
-                // null on an empty optional value: one absent output would take the whole process down. Refused until
-                // ONNX Runtime reads them safely (HasValue first); the schema and EdgeValue.None already describe them.
-                var inner = ToOutputSchema(name, metadata.AsOptionalMetadata().ElementMeta).AsOptional();
-                throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is {inner.DescribeType()}: ONNX Runtime's C# API crashes the process when a run leaves an optional output empty, so models with optional outputs are refused.") { TensorName = name };
+                // Served through OptionalOutputRunner: ONNX Runtime's managed Run crashes on an empty optional output.
+                return ToOutputSchema(name, metadata.AsOptionalMetadata().ElementMeta).AsOptional();
             default:
                 throw new EdgeException(EdgeErrorCode.UnsupportedModel, $"Output '{name}' is a {metadata.OnnxValueType}; tensors, sequences, maps and optional values are supported.") { TensorName = name };
         }

@@ -131,6 +131,13 @@ public static class UpdateServerApp
         services.TryAddSingleton<MonitoringQueries>();
         services.TryAddSingleton<PredictionExport>();
 
+        // Alert webhooks: the outbox is filled by AlertEvaluator; the leader's dispatcher sends it.
+        services.TryAddSingleton<WebhookSecrets>();
+        services.TryAddSingleton<WebhookSignal>();
+        services.TryAddSingleton<WebhookService>();
+        services.TryAddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+
         // Every replica flushes and follows other replicas' changes; the leader (ILeaderElection) evaluates and prunes.
         services.TryAddSingleton<StoreChangeWatcher>();
         services.TryAddSingleton<FleetBackgroundService>();

@@ -108,6 +108,9 @@ public sealed class UpdateServerOptions
     /// <summary>OTLP export of metrics and traces; off by default.</summary>
     public UpdateServerOtlpOptions Otlp { get; set; } = new();
 
+    /// <summary>Alert webhook delivery: timeouts, retries with backoff, dead letters (defaults on each property).</summary>
+    public UpdateServerWebhookOptions Webhooks { get; set; } = new();
+
     /// <summary>
     /// Makes <see cref="DataDirectory"/> and <see cref="TrustDirectory"/> absolute against <paramref name="baseDirectory"/>
     /// (the working directory at start), so they mean what the operator typed wherever the host later looks them up.
@@ -206,6 +209,7 @@ public sealed class UpdateServerOptions
             throw new ArgumentException($"EdgeDeploy:Otlp:Endpoint must be an absolute URL such as http://otel-collector:4317; it is '{Otlp.Endpoint}'.", "Otlp.Endpoint");
         }
 
+        Webhooks.Validate();
         if (MaxDeviceIdLength > 1024)
         {
             throw new ArgumentException($"EdgeDeploy:MaxDeviceIdLength must be at most 1024; it is {MaxDeviceIdLength}.", nameof(MaxDeviceIdLength));

@@ -215,7 +215,7 @@ public sealed class ModelStore : IDisposable
         }
     }
 
-    /// <summary>Stops serving: every <see cref="Predict"/> fails with <see cref="EdgeErrorCode.OfflineGraceExpired"/> until <see cref="ResumeServing"/>.</summary>
+    /// <summary>Stops serving: every <see cref="Predict(IReadOnlyDictionary{string, EdgeTensor})"/> fails with <see cref="EdgeErrorCode.OfflineGraceExpired"/> until <see cref="ResumeServing"/>.</summary>
     public void SuspendServing(string reason) => _suspendedReason = reason;
 
     /// <summary>Serves again after <see cref="SuspendServing"/>.</summary>
@@ -229,7 +229,25 @@ public sealed class ModelStore : IDisposable
 
     /// <summary>Runs the serving model (or a weighted route) on <paramref name="inputs"/>. Thread-safe; never fails because of a swap.</summary>
     /// <exception cref="EdgeException">Validation codes, or <see cref="EdgeErrorCode.InvalidArgument"/> before the first activation.</exception>
-    public ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs)
+    public ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs) => Predict(inputs, version: null);
+
+    /// <summary>
+    /// The versions serving right now, the primary first and then the other routed ones (an inference server's
+    /// explicitly requestable versions); empty before the first activation.
+    /// </summary>
+    internal IReadOnlyList<string> ServingVersions => Volatile.Read(ref _serving) is { } set
+        ? [set.Primary.Version, .. set.Routes.Select(r => r.Version.Version).Where(v => v != set.Primary.Version).Distinct(StringComparer.Ordinal)]
+        : [];
+
+    /// <summary>The schema of a serving version (<see cref="ServingVersions"/>), or null when it does not serve.</summary>
+    internal ModelSchema? ServingSchema(string version) => Volatile.Read(ref _serving)?.Find(version)?.Model.Schema;
+
+    /// <summary>
+    /// <see cref="Predict(IReadOnlyDictionary{string, EdgeTensor})"/> on one serving version instead of the route's
+    /// choice (an inference server's <c>/versions/{v}/infer</c>); null lets the route choose.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.PackageNotFound"/> when <paramref name="version"/> does not serve.</exception>
+    internal ServedPrediction Predict(IReadOnlyDictionary<string, EdgeTensor> inputs, string? version)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (_suspendedReason is { } suspended)
@@ -240,7 +258,8 @@ public sealed class ModelStore : IDisposable
         while (true)
         {
             var set = Volatile.Read(ref _serving) ?? throw new EdgeException(EdgeErrorCode.InvalidArgument, "No model is active yet; install a package first.");
-            var route = set.Choose();
+            var route = version is null ? set.Choose() : set.Find(version)
+                ?? throw new EdgeException(EdgeErrorCode.PackageNotFound, $"Version {version} of '{set.Primary.Name}' is not serving (serving: {string.Join(", ", ServingVersions)}).");
             var started = Stopwatch.GetTimestamp();
             Prediction? prediction;
             try

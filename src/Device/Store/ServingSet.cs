@@ -22,6 +22,25 @@ internal sealed class ServingSet
 
     public IReadOnlyList<(LoadedVersion Version, double Weight)> Routes { get; }
 
+    /// <summary>The serving version called <paramref name="version"/> (the primary or a routed one), or null.</summary>
+    public LoadedVersion? Find(string version)
+    {
+        if (Primary.Version == version)
+        {
+            return Primary;
+        }
+
+        foreach (var (loaded, _) in Routes)
+        {
+            if (loaded.Version == version)
+            {
+                return loaded;
+            }
+        }
+
+        return null;
+    }
+
     public LoadedVersion Choose()
     {
         if (Routes.Count == 0)

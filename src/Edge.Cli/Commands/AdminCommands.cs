@@ -10,7 +10,7 @@ namespace EdgeDeploy.Cli.Commands;
 /// </summary>
 internal static class AdminCommands
 {
-    public static IEnumerable<Command> Create() => [Audit(), Enrol(), Operators()];
+    public static IEnumerable<Command> Create() => [Audit(), Enrol(), Operators(), WebhookCommands.Create()];
 
     /// <summary>The admin subcommands of `edge devices`.</summary>
     public static IEnumerable<Command> DeviceVerbs() =>

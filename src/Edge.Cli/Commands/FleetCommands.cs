@@ -67,13 +67,14 @@ internal static class FleetCommands
         var id = new Argument<string?>("id") { Description = "Rollout id (omit to list every rollout).", Arity = ArgumentArity.ZeroOrOne };
         var (server, json) = (new FleetConnection(), JsonFlag());
         var model = new Option<string?>("--model") { Description = "Only this model's rollouts." };
-        var status = new Command("status", "Show one rollout, or all of them: stage, devices, health, arms.") { id, model, server, json };
+        var history = new Option<bool>("--history") { Description = "With an id: also print the rollout's history (who changed what and why, the controller's gate values, arm weights)." };
+        var status = new Command("status", "Show one rollout, or all of them: stage, devices, health, arms.") { id, model, history, server, json };
         status.SetAction((r, ct) => Guard(async registry =>
         {
             if (r.GetValue(id) is { } one)
             {
                 var found = await registry.GetRolloutAsync(new GetRolloutRequest { Id = one }, cancellationToken: ct);
-                Print(r.GetValue(json), found, Describe(found));
+                Print(r.GetValue(json), found, Describe(found) + (r.GetValue(history) ? Environment.NewLine + DescribeHistory(found) : string.Empty));
                 return;
             }
 
@@ -449,6 +450,10 @@ internal static class FleetCommands
         lines.AddRange(GateFiguresText.RolloutLines(r));
         return string.Join(Environment.NewLine, lines);
     }
+
+    private static string DescribeHistory(Protos.V1.Rollout r) =>
+        "  history:" + string.Concat(r.History.Select(e => Environment.NewLine + Invariant(
+            $"    {DateTimeOffset.FromUnixTimeMilliseconds(e.AtUnixMs).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC  {(e.Actor.Length == 0 ? "-" : e.Actor)}  {e.Action} -> {e.State}, stage {e.Stage + 1}: {e.Reason}{(e.Arms.Count == 0 ? string.Empty : "  [" + string.Join(", ", e.Arms.Select(a => Invariant($"{a.Version} {a.Weight:F4}"))) + "]")}")));
 
     internal static void Print(bool json, IMessage message, string text) => Console.WriteLine(json ? Json.Format(message) : text);
 

@@ -73,13 +73,13 @@ int edge_model_tensor_count(const edge_model *model, int is_output, int32_t *cou
 int edge_model_tensor_info(const edge_model *model, int is_output, int32_t index, edge_tensor *info);
 
 /* Validates inputs (names, types, shapes, NaN) and runs the model, writing the requested outputs into caller buffers.
-   Tensor outputs only: an output that is a sequence, a map or an optional value fails with EDGE_E_INVALID_OUTPUT
-   (read those with edge_predict_values). */
+   Tensor outputs only: an output that is a sequence, a map or an optional value that is absent in this run fails with
+   EDGE_E_INVALID_OUTPUT (read those with edge_predict_values; a present optional tensor is written like any tensor). */
 int edge_predict(edge_model *model, const edge_tensor *inputs, int32_t input_count, edge_tensor *outputs, int32_t output_count);
 
 /* Output `index`'s kind (enum edge_value_kind: tensor, sequence or map) and, if `optional` is not NULL, 1 when the output
-   is optional (a prediction may then hold EDGE_VALUE_NONE; today models with optional outputs are refused at open with
-   EDGE_E_UNSUPPORTED_MODEL, because ONNX Runtime's managed API crashes on an empty one, so this is 0). edge_model_tensor_info describes a sequence or map output
+   is optional (a prediction may then hold EDGE_VALUE_NONE: edge_value_info reports kind EDGE_VALUE_NONE and count 0, and
+   reading it as a tensor fails with EDGE_E_INVALID_OUTPUT). edge_model_tensor_info describes a sequence or map output
    with element_type 0 (or, for a map, its value type) and rank 0. */
 int edge_model_output_kind(const edge_model *model, int32_t index, int32_t *kind, int32_t *optional);
 
@@ -114,10 +114,12 @@ void edge_prediction_free(edge_prediction *prediction);
 /* Releases the model. NULL is ignored. */
 void edge_model_close(edge_model *model);
 
-/* ---- Device store and update agent ---------------------------------------------------------------------------------
+/* ---- Device store ----------------------------------------------------------------------------------------------------
  * The store installs signed packages through the gate (verification against the device trust directory, the package's
  * end-to-end and confidence sets, its metric bounds), keeps earlier versions for rollback, and serves the active one.
- * The agent checks in with an update server in the background and installs and switches versions it is assigned.
+ * The update agent (edge_agent_*, include/edgeagent.h) is in libedgeagent.so, which exports everything declared here
+ * too: link libedgeagent.so instead of libedgeruntime.so (never both) to run it; an app that does not update over the
+ * network links libedgeruntime.so and carries no gRPC, HTTP or TLS client.
  * Strings written into caller buffers are NUL-terminated UTF-8; a buffer too small fails with EDGE_E_PAYLOAD_TOO_LARGE. */
 
 #define EDGE_E_SESSION_CONFIGURATION_FAILED 21
@@ -137,7 +139,6 @@ enum edge_install_outcome {
 #define EDGE_PREDICTION_ID_SIZE 37 /* 36 characters and the NUL */
 
 typedef struct edge_store edge_store;
-typedef struct edge_agent edge_agent;
 
 /* Opens (or creates) a store in store_dir; packages are verified against trust_dir (root.json); telemetry_db (SQLite
  * outbox, NULL for none) records predictions and ground truth for the agent to upload. */
@@ -164,20 +165,6 @@ int edge_store_record_ground_truth(edge_store *store, const char *prediction_id,
 
 /* Closes the store. NULL is ignored. Fails with EDGE_E_INVALID_ARGUMENT while an agent still runs on it. */
 int edge_store_close(edge_store *store);
-
-/* Starts the update agent in the background on a thread of the library. config_json is a JSON object:
- *   "server" (https://host:port, or http:// on loopback), "device_id", "server_key_file" (PEM of the server's
- *   assignment-signing key), "state_dir" (credential, partial downloads) - required;
- *   "enrollment_token", "interval_seconds" (default 60), "ca_file", "client_cert_file", "client_key_file",
- *   "offline_grace_seconds", "tags" (array of strings) - optional. */
-int edge_agent_start(edge_store *store, const char *config_json, edge_agent **agent);
-
-/* Cycles completed and the last cycle's result: 0, EDGE_E_UPDATE_SERVER_UNAVAILABLE, EDGE_E_UPDATE_FAILED or another
- * code; message (NULL allowed) gets that cycle's one-line summary, truncated to message_capacity. */
-int edge_agent_status(edge_agent *agent, int64_t *cycles, int32_t *last_code, char *message, size_t message_capacity);
-
-/* Stops the agent, waiting for a check-in in flight to end, and releases it. NULL is ignored. */
-int edge_agent_stop(edge_agent *agent);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using EdgeDeploy.Runtime.Telemetry;
 using Semver;
 
 namespace EdgeDeploy.Runtime.Packages;
 
 /// <summary>Manifest bytes ⇄ <see cref="PackageManifest"/>, enforcing canonical form and field rules.</summary>
-internal static partial class ManifestCodec
+internal static class ManifestCodec
 {
     public static byte[] Serialize(PackageManifest manifest) => PackageJsonContext.Serialize(manifest, PackageJsonContext.Default.PackageManifest);
 
@@ -24,7 +23,27 @@ internal static partial class ManifestCodec
     }
 
     /// <summary>Whether <paramref name="name"/> is a valid model name (safe as a file name: no separators, no leading dot).</summary>
-    public static bool IsValidModelName(string? name) => name is not null && NamePattern().IsMatch(name);
+    /// <summary>
+    /// <c>[a-z0-9][a-z0-9._-]{0,63}</c>, checked by hand: a regex would bring .NET's regex engine (about 0.4 MB) into
+    /// libedgeruntime.so for this one check.
+    /// </summary>
+    public static bool IsValidModelName(string? name)
+    {
+        if (name is null || name.Length is 0 or > 64 || !(char.IsAsciiLetterLower(name[0]) || char.IsAsciiDigit(name[0])))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Whether <paramref name="version"/> is a strict semantic version (safe as a file name: only [0-9A-Za-z.+-]).</summary>
     public static bool IsValidVersion(string? version) => version is not null && SemVersion.TryParse(version, SemVersionStyles.Strict, out _);
@@ -160,7 +179,4 @@ internal static partial class ManifestCodec
             }
         }
     }
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
-    private static partial Regex NamePattern();
 }

@@ -13,6 +13,7 @@ internal sealed class AdminServiceImpl(
     OperatorAdministration operators,
     EnrollmentTokens enrollment,
     DeviceAdministration devices,
+    WebhookService webhooks,
     UpdateServerOptions options)
     : AdminService.AdminServiceBase
 {
@@ -139,5 +140,58 @@ internal sealed class AdminServiceImpl(
         CreatedBy = t.CreatedBy,
         CreatedUnixMs = t.CreatedUnixMs,
         RevokedUnixMs = t.RevokedUnixMs ?? 0,
+    };
+
+    public override async Task<CreateWebhookResponse> CreateWebhook(CreateWebhookRequest request, ServerCallContext context)
+    {
+        var (webhook, secret) = await webhooks.CreateAsync(
+            request.Url, request.EventTypes, request.Models, request.Metrics, request.Description, OperatorIdentity.Of(context).Name, context.CancellationToken).ConfigureAwait(false);
+        return new CreateWebhookResponse { Webhook = ToMessage(webhook), Secret = secret };
+    }
+
+    public override async Task<ListWebhooksResponse> ListWebhooks(ListWebhooksRequest request, ServerCallContext context)
+    {
+        var response = new ListWebhooksResponse();
+        response.Webhooks.AddRange((await webhooks.ListAsync(context.CancellationToken).ConfigureAwait(false)).Select(ToMessage));
+        return response;
+    }
+
+    public override async Task<WebhookInfo> RemoveWebhook(RemoveWebhookRequest request, ServerCallContext context) =>
+        ToMessage(await webhooks.RemoveAsync(request.Id, OperatorIdentity.Of(context).Name, context.CancellationToken).ConfigureAwait(false));
+
+    public override async Task<ListWebhookDeliveriesResponse> ListWebhookDeliveries(ListWebhookDeliveriesRequest request, ServerCallContext context)
+    {
+        var response = new ListWebhookDeliveriesResponse();
+        response.Deliveries.AddRange((await webhooks.DeliveriesAsync(request.WebhookId, request.DeadOnly, request.Limit, context.CancellationToken).ConfigureAwait(false)).Select(ToMessage));
+        return response;
+    }
+
+    public override async Task<WebhookDelivery> RedeliverWebhook(RedeliverWebhookRequest request, ServerCallContext context) =>
+        ToMessage(await webhooks.RedeliverAsync(request.Id, context.CancellationToken).ConfigureAwait(false));
+
+    /// <summary>A webhook as operators see it: never its secret.</summary>
+    private static WebhookInfo ToMessage(WebhookRecord w)
+    {
+        var message = new WebhookInfo { Id = w.Id, Url = w.Url, Description = w.Description, CreatedBy = w.CreatedBy, CreatedUnixMs = w.CreatedUnixMs };
+        message.EventTypes.AddRange(w.EventTypes);
+        message.Models.AddRange(w.Models);
+        message.Metrics.AddRange(w.Metrics);
+        return message;
+    }
+
+    private static WebhookDelivery ToMessage(WebhookDeliveryRecord d) => new()
+    {
+        Id = d.Id,
+        WebhookId = d.WebhookId,
+        EventType = d.EventType,
+        AlertId = d.AlertId,
+        State = d.State,
+        Attempts = d.Attempts,
+        QueuedUnixMs = d.CreatedUnixMs,
+        NextAttemptUnixMs = d.State == WebhookDeliveryRecord.Pending ? d.NextAttemptUnixMs : 0,
+        LastStatus = d.LastStatus,
+        LastError = d.LastError,
+        DeliveredUnixMs = d.DeliveredUnixMs ?? 0,
+        Payload = d.Payload,
     };
 }

@@ -61,6 +61,13 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
         [Admin("ListPendingDevices")] = OperatorRpc.Read(OperatorRole.Viewer),
         [Admin("AcceptDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
         [Admin("RejectDevice")] = OperatorRpc.Write<DeviceActionRequest>(OperatorRole.Admin, r => "device " + r.DeviceId, r => r.Reason),
+
+        // Alert webhooks: admin (a webhook sends alert details to any URL, and its secret is shown once).
+        [Admin("CreateWebhook")] = OperatorRpc.Write<CreateWebhookRequest>(OperatorRole.Admin, r => "webhook " + Webhooks.WebhookService.Redacted(r.Url), r => r.Reason),
+        [Admin("ListWebhooks")] = OperatorRpc.Read(OperatorRole.Admin),
+        [Admin("RemoveWebhook")] = OperatorRpc.Write<RemoveWebhookRequest>(OperatorRole.Admin, r => "webhook " + r.Id, r => r.Reason),
+        [Admin("ListWebhookDeliveries")] = OperatorRpc.Read(OperatorRole.Admin),
+        [Admin("RedeliverWebhook")] = OperatorRpc.Write<RedeliverWebhookRequest>(OperatorRole.Admin, r => "webhook-delivery " + r.Id, r => r.Reason),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>The services whose every method is an operator RPC.</summary>

@@ -49,13 +49,19 @@ internal sealed class RegistryServiceImpl(
 
     public override async Task<Rollout> CreateRollout(CreateRolloutRequest request, ServerCallContext context)
     {
-        var record = await rollouts.CreateAsync(request.Strategy, RolloutMessages.ToSpec(request), context.CancellationToken).ConfigureAwait(false);
+        var record = await rollouts.CreateAsync(request.Strategy, RolloutMessages.ToSpec(request), OperatorIdentity.Of(context).Name, context.CancellationToken).ConfigureAwait(false);
         return await DescribeAsync(record, context.CancellationToken).ConfigureAwait(false);
     }
 
     public override async Task<Rollout> GetRollout(GetRolloutRequest request, ServerCallContext context)
     {
-        return await DescribeAsync(await rollouts.FindAsync(request.Id, context.CancellationToken).ConfigureAwait(false), context.CancellationToken).ConfigureAwait(false);
+        var rollout = await DescribeAsync(await rollouts.FindAsync(request.Id, context.CancellationToken).ConfigureAwait(false), context.CancellationToken).ConfigureAwait(false);
+        foreach (var e in await rollouts.HistoryAsync(request.Id, context.CancellationToken).ConfigureAwait(false))
+        {
+            rollout.History.Add(RolloutMessages.ToMessage(e));
+        }
+
+        return rollout;
     }
 
     public override async Task<ListRolloutsResponse> ListRollouts(ListRolloutsRequest request, ServerCallContext context)

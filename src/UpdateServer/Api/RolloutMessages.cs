@@ -17,6 +17,13 @@ internal static class RolloutMessages
         ToGates(request.Gates),
         request.OnFailure == FailureAction.Pause ? (int)FailureAction.Pause : (int)FailureAction.Rollback);
 
+    public static RolloutEvent ToMessage(RolloutEventRecord e)
+    {
+        var message = new RolloutEvent { AtUnixMs = e.AtUnixMs, Actor = e.Actor, Action = e.Action, State = e.State, Stage = e.Stage, Reason = e.Reason };
+        message.Arms.AddRange(e.Arms.Select(a => new ArmWeight { Version = a.Version, Weight = a.Weight }));
+        return message;
+    }
+
     public static Rollout ToMessage(RolloutRecord r, RolloutStatus status)
     {
         var g = r.Gates;

@@ -32,6 +32,12 @@ internal sealed class ConsoleQueries(
 
     public const int DevicesPerPage = 50;
 
+    /// <summary>How far back the device page's health history reaches.</summary>
+    public static readonly TimeSpan DeviceHistoryWindow = TimeSpan.FromHours(24);
+
+    /// <summary>At most this many of a device's health reports on its page.</summary>
+    public const int DeviceHistoryReports = 200;
+
     public const int RolloutsPerPage = 50;
 
     /// <summary>Time windows per monitoring chart.</summary>
@@ -91,7 +97,23 @@ internal sealed class ConsoleQueries(
             health.Add(await HealthAsync(i.Model, i.Version, since, now, cancellationToken).ConfigureAwait(false));
         }
 
-        return new DeviceView(Row(device, now), device.Record.RegisteredUnixMs, [.. installs.OrderByDescending(i => i.AtUnixMs)], health, now);
+        // The device's own reports, each judged through the same figures as the fleet's (MonitoredFigures).
+        var own = await store.ListDeviceHealthAsync(id, now - (long)DeviceHistoryWindow.TotalMilliseconds, DeviceHistoryReports, cancellationToken).ConfigureAwait(false);
+        var history = own.Select(h =>
+        {
+            var totals = new HealthTotals(h.Requests, h.Errors, h.LatencyBuckets, h.GroundTruth, h.Correct, h.AbsErrorSum);
+            return new DeviceHealthRow(h.AtUnixMs, h.Model, h.Version, h.Shadow, h.Requests, h.Errors, MonitoredFigures.ErrorRate.Of(totals), MonitoredFigures.LatencyP95Ms.Of(totals));
+        }).ToList();
+        List<ChartSeries> PerVersion(Func<DeviceHealthRow, double> value) =>
+            [.. history.Where(h => !h.Shadow).GroupBy(h => h.Model + " " + h.Version).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new ChartSeries(g.Key, [.. g.OrderBy(h => h.AtUnixMs).Select(h => new SeriesPoint(h.AtUnixMs, value(h)))]))];
+        return new DeviceView(Row(device, now), device.Record.RegisteredUnixMs, [.. installs.OrderByDescending(i => i.AtUnixMs)], health, now)
+        {
+            History = history,
+            RequestsSeries = PerVersion(h => h.Requests),
+            ErrorRateSeries = PerVersion(h => h.ErrorRate),
+            LatencySeries = PerVersion(h => h.LatencyP95Ms),
+        };
     }
 
     public async Task<IReadOnlyList<ModelVersionRow>> ModelsAsync(CancellationToken cancellationToken)
@@ -146,20 +168,38 @@ internal sealed class ConsoleQueries(
         var s = await rollouts.StatusAsync(r, cancellationToken).ConfigureAwait(false);
         var arms = r.Arms.Select((a, i) => new ArmRow(a.Version, a.Weight, s.Arms.ElementAtOrDefault(i).Successes, s.Arms.ElementAtOrDefault(i).Failures)).ToList();
 
-        var timeline = new List<TimelineRow>();
-        var created = (await store.ListAuditAsync(new AuditQuery(r.CreatedUnixMs - 60_000, string.Empty, $"model {r.Model} {r.Version}", 20), cancellationToken).ConfigureAwait(false))
-            .Where(e => e.Action == "CreateRollout" && e.Outcome == "ok").MinBy(e => Math.Abs(e.AtUnixMs - r.CreatedUnixMs));
-        timeline.Add(new TimelineRow(r.CreatedUnixMs, created?.Operator ?? string.Empty, "created", $"{r.Strategy} to {string.Join(", ", r.Stages.Select(Percent))}", "ok"));
+        // The rollout's history (operators' and the controller's changes, with why), and refused operator attempts from the audit log.
+        var history = await rollouts.HistoryAsync(r.Id, cancellationToken).ConfigureAwait(false);
+        var timeline = history.Where(e => e.Action != "reweighted").Select(e => new TimelineRow(
+            e.AtUnixMs, e.Actor.Length == 0 ? "-" : e.Actor, Invariant($"{e.Action} → {e.State}, stage {e.Stage + 1}"), e.Reason, "ok")).ToList();
         foreach (var e in await store.ListAuditAsync(new AuditQuery(0, string.Empty, "rollout " + r.Id, 200), cancellationToken).ConfigureAwait(false))
         {
-            timeline.Add(new TimelineRow(e.AtUnixMs, $"{e.Operator} ({e.Role})", e.Action.Replace("Rollout", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), e.Reason, e.Outcome));
+            if (history.Count == 0 || e.Outcome != "ok")
+            {
+                timeline.Add(new TimelineRow(e.AtUnixMs, $"{e.Operator} ({e.Role})", e.Action.Replace("Rollout", string.Empty, StringComparison.Ordinal).ToLowerInvariant(), e.Reason, e.Outcome));
+            }
         }
 
+        if (history.Count == 0)
+        {
+            // Rollouts from before the history was kept: their creation from the audit log.
+            var created = (await store.ListAuditAsync(new AuditQuery(r.CreatedUnixMs - 60_000, string.Empty, $"model {r.Model} {r.Version}", 20), cancellationToken).ConfigureAwait(false))
+                .Where(e => e.Action == "CreateRollout" && e.Outcome == "ok").MinBy(e => Math.Abs(e.AtUnixMs - r.CreatedUnixMs));
+            timeline.Add(new TimelineRow(r.CreatedUnixMs, created?.Operator ?? string.Empty, "created", $"{r.Strategy} to {string.Join(", ", r.Stages.Select(Percent))}", "ok"));
+        }
+
+        // Bandit arm weights per evaluation that changed them (and at each state change), one line per arm.
+        var armHistory = r.Arms.Select(a => new ChartSeries(a.Version, [.. history.Where(e => e.Arms.Count > 0)
+            .Select(e => new SeriesPoint(e.AtUnixMs, e.Arms.FirstOrDefault(x => x.Version == a.Version)?.Weight ?? 0))
+            .Append(new SeriesPoint(now, a.Weight))])).ToList();
         timeline.Add(new TimelineRow(r.StageStartedUnixMs, string.Empty, $"now {r.State.Name()}, stage {r.CurrentStage + 1} since", r.StateReason, string.Empty));
         var actions = Enum.GetValues<RolloutAction>().Where(a => RolloutService.AppliesTo(a, r.State)).Select(a => a.ToString().ToLowerInvariant()).ToList();
         return new RolloutView(
             Row(r, s), r.Stages, r.StateReason, r.BaselineVersion, r.OnFailure == (int)FailureAction.Pause ? "pause" : "roll back", r.StageStartedUnixMs,
-            Gates(r, s, now), arms, [.. timeline.OrderBy(t => t.AtUnixMs)], actions, now);
+            Gates(r, s, now), arms, [.. timeline.OrderBy(t => t.AtUnixMs)], actions, now)
+        {
+            ArmHistory = armHistory,
+        };
     }
 
     public async Task<IReadOnlyList<string>> VersionChoicesAsync(CancellationToken cancellationToken) =>
@@ -224,7 +264,10 @@ internal sealed class ConsoleQueries(
             var (scores, _) = await monitoring.DriftAsync(model, version, Now - (hours * 3_600_000L), 0, cancellationToken).ConfigureAwait(false);
             return new DriftView(model, version, hours, [.. scores.Select(d => new DriftRow(
                 d.Score.Name, d.Score.Kind.ToString(), d.IsOutput, d.Score.Observed, d.Score.MissingFraction,
-                MonitoredFigures.Psi.Of(d.Score), MonitoredFigures.Ks.Of(d.Score), MonitoredFigures.JensenShannon.Of(d.Score), d.ReferenceFractions, d.Score.ObservedFractions))], string.Empty);
+                MonitoredFigures.Psi.Of(d.Score), MonitoredFigures.Ks.Of(d.Score), MonitoredFigures.JensenShannon.Of(d.Score), d.ReferenceFractions, d.Score.ObservedFractions)
+            {
+                Verdict = new DriftVerdictRow(d.Samples, d.ReferenceSamples, d.Test, d.PValue, d.Shifted),
+            })], string.Empty);
         }
         catch (RejectedException ex)
         {

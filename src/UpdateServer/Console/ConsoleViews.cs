@@ -24,7 +24,21 @@ public sealed record InstallRow(string RolloutId, string Model, string Version, 
 public sealed record HealthRow(string Model, string Version, long Requests, long Errors, double ErrorRate, double LatencyP95Ms, long GroundTruth, double OnlineMetric, string MetricName);
 
 /// <summary>The device page.</summary>
-public sealed record DeviceView(DeviceRow Device, long RegisteredUnixMs, IReadOnlyList<InstallRow> Installs, IReadOnlyList<HealthRow> Health, long NowUnixMs);
+public sealed record DeviceView(DeviceRow Device, long RegisteredUnixMs, IReadOnlyList<InstallRow> Installs, IReadOnlyList<HealthRow> Health, long NowUnixMs)
+{
+    /// <summary>The device's own health reports over <see cref="ConsoleQueries.DeviceHistoryWindow"/>, newest first.</summary>
+    public IReadOnlyList<DeviceHealthRow> History { get; init; } = [];
+
+    /// <summary>Per served version: requests, error rate and latency p95 of each report, oldest first (the device page's charts).</summary>
+    public IReadOnlyList<ChartSeries> RequestsSeries { get; init; } = [];
+
+    public IReadOnlyList<ChartSeries> ErrorRateSeries { get; init; } = [];
+
+    public IReadOnlyList<ChartSeries> LatencySeries { get; init; } = [];
+}
+
+/// <summary>One health report of one device: what it served of one version over its report window.</summary>
+public sealed record DeviceHealthRow(long AtUnixMs, string Model, string Version, bool Shadow, long Requests, long Errors, double ErrorRate, double LatencyP95Ms);
 
 /// <summary>One published version.</summary>
 public sealed record ModelVersionRow(string Name, string Version, string Sha256, long Size, long PublishedUnixMs, string Purpose);
@@ -49,7 +63,11 @@ public sealed record ArmRow(string Version, double Weight, long Successes, long 
 /// <summary>The rollout page.</summary>
 public sealed record RolloutView(
     RolloutRow Row, IReadOnlyList<double> Stages, string StateReason, string Baseline, string OnFailure, long StageStartedUnixMs,
-    IReadOnlyList<GateRow> Gates, IReadOnlyList<ArmRow> Arms, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<string> Actions, long NowUnixMs);
+    IReadOnlyList<GateRow> Gates, IReadOnlyList<ArmRow> Arms, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<string> Actions, long NowUnixMs)
+{
+    /// <summary>Bandit only: each arm's weight over time (per recorded evaluation), one series per arm.</summary>
+    public IReadOnlyList<ChartSeries> ArmHistory { get; init; } = [];
+}
 
 /// <summary>A point of a time series.</summary>
 public sealed record SeriesPoint(long AtUnixMs, double Value);
@@ -73,7 +91,14 @@ public sealed record MonitoringView(
     IReadOnlyList<SliceRow> Slices, IReadOnlyList<AlertRow> Alerts, IReadOnlyList<AlertRuleRow> Rules, string Note);
 
 /// <summary>One feature's or output's drift.</summary>
-public sealed record DriftRow(string Name, string Kind, bool IsOutput, long Observed, double MissingFraction, double Psi, double Ks, double JensenShannon, IReadOnlyList<double> Reference, IReadOnlyList<double> Live);
+public sealed record DriftRow(string Name, string Kind, bool IsOutput, long Observed, double MissingFraction, double Psi, double Ks, double JensenShannon, IReadOnlyList<double> Reference, IReadOnlyList<double> Live)
+{
+    /// <summary>Non-missing observations scored (n), the reference's training rows (m), the two-sample test and its p-value, and <see cref="DriftAssessment"/>'s verdict.</summary>
+    public DriftVerdictRow Verdict { get; init; } = new(0, 0, string.Empty, double.NaN, false);
+}
+
+/// <summary>The drift verdict beside the scores: n, m, the test, its p-value and whether the feature counts as shifted (the rule alerts apply).</summary>
+public sealed record DriftVerdictRow(long Samples, int ReferenceSamples, string Test, double PValue, bool Shifted);
 
 /// <summary>The drift page of one version.</summary>
 public sealed record DriftView(string Model, string Version, int Hours, IReadOnlyList<DriftRow> Features, string Note);

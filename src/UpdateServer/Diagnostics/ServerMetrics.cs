@@ -41,6 +41,12 @@ internal sealed class ServerMetrics
     private static readonly Histogram<double> EvaluationDuration = Meter.CreateHistogram(
         "edgedeploy.rollout.evaluation.duration", "s", "Time of one evaluator tick over every active rollout and alert rule.", advice: Seconds);
 
+    private static readonly Counter<long> WebhookAttempts = Meter.CreateCounter<long>(
+        "edgedeploy.webhook.deliveries", "{attempt}", "Webhook delivery attempts by outcome: delivered, failed (retried later) or dead_lettered (attempts or age ran out).");
+
+    private static readonly Histogram<double> WebhookDuration = Meter.CreateHistogram(
+        "edgedeploy.webhook.attempt.duration", "s", "Time of one webhook delivery attempt, until the receiver's answer or the timeout.", advice: Seconds);
+
     private long _checkInCount;
     private long _bytesServed;
 
@@ -76,4 +82,11 @@ internal sealed class ServerMetrics
         GateOutcomes.Add(1, new KeyValuePair<string, object?>("gate", gate), new KeyValuePair<string, object?>("outcome", passed ? "pass" : "fail"));
 
     public void Evaluated(TimeSpan elapsed) => EvaluationDuration.Record(elapsed.TotalSeconds);
+
+    /// <summary>One webhook attempt: <paramref name="outcome"/> is delivered, failed or dead_lettered.</summary>
+    public void WebhookAttempted(string outcome, TimeSpan elapsed)
+    {
+        WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        WebhookDuration.Record(elapsed.TotalSeconds);
+    }
 }

@@ -29,6 +29,24 @@ internal sealed class AssignmentSigner : IDisposable
 
     public string PublicKeyPem => _key.ExportPublicKeyPem();
 
+    /// <summary>
+    /// A 256-bit key for <paramref name="purpose"/>, derived (HKDF-SHA256) from the private assignment key: replicas share
+    /// assignment.key, so they derive the same key without another file to copy; the database alone does not hold it.
+    /// </summary>
+    public byte[] DeriveKey(string purpose)
+    {
+        var material = System.Text.Encoding.UTF8.GetBytes(_key.ExportPrivateKeyPem());
+        try
+        {
+            return System.Security.Cryptography.HKDF.DeriveKey(
+                System.Security.Cryptography.HashAlgorithmName.SHA256, material, 32, info: System.Text.Encoding.UTF8.GetBytes("edgedeploy/" + purpose));
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(material);
+        }
+    }
+
     public CheckInResponse Sign(Assignment assignment)
     {
         var bytes = assignment.ToByteArray();

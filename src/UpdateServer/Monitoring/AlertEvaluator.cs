@@ -5,8 +5,10 @@ namespace EdgeDeploy.UpdateServer.Monitoring;
 /// <summary>
 /// Evaluates alert rules on the controller's tick: each rule's metric over its trailing window, per version it covers.
 /// A breach with enough samples opens one alert per (rule, version); the value back within the threshold resolves it.
+/// Each change enqueues its webhook messages (<see cref="WebhookEvents"/>) in the same store transaction (the outbox),
+/// which <see cref="WebhookDispatcher"/> then sends.
 /// </summary>
-internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, TimeProvider time, ILogger<AlertEvaluator> logger)
+internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, WebhookSignal webhookSignal, TimeProvider time, ILogger<AlertEvaluator> logger)
 {
     /// <summary>The metrics a rule may name: the alertable <see cref="MonitoredFigures"/>.</summary>
     public static readonly string[] Metrics = [.. MonitoredFigures.Alertable.Select(f => f.Name)];
@@ -19,11 +21,12 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var open = await store.ListAlertsAsync(includeResolved: false, cancellationToken).ConfigureAwait(false);
         var live = await store.ListLiveRolloutsAsync(cancellationToken).ConfigureAwait(false);
+        var webhooks = await store.ListWebhooksAsync(cancellationToken).ConfigureAwait(false);
         foreach (var rule in await store.ListAlertRulesAsync(cancellationToken).ConfigureAwait(false))
         {
             try
             {
-                await EvaluateRuleAsync(rule, open, live, now, cancellationToken).ConfigureAwait(false);
+                await EvaluateRuleAsync(rule, open, live, webhooks, now, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -32,7 +35,8 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
         }
     }
 
-    private async Task EvaluateRuleAsync(AlertRuleRecord rule, IReadOnlyList<AlertRecord> open, IReadOnlyList<RolloutRecord> live, long now, CancellationToken cancellationToken)
+    private async Task EvaluateRuleAsync(
+        AlertRuleRecord rule, IReadOnlyList<AlertRecord> open, IReadOnlyList<RolloutRecord> live, IReadOnlyList<WebhookRecord> webhooks, long now, CancellationToken cancellationToken)
     {
         var versions = rule.Version.Length > 0
             ? [rule.Version]
@@ -56,14 +60,29 @@ internal sealed class AlertEvaluator(IUpdateStore store, FigureReader figures, T
             {
                 var message = string.Create(CultureInfo.InvariantCulture,
                     $"{rule.Metric}{(rule.Feature.Length > 0 ? $"({rule.Feature})" : string.Empty)} of {rule.Model} {version} is {value:G4} over the last {rule.WindowSeconds} s ({samples} samples), {(rule.Below ? "below" : "above")} {rule.Threshold:G4}");
-                await store.AddAlertAsync(new AlertRecord("al-" + Guid.CreateVersion7().ToString("N"), rule.Id, rule.Model, version, rule.Metric, value, rule.Threshold, now, null, message), cancellationToken).ConfigureAwait(false);
+                var alert = new AlertRecord("al-" + Guid.CreateVersion7().ToString("N"), rule.Id, rule.Model, version, rule.Metric, value, rule.Threshold, now, null, message);
+                var notifications = WebhookEvents.For(webhooks, WebhookEvents.AlertFiring, alert, rule, value, now, null);
+                await store.AddAlertAsync(alert, notifications, cancellationToken).ConfigureAwait(false);
                 ServerLog.AlertOpened(logger, rule.Id, rule.Model, version, message);
+                Notify(notifications);
             }
             else if (!breached && existing is not null)
             {
-                await store.ResolveAlertAsync(existing.Id, now, cancellationToken).ConfigureAwait(false);
-                ServerLog.AlertResolved(logger, existing.Id, rule.Model, version);
+                var notifications = WebhookEvents.For(webhooks, WebhookEvents.AlertResolved, existing, rule, value, now, now);
+                if (await store.ResolveAlertAsync(existing.Id, now, notifications, cancellationToken).ConfigureAwait(false))
+                {
+                    ServerLog.AlertResolved(logger, existing.Id, rule.Model, version);
+                    Notify(notifications);
+                }
             }
+        }
+    }
+
+    private void Notify(IReadOnlyList<WebhookDeliveryRecord> notifications)
+    {
+        if (notifications.Count > 0)
+        {
+            webhookSignal.Notify();
         }
     }
 }

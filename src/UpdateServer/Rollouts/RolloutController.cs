@@ -111,6 +111,7 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             _ => throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown rollout action."),
         };
         await SaveAsync(updated, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(updated, now, actor, ActionName(action), reason, cancellationToken).ConfigureAwait(false);
         metrics.Transitioned(updated.State.Name());
         ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, updated.State.Name(), updated.CurrentStage, updated.StateReason);
         return updated;
@@ -133,6 +134,8 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
                 return;
             }
 
+            await RecordAsync(stopped, time.GetUtcNow().ToUnixTimeMilliseconds(), Controller, stopped.State == RolloutState.Paused ? "paused" : "rolled back", stopped.StateReason, cancellationToken).ConfigureAwait(false);
+
             metrics.Transitioned(stopped.State.Name());
 
             ServerLog.RolloutGateFailed(logger, r.Id, r.Model, r.Version, stopped.State.Name(), failure);
@@ -150,12 +153,63 @@ internal sealed class RolloutController(IUpdateStore store, RolloutPlanner plann
             return;
         }
 
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (next.State != r.State || next.CurrentStage != r.CurrentStage)
+        {
+            var action = next.State != r.State ? next.State.Name() : "advanced";
+            await RecordAsync(next, now, Controller, action, next.StateReason + " (" + GateValues(r, status) + ")", cancellationToken).ConfigureAwait(false);
+        }
+        else if (!next.Arms.SequenceEqual(r.Arms))
+        {
+            await RecordAsync(next, now, Controller, "reweighted", Invariant($"arm weights from {string.Join(", ", status.Arms.Select(a => $"{a.Version}: {a.Successes} correct, {a.Failures} wrong"))}"), cancellationToken).ConfigureAwait(false);
+        }
+
         if (next.State != r.State || next.CurrentStage != r.CurrentStage)
         {
             metrics.Transitioned(next.State.Name());
             ServerLog.RolloutChanged(logger, r.Id, r.Model, r.Version, next.State.Name(), next.CurrentStage, next.StateReason);
         }
     }
+
+    /// <summary>The actor the evaluation tick's history entries name.</summary>
+    public const string Controller = "controller";
+
+    /// <summary>How an operator action reads in the history.</summary>
+    public static string ActionName(RolloutAction action) => action switch
+    {
+        RolloutAction.Pause => "paused",
+        RolloutAction.Resume => "resumed",
+        RolloutAction.Rollback => "rolled back",
+        _ => "promoted",
+    };
+
+    /// <summary>The gate figures an evaluation judged, as its history entry quotes them.</summary>
+    internal static string GateValues(RolloutRecord r, RolloutStatus s)
+    {
+        var h = s.Health;
+        var text = Invariant($"installs {s.Succeeded} of {s.Members} ({s.Failed} failed, {s.TimedOut} silent); error rate {h.ErrorRate * 100:F2}% on {h.Totals.Requests} requests; latency p95 {h.LatencyP95Ms:F3} ms");
+        if (RolloutGateCheck.MetricRegression(r, s) is { } regression)
+        {
+            text += Invariant($"; online {h.MetricName} {h.OnlineMetric:F4}, {regression:F4} worse than the baseline");
+        }
+
+        return text + (s.FiringAlerts.Count > 0 ? Invariant($"; {s.FiringAlerts.Count} alerts firing") : string.Empty);
+    }
+
+    /// <summary>Appends a history entry; a failure to write it is logged, never undoes the change it describes.</summary>
+    internal async Task RecordAsync(RolloutRecord r, long atUnixMs, string actor, string action, string reason, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.AddRolloutEventAsync(new RolloutEventRecord(r.Id, atUnixMs, actor, action, r.State.Name(), r.CurrentStage, reason, r.Arms), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ServerLog.RolloutEvaluationFailed(logger, ex, r.Id, r.Model, r.Version, "history entry not stored: " + ex.Message);
+        }
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<VersionHealthSummary> SummaryAsync(string model, string version, bool shadow, long since, CancellationToken cancellationToken)
     {

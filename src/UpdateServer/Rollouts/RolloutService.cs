@@ -28,7 +28,12 @@ internal sealed class RolloutService(
 
     /// <summary>Validates and stores a new rollout; it starts active at its first stage.</summary>
     /// <exception cref="RejectedException">An unknown strategy, an unpublished version, or a request the strategy or gates refuse.</exception>
-    public async Task<RolloutRecord> CreateAsync(RolloutStrategy kind, RolloutSpec spec, CancellationToken cancellationToken)
+    public async Task<RolloutRecord> CreateAsync(RolloutStrategy kind, RolloutSpec spec, CancellationToken cancellationToken) =>
+        await CreateAsync(kind, spec, string.Empty, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Validates and stores a new rollout created by <paramref name="actor"/>; it starts active at its first stage.</summary>
+    /// <exception cref="RejectedException">An unknown strategy, an unpublished version, or a request the strategy or gates refuse.</exception>
+    public async Task<RolloutRecord> CreateAsync(RolloutStrategy kind, RolloutSpec spec, string actor, CancellationToken cancellationToken)
     {
         var strategy = strategies.Find(kind) ?? throw RejectedException.Invalid(strategies.Known);
         if (await store.GetPackageAsync(spec.Model, spec.Version, cancellationToken).ConfigureAwait(false) is null)
@@ -58,6 +63,8 @@ internal sealed class RolloutService(
         };
         record = record with { BaselineVersion = await planner.BaselineForAsync(record, cancellationToken).ConfigureAwait(false) };
         await store.AddRolloutAsync(record, cancellationToken).ConfigureAwait(false);
+        await controller.RecordAsync(record, now, actor, "created", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{kind} to {string.Join(", ", record.Stages.Select(p => p.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "%"))}{(record.BaselineVersion.Length > 0 ? ", baseline " + record.BaselineVersion : string.Empty)}"), cancellationToken).ConfigureAwait(false);
         planner.Invalidate();
         ServerLog.RolloutCreated(logger, record.Id, record.Model, record.Version, kind.ToString(), record.BaselineVersion);
         return record;
@@ -85,6 +92,12 @@ internal sealed class RolloutService(
 
         return await controller.ApplyAsync(record, action, reason, actor, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The newest entries of a rollout's history (at most <see cref="HistoryLimit"/>), oldest first.</summary>
+    public Task<IReadOnlyList<RolloutEventRecord>> HistoryAsync(string id, CancellationToken cancellationToken) => store.ListRolloutEventsAsync(id, HistoryLimit, cancellationToken);
+
+    /// <summary>How many history entries a rollout's status returns.</summary>
+    public const int HistoryLimit = 500;
 
     /// <summary>Members' install outcomes and the health of the version and its baseline.</summary>
     public Task<RolloutStatus> StatusAsync(RolloutRecord rollout, CancellationToken cancellationToken) => controller.StatusAsync(rollout, cancellationToken);

@@ -64,9 +64,37 @@ public interface IUpdateStore : IAccessStore
     /// <summary>Alerts newest first; only firing ones unless <paramref name="includeResolved"/>.</summary>
     Task<IReadOnlyList<AlertRecord>> ListAlertsAsync(bool includeResolved, CancellationToken cancellationToken);
 
-    Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken);
+    /// <summary>Opens an alert and enqueues its webhook <paramref name="notifications"/> in the same transaction (the outbox).</summary>
+    Task AddAlertAsync(AlertRecord alert, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken);
 
-    Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken);
+    /// <summary>
+    /// Resolves an open alert and enqueues <paramref name="notifications"/> in the same transaction; an alert already
+    /// resolved keeps its time and enqueues nothing. True when this call resolved it.
+    /// </summary>
+    Task<bool> ResolveAlertAsync(string id, long atUnixMs, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken);
+
+    Task AddWebhookAsync(WebhookRecord webhook, CancellationToken cancellationToken);
+
+    /// <summary>Every webhook, oldest first.</summary>
+    Task<IReadOnlyList<WebhookRecord>> ListWebhooksAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes a webhook and its pending deliveries (delivered and dead ones stay as history); false when there is no such webhook.</summary>
+    Task<bool> DeleteWebhookAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Pending deliveries due at <paramref name="nowUnixMs"/>, earliest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<WebhookDeliveryRecord>> ListDueWebhookDeliveriesAsync(long nowUnixMs, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Records an attempt's outcome on a pending delivery; false when it is no longer pending (redelivered, or its webhook deleted).</summary>
+    Task<bool> RecordWebhookAttemptAsync(WebhookAttempt attempt, CancellationToken cancellationToken);
+
+    /// <summary>Deliveries newest first: of one webhook (or all when empty), only dead letters when <paramref name="deadOnly"/>.</summary>
+    Task<IReadOnlyList<WebhookDeliveryRecord>> ListWebhookDeliveriesAsync(string webhookId, bool deadOnly, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes a delivered or dead message pending again, due at <paramref name="nowUnixMs"/> with its attempts reset (same
+    /// id and body: receivers that saw it still de-duplicate). Null when there is no such delivery or its webhook is gone.
+    /// </summary>
+    Task<WebhookDeliveryRecord?> RedeliverWebhookAsync(string deliveryId, long nowUnixMs, CancellationToken cancellationToken);
 
     /// <summary>Drift counts of one version reported in [<paramref name="sinceUnixMs"/>, <paramref name="untilUnixMs"/>), summed per feature or output name.</summary>
     Task<IReadOnlyDictionary<string, (long[] Counts, long Missing)>> SumDriftAsync(string model, string version, long sinceUnixMs, long untilUnixMs, CancellationToken cancellationToken);
@@ -79,6 +107,15 @@ public interface IUpdateStore : IAccessStore
 
     /// <summary>Health reports and drift counts together per hour of their report time (for the size cap of retention), in no particular order.</summary>
     Task<IReadOnlyList<HourCount>> HealthRowsPerHourAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends an entry to a rollout's history (state changes by operators and the controller, bandit re-weighting).</summary>
+    Task AddRolloutEventAsync(RolloutEventRecord entry, CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="limit"/> entries of a rollout's history, oldest first.</summary>
+    Task<IReadOnlyList<RolloutEventRecord>> ListRolloutEventsAsync(string rolloutId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>One device's health reports (served and shadow) reported at or after <paramref name="sinceUnixMs"/>, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<HealthRecord>> ListDeviceHealthAsync(string deviceId, long sinceUnixMs, int limit, CancellationToken cancellationToken);
 
     /// <summary>Runs one cheap query against the schema (the readiness check); throws when the database does not answer.</summary>
     Task PingAsync(CancellationToken cancellationToken);

@@ -30,6 +30,17 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         CREATE INDEX IF NOT EXISTS raw_inputs_expiry ON raw_inputs (expires_ms);
         """;
 
+    /// <summary>Hourly roll-ups (<see cref="TelemetryRollup"/>); created with the rows' hour they are valid from (see <see cref="CreateRollups"/>).</summary>
+    private const string RollupSchema = """
+        CREATE TABLE telemetry_rollups (series INTEGER NOT NULL, hour INTEGER NOT NULL, kind INTEGER NOT NULL, key REAL NOT NULL,
+            n INTEGER NOT NULL, input_values INTEGER NOT NULL, input_missing INTEGER NOT NULL, ground_truth INTEGER NOT NULL,
+            correct INTEGER NOT NULL, abs_error REAL NOT NULL, PRIMARY KEY (series, hour, kind, key)) WITHOUT ROWID;
+        CREATE TABLE rollup_orphan_labels (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, ts_ms INTEGER NOT NULL,
+            PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        CREATE TABLE rollup_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS predictions_id ON predictions (prediction_id);
+        """;
+
     private const int MaxBatchesPerCommit = 16;
 
     private readonly Channel<PendingBatch> _queue = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(64) { SingleReader = true });
@@ -41,6 +52,14 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     private readonly SqliteCommand _insertGroundTruth;
     private readonly SqliteCommand _insertRawInputs;
     private readonly string _connectionString;
+    private readonly TelemetryRollup _rollup = new();
+    private readonly SqliteCommand _findPrediction;
+    private readonly SqliteCommand _findLabel;
+    private readonly SqliteCommand _addOrphan;
+    private readonly SqliteCommand _takeOrphan;
+    private readonly SqliteCommand _upsertRollup;
+    private readonly long _rollupsFromHour;
+    private bool _orphans;
 
     public SqliteTelemetryStore(string path)
     {
@@ -53,6 +72,19 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
         Execute(_writer, Schema);
         AddSlicesColumn(_writer);
+        _rollupsFromHour = CreateRollups(_writer);
+        _orphans = Scalar(_writer, "SELECT EXISTS (SELECT 1 FROM rollup_orphan_labels);") != 0;
+        _findPrediction = Prepare("SELECT series, ts_ms, predicted, slices, shadow FROM predictions WHERE prediction_id = $id AND device_id = $d LIMIT 1;", "$id", "$d");
+        _findLabel = Prepare("SELECT label FROM ground_truth WHERE device_id = $d AND prediction_id = $id;", "$d", "$id");
+        _addOrphan = Prepare("INSERT OR IGNORE INTO rollup_orphan_labels VALUES ($d, $id, $ts);", "$d", "$id", "$ts");
+        _takeOrphan = Prepare("DELETE FROM rollup_orphan_labels WHERE device_id = $d AND prediction_id = $id RETURNING (SELECT label FROM ground_truth g WHERE g.device_id = $d AND g.prediction_id = $id);", "$d", "$id");
+        _upsertRollup = Prepare(
+            """
+            INSERT INTO telemetry_rollups VALUES ($s, $h, $k, $key, $n, $v, $m, $g, $c, $a) ON CONFLICT (series, hour, kind, key) DO UPDATE SET
+                n = n + excluded.n, input_values = input_values + excluded.input_values, input_missing = input_missing + excluded.input_missing,
+                ground_truth = ground_truth + excluded.ground_truth, correct = correct + excluded.correct, abs_error = abs_error + excluded.abs_error;
+            """,
+            "$s", "$h", "$k", "$key", "$n", "$v", "$m", "$g", "$c", "$a");
         _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
         Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10);", out _insertPrediction));
         _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
@@ -81,7 +113,49 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     public VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs)
     {
         using var connection = Open();
+        using var read = connection.BeginTransaction(deferred: true); // one snapshot for the roll-ups and the raw rows
+        var window = new WindowAccumulator();
+        var (firstHour, endHour) = TelemetryRollup.WholeHours(fromUnixMs, toUnixMs, _rollupsFromHour);
+        if (firstHour < endHour)
+        {
+            ReadRaw(connection, read, window, model, version, fromUnixMs, firstHour * TelemetryRollup.HourMs);
+            using var command = connection.CreateCommand();
+            command.Transaction = read;
+            command.CommandText = """
+                SELECT kind, key, SUM(n), SUM(input_values), SUM(input_missing), SUM(ground_truth), SUM(correct), SUM(abs_error) FROM telemetry_rollups
+                WHERE series = (SELECT id FROM series WHERE model = $m AND version = $v) AND hour >= $from AND hour < $to GROUP BY kind, key;
+                """;
+            command.Parameters.AddWithValue("$m", model);
+            command.Parameters.AddWithValue("$v", version);
+            command.Parameters.AddWithValue("$from", firstHour);
+            command.Parameters.AddWithValue("$to", endHour);
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    window.AddRollup(reader.GetInt32(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetDouble(7));
+                }
+            }
+
+            ReadRaw(connection, read, window, model, version, endHour * TelemetryRollup.HourMs, toUnixMs);
+        }
+        else
+        {
+            ReadRaw(connection, read, window, model, version, fromUnixMs, toUnixMs);
+        }
+
+        return window.ToSummary();
+    }
+
+    private static void ReadRaw(SqliteConnection connection, SqliteTransaction read, WindowAccumulator window, string model, string version, long fromUnixMs, long toUnixMs)
+    {
+        if (toUnixMs <= fromUnixMs)
+        {
+            return;
+        }
+
         using var command = connection.CreateCommand();
+        command.Transaction = read;
         command.CommandText = """
             SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label, p.slices FROM predictions p
             LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
@@ -91,17 +165,12 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         command.Parameters.AddWithValue("$v", version);
         command.Parameters.AddWithValue("$from", fromUnixMs);
         command.Parameters.AddWithValue("$to", toUnixMs);
-        var window = new WindowAccumulator();
-        using (var reader = command.ExecuteReader())
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
-            {
-                double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
-                window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)));
-            }
+            double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
+            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)));
         }
-
-        return window.ToSummary();
     }
 
     public async Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken)
@@ -121,6 +190,26 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             command.CommandText = sql;
             command.Parameters.AddWithValue("$before", beforeUnixMs);
             deleted += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Roll-ups go with their hours; the hour the cutoff falls inside is rebuilt from the predictions it keeps.
+        var cutHour = beforeUnixMs / TelemetryRollup.HourMs;
+        foreach (var sql in (string[])[
+            "DELETE FROM telemetry_rollups WHERE hour < $hour OR (hour = $hour AND $partial);",
+            "DELETE FROM rollup_orphan_labels WHERE ts_ms < $before;"])
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$hour", cutHour);
+            command.Parameters.AddWithValue("$partial", beforeUnixMs % TelemetryRollup.HourMs != 0);
+            command.Parameters.AddWithValue("$before", beforeUnixMs);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (beforeUnixMs % TelemetryRollup.HourMs != 0 && cutHour >= _rollupsFromHour)
+        {
+            RebuildHour(connection, tx, cutHour);
         }
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -186,6 +275,11 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertPrediction.Dispose();
         _insertGroundTruth.Dispose();
         _insertRawInputs.Dispose();
+        _findPrediction.Dispose();
+        _findLabel.Dispose();
+        _addOrphan.Dispose();
+        _takeOrphan.Dispose();
+        _upsertRollup.Dispose();
         _writer.Dispose();
     }
 
@@ -198,6 +292,78 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             Execute(connection, "ALTER TABLE predictions ADD COLUMN slices INTEGER NOT NULL DEFAULT 0;");
         }
+    }
+
+    /// <summary>
+    /// Creates the roll-up tables on first use and returns the first hour they answer for: 0 on a new file; on a file that
+    /// already holds predictions, the hour after the newest of them (earlier hours are read raw until retention removes them).
+    /// </summary>
+    private static long CreateRollups(SqliteConnection connection)
+    {
+        if (Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'rollup_meta';") == 0)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var create = connection.CreateCommand())
+            {
+                create.Transaction = tx;
+                create.CommandText = RollupSchema + """
+                    INSERT INTO rollup_meta SELECT 'rollups_from_hour', COALESCE(MAX(ts_ms) / 3600000 + 1, 0) FROM predictions;
+                    """;
+                create.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        return Scalar(connection, "SELECT value FROM rollup_meta WHERE name = 'rollups_from_hour';");
+    }
+
+    /// <summary>Recomputes one hour's roll-ups (every series) from the raw rows it still holds.</summary>
+    private static void RebuildHour(SqliteConnection connection, SqliteTransaction tx, long hour)
+    {
+        var rollup = new TelemetryRollup();
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = tx;
+            read.CommandText = """
+                SELECT p.series, p.ts_ms, p.latency_us, p.input_values, p.input_missing, p.predicted, p.slices, g.label FROM predictions p
+                LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
+                WHERE p.series IN (SELECT id FROM series) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to;
+                """;
+            read.Parameters.AddWithValue("$from", hour * TelemetryRollup.HourMs);
+            read.Parameters.AddWithValue("$to", (hour + 1) * TelemetryRollup.HourMs);
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                var (series, ts, predicted, slices) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(5), unchecked((ulong)reader.GetInt64(6)));
+                rollup.AddPrediction(series, ts, reader.GetDouble(2), reader.GetInt64(3), reader.GetInt64(4), predicted, slices);
+                if (!reader.IsDBNull(7))
+                {
+                    rollup.AddLabel(series, ts, predicted, slices, reader.GetDouble(7), 1);
+                }
+            }
+        }
+
+        using var upsert = connection.CreateCommand();
+        upsert.Transaction = tx;
+        upsert.CommandText = "INSERT INTO telemetry_rollups VALUES ($s, $h, $k, $key, $n, $v, $m, $g, $c, $a);";
+        foreach (var name in (string[])["$s", "$h", "$k", "$key", "$n", "$v", "$m", "$g", "$c", "$a"])
+        {
+            upsert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        foreach (var (key, row) in rollup.Drain())
+        {
+            Set(upsert, key.Series, key.Hour, key.Kind, key.Value, row.N, row.Values, row.Missing, row.GroundTruth, row.Correct, row.AbsError);
+            upsert.ExecuteNonQuery();
+        }
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private SqliteConnection Open()
@@ -239,13 +405,31 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     {
         using var tx = _writer.BeginTransaction();
         _insertBatch.Transaction = _insertGroundTruth.Transaction = _insertRawInputs.Transaction = tx;
+        _findPrediction.Transaction = _findLabel.Transaction = _addOrphan.Transaction = _takeOrphan.Transaction = _upsertRollup.Transaction = tx;
+        _rollup.Clear();
+        var orphans = _orphans;
         var stored = new bool[group.Count];
-        for (var b = 0; b < group.Count; b++)
+        try
         {
-            stored[b] = Store(group[b].Batch, group[b].ReceivedUnixMs);
+            for (var b = 0; b < group.Count; b++)
+            {
+                stored[b] = Store(group[b].Batch, group[b].ReceivedUnixMs);
+            }
+
+            foreach (var (key, row) in _rollup.Drain())
+            {
+                Set(_upsertRollup, key.Series, key.Hour, key.Kind, key.Value, row.N, row.Values, row.Missing, row.GroundTruth, row.Correct, row.AbsError);
+                _upsertRollup.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+        catch
+        {
+            _orphans = orphans || _orphans; // conservative: keep checking for orphans
+            throw;
         }
 
-        tx.Commit();
         return stored;
     }
 
@@ -284,15 +468,71 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
                 Set(_insertRawInputs, batch.DeviceId, id.ToArray(), p.TimestampMs, p.RawInputsExpireMs, inputs);
                 _insertRawInputs.ExecuteNonQuery();
             }
+
+            if (!p.Shadow)
+            {
+                var series = SeriesId(p.Model, p.Version);
+                _rollup.AddPrediction(series, p.TimestampMs, p.LatencyMicros, p.InputValues, p.InputMissing, p.Predicted, p.Slices);
+                if (_orphans)
+                {
+                    // A label that came before its prediction counts now.
+                    Set(_takeOrphan, batch.DeviceId, p.PredictionId.ToByteArray());
+                    if (_takeOrphan.ExecuteScalar() is double label)
+                    {
+                        _rollup.AddLabel(series, p.TimestampMs, p.Predicted, p.Slices, label, 1);
+                    }
+                }
+            }
         }
 
         foreach (var g in batch.GroundTruth)
         {
-            Set(_insertGroundTruth, batch.DeviceId, g.PredictionId.ToByteArray(), g.Label, g.TimestampMs);
+            var predictionId = g.PredictionId.ToByteArray();
+            RollUpLabel(batch.DeviceId, predictionId, g);
+            Set(_insertGroundTruth, batch.DeviceId, predictionId, g.Label, g.TimestampMs);
             _insertGroundTruth.ExecuteNonQuery();
         }
 
         return true;
+    }
+
+    /// <summary>Adds a label's outcome to its prediction's hour (taking back the label it replaces), or parks it as an orphan until the prediction arrives.</summary>
+    private void RollUpLabel(string deviceId, byte[] predictionId, IngestedGroundTruth g)
+    {
+        Set(_findPrediction, predictionId, deviceId);
+        long series = 0, ts = 0;
+        double predicted = 0;
+        ulong slices = 0;
+        bool found, shadow = false;
+        using (var reader = _findPrediction.ExecuteReader())
+        {
+            found = reader.Read();
+            if (found)
+            {
+                (series, ts, predicted, slices, shadow) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), unchecked((ulong)reader.GetInt64(3)), reader.GetInt64(4) != 0);
+            }
+        }
+
+        if (!found)
+        {
+            Set(_addOrphan, deviceId, predictionId, g.TimestampMs);
+            _addOrphan.ExecuteNonQuery();
+            _orphans = true;
+            return;
+        }
+
+        if (shadow)
+        {
+            return;
+        }
+
+        Set(_findLabel, deviceId, predictionId);
+        if (_findLabel.ExecuteScalar() is double previous)
+        {
+            _rollup.AddLabel(series, ts, predicted, slices, previous, -1);
+        }
+
+        _rollup.AddLabel(series, ts, predicted, slices, g.Label, 1);
     }
 
     private sealed record PendingBatch(TelemetryBatchRecord Batch, long ReceivedUnixMs, TaskCompletionSource<bool> Stored);

@@ -81,6 +81,13 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         """
         ALTER TABLE install_reports ADD COLUMN gate_json TEXT NOT NULL DEFAULT '';
         """,
+        WebhookMigration,
+        """
+        CREATE TABLE rollout_events (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout_id TEXT NOT NULL, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, state TEXT NOT NULL, stage INTEGER NOT NULL, reason TEXT NOT NULL, arms_json TEXT NOT NULL);
+        CREATE INDEX rollout_events_rollout ON rollout_events (rollout_id, id);
+        CREATE INDEX health_reports_device ON health_reports (device_id, at_ms);
+        """,
     ];
 
 
@@ -350,20 +357,33 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
             cancellationToken,
             ("$all", includeResolved ? 1 : 0));
 
-    public async Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken)
+    public async Task AddAlertAsync(AlertRecord alert, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = Command(connection, "INSERT INTO alerts VALUES ($id, $rule, $m, $v, $metric, $value, $t, $at, NULL, $msg);",
             ("$id", alert.Id), ("$rule", alert.RuleId), ("$m", alert.Model), ("$v", alert.Version), ("$metric", alert.Metric), ("$value", alert.Value),
             ("$t", alert.Threshold), ("$at", alert.OpenedUnixMs), ("$msg", alert.Message));
+        command.Transaction = tx;
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await EnqueueAsync(connection, tx, notifications, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken)
+    public async Task<bool> ResolveAlertAsync(string id, long atUnixMs, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         await using var connection = Open();
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = Command(connection, "UPDATE alerts SET resolved_ms = $at WHERE id = $id AND resolved_ms IS NULL;", ("$id", id), ("$at", atUnixMs));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Transaction = tx;
+        var resolved = await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (resolved)
+        {
+            await EnqueueAsync(connection, tx, notifications, cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+        return resolved;
     }
 
     public async Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken)
@@ -399,7 +419,7 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
     private static byte[] ToBlob(long[] counts) => MemoryMarshal.AsBytes(counts.AsSpan()).ToArray();
 
     /// <summary>Adds a stored counts blob into <paramref name="sum"/>, element by element, as far as both reach.</summary>
-    private static void AddCounts(long[] sum, object blob)
+    internal static void AddCounts(long[] sum, object blob)
     {
         var counts = MemoryMarshal.Cast<byte, long>((byte[])blob);
         for (var i = 0; i < Math.Min(counts.Length, sum.Length); i++)

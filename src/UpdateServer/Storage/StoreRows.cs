@@ -32,6 +32,14 @@ internal static class StoreRows
             BaselineVersion = r.GetString(16),
         };
 
+    /// <summary>Columns: id, url, secret, event_types_json, models_json, metrics_json, description, created_by, created_ms.</summary>
+    public static WebhookRecord ReadWebhook(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), FromJsonList(r.GetString(3)), FromJsonList(r.GetString(4)), FromJsonList(r.GetString(5)), r.GetString(6), r.GetString(7), r.GetInt64(8));
+
+    /// <summary>Columns: id, webhook_id, event_type, alert_id, payload, state, attempts, created_ms, next_attempt_ms, last_status, last_error, delivered_ms.</summary>
+    public static WebhookDeliveryRecord ReadWebhookDelivery(DbDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetInt32(6), r.GetInt64(7), r.GetInt64(8), r.GetInt32(9), r.GetString(10), r.IsDBNull(11) ? null : r.GetInt64(11));
+
     public static string ToJson(IReadOnlyDictionary<string, string> map) => JsonSerializer.Serialize(map.ToDictionary(), StorageJson.Default.DictionaryStringString);
 
     public static string ToJson(IReadOnlyList<string> list) => JsonSerializer.Serialize(list.ToList(), StorageJson.Default.ListString);

@@ -35,10 +35,11 @@ public sealed class NonTensorOutputCliTests : IDisposable
     }
 
     [Fact]
-    public void Predict_SequenceOutputs_PrintsSequencesAndStringKeys_OptionalOutputsRefused()
+    public void Predict_SequenceAndOptionalOutputs_PrintsSequencesStringKeysAndNull()
     {
         var sequences = Edge("predict", Repo.Model("sequence_outputs.onnx"), "-i", """{"x": [[1, -2, 3]]}""");
         var optional = Edge("predict", Repo.Model("optional_outputs.onnx"), "-i", """{"x": [1, 2]}""");
+        var positive = Edge("predict", Repo.Model("optional_positive.onnx"), "-i", """{"x": [1, 2]}""");
 
         Assert.True(sequences.ExitCode == 0, sequences.All);
         using var s = JsonDocument.Parse(sequences.StdOut);
@@ -46,8 +47,13 @@ public sealed class NonTensorOutputCliTests : IDisposable
         Assert.Equal([1.0, 0.0, 3.0], parts[1].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()));
         // ONNX Runtime's ZipMap keeps string keys in a sorted map, whatever order classlabels_strings gives.
         Assert.Equal(["bird", "cat", "dog"], s.RootElement.GetProperty("named_scores").GetProperty("sequence")[0].GetProperty("map").GetProperty("keys").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(2, optional.ExitCode);
-        Assert.StartsWith("error: UnsupportedModel: Output 'present' is optional(float32[n])", optional.StdErr.Trim());
+        Assert.True(optional.ExitCode == 0, optional.All);
+        using var o = JsonDocument.Parse(optional.StdOut);
+        Assert.Equal([1.0, 2.0], o.RootElement.GetProperty("present").GetProperty("data").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal(JsonValueKind.Null, o.RootElement.GetProperty("absent").ValueKind);
+        Assert.True(positive.ExitCode == 0, positive.All);
+        using var p = JsonDocument.Parse(positive.StdOut);
+        Assert.Equal([1.0, 2.0], p.RootElement.GetProperty("positive").GetProperty("data").EnumerateArray().Select(e => e.GetDouble()));
     }
 
     [Fact]

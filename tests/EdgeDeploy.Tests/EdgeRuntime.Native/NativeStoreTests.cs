@@ -7,9 +7,10 @@ using EdgeDeploy.Tests.Infrastructure;
 namespace EdgeDeploy.Tests.EdgeRuntimeNative;
 
 /// <summary>
-/// The device store and update agent through libedgeruntime's C ABI: the C sample (gcc) and the Python sample (ctypes)
-/// install the signed sample package through the gate, serve it, switch to the signed update and roll back, printing
-/// what the .NET API computes; the agent starts in the background, reports its check-in and stops.
+/// The device store and update agent through the C ABI: the C sample (gcc, linked to libedgeagent.so, which adds the agent)
+/// and the Python sample (ctypes on libedgeruntime.so, which has the store but no agent) install the signed sample package
+/// through the gate, serve it, switch to the signed update and roll back, printing what the .NET API computes; the agent
+/// starts in the background, reports its check-in and stops.
 /// </summary>
 [Collection(AotCollection.Name)]
 public sealed class NativeStoreTests : IDisposable
@@ -17,7 +18,7 @@ public sealed class NativeStoreTests : IDisposable
     private readonly string _lib;
     private readonly TempDirectory _temp = new();
 
-    public NativeStoreTests(AotArtifacts artifacts) => _lib = artifacts.RequireNativeLibrary();
+    public NativeStoreTests(AotArtifacts artifacts) => _lib = artifacts.RequireAgentLibrary();
 
     public void Dispose() => _temp.Dispose();
 
@@ -90,7 +91,7 @@ public sealed class NativeStoreTests : IDisposable
     private string CompileC()
     {
         var binary = _temp.File("store_iris");
-        var gcc = ProcessRunner.Run("gcc", ["-Wall", "-Werror", "-I" + Path.Combine(_lib, "include"), Path.Combine(Repo.Root, "samples", "native", "store_iris.c"), "-L" + _lib, "-ledgeruntime", "-Wl,-rpath," + _lib, "-o", binary], TimeSpan.FromMinutes(1));
+        var gcc = ProcessRunner.Run("gcc", ["-Wall", "-Werror", "-I" + Path.Combine(_lib, "include"), Path.Combine(Repo.Root, "samples", "native", "store_iris.c"), "-L" + _lib, "-ledgeagent", "-Wl,-rpath," + _lib, "-o", binary], TimeSpan.FromMinutes(1));
         Assert.True(gcc.ExitCode == 0, gcc.All);
         return binary;
     }

@@ -104,10 +104,31 @@ public sealed class NativeValueTests : IDisposable
             edge_prediction_free(p);
             edge_model_close(seq);
 
-            /* 3. optional outputs: refused at open, never a crash */
-            edge_model *opt = NULL;
-            rc = edge_model_open(argv[3], NULL, &opt);
-            printf("optional: %d %s\n", rc, opt == NULL ? "no model" : "model");
+            /* 3. optional outputs: a present one is its value, an absent one EDGE_VALUE_NONE */
+            edge_model *opt = open_model(argv[3]);
+            if (!opt) return 1;
+            int32_t okind = -1, oopt = -1;
+            edge_model_output_kind(opt, 2, &okind, &oopt);
+            float ox[2] = {1.5f, -2.0f};
+            int64_t os[1] = {2};
+            edge_tensor oin = input("x", EDGE_FLOAT, 1, os, ox, sizeof ox);
+            if (edge_predict_values(opt, &oin, 1, &p) != 0) { fprintf(stderr, "optional: %s\n", edge_last_error()); return 1; }
+            int32_t pk = -1, ak = -1; int64_t pc = -1, ac = -1;
+            edge_value_info(p, "present", NULL, 0, &pk, &pc);
+            edge_value_info(p, "absent", NULL, 0, &ak, &ac);
+            float present[2] = {0, 0};
+            edge_tensor pt; memset(&pt, 0, sizeof pt); pt.data = present; pt.data_bytes = sizeof present;
+            rc = edge_value_tensor(p, "present", NULL, 0, &pt);
+            printf("optional output 2 kind=%d optional=%d; present kind=%d count=%lld rc=%d %.2f %.2f; absent kind=%d count=%lld\n",
+                   okind, oopt, pk, (long long)pc, rc, present[0], present[1], ak, (long long)ac);
+            rc = edge_value_tensor(p, "absent", NULL, 0, &pt);
+            printf("absent as tensor: %d\n", rc);
+            edge_prediction_free(p);
+            edge_tensor tout; memset(&tout, 0, sizeof tout); tout.name = "present"; tout.data = present; tout.data_bytes = sizeof present;
+            int present_rc = edge_predict(opt, &oin, 1, &tout, 1);
+            tout.name = "absent";
+            printf("edge_predict on optionals: present %d, absent %d %s\n", present_rc, edge_predict(opt, &oin, 1, &tout, 1), edge_last_error());
+            edge_model_close(opt);
             /* 4. bfloat16 in and out */
             edge_model *bf = open_model(argv[4]);
             if (!bf) return 1;
@@ -200,7 +221,9 @@ public sealed class NativeValueTests : IDisposable
             text.Append('\n');
         }
 
-        text.Append("optional: 4 no model\n");
+        text.Append("optional output 2 kind=1 optional=1; present kind=1 count=2 rc=0 1.50 -2.00; absent kind=0 count=0\n");
+        text.Append("absent as tensor: 17\n");
+        text.Append("edge_predict on optionals: present 0, absent 17 InvalidOutput: Output 'absent' is a none, not a tensor; read it with edge_predict_values.\n");
         var narrowed = new[] { 0.1f, 65504f }.Select(f => (ushort)(BitConverter.SingleToUInt32Bits(f) + 0x7FFF + ((BitConverter.SingleToUInt32Bits(f) >> 16) & 1) >> 16)).ToArray();
         text.Append(c, $"bf16 same=3fc0,c049 type=16 widened=1.500000,-3.140625 narrowed={narrowed[0]:x4},{narrowed[1]:x4}\n");
         return text.ToString();

@@ -11,6 +11,9 @@ public sealed class AotArtifacts
         Cli = Publish("src/Edge.Cli/Edge.Cli.csproj", "edge");
         Smoke = Publish("tests/AotSmoke/AotSmoke.csproj", "smoke");
         NativeLibrary = Publish("src/EdgeRuntime.Native/EdgeRuntime.Native.csproj", "native");
+
+        // libedgeagent.so (the same C ABI plus the update agent) beside it, sharing ONNX Runtime and the headers.
+        AgentLibrary = Publish("src/EdgeAgent.Native/EdgeAgent.Native.csproj", "native");
         SmokeRsp = ReadRsp("tests/AotSmoke", "aot-smoke");
         CliRsp = ReadRsp("src/Edge.Cli", "edge");
 
@@ -35,6 +38,16 @@ public sealed class AotArtifacts
     {
         Assert.True(NativeLibrary.Process.ExitCode == 0, NativeLibrary.Process.All);
         return NativeLibrary.Directory;
+    }
+
+    /// <summary>libedgeagent.so (with include/edgeagent.h), published into <see cref="NativeLibrary"/>'s directory.</summary>
+    public PublishResult AgentLibrary { get; }
+
+    /// <summary>The directory holding libedgeruntime.so and libedgeagent.so; fails the calling test when either publish failed.</summary>
+    public string RequireAgentLibrary()
+    {
+        Assert.True(AgentLibrary.Process.ExitCode == 0, AgentLibrary.Process.All);
+        return RequireNativeLibrary();
     }
 
     /// <summary>The ILC response files, to check which assemblies report warnings in detail.</summary>

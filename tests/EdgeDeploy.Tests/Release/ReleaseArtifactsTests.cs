@@ -20,7 +20,7 @@ public sealed class ReleaseArtifactsTests : IDisposable
     public void ReleaseScript_Tarball_RunsEdgeOnTheSamplePackageAndItsUnitsVerify()
     {
         var edge = _artifacts.RequireEdge();
-        var native = _artifacts.RequireNativeLibrary();
+        var native = _artifacts.RequireAgentLibrary();
         var build = ProcessRunner.Run("bash", [Path.Combine(Repo.Root, "scripts/release.sh"), "0.1.0-test"], TimeSpan.FromMinutes(10), workingDirectory: Repo.Root, environment: new Dictionary<string, string>
         {
             ["EDGE_PUBLISHED"] = Path.GetDirectoryName(edge)!,
@@ -33,7 +33,7 @@ public sealed class ReleaseArtifactsTests : IDisposable
         var unpack = ProcessRunner.Run("tar", ["-xzf", tarball, "-C", _temp.Path], TimeSpan.FromMinutes(2));
         Assert.True(unpack.ExitCode == 0, unpack.All);
         var root = _temp.File("edgedeploy-0.1.0-test-linux-x64");
-        foreach (var file in new[] { "bin/edge", "bin/libonnxruntime.so", "lib/libedgeruntime.so", "lib/libonnxruntime.so", "include/edgeruntime.h", "server/EdgeDeploy.UpdateServer", "systemd/edgedeploy-server.service", "systemd/edge-agent.service", "samples/predict_iris.c", "LICENSE", "README.md" })
+        foreach (var file in new[] { "bin/edge", "bin/libonnxruntime.so", "lib/libedgeruntime.so", "lib/libedgeagent.so", "lib/libonnxruntime.so", "include/edgeruntime.h", "include/edgeagent.h", "server/EdgeDeploy.UpdateServer", "systemd/edgedeploy-server.service", "systemd/edge-agent.service", "samples/predict_iris.c", "LICENSE", "README.md" })
         {
             Assert.True(File.Exists(Path.Combine(root, file)), $"{file} is missing from the tarball");
         }

@@ -131,6 +131,34 @@ internal static class PostgresSchema
         ALTER TABLE install_reports ADD COLUMN gate_json text NOT NULL DEFAULT '';
         """,
         """
+        -- Webhooks for alert notifications and their outbox; the secret column holds the AES-GCM-sealed secret (WebhookSecrets).
+        CREATE TABLE webhooks (id text COLLATE "C" PRIMARY KEY, url text NOT NULL, secret text NOT NULL, event_types_json text NOT NULL,
+            models_json text NOT NULL, metrics_json text NOT NULL, description text NOT NULL, created_by text NOT NULL, created_ms bigint NOT NULL);
+        CREATE TABLE webhook_deliveries (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, id text NOT NULL UNIQUE, webhook_id text NOT NULL,
+            event_type text NOT NULL, alert_id text NOT NULL, payload text NOT NULL, state text NOT NULL, attempts integer NOT NULL,
+            created_ms bigint NOT NULL, next_attempt_ms bigint NOT NULL, last_status integer NOT NULL, last_error text NOT NULL, delivered_ms bigint);
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_ms);
+        CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, seq);
+        """,
+        """
+        -- Hourly roll-ups of served predictions (TelemetryRollup), maintained on ingest; a shard column spreads the rows every
+        -- replica's ingest adds to (the current hour's totals) so parallel batch transactions do not queue on one row lock.
+        -- Hours before the newest prediction already stored are read raw (rollup_meta.rollups_from_hour).
+        CREATE TABLE telemetry_rollups (series integer NOT NULL, hour bigint NOT NULL, kind smallint NOT NULL, key double precision NOT NULL,
+            shard smallint NOT NULL, n bigint NOT NULL, input_values bigint NOT NULL, input_missing bigint NOT NULL, ground_truth bigint NOT NULL,
+            correct bigint NOT NULL, abs_error double precision NOT NULL, PRIMARY KEY (series, hour, kind, key, shard));
+        CREATE TABLE rollup_orphan_labels (device_id text NOT NULL, prediction_id uuid NOT NULL, ts_ms bigint NOT NULL, PRIMARY KEY (device_id, prediction_id));
+        CREATE TABLE rollup_meta (name text PRIMARY KEY, value bigint NOT NULL);
+        INSERT INTO rollup_meta SELECT 'rollups_from_hour', COALESCE(MAX(hour) + 1, 0) FROM prediction_chunks;
+        CREATE INDEX prediction_chunks_device ON prediction_chunks (device_id, hour);
+        """,
+        """
+        CREATE TABLE rollout_events (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, rollout_id text NOT NULL, at_ms bigint NOT NULL,
+            actor text NOT NULL, action text NOT NULL, state text NOT NULL, stage integer NOT NULL, reason text NOT NULL, arms_json text NOT NULL);
+        CREATE INDEX rollout_events_rollout ON rollout_events (rollout_id, id);
+        CREATE INDEX health_reports_device ON health_reports (device_id, at_ms);
+        """,
+        """
         CREATE TABLE raw_inputs (device_id text NOT NULL, prediction_id uuid NOT NULL, ts_ms bigint NOT NULL, expires_ms bigint NOT NULL,
             inputs bytea NOT NULL, PRIMARY KEY (device_id, prediction_id));
         CREATE INDEX raw_inputs_time ON raw_inputs (ts_ms);

@@ -28,6 +28,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
     private const long HourMs = 3_600_000;
 
     private readonly ConcurrentDictionary<(string Model, string Version), int> _series = new();
+    private long? _rollupsFromHour;
 
     public async Task<bool> StoreBatchAsync(TelemetryBatchRecord batch, long receivedUnixMs, CancellationToken cancellationToken)
     {
@@ -79,6 +80,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await RollUpAsync(connection, tx, batch, series, cancellationToken).ConfigureAwait(false);
         if (batch.GroundTruth.Count > 0)
         {
             // One upsert cannot touch a row twice: a label repeated in the batch keeps its last value, as a replace would.
@@ -116,32 +118,95 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
     public VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs)
     {
-        using var command = dataSource.CreateCommand($"""
+        using var connection = dataSource.OpenConnection();
+        using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead); // one snapshot for roll-ups and raw rows
+        var window = new WindowAccumulator();
+        var (firstHour, endHour) = TelemetryRollup.WholeHours(fromUnixMs, toUnixMs, RollupsFromHour(connection, tx));
+        if (firstHour < endHour)
+        {
+            ReadRaw(connection, tx, window, model, version, fromUnixMs, firstHour * HourMs);
+            using (var command = new NpgsqlCommand(
+                """
+                SELECT kind, key, SUM(n)::bigint, SUM(input_values)::bigint, SUM(input_missing)::bigint, SUM(ground_truth)::bigint, SUM(correct)::bigint, SUM(abs_error)
+                FROM telemetry_rollups WHERE series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND hour >= $3 AND hour < $4 GROUP BY kind, key;
+                """,
+                connection,
+                tx))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = model });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = version });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = firstHour });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = endHour });
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    window.AddRollup(reader.GetInt16(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetDouble(7));
+                }
+            }
+
+            ReadRaw(connection, tx, window, model, version, endHour * HourMs, toUnixMs);
+        }
+        else
+        {
+            ReadRaw(connection, tx, window, model, version, fromUnixMs, toUnixMs);
+        }
+
+        tx.Commit();
+        return window.ToSummary();
+    }
+
+    private static void ReadRaw(NpgsqlConnection connection, NpgsqlTransaction tx, WindowAccumulator window, string model, string version, long fromUnixMs, long toUnixMs)
+    {
+        if (toUnixMs <= fromUnixMs)
+        {
+            return;
+        }
+
+        using var command = new NpgsqlCommand(
+            $"""
             SELECT u.latency_us, u.input_values, u.input_missing, u.predicted, g.label, u.slices FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
             LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
             WHERE c.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND c.ts_to >= $3 AND c.ts_from < $4
                 AND NOT u.shadow AND u.ts_ms >= $3 AND u.ts_ms < $4;
-            """);
+            """,
+            connection,
+            tx);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = model });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = version });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromUnixMs });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = toUnixMs });
-        var window = new WindowAccumulator();
-        using (var reader = command.ExecuteReader())
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
-            {
-                window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)));
-            }
+            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)));
+        }
+    }
+
+    /// <summary>The first hour roll-ups answer for (set by the migration that created them); read once.</summary>
+    private long RollupsFromHour(NpgsqlConnection connection, NpgsqlTransaction tx)
+    {
+        if (_rollupsFromHour is { } known)
+        {
+            return known;
         }
 
-        return window.ToSummary();
+        using var command = new NpgsqlCommand("SELECT value FROM rollup_meta WHERE name = 'rollups_from_hour';", connection, tx);
+        var value = command.ExecuteScalar() is long v ? v : 0;
+        _rollupsFromHour = value;
+        return value;
     }
 
     public async Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // Ingest waits at its roll-up upsert until this commits, so the hour rebuilt below misses no batch and counts none twice.
+        await using (var lockRollups = new NpgsqlCommand("LOCK TABLE telemetry_rollups IN SHARE ROW EXCLUSIVE MODE;", connection, tx))
+        {
+            await lockRollups.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await using var batch = new NpgsqlBatch(connection, tx)
         {
             BatchCommands =
@@ -166,6 +231,8 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                 Before("WITH gone AS (DELETE FROM ground_truth WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM raw_inputs WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM telemetry_batches WHERE received_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM telemetry_rollups WHERE hour < $1 / 3600000 OR (hour = $1 / 3600000 AND $1 % 3600000 <> 0)) SELECT 0::bigint;", beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM rollup_orphan_labels WHERE ts_ms < $1) SELECT 0::bigint;", beforeUnixMs),
             },
         };
         long deleted = 0;
@@ -179,6 +246,11 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                 }
             }
             while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        if (beforeUnixMs % HourMs != 0 && beforeUnixMs / HourMs >= RollupsFromHour(connection, tx))
+        {
+            await RebuildHourAsync(connection, tx, beforeUnixMs / HourMs, cancellationToken).ConfigureAwait(false);
         }
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -229,6 +301,184 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
     {
         await using var command = dataSource.CreateCommand("SELECT hour, SUM(n)::bigint FROM prediction_chunks GROUP BY hour;");
         return await HourCount.ReadAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds the batch to the hourly roll-ups (<see cref="TelemetryRollup"/>) in its own transaction: its served predictions
+    /// (and any label that arrived before one of them), and its labels' outcomes at their predictions' hours, taking back a
+    /// label each replaces; a label whose prediction is not stored yet waits in <c>rollup_orphan_labels</c>.
+    /// </summary>
+    private static async Task RollUpAsync(NpgsqlConnection connection, NpgsqlTransaction tx, TelemetryBatchRecord batch, int[] series, CancellationToken cancellationToken)
+    {
+        var rollup = new TelemetryRollup();
+        var shard = TelemetryRollup.Shard(batch.DeviceId);
+        var served = new Dictionary<Guid, (int Series, IngestedPrediction P)>();
+        for (var i = 0; i < batch.Predictions.Count; i++)
+        {
+            var p = batch.Predictions[i];
+            if (!p.Shadow)
+            {
+                rollup.AddPrediction(series[i], p.TimestampMs, p.LatencyMicros, p.InputValues, p.InputMissing, p.Predicted, p.Slices, shard);
+                served[p.PredictionId] = (series[i], p);
+            }
+        }
+
+        if (served.Count > 0)
+        {
+            await using var take = new NpgsqlCommand(
+                """
+                WITH taken AS (DELETE FROM rollup_orphan_labels WHERE device_id = $1 AND prediction_id = ANY($2) RETURNING prediction_id)
+                SELECT t.prediction_id, g.label FROM taken t JOIN ground_truth g ON g.device_id = $1 AND g.prediction_id = t.prediction_id;
+                """,
+                connection,
+                tx);
+            take.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+            take.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. served.Keys] });
+            await using var reader = await take.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var (s, p) = served[reader.GetGuid(0)];
+                rollup.AddLabel(s, p.TimestampMs, p.Predicted, p.Slices, reader.GetDouble(1), 1, shard);
+            }
+        }
+
+        if (batch.GroundTruth.Count > 0)
+        {
+            var labels = new Dictionary<Guid, IngestedGroundTruth>();
+            foreach (var g in batch.GroundTruth)
+            {
+                labels[g.PredictionId] = g; // the last of a repeated label is the one stored
+            }
+
+            Guid[] ids = [.. labels.Keys];
+            var predictions = new Dictionary<Guid, (int Series, long Ts, double Predicted, ulong Slices, bool Shadow)>();
+            await using (var find = new NpgsqlCommand(
+                """
+                SELECT u.prediction_id, c.series, u.ts_ms, u.predicted, u.slices, u.shadow FROM prediction_chunks c
+                CROSS JOIN LATERAL unnest(c.prediction_id, c.ts_ms, c.predicted, c.slices, c.shadow) AS u(prediction_id, ts_ms, predicted, slices, shadow)
+                WHERE c.device_id = $1 AND c.prediction_id && $2 AND u.prediction_id = ANY($2);
+                """,
+                connection,
+                tx))
+            {
+                find.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+                find.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+                await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    predictions.TryAdd(reader.GetGuid(0), (reader.GetInt32(1), reader.GetInt64(2), reader.GetDouble(3), unchecked((ulong)reader.GetInt64(4)), reader.GetBoolean(5)));
+                }
+            }
+
+            var previous = new Dictionary<Guid, double>();
+            await using (var old = new NpgsqlCommand("SELECT prediction_id, label FROM ground_truth WHERE device_id = $1 AND prediction_id = ANY($2);", connection, tx))
+            {
+                old.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+                old.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+                await using var reader = await old.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    previous[reader.GetGuid(0)] = reader.GetDouble(1);
+                }
+            }
+
+            var orphans = new List<IngestedGroundTruth>();
+            foreach (var (id, g) in labels)
+            {
+                if (!predictions.TryGetValue(id, out var p))
+                {
+                    orphans.Add(g);
+                    continue;
+                }
+
+                if (p.Shadow)
+                {
+                    continue;
+                }
+
+                if (previous.TryGetValue(id, out var before))
+                {
+                    rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, before, -1, shard);
+                }
+
+                rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, g.Label, 1, shard);
+            }
+
+            if (orphans.Count > 0)
+            {
+                await using var park = new NpgsqlCommand(
+                    "INSERT INTO rollup_orphan_labels SELECT $1, id, ts FROM unnest($2::uuid[], $3::bigint[]) AS u(id, ts) ON CONFLICT DO NOTHING;", connection, tx);
+                park.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+                park.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. orphans.Select(o => o.PredictionId)] });
+                park.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. orphans.Select(o => o.TimestampMs)] });
+                await park.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await UpsertRollupsAsync(connection, tx, rollup, "ON CONFLICT (series, hour, kind, key, shard) DO UPDATE SET n = telemetry_rollups.n + EXCLUDED.n, " +
+            "input_values = telemetry_rollups.input_values + EXCLUDED.input_values, input_missing = telemetry_rollups.input_missing + EXCLUDED.input_missing, " +
+            "ground_truth = telemetry_rollups.ground_truth + EXCLUDED.ground_truth, correct = telemetry_rollups.correct + EXCLUDED.correct, " +
+            "abs_error = telemetry_rollups.abs_error + EXCLUDED.abs_error", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes the roll-up rows (sorted, so concurrent transactions lock them in one order), one statement over arrays.</summary>
+    private static async Task UpsertRollupsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, TelemetryRollup rollup, string onConflict, CancellationToken cancellationToken)
+    {
+        var rows = rollup.Drain();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        await using var upsert = new NpgsqlCommand(
+            $"""
+            INSERT INTO telemetry_rollups SELECT * FROM unnest($1::integer[], $2::bigint[], $3::smallint[], $4::double precision[], $5::smallint[], $6::bigint[],
+                $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::double precision[]) {onConflict};
+            """,
+            connection,
+            tx);
+        upsert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. rows.Select(r => (int)r.Key.Series)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Key.Hour)] });
+        upsert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. rows.Select(r => (short)r.Key.Kind)] });
+        upsert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. rows.Select(r => r.Key.Value)] });
+        upsert.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = [.. rows.Select(r => (short)r.Key.Shard)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Row.N)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Row.Values)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Row.Missing)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Row.GroundTruth)] });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Row.Correct)] });
+        upsert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. rows.Select(r => r.Row.AbsError)] });
+        await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Recomputes one hour's roll-ups (every series) from the chunks' remaining predictions (retention's partial hour).</summary>
+    private static async Task RebuildHourAsync(NpgsqlConnection connection, NpgsqlTransaction tx, long hour, CancellationToken cancellationToken)
+    {
+        var rollup = new TelemetryRollup();
+        await using (var read = new NpgsqlCommand(
+            $"""
+            SELECT c.series, c.device_id, u.ts_ms, u.latency_us, u.input_values, u.input_missing, u.predicted, u.slices, g.label
+            FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
+            LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
+            WHERE c.hour = $1 AND NOT u.shadow;
+            """,
+            connection,
+            tx))
+        {
+            read.Parameters.Add(new NpgsqlParameter<long> { TypedValue = hour });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var (series, shard, ts, predicted, slices) = (reader.GetInt32(0), TelemetryRollup.Shard(reader.GetString(1)), reader.GetInt64(2), reader.GetDouble(6), unchecked((ulong)reader.GetInt64(7)));
+                rollup.AddPrediction(series, ts, reader.GetDouble(3), reader.GetInt64(4), reader.GetInt64(5), predicted, slices, shard);
+                if (!reader.IsDBNull(8))
+                {
+                    rollup.AddLabel(series, ts, predicted, slices, reader.GetDouble(8), 1, shard);
+                }
+            }
+        }
+
+        await UpsertRollupsAsync(connection, tx, rollup, string.Empty, cancellationToken).ConfigureAwait(false);
     }
 
     private static NpgsqlBatchCommand Before(string sql, long beforeUnixMs) =>

@@ -261,18 +261,45 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
             cancellationToken,
             includeResolved);
 
-    public async Task AddAlertAsync(AlertRecord alert, CancellationToken cancellationToken)
+    public async Task AddAlertAsync(AlertRecord alert, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        await using var command = Command("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9);",
-            alert.Id, alert.RuleId, alert.Model, alert.Version, alert.Metric, alert.Value, alert.Threshold, alert.OpenedUnixMs, alert.Message);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(notifications);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var batch = new NpgsqlBatch(connection, tx))
+        {
+            batch.BatchCommands.Add(BatchCommand("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9);",
+                alert.Id, alert.RuleId, alert.Model, alert.Version, alert.Metric, alert.Value, alert.Threshold, alert.OpenedUnixMs, alert.Message));
+            AddEnqueue(batch, notifications);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task ResolveAlertAsync(string id, long atUnixMs, CancellationToken cancellationToken)
+    public async Task<bool> ResolveAlertAsync(string id, long atUnixMs, IReadOnlyList<WebhookDeliveryRecord> notifications, CancellationToken cancellationToken)
     {
-        await using var command = Command("UPDATE alerts SET resolved_ms = $2 WHERE id = $1 AND resolved_ms IS NULL;", id, atUnixMs);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(notifications);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        bool resolved;
+        await using (var update = new NpgsqlCommand("UPDATE alerts SET resolved_ms = $2 WHERE id = $1 AND resolved_ms IS NULL;", connection, tx))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = id });
+            update.Parameters.Add(new NpgsqlParameter { Value = atUnixMs });
+            resolved = await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+
+        if (resolved && notifications.Count > 0)
+        {
+            await using var batch = new NpgsqlBatch(connection, tx);
+            AddEnqueue(batch, notifications);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return resolved;
     }
 
     public async Task<StoreChangeVersions> GetChangeVersionsAsync(CancellationToken cancellationToken)

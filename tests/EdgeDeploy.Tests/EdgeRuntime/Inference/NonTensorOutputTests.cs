@@ -84,15 +84,90 @@ public sealed class NonTensorOutputTests
     }
 
     [Fact]
-    public void Load_OptionalOutputs_RefusedAsUnsupportedRatherThanCrashing()
+    public void Load_OptionalOutputs_SchemaMarksThemOptional()
     {
-        // ONNX Runtime's C# Run wraps each output by asking its type, and the native GetValueType segfaults on an empty
-        // optional value (models/optional_outputs.onnx's 'absent'): a load-time refusal is the only safe answer today.
-        var ex = Assert.Throws<EdgeException>(() => EdgeModel.Load(Repo.Model("optional_outputs.onnx")));
+        using var model = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
 
-        Assert.Equal(EdgeErrorCode.UnsupportedModel, ex.Code);
-        Assert.Equal("present", ex.TensorName);
-        Assert.StartsWith("Output 'present' is optional(float32[n]): ONNX Runtime's C# API crashes the process when a run leaves an optional output empty", ex.Message);
+        Assert.False(model.Schema.FindOutput("doubled")!.IsOptional);
+        Assert.True(model.Schema.FindOutput("present")!.IsOptional);
+        Assert.Equal("absent: optional(float32[n])", model.Schema.FindOutput("absent")!.ToString());
+    }
+
+    [Fact]
+    public void Predict_OptionalOutputs_PresentIsItsValueAbsentIsNone()
+    {
+        // ONNX Runtime's managed Run segfaults on the empty 'absent' (its native GetValueType dereferences null): the runtime
+        // reads these outputs through the C API, asking HasValue first. Repeated so a leak or double release would show.
+        using var model = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
+
+        for (var i = 0; i < 50; i++)
+        {
+            var prediction = model.Predict("x", EdgeTensor.Create([1f, -2.5f, i], [3]));
+
+            Assert.False(prediction.HasOnlyTensors);
+            Assert.Equal([2f, -5f, 2f * i], prediction["doubled"].ToArray<float>());
+            var present = prediction.GetValue("present");
+            Assert.Equal(EdgeValueKind.Tensor, present.Kind);
+            Assert.Equal([1f, -2.5f, i], present.Tensor.ToArray<float>());
+            Assert.Equal(EdgeValueKind.None, prediction.GetValue("absent").Kind);
+            Assert.Same(EdgeValue.None, prediction.Values[2]);
+        }
+    }
+
+    [Fact]
+    public void Predict_OptionalPresentOrNotByTheData_FollowsEachCall()
+    {
+        using var model = EdgeModel.Load(Repo.Model("optional_positive.onnx"));
+
+        var positive = model.Predict("x", EdgeTensor.Create([1f, 2f], [2]));
+        var negative = model.Predict("x", EdgeTensor.Create([1f, -2f], [2]));
+        var again = model.Predict("x", EdgeTensor.Create([0.5f], [1]));
+
+        Assert.Equal([1f, 2f], positive.GetValue("positive").Tensor.ToArray<float>());
+        Assert.Equal(EdgeValueKind.None, negative.GetValue("positive").Kind);
+        Assert.Equal([-1f], negative["total"].ToArray<float>());
+        Assert.Equal([0.5f], again.GetValue("positive").Tensor.ToArray<float>());
+    }
+
+    [Fact]
+    public async Task PredictAsync_OptionalOutputs_SameValuesAndValidationKept()
+    {
+        using var model = EdgeModel.Load(Repo.Model("optional_positive.onnx"));
+        using var cts = new CancellationTokenSource();
+        var inputs = new Dictionary<string, EdgeTensor> { ["x"] = EdgeTensor.Create([-3f], [1]) };
+
+        var prediction = await model.PredictAsync(inputs, cts.Token);
+        var wrongType = Assert.Throws<EdgeException>(() => model.Predict("x", EdgeTensor.Create([1.0], [1])));
+        var batch = model.PredictBatch([inputs, new Dictionary<string, EdgeTensor> { ["x"] = EdgeTensor.Create([3f], [1]) }]);
+
+        Assert.Equal(EdgeValueKind.None, prediction.GetValue("positive").Kind);
+        Assert.Equal(EdgeErrorCode.InputTypeMismatch, wrongType.Code);
+        Assert.Equal(EdgeValueKind.None, batch[0].GetValue("positive").Kind);
+        Assert.Equal([3f], batch[1].GetValue("positive").Tensor.ToArray<float>());
+    }
+
+    [Fact]
+    public void Tensors_AbsentOptionalOutput_ThrowsInvalidOutputNamingGetValue()
+    {
+        using var model = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
+        var prediction = model.Predict("x", EdgeTensor.Create([1f], [1]));
+
+        var ex = Assert.Throws<EdgeException>(() => prediction.Tensors[2]);
+
+        Assert.Equal(EdgeErrorCode.InvalidOutput, ex.Code);
+        Assert.Equal("absent", ex.TensorName);
+        Assert.Equal([1f], prediction.Tensors[1].ToArray<float>());
+    }
+
+    [Fact]
+    public void FastPredictor_OptionalOutput_RefusedWithAClearMessage()
+    {
+        using var model = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
+
+        var ex = Assert.Throws<EdgeException>(() => model.CreateFastPredictor().Build());
+
+        Assert.Equal(EdgeErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains("optional(float32[n])", ex.Message);
     }
 
     [Fact]
@@ -138,10 +213,12 @@ public sealed class NonTensorOutputTests
     {
         using var zipmap = EdgeModel.Load(Repo.Model("iris_zipmap.onnx"));
         using var sequences = EdgeModel.Load(Repo.Model("sequence_outputs.onnx"));
+        using var optional = EdgeModel.Load(Repo.Model("optional_outputs.onnx"));
         var predictions = new[]
         {
             (zipmap, zipmap.Predict("features", TestSets.IrisRow(6.7f, 3.0f, 5.2f, 2.3f))),
             (sequences, sequences.Predict("x", EdgeTensor.Create([1f, -2f, 3f], [1, 3]))),
+            (optional, optional.Predict("x", EdgeTensor.Create([1.5f], [1]))),
         };
 
         foreach (var (model, prediction) in predictions)
@@ -156,6 +233,7 @@ public sealed class NonTensorOutputTests
         }
 
         Assert.Equal("null", Write(EdgeValue.None));
+        Assert.EndsWith("\"absent\":null}", Write(predictions[2].Item2));
         Assert.Contains("\"output_probability\":{\"sequence\":[{\"map\":{\"keys\":[0,1,2],\"values\":[", Write(predictions[0].Item2));
     }
 

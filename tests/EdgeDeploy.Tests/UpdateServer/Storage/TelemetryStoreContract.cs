@@ -234,6 +234,63 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Empty(afterRetention);
     }
 
+    [Fact]
+    public async Task Summarize_WholeHours_RollupsCountLateAndEarlyAndReplacedLabels()
+    {
+        const long Hour = 3_600_000;
+        var a = Served(100, 1, ts: 1000, slices: 0b1);
+        var b = Served(200, 2, ts: Hour + 500);
+        var c = Served(300, 0, ts: (2 * Hour) + 100);
+        var shadow = Served(9000, 0, ts: (2 * Hour) + 200) with { Shadow = true };
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "0-0", [], [new IngestedGroundTruth(c.PredictionId, 0, (2 * Hour) + 150)]), 1, CancellationToken.None); // label before its prediction
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-4", [a, b, c, shadow], [new IngestedGroundTruth(a.PredictionId, 1, 2000), new IngestedGroundTruth(shadow.PredictionId, 0, 2000)]), 2, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "5-6", [], [new IngestedGroundTruth(b.PredictionId, 0, 3 * Hour), new IngestedGroundTruth(a.PredictionId, 2, 3 * Hour)]), 3, CancellationToken.None); // late, and a's label replaced
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d2", "1-1", [Served(400, 1, ts: Hour + 9)], []), 4, CancellationToken.None); // another device, same hour as b
+
+        var whole = Store.Summarize(Model, "1.0.0", 0, 3 * Hour);        // three whole hours: roll-ups only
+        var mixed = Store.Summarize(Model, "1.0.0", 500, (3 * Hour) - 1); // partial first and last hour read raw, the middle one rolled up
+        var raw = Store.Summarize(Model, "1.0.0", Hour + 100, (2 * Hour) - 1); // inside one hour: raw rows only
+
+        Assert.Equal((4L, 3L, 1L, 3.0), (whole.Requests, whole.GroundTruth, whole.Correct, whole.AbsErrorSum)); // a: 2 vs 1, b: 0 vs 2, c: 0 vs 0
+        Assert.Equal((200.0, 400.0, 400.0), (whole.LatencyP50Micros, whole.LatencyP95Micros, whole.LatencyP99Micros));
+        Assert.Equal(new Dictionary<double, long> { [0] = 1, [1] = 2, [2] = 1 }, whole.PredictionCounts);
+        Assert.Equal(new SliceOutcomes(1, 1, 0, 1), whole.Slices[0]);
+        Assert.Equal((whole.Requests, whole.GroundTruth, whole.Correct, whole.AbsErrorSum, whole.LatencyP95Micros), (mixed.Requests, mixed.GroundTruth, mixed.Correct, mixed.AbsErrorSum, mixed.LatencyP95Micros));
+        Assert.Equal((whole.MissingFraction, whole.Slices[0]), (mixed.MissingFraction, mixed.Slices[0]));
+        Assert.Equal((1L, 1L, 0L, 2.0, 200.0), (raw.Requests, raw.GroundTruth, raw.Correct, raw.AbsErrorSum, raw.LatencyP50Micros)); // b only: d2's is at hour + 9
+    }
+
+    [Fact]
+    public async Task Summarize_LatencyWithMoreThanThreeDigits_RollupsAndRawRowsAgreeOnTheRoundedValue()
+    {
+        const long Hour = 3_600_000;
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-2", [Served(123.456, 1, ts: 10), Served(98_765.4, 1, ts: 20)], []), 1, CancellationToken.None);
+
+        var rolled = Store.Summarize(Model, "1.0.0", 0, Hour);
+        var raw = Store.Summarize(Model, "1.0.0", 1, Hour);
+
+        Assert.Equal((123.0, 98_800.0), (rolled.LatencyP50Micros, rolled.LatencyP99Micros)); // three significant digits
+        Assert.Equal((rolled.LatencyP50Micros, rolled.LatencyP99Micros), (raw.LatencyP50Micros, raw.LatencyP99Micros));
+    }
+
+    [Fact]
+    public async Task Prune_CutoffInsideAnHour_RollupsKeepOnlyWhatRetentionKept()
+    {
+        const long Hour = 3_600_000;
+        var gone = Served(100, 1, ts: 1000);
+        var kept = Served(200, 2, ts: 3_000_000);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-3", [gone, kept, Served(300, 1, ts: Hour + 10)], [new IngestedGroundTruth(kept.PredictionId, 2, 3_000_001)]), 1, CancellationToken.None);
+
+        await Store.PruneAsync(2_000_000, CancellationToken.None);
+        var afterPartial = Store.Summarize(Model, "1.0.0", 0, 2 * Hour);
+        await Store.PruneAsync(2 * Hour, CancellationToken.None);
+        var afterWhole = Store.Summarize(Model, "1.0.0", 0, 2 * Hour);
+
+        Assert.Equal((2L, 1L, 1L, 200.0), (afterPartial.Requests, afterPartial.GroundTruth, afterPartial.Correct, afterPartial.LatencyP50Micros));
+        Assert.Equal((0L, 0L), (afterWhole.Requests, afterWhole.GroundTruth));
+        Assert.Empty(afterWhole.PredictionCounts);
+    }
+
     private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
         new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
 }

@@ -211,6 +211,51 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListDeviceHealth_OneDevicesReportsSinceNewestFirstUpToTheLimit()
+    {
+        var buckets = new long[EdgeDeploy.Runtime.Telemetry.LatencyHistogram.BucketCount];
+        buckets[3] = 5;
+        await Store.AddHealthAsync(
+        [
+            new HealthRecord("d1", "iris", "2.0.0", false, 1000, 10, 1, buckets, 4, 3, 1.5),
+            new HealthRecord("d1", "iris", "1.0.0", true, 3000, 7, 0, buckets, 0, 0, 0),
+            new HealthRecord("d1", "iris", "2.0.0", false, 2000, 20, 2, buckets, 6, 5, 0.5),
+            new HealthRecord("d2", "iris", "2.0.0", false, 2500, 99, 99, buckets, 99, 99, 99), // another device
+            new HealthRecord("d1", "iris", "2.0.0", false, 500, 99, 99, buckets, 99, 99, 99),  // before since
+        ], None);
+
+        var all = await Store.ListDeviceHealthAsync("d1", 1000, 10, None);
+        var newest = await Store.ListDeviceHealthAsync("d1", 1000, 2, None);
+
+        Assert.Equal([3000L, 2000L, 1000L], all.Select(h => h.AtUnixMs));
+        Assert.Equal(("1.0.0", true, 7L), (all[0].Version, all[0].Shadow, all[0].Requests));
+        Assert.Equal((20L, 2L, 6L, 5L, 0.5, 5L), (all[1].Requests, all[1].Errors, all[1].GroundTruth, all[1].Correct, all[1].AbsErrorSum, all[1].LatencyBuckets[3]));
+        Assert.Equal([3000L, 2000L], newest.Select(h => h.AtUnixMs));
+        Assert.Empty(await Store.ListDeviceHealthAsync("d9", 0, 10, None));
+    }
+
+    [Fact]
+    public async Task RolloutEvents_AppendAndListTheNewestOldestFirstPerRollout()
+    {
+        await Store.AddRolloutEventAsync(new RolloutEventRecord("ro-1", 1000, "alice", "created", "active", 0, "staged to 10%, 100%", []), None);
+        await Store.AddRolloutEventAsync(new RolloutEventRecord("ro-2", 1500, "bob", "created", "active", 0, "bandit", [new ArmRecord("1.0.0", 0.5), new ArmRecord("2.0.0", 0.5)]), None);
+        await Store.AddRolloutEventAsync(new RolloutEventRecord("ro-1", 2000, "controller", "advanced", "active", 1, "stage 1 held (error rate 0.00% on 40 requests)", []), None);
+        await Store.AddRolloutEventAsync(new RolloutEventRecord("ro-2", 2500, "controller", "reweighted", "active", 0, "arm weights", [new ArmRecord("1.0.0", 0.25), new ArmRecord("2.0.0", 0.75)]), None);
+        await Store.AddRolloutEventAsync(new RolloutEventRecord("ro-1", 3000, "alice", "paused", "paused", 1, "checking a dashboard", []), None);
+
+        var one = await Store.ListRolloutEventsAsync("ro-1", 10, None);
+        var newestTwo = await Store.ListRolloutEventsAsync("ro-1", 2, None);
+        var bandit = await Store.ListRolloutEventsAsync("ro-2", 10, None);
+
+        Assert.Equal(["created", "advanced", "paused"], one.Select(e => e.Action));
+        Assert.Equal(new RolloutEventRecord("ro-1", 2000, "controller", "advanced", "active", 1, "stage 1 held (error rate 0.00% on 40 requests)", []) with { Arms = one[1].Arms }, one[1]);
+        Assert.Empty(one[1].Arms);
+        Assert.Equal(["advanced", "paused"], newestTwo.Select(e => e.Action));
+        Assert.Equal([new ArmRecord("1.0.0", 0.25), new ArmRecord("2.0.0", 0.75)], bandit[1].Arms);
+        Assert.Empty(await Store.ListRolloutEventsAsync("ro-9", 10, None));
+    }
+
+    [Fact]
     public async Task SumDrift_AddsCountsPerNameWithinTheWindow()
     {
         await Store.AddDriftAsync(
@@ -242,13 +287,13 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
         var other = new AlertRuleRecord("rule-a", "iris", "2.0.0", "psi", "petal_length", true, 0.2, 600, 100);
         await Store.AddAlertRuleAsync(rule, None);
         await Store.AddAlertRuleAsync(other, None);
-        await Store.AddAlertAsync(new AlertRecord("alert-1", "rule-b", "iris", "2.0.0", "error_rate", 0.1, 0.05, 1000, null, "high"), None);
-        await Store.AddAlertAsync(new AlertRecord("alert-2", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 2000, null, "drift"), None);
-        await Store.AddAlertAsync(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, null, "drift again"), None);
+        await Store.AddAlertAsync(new AlertRecord("alert-1", "rule-b", "iris", "2.0.0", "error_rate", 0.1, 0.05, 1000, null, "high"), [], None);
+        await Store.AddAlertAsync(new AlertRecord("alert-2", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 2000, null, "drift"), [], None);
+        await Store.AddAlertAsync(new AlertRecord("alert-3", "rule-a", "iris", "2.0.0", "psi", 0.1, 0.2, 3000, null, "drift again"), [], None);
 
         Assert.Equal([other, rule], await Store.ListAlertRulesAsync(None));
-        await Store.ResolveAlertAsync("alert-3", 3500, None);
-        await Store.ResolveAlertAsync("alert-3", 9999, None); // already resolved: keeps its time
+        await Store.ResolveAlertAsync("alert-3", 3500, [], None);
+        await Store.ResolveAlertAsync("alert-3", 9999, [], None); // already resolved: keeps its time
         var deleted = await Store.DeleteAlertRuleAsync("rule-b", 4000, None);
         var missing = await Store.DeleteAlertRuleAsync("rule-b", 5000, None);
 

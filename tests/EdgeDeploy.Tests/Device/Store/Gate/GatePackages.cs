@@ -39,6 +39,26 @@ internal static class GatePackages
             .WithConfidenceSet(confidence, ConfidenceMetric.Mae, "y", 0, 0.01).Build(), key);
     }
 
+    /// <summary>
+    /// optional_positive.onnx: end-to-end cases expect 'positive' present (x) for a positive sum and absent (none) otherwise;
+    /// <paramref name="swapExpectations"/> expects the opposite, which the gate must reject.
+    /// </summary>
+    public static byte[] OptionalPositive(PackageFactory factory, bool swapExpectations = false, string version = "1.0.0")
+    {
+        var e2e = new[] { new[] { 1f, 2f }, [1f, -2f], [0.25f] }.Select(x =>
+        {
+            var sum = x.Sum();
+            var present = sum > 0 != swapExpectations;
+            return new EndToEndCase(Inputs("x", EdgeTensor.Create(x, [x.Length])), new Dictionary<string, EdgeTensor> { ["total"] = EdgeTensor.Create([sum], [1]) })
+            {
+                ExpectedValues = new Dictionary<string, EdgeValue> { ["positive"] = present ? EdgeValue.FromTensor(EdgeTensor.Create(x, [x.Length])) : EdgeValue.None },
+            };
+        }).ToList();
+        var confidence = new[] { new ConfidenceCase(Inputs("x", EdgeTensor.Create([0.5f], [1])), 0.5) };
+        return Sign(factory, Builder("gate-optional", version, "optional_positive.onnx", IrisMetadata(), e2e)
+            .WithConfidenceSet(confidence, ConfidenceMetric.Mae, "total", 0, 0.01));
+    }
+
     public static byte[] Ctc(PackageFactory factory, GateSpec gate, string version = "1.0.0", bool withVocabulary = true)
     {
         var confidence = CtcCases.Select(c => new ConfidenceCase(Inputs("logits", OneHot(c.Steps, 5)), 0)

@@ -1,0 +1,115 @@
+using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Tests.Infrastructure;
+using EdgeDeploy.Tests.UpdateServer.Webhooks;
+
+namespace EdgeDeploy.Tests.Cli;
+
+/// <summary>`edge webhook add|list|remove|deliveries|redeliver` of the AOT-published `edge` against the real server and a real receiver.</summary>
+[Collection(AotCollection.Name)]
+public sealed class WebhookCliTests : IAsyncLifetime
+{
+    private readonly string _edge;
+    private UpdateServerHost _server = null!;
+    private WebhookReceiver _receiver = null!;
+
+    public WebhookCliTests(AotArtifacts artifacts)
+    {
+        _edge = artifacts.RequireEdge();
+    }
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await WebhookReceiver.StartAsync();
+        _server = await UpdateServerHost.StartAsync(settings:
+        [
+            "--EdgeDeploy:Webhooks:PollInterval=00:00:00.050",
+            "--EdgeDeploy:Webhooks:InitialBackoff=00:00:00.050",
+            "--EdgeDeploy:Webhooks:MaxBackoff=00:00:00.100",
+            "--EdgeDeploy:Webhooks:MaxAttempts=2",
+        ]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WebhookFlow_AddDeadLetterRedeliverRemove_WorksFromTheCliAndNeverPrintsTheSecretAgain()
+    {
+        using var temp = new TempDirectory();
+        var failing = true;
+        _receiver.StatusFor = _ => Volatile.Read(ref failing) ? 503 : 204;
+        var secretFile = temp.File("hook.secret");
+        var added = Ok(UpdateServerHost.OperatorToken, "webhook", "add", _receiver.Url.ToString(), "--model", "iris-classifier", "--event", "firing", "--description", "retrain", "--secret-out", secretFile, "--reason", "loop").StdOut;
+        var id = added.Split("  ")[0];
+        var secret = File.ReadAllText(secretFile).Trim();
+        var printed = Ok(UpdateServerHost.OperatorToken, "webhook", "add", _receiver.Url.ToString(), "--metric", "psi").StdOut;
+        var list = Ok(UpdateServerHost.OperatorToken, "webhook", "list").StdOut;
+        var invalid = Edge(UpdateServerHost.OperatorToken, "webhook", "add", "ftp://hooks.example/x");
+        var viewer = (await new AdminService.AdminServiceClient(_server.Channel).CreateOperatorAsync(new CreateOperatorRequest { Name = "vera", Role = "viewer" }, UpdateServerHost.Operator)).Token;
+        var refused = Edge(viewer, "webhook", "add", "https://attacker.example/x");
+
+        await TriggerAlertAsync();
+        await WaitUntilAsync(() => Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), "a dead letter");
+        var dead = Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Trim();
+        var messageId = dead.Split("  ")[0];
+        Volatile.Write(ref failing, false);
+        var queued = Ok(UpdateServerHost.OperatorToken, "webhook", "redeliver", messageId, "--reason", "receiver fixed").StdOut;
+        await WaitUntilAsync(() => Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--webhook", id).StdOut.Contains("  delivered ", StringComparison.Ordinal), "the redelivery");
+        var removed = Ok(UpdateServerHost.OperatorToken, "webhook", "remove", id).StdOut;
+
+        Assert.StartsWith("wh-", id, StringComparison.Ordinal);
+        Assert.Contains($"{_receiver.Url}  events alert.firing  models iris-classifier  metrics all  by operator ", added, StringComparison.Ordinal);
+        Assert.Contains($"secret written to {secretFile} (owner-only)", added, StringComparison.Ordinal);
+        Assert.StartsWith("whsec_", secret, StringComparison.Ordinal);
+        Assert.Contains("secret: whsec_", printed, StringComparison.Ordinal);
+        Assert.Equal(2, list.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.DoesNotContain("whsec_", list, StringComparison.Ordinal);
+        Assert.Equal(2, invalid.ExitCode);
+        Assert.StartsWith("error: InvalidArgument: url must be an absolute http:// or https:// URL", invalid.StdErr, StringComparison.Ordinal);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.StartsWith("error: PermissionDenied: Operator vera is a viewer; CreateWebhook needs the admin role.", refused.StdErr, StringComparison.Ordinal);
+        Assert.Matches(@"^msg_[0-9a-f]{32}  wh-[0-9a-f]{32}  alert\.firing  al-[0-9a-f]+  dead  attempts 2  queued .*  HTTP 503  last error: HTTP 503", dead);
+        Assert.StartsWith($"queued {messageId}  ", queued, StringComparison.Ordinal);
+        Assert.StartsWith($"removed {id}  ", removed, StringComparison.Ordinal);
+        Assert.Equal([503, 503, 204], _receiver.Requests.Select(r => r.AnsweredStatus)); // the psi-only webhook took no error_rate alert
+        Assert.Single(Ok(UpdateServerHost.OperatorToken, "webhook", "list").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private async Task TriggerAlertAsync()
+    {
+        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        var device = await _server.RegisterAsync("sensor-1");
+        await _server.Registry.CreateRolloutAsync(
+            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { MaxErrorRate = 1, MinInstallSuccessRate = 0 } },
+            UpdateServerHost.Operator);
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "error_rate", Threshold = 0.1, WindowSeconds = 600, MinSamples = 10 }, UpdateServerHost.Operator);
+        await _server.Devices.ReportHealthAsync(
+            new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 20, Errors = 5 } } }, UpdateServerHost.Bearer(device));
+        await _server.EvaluateRolloutsAsync();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Not within 60 s: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    private ProcessResult Ok(string token, params string[] args)
+    {
+        var run = Edge(token, args);
+        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
+        return run;
+    }
+
+    // Tokens travel in the environment, never in argv.
+    private ProcessResult Edge(string token, params string[] args) =>
+        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = token });
+}
