@@ -10,7 +10,9 @@ namespace EdgeDeploy.Cli.Commands;
 
 /// <summary>
 /// <c>edge monitor export</c>: labelled predictions of one version out of the server for retraining, as CSV (Sep) or
-/// Parquet (Parquet.Net's column API, which uses no reflection: the AOT build stays warning-free). The server streams
+/// Parquet (Parquet.Net's column API: <c>DataField&lt;T&gt;</c> and <c>WriteAsync</c>, no serializer; Parquet.Net is not
+/// annotated for trimming, and its three detailed AOT warnings are in reflection helpers these column types do not need,
+/// see README). The server streams
 /// bounded pages; each page is written as it arrives (one Parquet row group per page) into FILE.partial, renamed to FILE
 /// once complete, so a pipeline never reads half an export.
 /// </summary>
