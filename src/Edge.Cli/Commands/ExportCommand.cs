@@ -89,7 +89,7 @@ internal static class ExportCommand
             (features, drifted) = (page.Features, page.DriftedFeatures);
             foreach (var p in page.Rows)
             {
-                using var row = writer.NewRow(ct);
+                using var row = writer.NewRow();
                 row["prediction_id"].Set(p.PredictionId);
                 row["time"].Set(Time(p.TimestampUnixMs));
                 row["device_id"].Set(p.DeviceId);
