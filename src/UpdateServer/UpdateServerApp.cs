@@ -129,6 +129,7 @@ public static class UpdateServerApp
         services.TryAddSingleton<AlertEvaluator>();
         services.TryAddSingleton<AlertRuleService>();
         services.TryAddSingleton<MonitoringQueries>();
+        services.TryAddSingleton<PredictionExport>();
 
         // Alert webhooks: the outbox is filled by AlertEvaluator; the leader's dispatcher sends it.
         services.TryAddSingleton<WebhookSecrets>();

@@ -53,6 +53,12 @@ public sealed class UpdateServerOptions
     /// <summary>Most records accepted in one telemetry batch. Default 10,000.</summary>
     public int MaxTelemetryBatchRecords { get; set; } = 10_000;
 
+    /// <summary>
+    /// Largest raw input accepted with one telemetry record (the encoded tensors a device samples for retraining); a batch
+    /// with a bigger one is refused whole, naming the record. Default 16 KiB.
+    /// </summary>
+    public int MaxRawInputBytes { get; set; } = 16 * 1024;
+
     /// <summary>Largest health report accepted (versions per report). Default 64.</summary>
     public int MaxHealthVersionsPerReport { get; set; } = 64;
 
@@ -176,6 +182,7 @@ public sealed class UpdateServerOptions
         Positive(DownloadChunkBytes, nameof(DownloadChunkBytes));
         Positive(MaxPackageBytes, nameof(MaxPackageBytes));
         Positive(MaxTelemetryBatchRecords, nameof(MaxTelemetryBatchRecords));
+        Positive(MaxRawInputBytes, nameof(MaxRawInputBytes));
         Positive(MaxHealthVersionsPerReport, nameof(MaxHealthVersionsPerReport));
         Positive(MaxDeviceIdLength, nameof(MaxDeviceIdLength));
         Positive(MaxDeviceTags, nameof(MaxDeviceTags));

@@ -14,6 +14,16 @@ public sealed class TelemetryOptions
     /// <summary>Share of predictions recorded, 0..1. Default 1 (all).</summary>
     public double SampleRate { get; init; } = 1.0;
 
+    /// <summary>
+    /// Share of recorded predictions whose raw inputs are recorded too (for retraining), 0..1. Default 0: off. Applies only
+    /// to versions whose model card allows it (<c>privacy.rawInputs: Allowed</c> with a purpose); a card that forbids it, or
+    /// states no privacy policy, gets summaries only whatever this says. Shadow runs never record raw inputs.
+    /// </summary>
+    public double RawInputSampleRate { get; init; }
+
+    /// <summary>Largest input (elements over all tensors) whose raw values are recorded; bigger ones get summaries only. Default 1,024.</summary>
+    public int RawInputMaxElements { get; init; } = 1024;
+
     /// <summary>Records buffered in memory before the writer drops new ones (and counts them). Default 16,384.</summary>
     public int QueueCapacity { get; init; } = 16_384;
 
@@ -35,6 +45,8 @@ public sealed class TelemetryOptions
         Require(MaxRecords >= 1, $"MaxRecords must be at least 1 (it is {MaxRecords}).");
         Require(QueueCapacity >= 1, $"QueueCapacity must be at least 1 (it is {QueueCapacity}).");
         Require(SampleRate is >= 0 and <= 1, $"SampleRate must be within 0..1 (it is {SampleRate}).");
+        Require(RawInputSampleRate is >= 0 and <= 1, $"RawInputSampleRate must be within 0..1 (it is {RawInputSampleRate}).");
+        Require(RawInputMaxElements is >= 1 and <= 1 << 20, $"RawInputMaxElements must be within 1..1048576 (it is {RawInputMaxElements}).");
         Require(FlushInterval > TimeSpan.Zero, $"FlushInterval must be positive (it is {FlushInterval}).");
         Require(TimeProvider is not null, "TimeProvider must not be null.");
     }

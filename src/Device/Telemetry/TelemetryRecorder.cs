@@ -25,6 +25,7 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly Lock _watchLock = new();
     private readonly Dictionary<(string Model, string Version), VersionWatch> _watched = [];
     private long _sampledOut;
+    private long _rawInputsRecorded;
     private long _droppedInMemory;
     private long _enqueued;
     private long _written;
@@ -46,6 +47,9 @@ public sealed class TelemetryRecorder : IDisposable
 
     /// <summary>Records in the outbox not yet acknowledged (kept in memory, no query).</summary>
     internal long OutboxCount => _outbox.Count;
+
+    /// <summary>Predictions recorded with their raw inputs so far (see <see cref="TelemetryOptions.RawInputSampleRate"/>).</summary>
+    public long RawInputsRecorded => Interlocked.Read(ref _rawInputsRecorded);
 
     /// <summary>Counters; the outbox ones are read from the database.</summary>
     public TelemetryStatistics Statistics => new(
@@ -72,7 +76,7 @@ public sealed class TelemetryRecorder : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         lock (_watchLock)
         {
-            _watched.TryAdd((manifest.Name, manifest.Version), new VersionWatch(new DriftMonitor(manifest), new SliceMatcher(manifest)));
+            _watched.TryAdd((manifest.Name, manifest.Version), new VersionWatch(new DriftMonitor(manifest), new SliceMatcher(manifest), manifest.ModelCard.AllowsRawInputs()));
         }
     }
 
@@ -254,12 +258,39 @@ public sealed class TelemetryRecorder : IDisposable
         }
 
         var slices = watch?.Slices.Match(item.Inputs!) ?? 0;
-        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices);
+        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices) { RawInputs = RawInputs(watch, item) };
         return (TelemetryRecordKind.Prediction, timestampMs, TelemetryCodec.Encode(record));
     }
 
-    /// <summary>What the writer computes per registered version: drift counts and slice tags.</summary>
-    private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices);
+    /// <summary>
+    /// The raw inputs to record with a prediction, or null. Only for a registered version whose card allows it (an
+    /// unregistered version's card is unknown, so nothing), never for shadow runs, for the sampled share, and only
+    /// numeric inputs within <see cref="TelemetryOptions.RawInputMaxElements"/>.
+    /// </summary>
+    private IReadOnlyDictionary<string, EdgeTensor>? RawInputs(VersionWatch? watch, Item item)
+    {
+        if (watch is not { RawInputsAllowed: true } || item.Shadow || _options.RawInputSampleRate <= 0
+            || (_options.RawInputSampleRate < 1 && Random.Shared.NextDouble() >= _options.RawInputSampleRate))
+        {
+            return null;
+        }
+
+        long elements = 0;
+        foreach (var (_, tensor) in item.Inputs!)
+        {
+            elements += tensor.ElementCount;
+            if (tensor.ElementType is not (EdgeElementType.Float or EdgeElementType.Double or EdgeElementType.Int64 or EdgeElementType.Int32) || elements > _options.RawInputMaxElements)
+            {
+                return null;
+            }
+        }
+
+        Interlocked.Increment(ref _rawInputsRecorded);
+        return item.Inputs;
+    }
+
+    /// <summary>What the writer computes per registered version: drift counts and slice tags; whether its card allows raw inputs.</summary>
+    private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices, bool RawInputsAllowed);
 
     private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
 }

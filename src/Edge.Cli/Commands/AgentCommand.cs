@@ -32,17 +32,21 @@ internal static class AgentCommand
         {
             Description = "Labelled rows (JSONL with inputs and label) served every cycle, each label recorded as ground truth: simulated traffic for demos and soak tests.",
         };
+        var rawSample = new Option<double>("--raw-input-sample")
+        {
+            Description = "Share (0..1) of recorded predictions whose raw inputs are recorded too, for retraining exports (default 0: off). Only for versions whose model card allows it (privacy.rawInputs Allowed).",
+        };
         var tags = new Option<string[]>("--tag") { Description = "Tag reported at registration (repeatable)." };
         var attributes = new Option<string[]>("--attr") { Description = "Attribute key=value reported at registration (repeatable)." };
         var command = new Command("agent", "Run the update agent: check in, install (verify, gate), follow the assignment, report health and telemetry.")
         {
-            server, tls, deviceId, enrollment, enrollmentFile, serverKey, store, trust, state, telemetry, interval, cycles, traffic, tags, attributes,
+            server, tls, deviceId, enrollment, enrollmentFile, serverKey, store, trust, state, telemetry, interval, cycles, traffic, rawSample, tags, attributes,
         };
         command.SetAction((r, ct) => CommonOptions.GuardAsync(async () =>
         {
             var token = Secrets.Resolve(r.GetValue(enrollment), "--enrollment-token", r.GetValue(enrollmentFile), "--enrollment-token-file", "EDGE_ENROLLMENT_TOKEN") ?? string.Empty;
             var storeDir = r.GetValue(store)!;
-            using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db }) : null;
+            using var recorder = r.GetValue(telemetry) is { } db ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = db, RawInputSampleRate = r.GetValue(rawSample) }) : null;
             using var modelStore = ModelStore.Open(new ModelStoreOptions
             {
                 Directory = storeDir,

@@ -207,7 +207,7 @@ internal static class FleetCommands
 
     private static Command Monitor()
     {
-        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, fairness, alerts.");
+        var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, fairness, alerts, and labelled predictions out for retraining (export).");
         monitor.Subcommands.Add(WindowedQuery(
             "status", "Requests, error rate, latency p50/p95/p99, online metric (device health reports, as rollout gates read them), then missing inputs and predictions (telemetry) per window.", 10, "Window length (0 = one window).",
             async (registry, request, ct) =>
@@ -276,6 +276,7 @@ internal static class FleetCommands
         }
 
         monitor.Subcommands.Add(AlertRules());
+        monitor.Subcommands.Add(ExportCommand.Create());
         return monitor;
     }
 

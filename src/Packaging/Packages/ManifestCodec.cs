@@ -71,6 +71,7 @@ internal static partial class ManifestCodec
         ValidateSlices(m);
         ValidateGate(m, paths);
         ValidateFairness(m);
+        ValidatePrivacy(m.ModelCard.Privacy);
     }
 
     private static void ValidateFairness(PackageManifest m)
@@ -91,6 +92,18 @@ internal static partial class ManifestCodec
         Malformed(!(f.Min > 0) || !(f.Max >= f.Min) || !double.IsFinite(f.Max), $"The fairness range [{f.Min}, {f.Max}] must be positive, finite and not empty.");
         Malformed(f.MinGroupSize < 1 || f.PositiveClass < 0, "Fairness needs a minimum group size of at least 1 and a non-negative positive class.");
         Malformed(f.Output is not null && m.Schema.Outputs.All(o => o.Name != f.Output), $"Fairness reads output '{f.Output}', which the model does not have.");
+    }
+
+    private static void ValidatePrivacy(ModelPrivacy? privacy)
+    {
+        if (privacy is null)
+        {
+            return;
+        }
+
+        Malformed(!Enum.IsDefined(privacy.RawInputs), $"The model card's privacy policy rawInputs {(int)privacy.RawInputs} is unknown (use Forbidden or Allowed).");
+        Malformed(privacy.RawInputs == RawInputPolicy.Allowed && string.IsNullOrWhiteSpace(privacy.Purpose), "The model card allows raw inputs but states no purpose (privacy.purpose).");
+        Malformed(privacy.RetentionDays is not null and not (>= 1 and <= 3650), $"The model card's privacy.retentionDays must be 1-3650 (it is {privacy.RetentionDays}).");
     }
 
     private static void ValidateGate(PackageManifest m, HashSet<string> paths)

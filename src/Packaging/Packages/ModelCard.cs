@@ -23,4 +23,11 @@ public sealed class ModelCard
 
     /// <summary>Fairness groups, the rates compared and the acceptable disparity; null: none stated.</summary>
     public FairnessSpec? Fairness { get; init; }
+
+    /// <summary>The privacy policy for raw inputs; null forbids recording them (see <see cref="ModelPrivacy"/>).</summary>
+    public ModelPrivacy? Privacy { get; init; }
+
+    /// <summary>Whether devices may record raw inputs of this model: the card allows it and states a purpose.</summary>
+    /// <returns>False when the card forbids it or states no privacy policy.</returns>
+    public bool AllowsRawInputs() => Privacy is { RawInputs: RawInputPolicy.Allowed, Purpose.Length: > 0 };
 }

@@ -10,4 +10,11 @@ namespace EdgeDeploy.Runtime.Telemetry;
 /// <param name="Inputs">Per-input summaries.</param>
 /// <param name="Outputs">Outputs of up to 64 elements each (larger ones are left out).</param>
 /// <param name="Slices">Model-card slices the input falls in: bit i is the card's i-th slice (0 when none or unknown).</param>
-public sealed record PredictionRecord(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, IReadOnlyList<InputSummary> Inputs, IReadOnlyDictionary<string, EdgeTensor> Outputs, ulong Slices = 0);
+public sealed record PredictionRecord(Guid PredictionId, string Model, string Version, long TimestampMs, double LatencyMicros, bool Shadow, IReadOnlyList<InputSummary> Inputs, IReadOnlyDictionary<string, EdgeTensor> Outputs, ulong Slices = 0)
+{
+    /// <summary>
+    /// The raw input tensors, for the sampled share of predictions the device records them for
+    /// (<c>TelemetryOptions.RawInputSampleRate</c>, and only where the model card's privacy policy allows it); null otherwise.
+    /// </summary>
+    public IReadOnlyDictionary<string, EdgeTensor>? RawInputs { get; init; }
+}

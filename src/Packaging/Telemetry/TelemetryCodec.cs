@@ -38,7 +38,7 @@ public static class TelemetryCodec
         {
             var reader = new MessagePackReader(bytes);
             var fields = reader.ReadArrayHeader();
-            Expect(fields is 8 or 9);
+            Expect(fields is 8 or 9 or 10);
             var id = ParseId(ref reader);
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -80,7 +80,7 @@ public static class TelemetryCodec
                 }
             }
 
-            var slices = fields == 9 ? reader.ReadUInt64() : 0;
+            var slices = fields >= 9 ? reader.ReadUInt64() : 0;
             return new PredictionSummary(id, model, version, ts, latency, shadow, values, missing, predicted, slices);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException or FormatException)
@@ -88,6 +88,48 @@ public static class TelemetryCodec
             throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Not a valid {nameof(PredictionRecord)}: {ex.Message}", ex);
         }
     }
+
+    /// <summary>
+    /// The encoded raw inputs of a prediction record (its 10th field, a map of input name to tensor), without decoding
+    /// them; empty when the record carries none. The server stores these bytes as they are and decodes them with
+    /// <see cref="DecodeTensors"/> when it exports them.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not a prediction record.</exception>
+    public static ReadOnlyMemory<byte> ReadRawInputs(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            var reader = new MessagePackReader(bytes);
+            var fields = reader.ReadArrayHeader();
+            Expect(fields is 8 or 9 or 10);
+            if (fields < 10)
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            for (var i = 0; i < 9; i++)
+            {
+                reader.Skip();
+            }
+
+            if (reader.TryReadNil())
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+
+            var start = (int)reader.Consumed;
+            reader.Skip();
+            return bytes.Slice(start, (int)reader.Consumed - start);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Not a valid {nameof(PredictionRecord)}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Decodes raw inputs as <see cref="ReadRawInputs"/> returns them: input name to tensor.</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not such a map.</exception>
+    public static IReadOnlyDictionary<string, EdgeTensor> DecodeTensors(ReadOnlyMemory<byte> bytes) => Read<IReadOnlyDictionary<string, EdgeTensor>>(bytes);
 
     private static Guid ParseId(ref MessagePackReader reader)
     {
@@ -211,7 +253,7 @@ public static class TelemetryCodec
         public void Serialize(ref MessagePackWriter writer, PredictionRecord value, MessagePackSerializerOptions options)
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
-            writer.WriteArrayHeader(9);
+            writer.WriteArrayHeader(value.RawInputs is null ? 9 : 10); // 9 fields unless raw inputs were recorded: the layout older servers read
             writer.Write(value.PredictionId.ToString("N"));
             writer.Write(value.Model);
             writer.Write(value.Version);
@@ -226,13 +268,17 @@ public static class TelemetryCodec
 
             options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.Outputs, options);
             writer.Write(value.Slices);
+            if (value.RawInputs is not null)
+            {
+                options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.RawInputs, options);
+            }
         }
 
         public PredictionRecord Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
             var fields = reader.ReadArrayHeader();
-            Expect(fields is 8 or 9); // 8: written before slice masks existed
+            Expect(fields is 8 or 9 or 10); // 8: written before slice masks existed; 10: with raw inputs
             var id = Guid.ParseExact(reader.ReadString() ?? string.Empty, "N");
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -247,8 +293,9 @@ public static class TelemetryCodec
             }
 
             var outputs = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options);
-            var slices = fields == 9 ? reader.ReadUInt64() : 0;
-            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs, slices);
+            var slices = fields >= 9 ? reader.ReadUInt64() : 0;
+            var raw = fields == 10 && !reader.TryReadNil() ? options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options) : null;
+            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs, slices) { RawInputs = raw };
         }
     }
 

@@ -32,6 +32,7 @@ internal sealed class Auth(UpdateServerOptions options, FleetDirectory fleet, IU
         [Registry("GetDrift")] = OperatorRpc.Read(OperatorRole.Viewer),
         [Registry("GetSlices")] = OperatorRpc.Read(OperatorRole.Viewer),
         [Registry("GetFairness")] = OperatorRpc.Read(OperatorRole.Viewer),
+        [Registry("ExportPredictions")] = OperatorRpc.Egress<ExportPredictionsRequest>(OperatorRole.Viewer, r => $"{r.Model} {r.Version}"),
         [Registry("ListAlertRules")] = OperatorRpc.Read(OperatorRole.Viewer),
         [Registry("ListAlerts")] = OperatorRpc.Read(OperatorRole.Viewer),
         [Admin("WhoAmI")] = OperatorRpc.Read(OperatorRole.Viewer),

@@ -15,6 +15,7 @@ internal sealed class RegistryServiceImpl(
     FleetDirectory fleet,
     MonitoringQueries monitoring,
     AlertRuleService alertRules,
+    PredictionExport export,
     UpdateServerOptions options)
     : RegistryService.RegistryServiceBase
 {
@@ -116,6 +117,40 @@ internal sealed class RegistryServiceImpl(
     {
         var (card, fairness, classes) = await monitoring.FairnessAsync(request.Model, request.Version, request.FromUnixMs, request.ToUnixMs, context.CancellationToken).ConfigureAwait(false);
         return MonitoringMessages.ToMessage(card, fairness, classes);
+    }
+
+    public override async Task ExportPredictions(ExportPredictionsRequest request, IServerStreamWriter<ExportPredictionsPage> responseStream, ServerCallContext context)
+    {
+        var plan = await export.PlanAsync(
+            request.Model, request.Version, request.SinceUnixMs, request.UntilUnixMs, request.Slices, request.DriftedOnly, request.IncludeUnlabelled, request.PageSize, context.CancellationToken).ConfigureAwait(false);
+        await foreach (var rows in export.PagesAsync(plan, context.CancellationToken).ConfigureAwait(false))
+        {
+            var page = new ExportPredictionsPage();
+            page.Features.AddRange(plan.Columns);
+            page.DriftedFeatures.AddRange(plan.Drifted.Select(d => d.Name));
+            foreach (var row in rows)
+            {
+                var message = new ExportedPrediction
+                {
+                    PredictionId = row.PredictionId.ToString("N"), TimestampUnixMs = row.TimestampMs, DeviceId = row.DeviceId, Model = request.Model, Version = request.Version,
+                    HasInputs = row.Inputs is not null, Predicted = row.Predicted,
+                };
+                message.Slices.AddRange(row.Slices);
+                if (row.Inputs is { } inputs)
+                {
+                    message.Inputs.AddRange(inputs);
+                }
+
+                if (row.Label is { } label)
+                {
+                    message.Label = label;
+                }
+
+                page.Rows.Add(message);
+            }
+
+            await responseStream.WriteAsync(page, context.CancellationToken).ConfigureAwait(false);
+        }
     }
 
     public override async Task<DriftResponse> GetDrift(DriftRequest request, ServerCallContext context)

@@ -108,7 +108,8 @@ internal sealed class TelemetryServiceImpl(
                             throw new FormatException($"slice mask 0x{p.Slices:x} names slices beyond the {manifest.ModelCard.Slices.Count} of {model} {version}'s model card");
                         }
 
-                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices));
+                        var (raw, expires) = RawInputs(r.Payload.Memory, manifest, model, version, p.TimestampMs);
+                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices, raw, expires));
                         break;
                     case TelemetryRecordKind.GroundTruth:
                         var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
@@ -132,11 +133,38 @@ internal sealed class TelemetryServiceImpl(
         return new TelemetryBatchRecord(deviceId, batch.BatchId, predictions, groundTruth);
     }
 
+    /// <summary>
+    /// A record's raw inputs, checked: only for a version whose model card allows them (the device's recorder honours the
+    /// card; this refuses a device that does not), within <see cref="UpdateServerOptions.MaxRawInputBytes"/>. They expire
+    /// after the card's retention days (the telemetry retention prunes them earlier when it is shorter).
+    /// </summary>
+    private (byte[]? Raw, long ExpiresMs) RawInputs(ReadOnlyMemory<byte> payload, PackageManifest? manifest, string model, string version, long timestampMs)
+    {
+        var raw = TelemetryCodec.ReadRawInputs(payload);
+        if (raw.IsEmpty)
+        {
+            return (null, long.MaxValue);
+        }
+
+        if (manifest is null || !manifest.ModelCard.AllowsRawInputs())
+        {
+            throw new FormatException($"the record carries raw inputs, but the model card of {DeviceText.Printable(model)} {DeviceText.Printable(version)} does not allow recording them (privacy.rawInputs)");
+        }
+
+        if (raw.Length > options.MaxRawInputBytes)
+        {
+            throw new FormatException($"its raw inputs are {raw.Length} bytes; at most {options.MaxRawInputBytes} are accepted per record (EdgeDeploy:MaxRawInputBytes)");
+        }
+
+        var days = manifest.ModelCard.Privacy?.RetentionDays;
+        return (raw.ToArray(), days is { } d ? timestampMs + (d * 86_400_000L) : long.MaxValue);
+    }
+
     /// <summary>Model and version of a prediction record (its 2nd and 3rd fields), without decoding the rest.</summary>
     private static (string Model, string Version) PeekVersion(ReadOnlyMemory<byte> payload)
     {
         var reader = new MessagePack.MessagePackReader(payload);
-        if (reader.ReadArrayHeader() is not (8 or 9))
+        if (reader.ReadArrayHeader() is not (8 or 9 or 10))
         {
             throw new FormatException("not a prediction record");
         }

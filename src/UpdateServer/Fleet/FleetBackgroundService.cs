@@ -79,7 +79,8 @@ internal sealed class FleetBackgroundService(
     /// <summary>
     /// Deletes health and drift rows older than <see cref="UpdateServerOptions.HealthRetention"/> and telemetry older than
     /// <see cref="UpdateServerOptions.TelemetryRetention"/>, moving either cutoff later where the rows left would exceed
-    /// <see cref="UpdateServerOptions.HealthMaxRows"/> or <see cref="UpdateServerOptions.TelemetryMaxPredictions"/>.
+    /// <see cref="UpdateServerOptions.HealthMaxRows"/> or <see cref="UpdateServerOptions.TelemetryMaxPredictions"/>; raw inputs
+    /// also go once their model card's <c>privacy.retentionDays</c> have passed.
     /// </summary>
     public async Task PruneAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -88,6 +89,7 @@ internal sealed class FleetBackgroundService(
         var healthRows = await store.PruneHealthAsync(healthCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
         var telemetryRows = await telemetry.PruneAsync(telemetryCutoff.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false);
         await store.PruneWebhookDeliveriesAsync((now - options.HealthRetention).ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false); // delivered webhook messages: by age only
+        telemetryRows += await telemetry.PruneRawInputsAsync(now.ToUnixTimeMilliseconds(), cancellationToken).ConfigureAwait(false); // the cards' retention days
         ServerLog.RetentionPruned(logger, healthRows, healthCutoff, telemetryRows, telemetryCutoff);
     }
 

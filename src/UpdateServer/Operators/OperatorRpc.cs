@@ -15,6 +15,14 @@ internal sealed record OperatorRpc(OperatorRole MinimumRole, bool Mutates, Func<
         where TRequest : class, IMessage =>
         new(role, Mutates: true, (request, _) => request is TRequest r ? target(r) : string.Empty, reason is null ? null : request => request is TRequest r ? reason(r) : string.Empty);
 
+    /// <summary>
+    /// A read that takes data off the server (an export of predictions and raw inputs): changes nothing, but is audited
+    /// like a mutating call, with the target <paramref name="target"/> names, so who took which data is on record.
+    /// </summary>
+    public static OperatorRpc Egress<TRequest>(OperatorRole role, Func<TRequest, string> target)
+        where TRequest : class, IMessage =>
+        new(role, Mutates: true, (request, _) => request is TRequest r ? target(r) : string.Empty);
+
     /// <summary>A mutating client-streaming call: its target comes from the response.</summary>
     public static OperatorRpc WriteStreamed<TResponse>(OperatorRole role, Func<TResponse, string> target)
         where TResponse : class, IMessage =>

@@ -15,11 +15,21 @@ public interface ITelemetryStore
     VersionWindowSummary Summarize(string model, string version, long fromUnixMs, long toUnixMs);
 
     /// <summary>
-    /// Retention: deletes predictions and ground truth stamped before <paramref name="beforeUnixMs"/>, and the receipts of
+    /// Retention: deletes predictions, their raw inputs and ground truth stamped before <paramref name="beforeUnixMs"/>, and the receipts of
     /// batches received before it (a batch resent after its receipt is gone would be stored again, so keep telemetry longer
     /// than devices retry). Returns how many rows went.
     /// </summary>
     Task<long> PruneAsync(long beforeUnixMs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of an export: up to <paramref name="limit"/> predictions matching <paramref name="query"/> after
+    /// <paramref name="after"/> in the store's own (stable) order, each with its ground truth and unexpired raw inputs.
+    /// Fewer than <paramref name="limit"/> rows: the export is complete.
+    /// </summary>
+    Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Deletes raw inputs whose model card's retention ran out by <paramref name="nowUnixMs"/>; returns how many.</summary>
+    Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken);
 
     /// <summary>Predictions per hour of their timestamp (for the size cap of retention), in no particular order.</summary>
     Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken);

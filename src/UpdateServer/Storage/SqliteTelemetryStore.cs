@@ -24,6 +24,10 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         CREATE INDEX IF NOT EXISTS predictions_series_time ON predictions (series, ts_ms);
         CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL NOT NULL,
             ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS raw_inputs (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, ts_ms INTEGER NOT NULL,
+            expires_ms INTEGER NOT NULL, inputs BLOB NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS raw_inputs_time ON raw_inputs (ts_ms);
+        CREATE INDEX IF NOT EXISTS raw_inputs_expiry ON raw_inputs (expires_ms);
         """;
 
     /// <summary>Hourly roll-ups (<see cref="TelemetryRollup"/>); created with the rows' hour they are valid from (see <see cref="CreateRollups"/>).</summary>
@@ -46,6 +50,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     private readonly sqlite3_stmt _insertPrediction;
     private readonly Dictionary<(string, string), long> _series = [];
     private readonly SqliteCommand _insertGroundTruth;
+    private readonly SqliteCommand _insertRawInputs;
     private readonly string _connectionString;
     private readonly TelemetryRollup _rollup = new();
     private readonly SqliteCommand _findPrediction;
@@ -83,6 +88,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
         Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10);", out _insertPrediction));
         _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
+        _insertRawInputs = Prepare("INSERT OR REPLACE INTO raw_inputs VALUES ($d, $id, $ts, $exp, $in);", "$d", "$id", "$ts", "$exp", "$in");
         _writerTask = Task.Run(WriteLoopAsync);
     }
 
@@ -175,6 +181,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         long deleted = 0;
         foreach (var sql in (string[])[
             "DELETE FROM predictions WHERE series IN (SELECT id FROM series) AND ts_ms < $before;",
+            "DELETE FROM raw_inputs WHERE ts_ms < $before;",
             "DELETE FROM ground_truth WHERE ts_ms < $before;",
             "DELETE FROM telemetry_batches WHERE received_ms < $before;"])
         {
@@ -209,6 +216,49 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return deleted;
     }
 
+    public async Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT p.rowid, p.prediction_id, p.device_id, p.ts_ms, p.predicted, p.slices, g.label, r.inputs FROM predictions p
+            LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
+            LEFT JOIN raw_inputs r ON r.device_id = p.device_id AND r.prediction_id = p.prediction_id AND r.expires_ms > $now
+            WHERE p.series = (SELECT id FROM series WHERE model = $m AND version = $v) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to
+                AND p.rowid > $after AND ($mask = 0 OR (p.slices & $mask) != 0)
+                {(query.IncludeUnlabelled ? string.Empty : "AND g.label IS NOT NULL")} {(query.RawInputsOnly ? "AND r.inputs IS NOT NULL" : string.Empty)}
+            ORDER BY p.rowid LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$m", query.Model);
+        command.Parameters.AddWithValue("$v", query.Version);
+        command.Parameters.AddWithValue("$from", query.FromUnixMs);
+        command.Parameters.AddWithValue("$to", query.ToUnixMs);
+        command.Parameters.AddWithValue("$after", after.Major);
+        command.Parameters.AddWithValue("$mask", unchecked((long)query.SliceMask));
+        command.Parameters.AddWithValue("$now", query.NowUnixMs);
+        command.Parameters.AddWithValue("$limit", limit);
+        var rows = new List<PredictionExportRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new PredictionExportRow(
+                new Guid((byte[])reader.GetValue(1)), reader.GetString(2), reader.GetInt64(3), reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7), new ExportCursor(reader.GetInt64(0), 0)));
+        }
+
+        return rows;
+    }
+
+    public async Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM raw_inputs WHERE expires_ms <= $now;";
+        command.Parameters.AddWithValue("$now", nowUnixMs);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken)
     {
         await using var connection = Open();
@@ -224,6 +274,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertBatch.Dispose();
         _insertPrediction.Dispose();
         _insertGroundTruth.Dispose();
+        _insertRawInputs.Dispose();
         _findPrediction.Dispose();
         _findLabel.Dispose();
         _addOrphan.Dispose();
@@ -353,7 +404,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     private bool[] StoreGroup(List<PendingBatch> group)
     {
         using var tx = _writer.BeginTransaction();
-        _insertBatch.Transaction = _insertGroundTruth.Transaction = tx;
+        _insertBatch.Transaction = _insertGroundTruth.Transaction = _insertRawInputs.Transaction = tx;
         _findPrediction.Transaction = _findLabel.Transaction = _addOrphan.Transaction = _takeOrphan.Transaction = _upsertRollup.Transaction = tx;
         _rollup.Clear();
         var orphans = _orphans;
@@ -410,6 +461,12 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             if (rc != raw.SQLITE_DONE)
             {
                 Check(rc);
+            }
+
+            if (p.RawInputs is { } inputs)
+            {
+                Set(_insertRawInputs, batch.DeviceId, id.ToArray(), p.TimestampMs, p.RawInputsExpireMs, inputs);
+                _insertRawInputs.ExecuteNonQuery();
             }
 
             if (!p.Shadow)

@@ -20,13 +20,13 @@ internal sealed class FleetDevice : IDisposable
         })];
     });
 
-    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false, string? hardware = null, double latencyBudgetMs = 0, IProgress<DownloadProgress>? downloadProgress = null)
+    public FleetDevice(UpdateServerHost server, string id, string? stateDirectory = null, long maxBytesPerCycle = 0, string? serverKeyPem = null, TimeProvider? clock = null, TimeSpan? offlineGrace = null, Uri? serverAddress = null, bool withTelemetry = false, string? hardware = null, double latencyBudgetMs = 0, IProgress<DownloadProgress>? downloadProgress = null, double rawInputSampleRate = 0)
     {
         Id = id;
         var state = stateDirectory ?? Path.Combine(server.TempPath, id);
         var trustDir = Path.Combine(state, "trust");
         var trust = Directory.Exists(trustDir) ? TrustStore.Open(trustDir) : SampleTrust.Create(trustDir);
-        Telemetry = withTelemetry ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = Path.Combine(state, "telemetry.db") }) : null;
+        Telemetry = withTelemetry ? TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = Path.Combine(state, "telemetry.db"), RawInputSampleRate = rawInputSampleRate }) : null;
         Store = ModelStore.Open(new ModelStoreOptions
         {
             Telemetry = Telemetry,
@@ -74,6 +74,22 @@ internal sealed class FleetDevice : IDisposable
                 Store.RecordGroundTruth(prediction.PredictionId, label);
                 served.Add(prediction.Version);
             }
+        }
+
+        return served;
+    }
+
+    /// <summary>Predicts the 45 labelled iris confidence rows once (each row's features through <paramref name="shift"/>) and records each true label; returns what was served.</summary>
+    public List<(ServedPrediction Served, IReadOnlyDictionary<string, EdgeTensor> Inputs, double Label)> ServeLabelledRows(Func<float[], float[]>? shift = null)
+    {
+        var served = new List<(ServedPrediction, IReadOnlyDictionary<string, EdgeTensor>, double)>();
+        foreach (var (original, label) in LabelledRows.Value)
+        {
+            IReadOnlyDictionary<string, EdgeTensor> inputs = shift is null ? original
+                : new Dictionary<string, EdgeTensor> { ["features"] = EdgeTensor.Create(shift(original["features"].ToArray<float>()), [1, 4]) };
+            var prediction = Store.Predict(inputs);
+            Store.RecordGroundTruth(prediction.PredictionId, label);
+            served.Add((prediction, inputs, label));
         }
 
         return served;

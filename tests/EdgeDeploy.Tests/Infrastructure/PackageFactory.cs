@@ -48,7 +48,7 @@ public sealed class PackageFactory : IDisposable
     };
 
     /// <summary>An unsigned iris package.</summary>
-    public static byte[] BuildIris(string version = "1.0.0", string name = "iris-classifier", TimeSpan? validity = null, Action<PackageBuilder>? customise = null, PackageRequirements? requirements = null, double metricMin = 0.85, int e2eCount = int.MaxValue, string modelStem = "iris_classifier", string? e2eStem = null, string metricOutput = "label")
+    public static byte[] BuildIris(string version = "1.0.0", string name = "iris-classifier", TimeSpan? validity = null, Action<PackageBuilder>? customise = null, PackageRequirements? requirements = null, double metricMin = 0.85, int e2eCount = int.MaxValue, string modelStem = "iris_classifier", string? e2eStem = null, string metricOutput = "label", ModelPrivacy? privacy = null)
     {
         using var model = EdgeModel.Load(Repo.Model(modelStem + ".onnx"));
         var e2e = TestSets.ReadE2e(Repo.Model((e2eStem ?? modelStem) + ".e2e.jsonl"), model.Schema)
@@ -59,12 +59,18 @@ public sealed class PackageFactory : IDisposable
             .ToList();
         var train = File.ReadAllLines(Repo.Model("iris_classifier.train.csv"));
         var metadata = PackageMetadataInput.Parse(File.ReadAllBytes(Repo.Model("iris_classifier.card.json")));
-        if (requirements is not null)
+        if (requirements is not null || privacy is not null)
         {
+            var card = metadata.ModelCard;
             metadata = new PackageMetadataInput
             {
-                ModelCard = metadata.ModelCard, Features = metadata.Features, VersionSync = metadata.VersionSync,
-                Hyperparameters = metadata.Hyperparameters, Audit = metadata.Audit, Requirements = requirements,
+                ModelCard = privacy is null ? card : new ModelCard
+                {
+                    Purpose = card.Purpose, IntendedUse = card.IntendedUse, Provenance = card.Provenance, Limitations = card.Limitations,
+                    Metrics = card.Metrics, Slices = card.Slices, Privacy = privacy,
+                },
+                Features = metadata.Features, VersionSync = metadata.VersionSync,
+                Hyperparameters = metadata.Hyperparameters, Audit = metadata.Audit, Requirements = requirements ?? metadata.Requirements,
             };
         }
 
@@ -90,6 +96,9 @@ public sealed class PackageFactory : IDisposable
     /// </summary>
     public byte[] SignedIrisZipMap(string version = "1.0.0", double metricMin = 0.85) =>
         PackageSigner.Sign(BuildIris(version, metricMin: metricMin, modelStem: "iris_zipmap", metricOutput: "output_probability"), PublisherKey);
+
+    /// <summary>An iris package whose model card states <paramref name="privacy"/>, signed by the publisher key.</summary>
+    public byte[] SignedIris(ModelPrivacy privacy, string version = "1.0.0") => PackageSigner.Sign(BuildIris(version, privacy: privacy), PublisherKey);
 
     /// <summary>An iris package signed by the publisher key.</summary>
     public byte[] SignedIris(string version = "1.0.0", string name = "iris-classifier") => PackageSigner.Sign(BuildIris(version, name), PublisherKey);

@@ -19,13 +19,13 @@ internal static class TelemetryFixture
         return batch;
     }
 
-    public static Rec Prediction(double latencyMicros, long label, int missing = 0, bool shadow = false, ulong slices = 0, long timestampMs = DefaultTimestampMs)
+    public static Rec Prediction(double latencyMicros, long label, int missing = 0, bool shadow = false, ulong slices = 0, long timestampMs = DefaultTimestampMs, IReadOnlyDictionary<string, EdgeTensor>? rawInputs = null, string version = "1.0.0")
     {
         var id = Guid.NewGuid();
-        var record = new PredictionRecord(id, "iris-classifier", "1.0.0", timestampMs, latencyMicros, shadow,
+        var record = new PredictionRecord(id, "iris-classifier", version, timestampMs, latencyMicros, shadow,
             [new InputSummary("features", [1, 4], 4, missing, 1, 5, 3)],
             new Dictionary<string, EdgeTensor> { ["label"] = EdgeTensor.Create([label], [1]), ["probabilities"] = EdgeTensor.Create([0.2f, 0.3f, 0.5f], [1, 3]) },
-            slices);
+            slices) { RawInputs = rawInputs };
         return new Rec(TelemetryRecordKind.Prediction, TelemetryCodec.Encode(record), id);
     }
 

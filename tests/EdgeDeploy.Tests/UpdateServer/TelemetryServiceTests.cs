@@ -196,6 +196,24 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         Assert.All(drift.Features.Where(f => f.Name != reference.Name && !f.IsOutput), f => Assert.True(f.Observed == 0 && double.IsNaN(f.Psi)));
     }
 
+    [Fact]
+    public async Task Ingest_RawInputsForACardThatDoesNotAllowThem_RefusedAndNothingStored()
+    {
+        // The sample iris card states no privacy policy, so raw inputs are forbidden: a device that sends them anyway
+        // (a modified recorder) has its batch refused whole, naming the card, and nothing of it is stored.
+        var raw = new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor> { ["features"] = EdgeDeploy.Runtime.EdgeTensor.Create([5.1f, 3.5f, 1.4f, 0.2f], [1, 4]) };
+        var before = _server.TelemetryStore.Count();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(Batch("40-41", Prediction(100, label: 0), Prediction(100, label: 0, rawInputs: raw))));
+        var exported = await _server.TelemetryStore.ExportPageAsync(
+            new EdgeDeploy.UpdateServer.Storage.PredictionExportQuery("iris-classifier", "1.0.0", 0, long.MaxValue, 0, true, false, 0), EdgeDeploy.UpdateServer.Storage.ExportCursor.Start, 100, CancellationToken.None);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal("Batch 40-41 record 1: the record carries raw inputs, but the model card of iris-classifier 1.0.0 does not allow recording them (privacy.rawInputs); the batch was not stored.", ex.Status.Detail);
+        Assert.Equal(before, _server.TelemetryStore.Count());
+        Assert.Empty(exported);
+    }
+
     private Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null) =>
         TelemetryFixture.IngestAsync(_server, headers ?? UpdateServerHost.Bearer(_token), batch);
 }

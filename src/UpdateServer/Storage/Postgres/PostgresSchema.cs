@@ -169,6 +169,12 @@ internal static class PostgresSchema
         INSERT INTO health_rollup_meta SELECT 'from_hour', COALESCE(MAX(h), 0) FROM
             (SELECT MAX(at_ms) / 3600000 + 1 AS h FROM health_reports UNION ALL SELECT MAX(at_ms) / 3600000 + 1 FROM drift_counts) AS t;
         """,
+        """
+        CREATE TABLE raw_inputs (device_id text NOT NULL, prediction_id uuid NOT NULL, ts_ms bigint NOT NULL, expires_ms bigint NOT NULL,
+            inputs bytea NOT NULL, PRIMARY KEY (device_id, prediction_id));
+        CREATE INDEX raw_inputs_time ON raw_inputs (ts_ms);
+        CREATE INDEX raw_inputs_expiry ON raw_inputs (expires_ms);
+        """,
     ];
 
     /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>

@@ -65,6 +65,21 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (batch.Predictions.Any(p => p.RawInputs is not null))
+        {
+            var sampled = batch.Predictions.Where(p => p.RawInputs is not null).ToList();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO raw_inputs SELECT $1, id, ts, expires, inputs FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], $5::bytea[]) AS u(id, ts, expires, inputs) ON CONFLICT DO NOTHING;",
+                connection,
+                tx);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. sampled.Select(p => p.PredictionId)] });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sampled.Select(p => p.TimestampMs)] });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sampled.Select(p => p.RawInputsExpireMs)] });
+            insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. sampled.Select(p => p.RawInputs!)] });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await RollUpAsync(connection, tx, batch, series, cancellationToken).ConfigureAwait(false);
         if (batch.GroundTruth.Count > 0)
         {
@@ -214,6 +229,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                     SELECT COALESCE(SUM(gone), 0)::bigint FROM trimmed;
                     """, beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM ground_truth WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM raw_inputs WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM telemetry_batches WHERE received_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM telemetry_rollups WHERE hour < $1 / 3600000 OR (hour = $1 / 3600000 AND $1 % 3600000 <> 0)) SELECT 0::bigint;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM rollup_orphan_labels WHERE ts_ms < $1) SELECT 0::bigint;", beforeUnixMs),
@@ -239,6 +255,46 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return deleted;
+    }
+
+    public async Task<IReadOnlyList<PredictionExportRow>> ExportPageAsync(PredictionExportQuery query, ExportCursor after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var command = dataSource.CreateCommand($"""
+            SELECT c.id, u.o, u.prediction_id, c.device_id, u.ts_ms, u.predicted, u.slices, g.label, r.inputs FROM prediction_chunks c CROSS JOIN LATERAL {UnnestOrdered}
+            LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
+            LEFT JOIN raw_inputs r ON r.device_id = c.device_id AND r.prediction_id = u.prediction_id AND r.expires_ms > $8
+            WHERE c.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND c.ts_to >= $3 AND c.ts_from < $4 AND c.id >= $5
+                AND NOT u.shadow AND u.ts_ms >= $3 AND u.ts_ms < $4 AND (c.id, u.o) > ($5, $6) AND ($7 = 0 OR (u.slices & $7) <> 0)
+                {(query.IncludeUnlabelled ? string.Empty : "AND g.label IS NOT NULL")} {(query.RawInputsOnly ? "AND r.inputs IS NOT NULL" : string.Empty)}
+            ORDER BY c.id, u.o LIMIT $9;
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Model });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = query.Version });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = query.FromUnixMs });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = query.ToUnixMs });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Major });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Minor });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = unchecked((long)query.SliceMask) });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = query.NowUnixMs });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var rows = new List<PredictionExportRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new PredictionExportRow(
+                reader.GetGuid(2), reader.GetString(3), reader.GetInt64(4), reader.GetDouble(5), unchecked((ulong)reader.GetInt64(6)),
+                reader.IsDBNull(7) ? null : reader.GetDouble(7), reader.IsDBNull(8) ? null : reader.GetFieldValue<byte[]>(8), new ExportCursor(reader.GetInt64(0), reader.GetInt64(1))));
+        }
+
+        return rows;
+    }
+
+    public async Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM raw_inputs WHERE expires_ms <= $1;");
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = nowUnixMs });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken)

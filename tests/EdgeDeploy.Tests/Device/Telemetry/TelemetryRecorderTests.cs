@@ -1,4 +1,5 @@
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Device.Store;
@@ -139,11 +140,56 @@ public sealed class TelemetryRecorderTests : IClassFixture<PackageFactory>, IDis
         Assert.True(shifted[1].Psi < 0.01, "an untouched feature stays put");
     }
 
-    private TelemetryRecorder Recorder(long maxRecords = 1000, double sampleRate = 1) => TelemetryRecorder.Open(new TelemetryOptions
+    [Theory]
+    [InlineData(null, 0)]                          // the card states no policy: forbidden
+    [InlineData(RawInputPolicy.Forbidden, 0)]      // the card forbids it, although the device samples every prediction
+    [InlineData(RawInputPolicy.Allowed, 2)]        // allowed: both predictions carry their inputs
+    public void RecordPrediction_RawInputSamplingOn_RecordsInputsOnlyWhereTheCardAllowsIt(RawInputPolicy? policy, int withInputs)
+    {
+        using var recorder = Recorder(rawInputSampleRate: 1);
+        using var store = Store(recorder);
+        store.Install(policy is { } p ? _factory.SignedIris(new ModelPrivacy { RawInputs = p, Purpose = "retraining", RetentionDays = 30 }) : _factory.SignedIris());
+
+        store.Predict(ModelStoreTests.Row([5.1f, 3.5f, 1.4f, 0.2f]));
+        store.Predict(ModelStoreTests.Row([6.7f, 2.5f, 5.8f, 1.8f]));
+        Assert.True(recorder.Flush(TimeSpan.FromSeconds(10)));
+
+        var records = recorder.ReadBatch()!.Records.Select(r => TelemetryCodec.DecodePrediction(r.Payload)).ToList();
+        Assert.Equal(2, records.Count);
+        Assert.Equal(withInputs, records.Count(r => r.RawInputs is not null));
+        Assert.Equal(withInputs, recorder.RawInputsRecorded);
+        if (withInputs > 0)
+        {
+            Assert.Equal([5.1f, 3.5f, 1.4f, 0.2f], records[0].RawInputs!["features"].ToArray<float>());
+            Assert.Equal(records[0].RawInputs!["features"].ToArray<float>(), TelemetryCodec.DecodeTensors(TelemetryCodec.ReadRawInputs(recorder.ReadBatch()!.Records[0].Payload))["features"].ToArray<float>());
+        }
+        else
+        {
+            Assert.True(TelemetryCodec.ReadRawInputs(recorder.ReadBatch()!.Records[0].Payload).IsEmpty);
+        }
+    }
+
+    [Fact]
+    public void Encode_WithoutRawInputs_KeepsTheNineFieldLayoutOlderServersRead()
+    {
+        var record = new PredictionRecord(Guid.NewGuid(), "m", "1.0.0", 1, 2, false, [], new Dictionary<string, EdgeTensor>(), 5);
+
+        var plain = TelemetryCodec.Encode(record);
+        var withInputs = TelemetryCodec.Encode(record with { RawInputs = new Dictionary<string, EdgeTensor> { ["x"] = EdgeTensor.Create([1f], [1]) } });
+
+        Assert.Equal(0x99, plain[0]);     // fixarray of 9
+        Assert.Equal(0x9A, withInputs[0]); // fixarray of 10
+        Assert.Equal(5UL, TelemetryCodec.ReadPredictionSummary(withInputs, null).Slices);
+        Assert.Null(TelemetryCodec.DecodePrediction(plain).RawInputs);
+        Assert.Equal([1f], TelemetryCodec.DecodePrediction(withInputs).RawInputs!["x"].ToArray<float>());
+    }
+
+    private TelemetryRecorder Recorder(long maxRecords = 1000, double sampleRate = 1, double rawInputSampleRate = 0) => TelemetryRecorder.Open(new TelemetryOptions
     {
         DatabasePath = _temp.File("telemetry.db"),
         MaxRecords = maxRecords,
         SampleRate = sampleRate,
+        RawInputSampleRate = rawInputSampleRate,
         FlushInterval = TimeSpan.FromMilliseconds(20),
     });
 

@@ -187,6 +187,73 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExportPage_FiltersAndPages_ReturnsLabelledServedRowsWithTheirRawInputsOnce()
+    {
+        byte[] raw = [0x81, 0xA1, 0x78, 0x01];
+        var labelled = Served(1, 2, ts: 1000, slices: 0b01) with { RawInputs = raw };
+        var labelledNoInputs = Served(1, 1, ts: 1100, slices: 0b10);
+        var unlabelled = Served(1, 0, ts: 1200, slices: 0b01);
+        var shadow = new IngestedPrediction(Guid.NewGuid(), Model, "1.0.0", 1300, 1, true, 4, 0, 2);
+        var otherVersion = new IngestedPrediction(Guid.NewGuid(), Model, "2.0.0", 1400, 1, false, 4, 0, 2);
+        var outside = Served(1, 2, ts: 5000);
+        await Store.StoreBatchAsync(
+            new TelemetryBatchRecord("d1", "1-6", [labelled, labelledNoInputs, unlabelled, shadow, otherVersion, outside],
+                [.. new[] { labelled, labelledNoInputs, shadow, otherVersion, outside }.Select(p => new IngestedGroundTruth(p.PredictionId, 2, 2000))]),
+            2000,
+            CancellationToken.None);
+        var query = new PredictionExportQuery(Model, "1.0.0", 0, 5000, 0, IncludeUnlabelled: false, RawInputsOnly: false, NowUnixMs: 2000);
+
+        var pages = new List<IReadOnlyList<PredictionExportRow>>();
+        for (var after = ExportCursor.Start; pages.Count < 10;)
+        {
+            var page = await Store.ExportPageAsync(query, after, 1, CancellationToken.None);
+            pages.Add(page);
+            if (page.Count < 1)
+            {
+                break;
+            }
+
+            after = page[^1].Cursor;
+        }
+
+        var all = await Store.ExportPageAsync(query with { IncludeUnlabelled = true }, ExportCursor.Start, 100, CancellationToken.None);
+        var sliced = await Store.ExportPageAsync(query with { SliceMask = 0b10 }, ExportCursor.Start, 100, CancellationToken.None);
+        var withInputs = await Store.ExportPageAsync(query with { RawInputsOnly = true }, ExportCursor.Start, 100, CancellationToken.None);
+
+        Assert.Equal([1, 1, 0], pages.Select(p => p.Count));
+        var rows = pages.SelectMany(p => p).ToList();
+        Assert.Equal([labelled.PredictionId, labelledNoInputs.PredictionId], rows.Select(r => r.PredictionId));
+        Assert.Equal(("d1", 1000L, 2.0, 0b01UL, (double?)2), (rows[0].DeviceId, rows[0].TimestampMs, rows[0].Predicted, rows[0].Slices, rows[0].Label));
+        Assert.Equal(raw, rows[0].RawInputs);
+        Assert.Null(rows[1].RawInputs);
+        Assert.Equal([labelled.PredictionId, labelledNoInputs.PredictionId, unlabelled.PredictionId], all.Select(r => r.PredictionId));
+        Assert.Null(all[2].Label);
+        Assert.Equal([labelledNoInputs.PredictionId], sliced.Select(r => r.PredictionId));
+        Assert.Equal([labelled.PredictionId], withInputs.Select(r => r.PredictionId));
+    }
+
+    [Fact]
+    public async Task PruneRawInputs_CardRetentionOver_DropsTheInputsAndKeepsThePrediction()
+    {
+        byte[] raw = [0x80];
+        var expiring = Served(1, 1, ts: 1000) with { RawInputs = raw, RawInputsExpireMs = 3000 };
+        var kept = Served(1, 1, ts: 1000) with { RawInputs = raw };
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-2", [expiring, kept], [new IngestedGroundTruth(expiring.PredictionId, 1, 1000), new IngestedGroundTruth(kept.PredictionId, 1, 1000)]), 1000, CancellationToken.None);
+        var query = new PredictionExportQuery(Model, "1.0.0", 0, 5000, 0, false, false, NowUnixMs: 3000);
+
+        var hiddenOnceExpired = await Store.ExportPageAsync(query, ExportCursor.Start, 10, CancellationToken.None);
+        var pruned = await Store.PruneRawInputsAsync(3000, CancellationToken.None);
+        var afterPrune = await Store.ExportPageAsync(query with { NowUnixMs = 0 }, ExportCursor.Start, 10, CancellationToken.None);
+        await Store.PruneAsync(2000, CancellationToken.None); // the telemetry retention takes the rest with their predictions
+        var afterRetention = await Store.ExportPageAsync(query with { IncludeUnlabelled = true, FromUnixMs = 0 }, ExportCursor.Start, 10, CancellationToken.None);
+
+        Assert.Equal([null, raw], hiddenOnceExpired.Select(r => r.RawInputs));
+        Assert.Equal(1, pruned);
+        Assert.Equal([null, raw], afterPrune.Select(r => r.RawInputs));
+        Assert.Empty(afterRetention);
+    }
+
+    [Fact]
     public async Task Summarize_WholeHours_RollupsCountLateAndEarlyAndReplacedLabels()
     {
         const long Hour = 3_600_000;
