@@ -86,8 +86,13 @@ echo; echo "== install 1.0.0 into the device store (verify, gate, activate) and 
 "$edge" store predict --store "$work/store" --trust "$work/trust" --telemetry "$work/telemetry.db" \
   -i '{"features": [[6.7, 3.0, 5.2, 2.3]]}'
 
-echo; echo "== package and sign candidate 2.0.0 (a second model), install it"
-"$edge" pack --model models/iris_classifier_v2.onnx --name iris-classifier --version 2.0.0 --card models/iris_classifier_v2.card.json \
+echo; echo "== package and sign candidate 2.0.0 (a second model; its card lets devices sample raw inputs for retraining), install it"
+python3 -c '
+import json, sys
+card = json.load(open("models/iris_classifier_v2.card.json"))
+card["modelCard"]["privacy"] = {"rawInputs": "allowed", "purpose": "retraining the classifier on field data", "retentionDays": 30}
+json.dump(card, open(sys.argv[1], "w"), indent=2)' "$work/iris-2.card.json"
+"$edge" pack --model models/iris_classifier_v2.onnx --name iris-classifier --version 2.0.0 --card "$work/iris-2.card.json" \
   --e2e models/iris_classifier.confidence.jsonl --e2e-from-model --confidence models/iris_classifier.confidence.jsonl \
   --metric accuracy --metric-output label --metric-min 0.8 --metric-max 1 --train models/iris_classifier.train.csv \
   --out "$work/iris-2.0.0.edgepkg"
@@ -137,7 +142,7 @@ for i in 1 2 3 4 5 6; do
   trust_dir "$device/trust"
   "$edge" agent --server "$EDGE_SERVER" --device-id "kiosk-$i" --server-key "$fleet/server/assignment.pub" \
     --store "$device/store" --trust "$device/trust" --telemetry "$device/telemetry.db" --interval 1 \
-    --traffic models/iris_classifier.confidence.jsonl --attr region=eu > "$device/agent.log" 2>&1 &
+    --traffic models/iris_classifier.confidence.jsonl --attr region=eu --raw-input-sample 1 > "$device/agent.log" 2>&1 &
   agents+=($!)
 done
 
@@ -208,18 +213,62 @@ since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 trust_dir "$fleet/kiosk-7/trust"
 "$edge" agent --server "$EDGE_SERVER" --device-id kiosk-7 --server-key "$fleet/server/assignment.pub" \
   --store "$fleet/kiosk-7/store" --trust "$fleet/kiosk-7/trust" --telemetry "$fleet/kiosk-7/telemetry.db" --interval 1 --cycles 3 \
-  --traffic "$shifted" --attr region=field > "$fleet/kiosk-7/agent.log" 2>&1
+  --traffic "$shifted" --attr region=field --raw-input-sample 1 > "$fleet/kiosk-7/agent.log" 2>&1
 tail -n 2 "$fleet/kiosk-7/agent.log"
 "$edge" monitor drift --model iris-classifier --version 2.0.0 --since "$since"
 "$edge" devices
 echo "-- last lines of one device's agent log:"
 tail -n 4 "$fleet/kiosk-1/agent.log"
 
+echo; echo "== closing the loop: drift alert -> signed webhook -> export -> retrain -> the new version rolls out through its gates"
+echo "   (samples/retrain/receiver.py verifies the Standard Webhooks signature and runs edge monitor export + samples/retrain/retrain.sh)"
+hook_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$edge" webhook add "http://127.0.0.1:$hook_port/hooks/retrain" --event firing --metric psi --secret-out "$fleet/retrain.whsec"
+"$edge" monitor alert-rule add --model iris-classifier --version 2.0.0 --metric psi --feature 'sepal width (cm)' --above 0.2 \
+  --window-seconds 10 --min-samples 90
+EDGE_BIN="$edge" RETRAIN_CARD="$work/iris-2.card.json" RETRAIN_WORK="$fleet/retrain" RETRAIN_STAGES=50,100 \
+  RETRAIN_ROLLOUT_ARGS="--stage-min-seconds 3" python3 samples/retrain/receiver.py --secret-file "$fleet/retrain.whsec" \
+  --listen "127.0.0.1:$hook_port" --state "$fleet/receiver" --once > "$fleet/receiver.log" 2>&1 &
+receiver=$!
+pids+=("$receiver")
+echo "-- kiosk-7 keeps serving its shifted stream; once the last 10 s hold only its rows, the drift alert fires"
+agent_7() { # extra agent arguments...
+  "$edge" agent --server "$EDGE_SERVER" --device-id kiosk-7 --server-key "$fleet/server/assignment.pub" \
+    --store "$fleet/kiosk-7/store" --trust "$fleet/kiosk-7/trust" --telemetry "$fleet/kiosk-7/telemetry.db" --interval 1 \
+    --traffic "$shifted" --attr region=field --raw-input-sample 1 "$@" >> "$fleet/kiosk-7/agent.log" 2>&1
+}
+agent_7 --cycles 60 &
+kiosk7=$!
+for _ in $(seq 60); do
+  "$edge" monitor alerts --json | python3 -c 'import json, sys; sys.exit(0 if any(a["metric"] == "psi" for a in json.load(sys.stdin).get("alerts", [])) else 1)' && break
+  sleep 1
+done
+"$edge" monitor alerts | grep -E "psi|^FIRING.*psi" | head -n 1
+kill -TERM "$kiosk7" 2>/dev/null || true; wait "$kiosk7" || true
+echo "-- the seven devices serve again (the six clean, kiosk-7 shifted), so the new version has a fleet to roll out to"
+for i in 1 2 3 4 5 6; do
+  device="$fleet/kiosk-$i"
+  "$edge" agent --server "$EDGE_SERVER" --device-id "kiosk-$i" --server-key "$fleet/server/assignment.pub" \
+    --store "$device/store" --trust "$device/trust" --telemetry "$device/telemetry.db" --interval 1 \
+    --traffic models/iris_classifier.confidence.jsonl --attr region=eu --raw-input-sample 1 >> "$device/agent.log" 2>&1 &
+  agents+=($!)
+done
+agent_7 &
+agents+=($!)
+for _ in $(seq 180); do kill -0 "$receiver" 2>/dev/null || break; sleep 1; done
+wait "$receiver" || { echo "the retraining receiver failed:"; tail -n 30 "$fleet/receiver.log"; exit 1; }
+grep -E "^receiver: |^retrain: " "$fleet/receiver.log" | sed "s/^/   /" | head -n 12
+v4=$("$edge" rollout status --model iris-classifier --json | python3 -c '
+import json, sys
+print(next(r["id"] for r in json.load(sys.stdin).get("rollouts", []) if r["version"] == "2.1.0"))')
+wait_for "$v4" 'r["state"] == "completed"' 120
+"$edge" rollout status "$v4"
+
 echo; echo "== the web console (fleet, models, rollouts, monitoring, drift, audit log) on the server's HTTP/1.1 listener"
 python3 -c "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen(sys.argv[1]).status == 200 else 1)" "$console/sign-in"
 echo "console: $console  (sign in with the operator token $EDGE_OPERATOR_TOKEN)"
 echo; echo "demo complete"
 if [ "$keep_running" = 1 ]; then
-  echo "the server and six agents keep running (--keep-running): open $console; Ctrl-C stops them"
+  echo "the server and seven agents keep running (--keep-running): open $console; Ctrl-C stops them"
   wait
 fi

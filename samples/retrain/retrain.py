@@ -5,7 +5,8 @@ Usage: retrain.py EXPORT.csv BASE_CARD.json OUT_DIR
 
 The export's columns: prediction_id, time, device_id, model, version, slices, predicted, label, has_inputs, then one
 column per feature. Rows with recorded inputs (has_inputs=true) and a label are the training data; they are split 70/30
-(stratified, random_state=7) into training and held-out rows. The model is scikit-learn's LogisticRegression, written
+(random_state=7) into training and held-out rows, identical inputs kept on one side (devices replay the same inputs, so a
+plain row split would leak), or stratified by row when there are under 10 distinct inputs. The model is scikit-learn's LogisticRegression, written
 as the same ONNX graph as models/make_models.py's iris model: features[batch, F] -> probabilities[batch, K], label[batch].
 
 OUT_DIR gets: model.onnx, card.json (BASE_CARD with this training's metrics, each slice's held-out figures recomputed
@@ -25,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 FIXED = ["prediction_id", "time", "device_id", "model", "version", "slices", "predicted", "label", "has_inputs"]
 OPSET = 17
@@ -126,8 +127,15 @@ def main():
         card = json.load(f)
 
     n_classes = max(int(y.max()) + 1, int(os.environ.get("RETRAIN_CLASSES", "0")))
-    stratify = y if min(np.bincount(y)[np.bincount(y) > 0]) >= 2 else None
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=7, stratify=stratify)
+    # Devices replay and re-serve the same inputs, so identical rows are one group: a held-out row never repeats a
+    # training row (a plain row split would leak and overstate the held-out accuracy the gate is built from).
+    groups = np.unique(np.round(x, 6), axis=0, return_inverse=True)[1].ravel()
+    if len(set(groups.tolist())) >= 10:
+        train_idx, test_idx = next(GroupShuffleSplit(n_splits=1, test_size=0.3, random_state=7).split(x, y, groups))
+        x_train, x_test, y_train, y_test = x[train_idx], x[test_idx], y[train_idx], y[test_idx]
+    else:
+        stratify = y if min(np.bincount(y)[np.bincount(y) > 0]) >= 2 else None
+        x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=7, stratify=stratify)
     if len(set(y_train.tolist())) < 2:
         fail("the training rows hold a single class; export a wider window.")
     c = float(os.environ.get("RETRAIN_C", "1.0"))

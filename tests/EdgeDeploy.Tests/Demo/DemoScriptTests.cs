@@ -58,6 +58,12 @@ public sealed class DemoScriptTests(AotArtifacts artifacts)
         Assert.Matches(@"iris-classifier 2\.0\.0: slice .*\n(.*\n)*  2\.5<=petal_length<5\s+\d+\s+\d+  0\.7\d{3} \(0\.7222 on 18\)\n", slices); // v2: 13 of 18
         Assert.Matches(@"FIRING  iris-classifier 2\.0\.0  since .+  slice_metric\(2\.5<=petal_length<5\) of iris-classifier 2\.0\.0 is 0\.7\d* over the last 300 s", slices);
         Assert.Matches(@"\nconsole: http://127\.0\.0\.1:\d+/console  \(sign in with the operator token demo-operator\)\n", output.ReplaceLineEndings("\n"));
+        // The loop: the drift alert reaches the receiver as a signed webhook, which exports, retrains and publishes 2.1.0;
+        // it rolls out through its stages to the seven devices.
+        Assert.Matches(@"FIRING  iris-classifier 2\.0\.0  since .+  psi\(sepal width \(cm\)\) of iris-classifier 2\.0\.0 is [\d.]+ over the last 10 s", output);
+        Assert.Matches(@"receiver: msg_\w+: psi\(sepal width \(cm\)\) of iris-classifier 2\.0\.0 is [\d.]+ \(threshold 0\.2\): retraining", output);
+        Assert.Matches(@"retrain: iris-classifier 2\.1\.0 \(from 2\.0\.0, held-out accuracy 0\.\d+\) published and rolling out", output);
+        Assert.Matches(@"iris-classifier 2\.1\.0  Staged  completed  stage 2/2 \(100%\)\s+devices: 7 targeted, 7 installed, 0 failed", output);
         Assert.EndsWith("demo complete\n", output.ReplaceLineEndings("\n"));
     }
 }
