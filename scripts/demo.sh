@@ -232,8 +232,8 @@ EDGE_BIN="$edge" RETRAIN_CARD="$work/iris-2.card.json" RETRAIN_WORK="$fleet/retr
 receiver=$!
 pids+=("$receiver")
 echo "-- kiosk-7 keeps serving its shifted stream; once the last 10 s hold only its rows, the drift alert fires"
-agent_7() { # extra agent arguments...
-  "$edge" agent --server "$EDGE_SERVER" --device-id kiosk-7 --server-key "$fleet/server/assignment.pub" \
+agent_7() { # extra agent arguments...; run it in the background (`agent_7 &`): exec makes the job's pid the agent's own
+  exec "$edge" agent --server "$EDGE_SERVER" --device-id kiosk-7 --server-key "$fleet/server/assignment.pub" \
     --store "$fleet/kiosk-7/store" --trust "$fleet/kiosk-7/trust" --telemetry "$fleet/kiosk-7/telemetry.db" --interval 1 \
     --traffic "$shifted" --attr region=field --raw-input-sample 1 "$@" >> "$fleet/kiosk-7/agent.log" 2>&1
 }

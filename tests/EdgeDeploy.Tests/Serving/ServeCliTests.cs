@@ -46,7 +46,11 @@ public sealed class ServeCliTests(AotArtifacts artifacts)
                 rest = line.StartsWith("rest: ", StringComparison.Ordinal) ? line[6..] : null;
             }
 
-            Assert.True(rest is not null, await serve.StandardError.ReadToEndAsync());
+            if (rest is null)
+            {
+                serve.Kill(entireProcessTree: true); // stderr ends only when the process does
+                Assert.Fail("edge serve printed no REST address: " + await serve.StandardError.ReadToEndAsync());
+            }
             using var http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(30) };
             var response = await http.PostAsync(
                 "/v2/models/iris-classifier/infer",
