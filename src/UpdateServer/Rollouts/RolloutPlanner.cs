@@ -39,6 +39,26 @@ internal sealed class RolloutPlanner(IUpdateStore store, FleetDirectory fleet, R
         return (result, snapshot.Id);
     }
 
+    /// <summary>
+    /// What the device would be given without the rollouts that now decide for it: the versions it keeps serving while a
+    /// new one is downloading or fails its gate on the device (its health for them still counts).
+    /// </summary>
+    public async Task<List<AssignedVersion>> FallbackAsync(DeviceRecord device, CancellationToken cancellationToken)
+    {
+        var snapshot = await GetSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var result = new List<AssignedVersion>();
+        foreach (var rollouts in snapshot.ByModel.Values)
+        {
+            var first = rollouts.FindIndex(r => r.Members.Contains(device.DeviceId));
+            if (first >= 0)
+            {
+                result.AddRange(Resolve(snapshot, device, rollouts, first + 1));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>The devices a rollout reaches at its current stage.</summary>
     public async Task<IReadOnlyList<DeviceEntry>> MembersAsync(RolloutRecord rollout, CancellationToken cancellationToken)
     {
