@@ -3,7 +3,9 @@
 # inspect, predict, benchmark; verify a signed package; install it into a device store, gate a candidate, reject a bad
 # one, roll back, and record telemetry. Then a fleet: the update server on embedded SQLite, six device agents serving
 # labelled traffic, v1 everywhere, v2 through a staged rollout with health gates, v3 rolled back automatically, and a
-# monitoring report (per-window statistics, drift, performance per model-card slice, a slice alert).
+# monitoring report (per-window statistics, drift, performance per model-card slice, a slice alert); then the retraining
+# loop: a drift alert goes out as a signed webhook to samples/retrain/receiver.py, which exports the labelled telemetry,
+# retrains, publishes 2.1.0 and starts a staged rollout that the seven devices take through their gates.
 # It ends by printing the web console's URL; with --keep-running (or EDGE_DEMO_KEEP_RUNNING=1) the server and the six
 # agents keep running afterwards, so a person can look around in a browser, until Ctrl-C.
 # EDGE_BIN=path/to/edge reuses an already published binary (the tests do); EDGE_DEMO_OUT=dir writes the demo's stores,
