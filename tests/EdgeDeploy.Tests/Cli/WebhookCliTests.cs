@@ -51,7 +51,7 @@ public sealed class WebhookCliTests : IAsyncLifetime
         var viewer = (await new AdminService.AdminServiceClient(_server.Channel).CreateOperatorAsync(new CreateOperatorRequest { Name = "vera", Role = "viewer" }, UpdateServerHost.Operator)).Token;
         var refused = Edge(viewer, "webhook", "add", "https://attacker.example/x");
 
-        await TriggerAlertAsync();
+        await _server.FireErrorRateAlertAsync();
         await WaitUntilAsync(() => Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), "a dead letter");
         var dead = Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Trim();
         var messageId = dead.Split("  ")[0];
@@ -76,20 +76,6 @@ public sealed class WebhookCliTests : IAsyncLifetime
         Assert.StartsWith($"removed {id}  ", removed, StringComparison.Ordinal);
         Assert.Equal([503, 503, 204], _receiver.Requests.Select(r => r.AnsweredStatus)); // the psi-only webhook took no error_rate alert
         Assert.Single(Ok(UpdateServerHost.OperatorToken, "webhook", "list").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    private async Task TriggerAlertAsync()
-    {
-        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
-        var device = await _server.RegisterAsync("sensor-1");
-        await _server.Registry.CreateRolloutAsync(
-            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { MaxErrorRate = 1, MinInstallSuccessRate = 0 } },
-            UpdateServerHost.Operator);
-        await _server.Registry.CreateAlertRuleAsync(
-            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "error_rate", Threshold = 0.1, WindowSeconds = 600, MinSamples = 10 }, UpdateServerHost.Operator);
-        await _server.Devices.ReportHealthAsync(
-            new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 20, Errors = 5 } } }, UpdateServerHost.Bearer(device));
-        await _server.EvaluateRolloutsAsync();
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)

@@ -150,6 +150,24 @@ public sealed class UpdateServerHost : IAsyncDisposable
         return (await Devices.RegisterAsync(request, deadline: DateTime.UtcNow.AddSeconds(10))).DeviceToken;
     }
 
+    /// <summary>
+    /// Fires an alert on this server: publishes the sample iris 1.0.0, rolls it out to a device "sensor-1", adds an
+    /// error_rate rule (above 0.1) and reports 5 errors in 20 requests from that device, then evaluates once.
+    /// </summary>
+    public async Task FireErrorRateAlertAsync()
+    {
+        await PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        var device = await RegisterAsync("sensor-1");
+        await Registry.CreateRolloutAsync(
+            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { MaxErrorRate = 1, MinInstallSuccessRate = 0 } },
+            Operator);
+        await Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "error_rate", Threshold = 0.1, WindowSeconds = 600, MinSamples = 10 }, Operator);
+        await Devices.ReportHealthAsync(
+            new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 20, Errors = 5 } } }, Bearer(device));
+        await EvaluateRolloutsAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();

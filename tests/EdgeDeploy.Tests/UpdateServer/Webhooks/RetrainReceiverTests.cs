@@ -55,7 +55,7 @@ public sealed class RetrainReceiverTests : IAsyncLifetime
         StartReceiver(secretFile, port);
         await WaitForOutputAsync("listening on http://127.0.0.1:");
 
-        await TriggerAlertAsync();
+        await _server.FireErrorRateAlertAsync();
         await WaitForOutputAsync("dry-run: " + Path.Combine(Repo.Root, "samples", "retrain", "retrain.sh"));
         var delivery = await WaitDeliveredAsync(admin);
         await admin.RedeliverWebhookAsync(new RedeliverWebhookRequest { Id = delivery.Id }, UpdateServerHost.Operator);
@@ -114,20 +114,6 @@ public sealed class RetrainReceiverTests : IAsyncLifetime
                 _output.Enqueue(line);
             }
         }
-    }
-
-    private async Task TriggerAlertAsync()
-    {
-        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
-        var device = await _server.RegisterAsync("sensor-1");
-        await _server.Registry.CreateRolloutAsync(
-            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { MaxErrorRate = 1, MinInstallSuccessRate = 0 } },
-            UpdateServerHost.Operator);
-        await _server.Registry.CreateAlertRuleAsync(
-            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "error_rate", Threshold = 0.1, WindowSeconds = 600, MinSamples = 10 }, UpdateServerHost.Operator);
-        await _server.Devices.ReportHealthAsync(
-            new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = 20, Errors = 5 } } }, UpdateServerHost.Bearer(device));
-        await _server.EvaluateRolloutsAsync();
     }
 
     private static async Task<WebhookDelivery> WaitDeliveredAsync(AdminService.AdminServiceClient admin)
