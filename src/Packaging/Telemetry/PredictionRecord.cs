@@ -17,4 +17,11 @@ public sealed record PredictionRecord(Guid PredictionId, string Model, string Ve
     /// (<c>TelemetryOptions.RawInputSampleRate</c>, and only where the model card's privacy policy allows it); null otherwise.
     /// </summary>
     public IReadOnlyDictionary<string, EdgeTensor>? RawInputs { get; init; }
+
+    /// <summary>
+    /// What the package's gate metrics need to be computed online from this prediction, taken on the device from outputs
+    /// too large to record whole (names in <see cref="TelemetryEvidence"/>: the top classes, the decoded text, the
+    /// detections); null when the package declares no such metric.
+    /// </summary>
+    public IReadOnlyDictionary<string, EdgeTensor>? Evidence { get; init; }
 }

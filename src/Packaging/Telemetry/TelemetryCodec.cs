@@ -38,7 +38,7 @@ public static class TelemetryCodec
         {
             var reader = new MessagePackReader(bytes);
             var fields = reader.ReadArrayHeader();
-            Expect(fields is 8 or 9 or 10);
+            Expect(fields is >= 8 and <= 11);
             var id = ParseId(ref reader);
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -99,32 +99,55 @@ public static class TelemetryCodec
     {
         try
         {
-            var reader = new MessagePackReader(bytes);
-            var fields = reader.ReadArrayHeader();
-            Expect(fields is 8 or 9 or 10);
-            if (fields < 10)
-            {
-                return ReadOnlyMemory<byte>.Empty;
-            }
-
-            for (var i = 0; i < 9; i++)
-            {
-                reader.Skip();
-            }
-
-            if (reader.TryReadNil())
-            {
-                return ReadOnlyMemory<byte>.Empty;
-            }
-
-            var start = (int)reader.Consumed;
-            reader.Skip();
-            return bytes.Slice(start, (int)reader.Consumed - start);
+            return ReadField(bytes, 9);
         }
         catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException)
         {
             throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Not a valid {nameof(PredictionRecord)}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// The encoded evidence of a prediction record (its 11th field, <see cref="PredictionRecord.Evidence"/>), without
+    /// decoding it; empty when the record carries none. Decode it with <see cref="DecodeTensors"/>.
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the bytes are not a prediction record.</exception>
+    public static ReadOnlyMemory<byte> ReadEvidence(ReadOnlyMemory<byte> bytes)
+    {
+        try
+        {
+            return ReadField(bytes, 10);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or OverflowException)
+        {
+            throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Not a valid {nameof(PredictionRecord)}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The bytes of an optional trailing field (0-based) of a prediction record; empty when absent or nil.</summary>
+    private static ReadOnlyMemory<byte> ReadField(ReadOnlyMemory<byte> bytes, int index)
+    {
+        var reader = new MessagePackReader(bytes);
+        var fields = reader.ReadArrayHeader();
+        Expect(fields is >= 8 and <= 11);
+        if (fields <= index)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        for (var i = 0; i < index; i++)
+        {
+            reader.Skip();
+        }
+
+        if (reader.TryReadNil())
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var start = (int)reader.Consumed;
+        reader.Skip();
+        return bytes.Slice(start, (int)reader.Consumed - start);
     }
 
     /// <summary>Decodes raw inputs as <see cref="ReadRawInputs"/> returns them: input name to tensor.</summary>
@@ -253,7 +276,8 @@ public static class TelemetryCodec
         public void Serialize(ref MessagePackWriter writer, PredictionRecord value, MessagePackSerializerOptions options)
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
-            writer.WriteArrayHeader(value.RawInputs is null ? 9 : 10); // 9 fields unless raw inputs were recorded: the layout older servers read
+            // 9 fields unless raw inputs or evidence were recorded: the layout older servers read.
+            writer.WriteArrayHeader(value.Evidence is not null ? 11 : value.RawInputs is not null ? 10 : 9);
             writer.Write(value.PredictionId.ToString("N"));
             writer.Write(value.Model);
             writer.Write(value.Version);
@@ -268,9 +292,19 @@ public static class TelemetryCodec
 
             options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.Outputs, options);
             writer.Write(value.Slices);
+            var tensors = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
             if (value.RawInputs is not null)
             {
-                options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.RawInputs, options);
+                tensors.Serialize(ref writer, value.RawInputs, options);
+            }
+            else if (value.Evidence is not null)
+            {
+                writer.WriteNil();
+            }
+
+            if (value.Evidence is not null)
+            {
+                tensors.Serialize(ref writer, value.Evidence, options);
             }
         }
 
@@ -278,7 +312,7 @@ public static class TelemetryCodec
         {
             var summary = options.Resolver.GetFormatterWithVerify<InputSummary>();
             var fields = reader.ReadArrayHeader();
-            Expect(fields is 8 or 9 or 10); // 8: written before slice masks existed; 10: with raw inputs
+            Expect(fields is >= 8 and <= 11); // 8: written before slice masks existed; 10: with raw inputs; 11: with evidence
             var id = Guid.ParseExact(reader.ReadString() ?? string.Empty, "N");
             var model = reader.ReadString() ?? string.Empty;
             var version = reader.ReadString() ?? string.Empty;
@@ -294,8 +328,10 @@ public static class TelemetryCodec
 
             var outputs = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options);
             var slices = fields >= 9 ? reader.ReadUInt64() : 0;
-            var raw = fields == 10 && !reader.TryReadNil() ? options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options) : null;
-            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs, slices) { RawInputs = raw };
+            var tensors = options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>();
+            var raw = fields >= 10 && !reader.TryReadNil() ? tensors.Deserialize(ref reader, options) : null;
+            var evidence = fields == 11 && !reader.TryReadNil() ? tensors.Deserialize(ref reader, options) : null;
+            return new PredictionRecord(id, model, version, ts, latency, shadow, inputs, outputs, slices) { RawInputs = raw, Evidence = evidence };
         }
     }
 
@@ -303,16 +339,25 @@ public static class TelemetryCodec
     {
         public void Serialize(ref MessagePackWriter writer, GroundTruthRecord value, MessagePackSerializerOptions options)
         {
-            writer.WriteArrayHeader(3);
+            writer.WriteArrayHeader(value.Truth is null ? 3 : 4); // 3 fields for a plain label: the layout older servers read
             writer.Write(value.PredictionId.ToString("N"));
             writer.Write(value.Label);
             writer.Write(value.TimestampMs);
+            if (value.Truth is not null)
+            {
+                options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Serialize(ref writer, value.Truth, options);
+            }
         }
 
         public GroundTruthRecord Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
         {
-            Expect(reader.ReadArrayHeader() == 3);
-            return new GroundTruthRecord(Guid.ParseExact(reader.ReadString() ?? string.Empty, "N"), reader.ReadDouble(), reader.ReadInt64());
+            var fields = reader.ReadArrayHeader();
+            Expect(fields is 3 or 4);
+            var id = Guid.ParseExact(reader.ReadString() ?? string.Empty, "N");
+            var label = reader.ReadDouble();
+            var ts = reader.ReadInt64();
+            var truth = fields == 4 && !reader.TryReadNil() ? options.Resolver.GetFormatterWithVerify<IReadOnlyDictionary<string, EdgeTensor>>().Deserialize(ref reader, options) : null;
+            return new GroundTruthRecord(id, label, ts) { Truth = truth };
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeDeploy.Runtime.Evaluation;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Telemetry;
 

@@ -64,4 +64,50 @@ public sealed class TelemetryCodecTests
         Assert.Equal(EdgeErrorCode.InvalidArgument, ex.Code);
         Assert.StartsWith("Not a valid PredictionRecord", ex.Message);
     }
+
+    [Fact]
+    public void Encode_EvidenceWithoutRawInputs_RoundTripsAndReadsAlone()
+    {
+        var evidence = new Dictionary<string, EdgeTensor>
+        {
+            [TelemetryEvidence.TopClasses] = EdgeTensor.Create([1L, 2L, 0L], [3]),
+            [TelemetryEvidence.Text] = EdgeTensor.Create(["edge deploy"], [1]),
+        };
+        var bytes = TelemetryCodec.Encode(Record with { Evidence = evidence });
+
+        var full = TelemetryCodec.DecodePrediction(bytes);
+        var read = TelemetryCodec.DecodeTensors(TelemetryCodec.ReadEvidence(bytes));
+
+        Assert.Equal(0x9B, bytes[0]); // 11 fields: raw inputs written as nil before the evidence
+        Assert.Null(full.RawInputs);
+        Assert.True(TelemetryCodec.ReadRawInputs(bytes).IsEmpty);
+        Assert.Equal([1L, 2L, 0L], read[TelemetryEvidence.TopClasses].ToArray<long>());
+        Assert.Equal("edge deploy", full.Evidence![TelemetryEvidence.Text].AsSpan<string>()[0]);
+        Assert.Equal(2, TelemetryCodec.ReadPredictionSummary(bytes, "label").Predicted); // the summary reader skips it
+    }
+
+    [Fact]
+    public void ReadEvidence_RecordWithoutEvidence_IsEmpty()
+    {
+        Assert.True(TelemetryCodec.ReadEvidence(TelemetryCodec.Encode(Record)).IsEmpty);
+        Assert.True(TelemetryCodec.ReadEvidence(TelemetryCodec.Encode(Record with { RawInputs = new Dictionary<string, EdgeTensor> { ["x"] = EdgeTensor.Create([1f], [1]) } })).IsEmpty);
+    }
+
+    [Fact]
+    public void Encode_GroundTruthWithTruth_RoundTripsAndPlainLabelKeepsThreeFields()
+    {
+        var id = Guid.NewGuid();
+        var plain = TelemetryCodec.Encode(new GroundTruthRecord(id, 2, 5));
+        var text = TelemetryCodec.Encode(new GroundTruthRecord(id, double.NaN, 5)
+        {
+            Truth = new Dictionary<string, EdgeTensor> { [TelemetryEvidence.Text] = EdgeTensor.Create(["HELLO WORLD"], [1]) },
+        });
+
+        var decoded = TelemetryCodec.DecodeGroundTruth(text);
+
+        Assert.Equal(0x93, plain[0]); // the layout older servers read
+        Assert.Null(TelemetryCodec.DecodeGroundTruth(plain).Truth);
+        Assert.True(double.IsNaN(decoded.Label));
+        Assert.Equal("HELLO WORLD", decoded.Truth![TelemetryEvidence.Text].AsSpan<string>()[0]);
+    }
 }

@@ -1,6 +1,6 @@
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Evaluation;
 using EdgeDeploy.Runtime.Packages;
-using EdgeDeploy.Runtime.Store.GateMetrics;
 using EdgeDeploy.Tests.Infrastructure;
 
 namespace EdgeDeploy.Tests.Device.Store.Gate;
@@ -50,6 +50,27 @@ public sealed class GateMetricsTests : IClassFixture<PackageFactory>
         Assert.Equal(1.0 / 3, ClassificationMetrics.TopKAccuracy(scores, [1, 0, 2], 1), 12);
         Assert.Equal(2.0 / 3, ClassificationMetrics.TopKAccuracy(scores, [1, 0, 2], 2), 12);
         Assert.Equal(1.0, ClassificationMetrics.TopKAccuracy(scores, [1, 0, 2], 3), 12);
+    }
+
+    [Fact]
+    public void TopClasses_TiesGoToTheLowerClassAsInTopKAccuracy()
+    {
+        Assert.Equal([2L, 0L], ClassificationMetrics.TopClasses([0.3, 0.3, 0.4], 2));
+        Assert.Equal([0L, 1L, 2L], ClassificationMetrics.TopClasses([0.6, 0.2, 0.2], 5)); // k beyond the classes: all of them
+    }
+
+    [Fact]
+    public void CharacterAndWordEdits_SumToTheSetRates()
+    {
+        string[] decoded = ["abbc", "ab c", ""];
+        string[] truth = ["abc", "ab ca", "x y"];
+
+        var chars = decoded.Zip(truth, SequenceMetrics.CharacterEdits).ToList();
+        var words = decoded.Zip(truth, SequenceMetrics.WordEdits).ToList();
+
+        Assert.Equal([(1, 3), (1, 5), (3, 3)], chars);
+        Assert.Equal([(1, 1), (1, 2), (2, 2)], words);
+        Assert.Equal(SequenceMetrics.CharacterErrorRate(decoded, truth), chars.Sum(c => c.Edits) / (double)chars.Sum(c => c.Length), 12);
     }
 
     [Fact]

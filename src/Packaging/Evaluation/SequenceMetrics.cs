@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace EdgeDeploy.Runtime.Store.GateMetrics;
+namespace EdgeDeploy.Runtime.Evaluation;
 
 /// <summary>Greedy CTC decoding and character/word error rates.</summary>
-internal static class SequenceMetrics
+public static class SequenceMetrics
 {
     /// <summary>One symbol per line (UTF-8, '\n' or "\r\n"); line i is class i. A trailing newline adds no symbol.</summary>
     public static string[] ReadVocabulary(byte[] file)
@@ -62,31 +62,30 @@ internal static class SequenceMetrics
     }
 
     /// <summary>Total character edit distance over total truth characters (Unicode text elements), over the whole set.</summary>
-    public static double CharacterErrorRate(IReadOnlyList<string> decoded, IReadOnlyList<string> truth)
-    {
-        long edits = 0, length = 0;
-        for (var i = 0; i < truth.Count; i++)
-        {
-            var t = Elements(truth[i]);
-            edits += EditDistance(Elements(decoded[i]), t);
-            length += t.Length;
-        }
-
-        return length == 0 ? double.NaN : edits / (double)length;
-    }
+    public static double CharacterErrorRate(IReadOnlyList<string> decoded, IReadOnlyList<string> truth) => Rate(decoded, truth, CharacterEdits);
 
     /// <summary>Total word edit distance over total truth words (split on whitespace), over the whole set.</summary>
-    public static double WordErrorRate(IReadOnlyList<string> decoded, IReadOnlyList<string> truth)
-    {
-        long edits = 0, length = 0;
-        for (var i = 0; i < truth.Count; i++)
-        {
-            var t = Words(truth[i]);
-            edits += EditDistance(Words(decoded[i]), t);
-            length += t.Length;
-        }
+    public static double WordErrorRate(IReadOnlyList<string> decoded, IReadOnlyList<string> truth) => Rate(decoded, truth, WordEdits);
 
-        return length == 0 ? double.NaN : edits / (double)length;
+    /// <summary>
+    /// One row's character edits and truth length (Unicode text elements): the sums over rows give the set's CER, so the
+    /// server can keep them per hour and still answer for any window exactly.
+    /// </summary>
+    public static (int Edits, int Length) CharacterEdits(string decoded, string truth)
+    {
+        ArgumentNullException.ThrowIfNull(decoded);
+        ArgumentNullException.ThrowIfNull(truth);
+        var t = Elements(truth);
+        return (EditDistance(Elements(decoded), t), t.Length);
+    }
+
+    /// <summary>One row's word edits and truth word count (split on whitespace); the sums over rows give the set's WER.</summary>
+    public static (int Edits, int Length) WordEdits(string decoded, string truth)
+    {
+        ArgumentNullException.ThrowIfNull(decoded);
+        ArgumentNullException.ThrowIfNull(truth);
+        var t = Words(truth);
+        return (EditDistance(Words(decoded), t), t.Length);
     }
 
     /// <summary>Levenshtein distance (insertions, deletions and substitutions cost 1).</summary>
@@ -112,6 +111,19 @@ internal static class SequenceMetrics
         }
 
         return previous[b.Length];
+    }
+
+    private static double Rate(IReadOnlyList<string> decoded, IReadOnlyList<string> truth, Func<string, string, (int Edits, int Length)> edits)
+    {
+        long total = 0, length = 0;
+        for (var i = 0; i < truth.Count; i++)
+        {
+            var (e, l) = edits(decoded[i], truth[i]);
+            total += e;
+            length += l;
+        }
+
+        return length == 0 ? double.NaN : total / (double)length;
     }
 
     private static string[] Words(string s) => s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);

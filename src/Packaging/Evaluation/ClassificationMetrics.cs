@@ -1,7 +1,7 @@
-namespace EdgeDeploy.Runtime.Store.GateMetrics;
+namespace EdgeDeploy.Runtime.Evaluation;
 
 /// <summary>Top-k accuracy and per-class recall and precision.</summary>
-internal static class ClassificationMetrics
+public static class ClassificationMetrics
 {
     /// <summary>A row's class scores as doubles (float or double outputs; one row).</summary>
     public static double[] Scores(EdgeTensor output) => output.ElementType switch
@@ -10,6 +10,24 @@ internal static class ClassificationMetrics
         EdgeElementType.Double => output.ToArray<double>(),
         _ => throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Top-k accuracy needs class scores (float or double), not a {output.ElementType} output."),
     };
+
+    /// <summary>
+    /// The <paramref name="k"/> highest-scoring classes, best first (ties broken by the lower class index, as
+    /// <see cref="TopKAccuracy"/> breaks them): what a device records so the server can compute top-k accuracy online.
+    /// </summary>
+    public static long[] TopClasses(ReadOnlySpan<double> scores, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var order = new int[scores.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        var copy = scores.ToArray();
+        Array.Sort(order, (a, b) => copy[b].CompareTo(copy[a]) is var byScore and not 0 ? byScore : a.CompareTo(b));
+        return [.. order.Take(k).Select(c => (long)c)];
+    }
 
     /// <summary>Fraction of rows whose label is among the k highest scores (ties broken by the lower class index).</summary>
     public static double TopKAccuracy(IReadOnlyList<double[]> scores, IReadOnlyList<double> labels, int k)

@@ -1,9 +1,15 @@
-namespace EdgeDeploy.Runtime.Store.GateMetrics;
+namespace EdgeDeploy.Runtime.Evaluation;
 
 /// <summary>Mean average precision of detections at an IoU threshold (all-point interpolated AP, as in Pascal VOC 2010+).</summary>
-internal static class DetectionMetrics
+public static class DetectionMetrics
 {
     /// <summary>One box: corners, score (1 for truth) and class.</summary>
+    /// <param name="X1">Left.</param>
+    /// <param name="Y1">Top.</param>
+    /// <param name="X2">Right.</param>
+    /// <param name="Y2">Bottom.</param>
+    /// <param name="Score">Detection score; 1 for truth boxes.</param>
+    /// <param name="Class">Class id.</param>
     public readonly record struct Box(double X1, double Y1, double X2, double Y2, double Score, int Class);
 
     /// <summary>Reads <c>[N, 4]</c> or <c>[1, N, 4]</c> boxes with <c>[N]</c> (or <c>[1, N]</c>) scores and classes.</summary>
@@ -48,6 +54,7 @@ internal static class DetectionMetrics
         return classes.Average(c => AveragePrecision(c, detections, truths, iouThreshold));
     }
 
+    /// <summary>Intersection over union of two boxes; 0 when they do not overlap.</summary>
     public static double Iou(Box a, Box b)
     {
         var w = Math.Min(a.X2, b.X2) - Math.Max(a.X1, b.X1);
