@@ -11,29 +11,13 @@ namespace EdgeDeploy.Tests.Cli;
 /// unreachable server are each refused or reported clearly.
 /// </summary>
 [Collection(AotCollection.Name)]
-public sealed class CliHardeningTests : IAsyncLifetime
+public sealed class CliHardeningTests(AotArtifacts artifacts) : FleetCliTest(artifacts)
 {
-    private readonly string _edge;
-    private readonly TempDirectory _temp = new();
-    private UpdateServerHost _server = null!;
-
-    public CliHardeningTests(AotArtifacts artifacts)
-    {
-        _edge = artifacts.RequireEdge();
-    }
-
-    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _temp.Dispose();
-    }
 
     [Fact]
     public void OperatorToken_FromFileOrEnvironment_WorksSilentlyAndFromArgvWarnsThatPsShowsIt()
     {
-        var tokenFile = _temp.File("operator.token");
+        var tokenFile = Temp.File("operator.token");
         File.WriteAllText(tokenFile, UpdateServerHost.OperatorToken + "\n");
         if (!OperatingSystem.IsWindows())
         {
@@ -41,9 +25,9 @@ public sealed class CliHardeningTests : IAsyncLifetime
         }
 
         var noEnv = new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = string.Empty };
-        var fromFile = Run(["devices", "--server", _server.Address.ToString(), "--token-file", tokenFile], noEnv);
-        var fromEnv = Run(["devices", "--server", _server.Address.ToString()], new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
-        var fromArgv = Run(["devices", "--server", _server.Address.ToString(), "--token", UpdateServerHost.OperatorToken], noEnv);
+        var fromFile = Run(["devices", "--server", Server.Address.ToString(), "--token-file", tokenFile], noEnv);
+        var fromEnv = Run(["devices", "--server", Server.Address.ToString()], new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
+        var fromArgv = Run(["devices", "--server", Server.Address.ToString(), "--token", UpdateServerHost.OperatorToken], noEnv);
 
         Assert.Equal((0, string.Empty), (fromFile.ExitCode, fromFile.StdErr));
         Assert.Equal((0, string.Empty), (fromEnv.ExitCode, fromEnv.StdErr));
@@ -55,7 +39,7 @@ public sealed class CliHardeningTests : IAsyncLifetime
     [Fact]
     public void Agent_EnrollmentTokenFromFile_RegistersAndFromArgvWarns()
     {
-        var tokenFile = _temp.File("enrol.token");
+        var tokenFile = Temp.File("enrol.token");
         File.WriteAllText(tokenFile, UpdateServerHost.EnrollmentToken);
         if (!OperatingSystem.IsWindows())
         {
@@ -63,8 +47,8 @@ public sealed class CliHardeningTests : IAsyncLifetime
         }
         var noEnv = new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = string.Empty };
 
-        var fromFile = Run([.. AgentArgs("dev-file", _server.Address.ToString()), "--enrollment-token-file", tokenFile], noEnv);
-        var fromArgv = Run([.. AgentArgs("dev-argv", _server.Address.ToString()), "--enrollment-token", UpdateServerHost.EnrollmentToken], noEnv);
+        var fromFile = Run([.. AgentArgs("dev-file", Server.Address.ToString()), "--enrollment-token-file", tokenFile], noEnv);
+        var fromArgv = Run([.. AgentArgs("dev-argv", Server.Address.ToString()), "--enrollment-token", UpdateServerHost.EnrollmentToken], noEnv);
 
         Assert.True(fromFile.ExitCode == 0, fromFile.All);
         Assert.Contains("cycle 1: serving -", fromFile.StdOut);
@@ -73,7 +57,7 @@ public sealed class CliHardeningTests : IAsyncLifetime
         Assert.StartsWith("warning: --enrollment-token on the command line is visible to other users", fromArgv.StdErr);
         if (!OperatingSystem.IsWindows())
         {
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_temp.File(Path.Combine("dev-file", "agent", "agent.json"))));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Temp.File(Path.Combine("dev-file", "agent", "agent.json"))));
         }
     }
 
@@ -81,12 +65,12 @@ public sealed class CliHardeningTests : IAsyncLifetime
     public void Agent_UnderSystemd_NotifiesReadyAfterTheFirstCheckInAndStoppingAtTheEnd()
     {
         // What systemd does for Type=notify: a datagram socket named by NOTIFY_SOCKET, read after the agent exits.
-        var socketPath = _temp.File("notify.sock");
+        var socketPath = Temp.File("notify.sock");
         using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
         socket.Bind(new UnixDomainSocketEndPoint(socketPath));
         var env = new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = UpdateServerHost.EnrollmentToken, ["NOTIFY_SOCKET"] = socketPath };
 
-        var run = Run([.. AgentArgs("dev-systemd", _server.Address.ToString())], env);
+        var run = Run([.. AgentArgs("dev-systemd", Server.Address.ToString())], env);
 
         Assert.True(run.ExitCode == 0, run.All);
         var messages = new List<string>();
@@ -118,11 +102,11 @@ public sealed class CliHardeningTests : IAsyncLifetime
     [Fact]
     public void RootUpdate_AlreadyExpiredRoot_IsRefusedWithRootExpiredAndTrustUnchanged()
     {
-        var trust = _temp.File("trust");
+        var trust = Temp.File("trust");
         SampleTrust.Create(trust);
         var rootBefore = File.ReadAllBytes(Path.Combine(trust, "root.json"));
         using var rootKey = SigningKey.Load(Path.Combine(Repo.Models, "keys", "root.key"));
-        var expired = _temp.File("root-v3.json");
+        var expired = Temp.File("root-v3.json");
         File.WriteAllBytes(expired, RootBuilder.CreateNext(rootBefore, DateTimeOffset.UtcNow.AddDays(-1)).Build([rootKey])); // validly signed, expired yesterday
 
         var run = Run(["root", "update", "--trust", trust, expired]);
@@ -138,17 +122,17 @@ public sealed class CliHardeningTests : IAsyncLifetime
     [InlineData(1_900_000_000L, "error: PackageMalformed: The package is not a valid zip archive")]
     public void StoreInstall_SparseHugeJunkFile_IsRefusedQuicklyWithoutReadingItWhole(long length, string error)
     {
-        var junk = _temp.File("junk.edgepkg");
+        var junk = Temp.File("junk.edgepkg");
         using (var f = File.Create(junk))
         {
             f.SetLength(length); // sparse: costs no disk
         }
 
-        var trust = _temp.File("trust");
+        var trust = Temp.File("trust");
         SampleTrust.Create(trust);
         var clock = Stopwatch.StartNew();
 
-        var run = Run(["store", "install", junk, "--store", _temp.File("store"), "--trust", trust]);
+        var run = Run(["store", "install", junk, "--store", Temp.File("store"), "--trust", trust]);
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith(error, run.StdErr.Trim());
@@ -157,13 +141,13 @@ public sealed class CliHardeningTests : IAsyncLifetime
 
     private string[] AgentArgs(string device, string server, int cycles = 1)
     {
-        var dir = _temp.File(device);
+        var dir = Temp.File(device);
         Directory.CreateDirectory(dir);
         var key = Path.Combine(dir, "assignment.pub");
-        File.WriteAllText(key, _server.AssignmentPublicKeyPem);
+        File.WriteAllText(key, Server.AssignmentPublicKeyPem);
         SampleTrust.Create(Path.Combine(dir, "trust"));
         return ["agent", "--server", server, "--device-id", device, "--server-key", key, "--store", Path.Combine(dir, "store"), "--trust", Path.Combine(dir, "trust"), "--state", Path.Combine(dir, "agent"), "--cycles", cycles.ToString(System.Globalization.CultureInfo.InvariantCulture)];
     }
 
-    private ProcessResult Run(string[] args, Dictionary<string, string>? environment = null) => ProcessRunner.Run(_edge, args, TimeSpan.FromMinutes(2), environment: environment);
+    private ProcessResult Run(string[] args, Dictionary<string, string>? environment = null) => ProcessRunner.Run(EdgePath, args, TimeSpan.FromMinutes(2), environment: environment);
 }

@@ -5,24 +5,13 @@ namespace EdgeDeploy.Tests.Cli;
 
 /// <summary>The operator verbs of the AOT-published `edge` against the real server on 127.0.0.1.</summary>
 [Collection(AotCollection.Name)]
-public sealed class FleetCliTests : IAsyncLifetime
+public sealed class FleetCliTests(AotArtifacts artifacts) : FleetCliTest(artifacts)
 {
-    private readonly string _edge;
-    private UpdateServerHost _server = null!;
-
-    public FleetCliTests(AotArtifacts artifacts)
-    {
-        _edge = artifacts.RequireEdge();
-    }
-
-    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task PublishRolloutDevices_OperatorFlow_SteersARolloutThroughTheAdminApi()
     {
-        using var device = new FleetDevice(_server, "kiosk-1", withTelemetry: true);
+        using var device = new FleetDevice(Server, "kiosk-1", withTelemetry: true);
         var published = Ok("publish", Repo.Model("iris_classifier.edgepkg"));
         Assert.StartsWith("published: iris-classifier 1.0.0 sha256 ", published.StdOut);
         Assert.StartsWith("already published: iris-classifier 1.0.0", Ok("publish", Repo.Model("iris_classifier.edgepkg")).StdOut);
@@ -92,11 +81,11 @@ public sealed class FleetCliTests : IAsyncLifetime
         // on the counterfactual held-out rows with their labels.
         using (var key = EdgeDeploy.Runtime.Packages.SigningKey.Load(Path.Combine(Repo.Models, "keys", "publisher.key")))
         {
-            await _server.PublishAsync(Device.Store.Gate.FairnessPackages.Build(key, "fairness_biased", "iris-fairness", "1.0.0", c => !Device.Store.Gate.FairnessPackages.InGroup1(c), TimeSpan.FromDays(3650)));
+            await Server.PublishAsync(Device.Store.Gate.FairnessPackages.Build(key, "fairness_biased", "iris-fairness", "1.0.0", c => !Device.Store.Gate.FairnessPackages.InGroup1(c), TimeSpan.FromDays(3650)));
         }
 
         Ok("rollout", "create", "--model", "iris-fairness", "--version", "1.0.0", "--strategy", "all-at-once");
-        using var device = new FleetDevice(_server, "branch-1", withTelemetry: true);
+        using var device = new FleetDevice(Server, "branch-1", withTelemetry: true);
         await device.CheckInAsync();
         using (var schema = EdgeDeploy.Runtime.EdgeModel.Load(Repo.Model("fairness_biased.onnx")))
         {
@@ -125,14 +114,14 @@ public sealed class FleetCliTests : IAsyncLifetime
         // (0.8889 against the 0.7222 it really gets there), which is what online monitoring is for.
         using var temp = new TempDirectory();
         var package = temp.File("iris-2.0.0.edgepkg");
-        Assert.Equal(0, ProcessRunner.Run(_edge, [
+        Assert.Equal(0, ProcessRunner.Run(EdgePath, [
             "pack", "--model", Repo.Model("iris_classifier_v2.onnx"), "--name", "iris-classifier", "--version", "2.0.0", "--card", Repo.Model("iris_classifier.card.json"),
             "--e2e", Repo.Model("iris_classifier.confidence.jsonl"), "--e2e-from-model", "--confidence", Repo.Model("iris_classifier.confidence.jsonl"),
             "--metric", "accuracy", "--metric-output", "label", "--metric-min", "0.8", "--metric-max", "1", "--out", package], TimeSpan.FromMinutes(1)).ExitCode);
-        Assert.Equal(0, ProcessRunner.Run(_edge, ["sign", package, "--key", Path.Combine(Repo.Models, "keys", "publisher.key")], TimeSpan.FromMinutes(1)).ExitCode);
+        Assert.Equal(0, ProcessRunner.Run(EdgePath, ["sign", package, "--key", Path.Combine(Repo.Models, "keys", "publisher.key")], TimeSpan.FromMinutes(1)).ExitCode);
         Ok("publish", package);
         Ok("rollout", "create", "--model", "iris-classifier", "--version", "2.0.0");
-        using var device = new FleetDevice(_server, "kiosk-2", withTelemetry: true);
+        using var device = new FleetDevice(Server, "kiosk-2", withTelemetry: true);
         await device.CheckInAsync();
         await device.CheckInAsync();
         device.ServeLabelledTraffic();
@@ -149,23 +138,12 @@ public sealed class FleetCliTests : IAsyncLifetime
     [Fact]
     public void Commands_WrongOrMissingToken_AreRefusedClearly()
     {
-        var wrong = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = "guess" });
-        var missing = ProcessRunner.Run(_edge, ["devices", "--server", _server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = string.Empty });
+        var wrong = ProcessRunner.Run(EdgePath, ["devices", "--server", Server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = "guess" });
+        var missing = ProcessRunner.Run(EdgePath, ["devices", "--server", Server.Address.ToString()], TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = string.Empty });
 
         Assert.Equal(2, wrong.ExitCode);
         Assert.StartsWith("error: PermissionDenied: This call needs the operator credential.", wrong.StdErr);
         Assert.Equal(2, missing.ExitCode);
         Assert.StartsWith("error: pass --token or set EDGE_OPERATOR_TOKEN.", missing.StdErr);
     }
-
-    private ProcessResult Ok(params string[] args)
-    {
-        var run = Edge(args);
-        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
-        return run;
-    }
-
-    // The operator token travels in the environment, never in argv (issue 11: argv is visible in ps).
-    private ProcessResult Edge(params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
 }

@@ -15,25 +15,9 @@ namespace EdgeDeploy.Tests.Cli;
 /// that a device installs through its gate.
 /// </summary>
 [Collection(AotCollection.Name)]
-public sealed class MonitorExportTests : IAsyncLifetime
+public sealed class MonitorExportTests(AotArtifacts artifacts) : FleetCliTest(artifacts)
 {
     private const string Model = "iris-classifier";
-    private readonly string _edge;
-    private readonly TempDirectory _temp = new();
-    private UpdateServerHost _server = null!;
-
-    public MonitorExportTests(AotArtifacts artifacts)
-    {
-        _edge = artifacts.RequireEdge();
-    }
-
-    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _temp.Dispose();
-    }
 
     [Fact]
     public async Task Export_LabelledFleetTelemetry_CsvAndParquetRowsMatchWhatTheAgentsServed_AndThePipelineRollsOutARetrainedVersion()
@@ -41,8 +25,8 @@ public sealed class MonitorExportTests : IAsyncLifetime
         var card = AllowedCard();
         PackAndPublish(card, "1.0.0", Repo.Model("iris_classifier.onnx"), Repo.Model("iris_classifier.e2e.jsonl"), Repo.Model("iris_classifier.confidence.jsonl"), Repo.Model("iris_classifier.train.csv"));
         Ok("rollout", "create", "--model", Model, "--version", "1.0.0");
-        using var sampling = new FleetDevice(_server, "kiosk-sampling", withTelemetry: true, rawInputSampleRate: 1);
-        using var summariesOnly = new FleetDevice(_server, "kiosk-plain", withTelemetry: true);
+        using var sampling = new FleetDevice(Server, "kiosk-sampling", withTelemetry: true, rawInputSampleRate: 1);
+        using var summariesOnly = new FleetDevice(Server, "kiosk-plain", withTelemetry: true);
         var served = new Dictionary<Guid, (string Device, ServedRow Row)>();
         foreach (var device in new[] { sampling, summariesOnly })
         {
@@ -57,11 +41,11 @@ public sealed class MonitorExportTests : IAsyncLifetime
             await device.CheckInAsync(); // uploads the telemetry
         }
 
-        var csvPath = Path.Combine(_temp.Path, "export.csv");
-        var parquetPath = Path.Combine(_temp.Path, "export.parquet");
+        var csvPath = Path.Combine(Temp.Path, "export.csv");
+        var parquetPath = Path.Combine(Temp.Path, "export.parquet");
         var csvRun = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--format", "csv", "--out", csvPath, "--page-size", "7");
         Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--format", "parquet", "--out", parquetPath);
-        var sliced = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--slice", "petal_length<2.5", "--format", "csv", "--out", Path.Combine(_temp.Path, "sliced.csv"));
+        var sliced = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--slice", "petal_length<2.5", "--format", "csv", "--out", Path.Combine(Temp.Path, "sliced.csv"));
 
         Assert.Equal($"exported 90 predictions of {Model} 1.0.0 (45 with inputs) to {csvPath}", csvRun.StdOut.Trim());
         Assert.StartsWith($"exported 30 predictions of {Model} 1.0.0 (15 with inputs)", sliced.StdOut);
@@ -114,7 +98,7 @@ public sealed class MonitorExportTests : IAsyncLifetime
         }
 
         // The sample pipeline: retrain on the export, pack, sign, publish, staged rollout; a device installs it through its gate.
-        var cardPath = Path.Combine(_temp.Path, "base.card.json");
+        var cardPath = Path.Combine(Temp.Path, "base.card.json");
         File.WriteAllText(cardPath, card.ToJsonString());
         var pipeline = ProcessRunner.Run(
             Path.Combine(Repo.Root, "samples", "retrain", "retrain.sh"),
@@ -123,18 +107,18 @@ public sealed class MonitorExportTests : IAsyncLifetime
             workingDirectory: Repo.Root,
             environment: new Dictionary<string, string>
             {
-                ["EDGE_BIN"] = _edge, ["EDGE_SERVER"] = _server.Address.ToString(), ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken,
-                ["RETRAIN_CARD"] = cardPath, ["RETRAIN_WORK"] = Path.Combine(_temp.Path, "retrain"), ["RETRAIN_STAGES"] = "50,100",
+                ["EDGE_BIN"] = EdgePath, ["EDGE_SERVER"] = Server.Address.ToString(), ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken,
+                ["RETRAIN_CARD"] = cardPath, ["RETRAIN_WORK"] = Path.Combine(Temp.Path, "retrain"), ["RETRAIN_STAGES"] = "50,100",
             });
         Assert.True(pipeline.ExitCode == 0, pipeline.All);
         Assert.Contains($"retrain: {Model} 1.1.0 (from 1.0.0, held-out accuracy ", pipeline.StdOut);
-        var versions = await _server.Registry.ListVersionsAsync(new ListVersionsRequest { Model = Model }, UpdateServerHost.Operator);
+        var versions = await Server.Registry.ListVersionsAsync(new ListVersionsRequest { Model = Model }, UpdateServerHost.Operator);
         var published = Assert.Single(versions.Versions, v => v.Version == "1.1.0");
         var manifest = JsonNode.Parse(published.ManifestJson)!;
         Assert.Equal("Allowed", (string?)manifest["modelCard"]!["privacy"]!["rawInputs"]);
         Assert.Contains("retrained by samples/retrain on 45 labelled predictions", (string?)manifest["modelCard"]!["provenance"]);
         Assert.Equal(3, manifest["modelCard"]!["slices"]!.AsArray().Count);
-        var rollouts = await _server.Registry.ListRolloutsAsync(new ListRolloutsRequest { Model = Model }, UpdateServerHost.Operator);
+        var rollouts = await Server.Registry.ListRolloutsAsync(new ListRolloutsRequest { Model = Model }, UpdateServerHost.Operator);
         var rollout = Assert.Single(rollouts.Rollouts, r => r.Version == "1.1.0");
         Assert.Equal(RolloutStrategy.Staged, rollout.Strategy);
         foreach (var device in new[] { sampling, summariesOnly })
@@ -151,16 +135,16 @@ public sealed class MonitorExportTests : IAsyncLifetime
     public async Task Export_CardWithoutPrivacyPolicy_DeviceSamplingOn_ExportsNoInputs_AndOversizedRawInputsAreRefused()
     {
         // The stock sample card states no privacy policy: a device that samples every prediction still records none.
-        await _server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
+        await Server.PublishAsync(File.ReadAllBytes(Repo.Model("iris_classifier.edgepkg")));
         Ok("rollout", "create", "--model", Model, "--version", "1.0.0");
-        using var device = new FleetDevice(_server, "kiosk-private", withTelemetry: true, rawInputSampleRate: 1);
+        using var device = new FleetDevice(Server, "kiosk-private", withTelemetry: true, rawInputSampleRate: 1);
         await device.CheckInAsync();
         await device.CheckInAsync();
         device.ServeLabelledRows();
         Assert.True(device.Telemetry!.Flush(TimeSpan.FromSeconds(10)));
         await device.CheckInAsync();
 
-        var path = Path.Combine(_temp.Path, "private.csv");
+        var path = Path.Combine(Temp.Path, "private.csv");
         var run = Ok("monitor", "export", "--model", Model, "--version", "1.0.0", "--format", "csv", "--out", path);
         var unknownSlice = Edge("monitor", "export", "--model", Model, "--version", "1.0.0", "--slice", "no-such-slice", "--format", "csv", "--out", path);
 
@@ -173,10 +157,10 @@ public sealed class MonitorExportTests : IAsyncLifetime
         // A version whose card allows raw inputs still refuses one larger than EdgeDeploy:MaxRawInputBytes (16 KiB), naming the record.
         PackAndPublish(AllowedCard(), "1.2.0", Repo.Model("iris_classifier.onnx"), Repo.Model("iris_classifier.e2e.jsonl"), Repo.Model("iris_classifier.confidence.jsonl"), Repo.Model("iris_classifier.train.csv"));
         Ok("rollout", "create", "--model", Model, "--version", "1.2.0");
-        var token = await _server.RegisterAsync("kiosk-big");
+        var token = await Server.RegisterAsync("kiosk-big");
         var big = new Dictionary<string, EdgeTensor> { ["features"] = EdgeTensor.Create(new float[5000], [1, 5000]) };
         var refused = await Assert.ThrowsAsync<RpcException>(() => TelemetryFixture.IngestAsync(
-            _server, UpdateServerHost.Bearer(token), TelemetryFixture.Batch("1-1", TelemetryFixture.Prediction(10, 0, rawInputs: big, version: "1.2.0"))));
+            Server, UpdateServerHost.Bearer(token), TelemetryFixture.Batch("1-1", TelemetryFixture.Prediction(10, 0, rawInputs: big, version: "1.2.0"))));
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Matches(@"^Batch 1-1 record 0: its raw inputs are 200\d\d bytes; at most 16384 are accepted per record \(EdgeDeploy:MaxRawInputBytes\); the batch was not stored\.$", refused.Status.Detail);
     }
@@ -186,10 +170,10 @@ public sealed class MonitorExportTests : IAsyncLifetime
     {
         PackAndPublish(AllowedCard(), "1.0.0", Repo.Model("iris_classifier.onnx"), Repo.Model("iris_classifier.e2e.jsonl"), Repo.Model("iris_classifier.confidence.jsonl"), Repo.Model("iris_classifier.train.csv"));
         Ok("rollout", "create", "--model", Model, "--version", "1.0.0");
-        using var device = new FleetDevice(_server, "kiosk-drift", withTelemetry: true, rawInputSampleRate: 1);
+        using var device = new FleetDevice(Server, "kiosk-drift", withTelemetry: true, rawInputSampleRate: 1);
         await device.CheckInAsync();
         await device.CheckInAsync();
-        var path = Path.Combine(_temp.Path, "drifted.csv");
+        var path = Path.Combine(Temp.Path, "drifted.csv");
 
         // Before any shift: the drift rule calls nothing shifted, so the export is empty (and says why).
         device.ServeLabelledRows();
@@ -221,13 +205,13 @@ public sealed class MonitorExportTests : IAsyncLifetime
 
     private void PackAndPublish(JsonNode card, string version, string onnx, string e2e, string confidence, string train)
     {
-        var cardPath = Path.Combine(_temp.Path, $"card-{version}.json");
+        var cardPath = Path.Combine(Temp.Path, $"card-{version}.json");
         File.WriteAllText(cardPath, card.ToJsonString());
-        var package = Path.Combine(_temp.Path, $"iris-{version}.edgepkg");
-        var pack = ProcessRunner.Run(_edge, ["pack", "--model", onnx, "--name", Model, "--version", version, "--card", cardPath, "--e2e", e2e, "--confidence", confidence,
+        var package = Path.Combine(Temp.Path, $"iris-{version}.edgepkg");
+        var pack = ProcessRunner.Run(EdgePath, ["pack", "--model", onnx, "--name", Model, "--version", version, "--card", cardPath, "--e2e", e2e, "--confidence", confidence,
             "--metric", "accuracy", "--metric-output", "label", "--metric-min", "0.8", "--metric-max", "1", "--train", train, "--out", package], TimeSpan.FromMinutes(1));
         Assert.True(pack.ExitCode == 0, pack.All);
-        Assert.Equal(0, ProcessRunner.Run(_edge, ["sign", package, "--key", Path.Combine(Repo.Models, "keys", "publisher.key")], TimeSpan.FromMinutes(1)).ExitCode);
+        Assert.Equal(0, ProcessRunner.Run(EdgePath, ["sign", package, "--key", Path.Combine(Repo.Models, "keys", "publisher.key")], TimeSpan.FromMinutes(1)).ExitCode);
         Ok("publish", package);
     }
 
@@ -238,16 +222,6 @@ public sealed class MonitorExportTests : IAsyncLifetime
         var header = lines[0].Split(',').ToList();
         return (header, [.. lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second))]);
     }
-
-    private ProcessResult Ok(params string[] args)
-    {
-        var run = Edge(args);
-        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
-        return run;
-    }
-
-    private ProcessResult Edge(params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
 
     private sealed record ServedRow(long Predicted, double Label, float[] Features);
 }

@@ -6,34 +6,29 @@ namespace EdgeDeploy.Tests.Cli;
 
 /// <summary>`edge webhook add|list|remove|deliveries|redeliver` of the AOT-published `edge` against the real server and a real receiver.</summary>
 [Collection(AotCollection.Name)]
-public sealed class WebhookCliTests : IAsyncLifetime
+public sealed class WebhookCliTests(AotArtifacts artifacts) : FleetCliTest(artifacts)
 {
-    private readonly string _edge;
-    private UpdateServerHost _server = null!;
     private WebhookReceiver _receiver = null!;
 
-    public WebhookCliTests(AotArtifacts artifacts)
-    {
-        _edge = artifacts.RequireEdge();
-    }
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         _receiver = await WebhookReceiver.StartAsync();
-        _server = await UpdateServerHost.StartAsync(settings:
-        [
-            "--EdgeDeploy:Webhooks:PollInterval=00:00:00.050",
-            "--EdgeDeploy:Webhooks:InitialBackoff=00:00:00.050",
-            "--EdgeDeploy:Webhooks:MaxBackoff=00:00:00.100",
-            "--EdgeDeploy:Webhooks:MaxAttempts=2",
-        ]);
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
+        await base.DisposeAsync();
         await _receiver.DisposeAsync();
     }
+
+    protected override Task<UpdateServerHost> StartServerAsync() => UpdateServerHost.StartAsync(settings:
+    [
+        "--EdgeDeploy:Webhooks:PollInterval=00:00:00.050",
+        "--EdgeDeploy:Webhooks:InitialBackoff=00:00:00.050",
+        "--EdgeDeploy:Webhooks:MaxBackoff=00:00:00.100",
+        "--EdgeDeploy:Webhooks:MaxAttempts=2",
+    ]);
 
     [Fact]
     public async Task WebhookFlow_AddDeadLetterRedeliverRemove_WorksFromTheCliAndNeverPrintsTheSecretAgain()
@@ -42,23 +37,23 @@ public sealed class WebhookCliTests : IAsyncLifetime
         var failing = true;
         _receiver.StatusFor = _ => Volatile.Read(ref failing) ? 503 : 204;
         var secretFile = temp.File("hook.secret");
-        var added = Ok(UpdateServerHost.OperatorToken, "webhook", "add", _receiver.Url.ToString(), "--model", "iris-classifier", "--event", "firing", "--description", "retrain", "--secret-out", secretFile, "--reason", "loop").StdOut;
+        var added = Ok("webhook", "add", _receiver.Url.ToString(), "--model", "iris-classifier", "--event", "firing", "--description", "retrain", "--secret-out", secretFile, "--reason", "loop").StdOut;
         var id = added.Split("  ")[0];
         var secret = File.ReadAllText(secretFile).Trim();
-        var printed = Ok(UpdateServerHost.OperatorToken, "webhook", "add", _receiver.Url.ToString(), "--metric", "psi").StdOut;
-        var list = Ok(UpdateServerHost.OperatorToken, "webhook", "list").StdOut;
-        var invalid = Edge(UpdateServerHost.OperatorToken, "webhook", "add", "ftp://hooks.example/x");
-        var viewer = (await new AdminService.AdminServiceClient(_server.Channel).CreateOperatorAsync(new CreateOperatorRequest { Name = "vera", Role = "viewer" }, UpdateServerHost.Operator)).Token;
-        var refused = Edge(viewer, "webhook", "add", "https://attacker.example/x");
+        var printed = Ok("webhook", "add", _receiver.Url.ToString(), "--metric", "psi").StdOut;
+        var list = Ok("webhook", "list").StdOut;
+        var invalid = Edge("webhook", "add", "ftp://hooks.example/x");
+        var viewer = (await new AdminService.AdminServiceClient(Server.Channel).CreateOperatorAsync(new CreateOperatorRequest { Name = "vera", Role = "viewer" }, UpdateServerHost.Operator)).Token;
+        var refused = EdgeAs(viewer, "webhook", "add", "https://attacker.example/x");
 
-        await _server.FireErrorRateAlertAsync();
-        await WaitUntilAsync(() => Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), "a dead letter");
-        var dead = Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--dead").StdOut.Trim();
+        await Server.FireErrorRateAlertAsync();
+        await WaitUntilAsync(() => Ok("webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), "a dead letter");
+        var dead = Ok("webhook", "deliveries", "--dead").StdOut.Trim();
         var messageId = dead.Split("  ")[0];
         Volatile.Write(ref failing, false);
-        var queued = Ok(UpdateServerHost.OperatorToken, "webhook", "redeliver", messageId, "--reason", "receiver fixed").StdOut;
-        await WaitUntilAsync(() => Ok(UpdateServerHost.OperatorToken, "webhook", "deliveries", "--webhook", id).StdOut.Contains("  delivered ", StringComparison.Ordinal), "the redelivery");
-        var removed = Ok(UpdateServerHost.OperatorToken, "webhook", "remove", id).StdOut;
+        var queued = Ok("webhook", "redeliver", messageId, "--reason", "receiver fixed").StdOut;
+        await WaitUntilAsync(() => Ok("webhook", "deliveries", "--webhook", id).StdOut.Contains("  delivered ", StringComparison.Ordinal), "the redelivery");
+        var removed = Ok("webhook", "remove", id).StdOut;
 
         Assert.StartsWith("wh-", id, StringComparison.Ordinal);
         Assert.Contains($"{_receiver.Url}  events alert.firing  models iris-classifier  metrics all  by operator ", added, StringComparison.Ordinal);
@@ -75,7 +70,7 @@ public sealed class WebhookCliTests : IAsyncLifetime
         Assert.StartsWith($"queued {messageId}  ", queued, StringComparison.Ordinal);
         Assert.StartsWith($"removed {id}  ", removed, StringComparison.Ordinal);
         Assert.Equal([503, 503, 204], _receiver.Requests.Select(r => r.AnsweredStatus)); // the psi-only webhook took no error_rate alert
-        Assert.Single(Ok(UpdateServerHost.OperatorToken, "webhook", "list").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Single(Ok("webhook", "list").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
@@ -87,15 +82,4 @@ public sealed class WebhookCliTests : IAsyncLifetime
             await Task.Delay(100);
         }
     }
-
-    private ProcessResult Ok(string token, params string[] args)
-    {
-        var run = Edge(token, args);
-        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
-        return run;
-    }
-
-    // Tokens travel in the environment, never in argv.
-    private ProcessResult Edge(string token, params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = token });
 }

@@ -10,25 +10,9 @@ namespace EdgeDeploy.Tests.UpdateServer.Monitoring;
 /// for the same window, and drift must flag a shifted stream but not a clean replay at the demo's sample sizes.
 /// </summary>
 [Collection(AotCollection.Name)]
-public sealed class MonitoringConsistencyTests : IAsyncLifetime
+public sealed class MonitoringConsistencyTests(AotArtifacts artifacts) : FleetCliTest(artifacts)
 {
     private const int RowsPerCycle = 45; // models/iris_classifier.confidence.jsonl, the held-out split
-    private readonly string _edge;
-    private readonly TempDirectory _temp = new();
-    private UpdateServerHost _server = null!;
-
-    public MonitoringConsistencyTests(AotArtifacts artifacts)
-    {
-        _edge = artifacts.RequireEdge();
-    }
-
-    public async Task InitializeAsync() => _server = await UpdateServerHost.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await _server.DisposeAsync();
-        _temp.Dispose();
-    }
 
     [Fact]
     public async Task EveryView_KnownLabelledTrafficIncludingTheLastCycle_ReportsTheSameCountsErrorRateAndAccuracy()
@@ -94,7 +78,7 @@ public sealed class MonitoringConsistencyTests : IAsyncLifetime
         Assert.Matches(@"  sepal width \(cm\)\s+540\s+0\.0%\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+ \(ks\)", cleanText);
 
         // Sepal width read 0.5 cm high on one device: 3 cycles of 45 rows.
-        var shifted = _temp.File("shifted.jsonl");
+        var shifted = Temp.File("shifted.jsonl");
         File.WriteAllLines(shifted, File.ReadLines(Repo.Model("iris_classifier.confidence.jsonl")).Select(line =>
         {
             var row = System.Text.Json.Nodes.JsonNode.Parse(line)!;
@@ -128,13 +112,13 @@ public sealed class MonitoringConsistencyTests : IAsyncLifetime
 
     private void Agent(string device, int cycles, string? traffic = null)
     {
-        var dir = _temp.File(device);
+        var dir = Temp.File(device);
         Directory.CreateDirectory(dir);
         var key = Path.Combine(dir, "assignment.pub");
-        File.WriteAllText(key, _server.AssignmentPublicKeyPem);
+        File.WriteAllText(key, Server.AssignmentPublicKeyPem);
         SampleTrust.Create(Path.Combine(dir, "trust"));
-        var run = ProcessRunner.Run(_edge, [
-            "agent", "--server", _server.Address.ToString(), "--device-id", device, "--server-key", key, "--store", Path.Combine(dir, "store"),
+        var run = ProcessRunner.Run(EdgePath, [
+            "agent", "--server", Server.Address.ToString(), "--device-id", device, "--server-key", key, "--store", Path.Combine(dir, "store"),
             "--trust", Path.Combine(dir, "trust"), "--telemetry", Path.Combine(dir, "telemetry.db"), "--interval", "0.2", "--cycles", cycles.ToString(CultureInfo.InvariantCulture),
             "--traffic", traffic ?? Repo.Model("iris_classifier.confidence.jsonl")], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_ENROLLMENT_TOKEN"] = UpdateServerHost.EnrollmentToken });
         Assert.True(run.ExitCode == 0, run.All);
@@ -146,14 +130,4 @@ public sealed class MonitoringConsistencyTests : IAsyncLifetime
         element.TryGetProperty(name, out var value) ? long.Parse(value.GetString()!, CultureInfo.InvariantCulture) : 0; // int64 is a JSON string; 0 is left out
 
     private JsonDocument Json(params string[] args) => JsonDocument.Parse(Ok([.. args, "--json"]).StdOut);
-
-    private ProcessResult Ok(params string[] args)
-    {
-        var run = Edge(args);
-        Assert.True(run.ExitCode == 0, $"edge {string.Join(' ', args)} failed: {run.All}");
-        return run;
-    }
-
-    private ProcessResult Edge(params string[] args) =>
-        ProcessRunner.Run(_edge, [.. args, "--server", _server.Address.ToString()], TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
 }
