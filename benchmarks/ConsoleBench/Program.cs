@@ -16,12 +16,12 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 
-var devices = Arg("--devices", 1000);
-var days = Arg("--days", 7);
-var perHour = Arg("--per-hour", 6);
-var runs = Arg("--runs", 20);
+var devices = BenchArgs.Int("--devices", 1000);
+var days = BenchArgs.Int("--days", 7);
+var perHour = BenchArgs.Int("--per-hour", 6);
+var runs = BenchArgs.Int("--runs", 20);
 const double GoalMs = 300;
-var root = FindRepoRoot();
+var root = BenchArgs.RepoRoot();
 var data = Directory.CreateTempSubdirectory("edgedeploy-consolebench-");
 var grpcUrl = $"http://127.0.0.1:{FreePort()}";
 var consoleUrl = $"http://127.0.0.1:{FreePort()}";
@@ -246,22 +246,3 @@ static async Task SignInAsync(HttpClient http)
 
 static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-static string FindRepoRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "EdgeDeploy.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("EdgeDeploy.sln not found");
-}

@@ -16,20 +16,19 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
-var devices = Arg("--devices", 1000);
-var seconds = Arg("--seconds", 10);
-var concurrency = Arg("--concurrency", 32);
-var connections = Arg("--connections", 4);
-var warmup = Arg("--warmup", 5);
-var database = StringArg("--database");
-var replicas = Arg("--replicas", 1);
-var root = FindRepoRoot();
+var devices = BenchArgs.Int("--devices", 1000);
+var seconds = BenchArgs.Int("--seconds", 10);
+var concurrency = BenchArgs.Int("--concurrency", 32);
+var connections = BenchArgs.Int("--connections", 4);
+var warmup = BenchArgs.Int("--warmup", 5);
+var database = BenchArgs.String("--database");
+var replicas = BenchArgs.Int("--replicas", 1);
+var root = BenchArgs.RepoRoot();
 
-if (Environment.GetCommandLineArgs().Contains("--host"))
+if (BenchArgs.Has("--host"))
 {
     // Child mode: run only the server, print its address, stop when stdin closes.
-    var hostArgs = Environment.GetCommandLineArgs();
-    await HostAsync(root, hostArgs[Array.IndexOf(hostArgs, "--host") + 1], StringArg("--host-database"), StringArg("--host-data"));
+    await HostAsync(root, BenchArgs.String("--host")!, BenchArgs.String("--host-database"), BenchArgs.String("--host-data"));
     return;
 }
 
@@ -40,9 +39,9 @@ if (replicas is < 1 or > 8 || (replicas > 1 && database is null))
 }
 
 var backend = database is null ? "SQLite" : $"PostgreSQL, {replicas} replica{(replicas == 1 ? string.Empty : "s")}";
-if (Environment.GetCommandLineArgs().Contains("--telemetry"))
+if (BenchArgs.Has("--telemetry"))
 {
-    await TelemetryIngestionAsync(root, seconds, warmup, Arg("--streams", 32), Arg("--batch", 1000), database, replicas, backend);
+    await TelemetryIngestionAsync(root, seconds, warmup, BenchArgs.Int("--streams", 32), BenchArgs.Int("--batch", 1000), database, replicas, backend);
     return;
 }
 
@@ -254,33 +253,6 @@ static async Task<(long Count, long Errors, double[] LatenciesMs, TimeSpan Elaps
 }
 
 static double Percentile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-
-static int Arg(string name, int fallback)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-static string? StringArg(string name)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-static string FindRepoRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "EdgeDeploy.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("Run from inside the EdgeDeploy repository.");
-}
 
 static async Task PublishIrisAsync(RegistryService.RegistryServiceClient registry, Metadata operatorHeaders, string root)
 {

@@ -20,12 +20,12 @@ using Grpc.Net.Client;
 using Inference;
 using serving::EdgeDeploy.Serving;
 
-var seconds = Arg("--seconds", 5);
-var warmup = Arg("--warmup", 2);
-var clientCounts = (StringArg("--clients") ?? "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
-var edge = StringArg("--edge");
-var withNode = !Environment.GetCommandLineArgs().Contains("--no-node");
-var root = FindRepoRoot();
+var seconds = BenchArgs.Int("--seconds", 5);
+var warmup = BenchArgs.Int("--warmup", 2);
+var clientCounts = (BenchArgs.String("--clients") ?? "1,16").Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+var edge = BenchArgs.String("--edge");
+var withNode = !BenchArgs.Has("--no-node");
+var root = BenchArgs.RepoRoot();
 var work = Directory.CreateTempSubdirectory("servebench-");
 float[] row = [5.1f, 3.5f, 1.4f, 0.2f];
 const string Model = "iris-classifier";
@@ -229,28 +229,6 @@ static void Stop(Process? process)
     }
 
     process.Dispose();
-}
-
-int Arg(string name, int fallback) => StringArg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-static string? StringArg(string name)
-{
-    var args = Environment.GetCommandLineArgs();
-    var i = Array.IndexOf(args, name);
-    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-static string FindRepoRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "EdgeDeploy.sln")))
-        {
-            return dir.FullName;
-        }
-    }
-
-    throw new InvalidOperationException("run from inside the repository");
 }
 
 internal sealed record Result(string Path, int Clients, double PerSecond, double P50, double P99);
