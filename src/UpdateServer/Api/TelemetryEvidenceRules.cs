@@ -27,7 +27,7 @@ internal static class TelemetryEvidenceRules
             {
                 case TelemetryEvidence.TopClasses:
                     Require(tensor.ElementType == EdgeElementType.Int64 && tensor.Rank == 1 && tensor.ElementCount is >= 1 and <= TelemetryEvidence.MaxTopClasses,
-                        $"evidence '{name}' must be int64 [K] with 1 ≤ K ≤ {TelemetryEvidence.MaxTopClasses}, not {tensor}");
+                        $"evidence '{name}' must be int64 [K] with K from 1 to {TelemetryEvidence.MaxTopClasses}, not {tensor}");
                     Require(!tensor.AsSpan<long>().ToArray().Any(c => c < 0), $"evidence '{name}' holds a negative class");
                     break;
                 case TelemetryEvidence.Text:

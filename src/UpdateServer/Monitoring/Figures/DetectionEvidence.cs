@@ -11,7 +11,8 @@ namespace EdgeDeploy.UpdateServer.Monitoring.Figures;
 /// </summary>
 /// <param name="MeanAveragePrecision">mAP at the version's IoU threshold; NaN without truth boxes.</param>
 /// <param name="Images">Labelled predictions (images) it rests on.</param>
-internal sealed record DetectionEvidence(double MeanAveragePrecision, long Images)
+/// <param name="IouThreshold">The IoU a detection needs to match a truth box.</param>
+internal sealed record DetectionEvidence(double MeanAveragePrecision, long Images, double IouThreshold)
 {
     /// <summary>Most labelled predictions one mAP figure reads (the newest in its window).</summary>
     public const int MaxImages = 10_000;
@@ -45,6 +46,6 @@ internal sealed record DetectionEvidence(double MeanAveragePrecision, long Image
             }
         }
 
-        return new DetectionEvidence(truths.Count == 0 ? double.NaN : DetectionMetrics.MeanAveragePrecision(detections, truths, iouThreshold), truths.Count);
+        return new DetectionEvidence(truths.Count == 0 ? double.NaN : DetectionMetrics.MeanAveragePrecision(detections, truths, iouThreshold), truths.Count, iouThreshold);
     }
 }
