@@ -200,6 +200,11 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
         var json = await http.GetStringAsync($"/api/v1/models/iris-classifier/versions/1.0.0/stats?fromUnixMs={now - 60_000}&toUnixMs={now + 1}");
         Assert.Contains("\"cer\":0.1,", json, StringComparison.Ordinal);
         Assert.Contains("\"topKAccuracy\":0.5,", json, StringComparison.Ordinal);
+
+        // The console's monitoring page charts the scored figures (and only those: no detections, no mAP series).
+        var page = await _server.ConsoleQueries.MonitoringAsync("iris-classifier", "1.0.0", 1, CancellationToken.None);
+        Assert.Equal(["top1 accuracy", "cer", "wer"], page.GateMetrics.Select(g => g.Name));
+        Assert.Equal([0.5, 0.1, 0.4], page.GateMetrics.Select(g => g.Points.Last(p => !double.IsNaN(p.Value)).Value));
     }
 
     private async Task ReportAsync(long requests, long errors) =>
