@@ -207,6 +207,40 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
         Assert.Equal([0.5, 0.1, 0.4], page.GateMetrics.Select(g => g.Points.Last(p => !double.IsNaN(p.Value)).Value));
     }
 
+    [Fact]
+    public async Task MapRule_DetectionsAgainstTruthBoxes_FiresWithTheHandComputedMeanAveragePrecision()
+    {
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "map", Below = true, Threshold = 0.95, WindowSeconds = 60, MinSamples = 2 }, UpdateServerHost.Operator);
+
+        // As in the storage contract: image 1 one hit (0.9) and one miss (0.8) of class 0; image 2 a hit of class 0 (IoU 0.81,
+        // 0.7) and of class 1 (IoU 0.8). Class 0 AP 5/6, class 1 AP 1: mAP 11/12 at the default IoU 0.5.
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<TelemetryFixture.Rec>();
+        foreach (var (boxes, scores, classes, truthBoxes, truthClasses) in new (float[], float[], long[], float[], long[])[]
+        {
+            ([0, 0, 10, 10, 20, 20, 30, 30], [0.9f, 0.8f], [0, 0], [0, 0, 10, 10], [0]),
+            ([1, 1, 10, 10, 50, 50, 58, 60], [0.7f, 0.6f], [0, 1], [0, 0, 10, 10, 50, 50, 60, 60], [0, 1]),
+        })
+        {
+            var p = TelemetryFixture.Prediction(100, label: 1, timestampMs: now - 1000, evidence: new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor>
+            {
+                ["boxes"] = EdgeDeploy.Runtime.EdgeTensor.Create(boxes, [scores.Length, 4]),
+                ["scores"] = EdgeDeploy.Runtime.EdgeTensor.Create(scores, [scores.Length]),
+                ["classes"] = EdgeDeploy.Runtime.EdgeTensor.Create(classes, [classes.Length]),
+            });
+            records.AddRange([p, TelemetryFixture.Truth(
+                new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor> { ["boxes"] = EdgeDeploy.Runtime.EdgeTensor.Create(truthBoxes, [truthClasses.Length, 4]), ["classes"] = EdgeDeploy.Runtime.EdgeTensor.Create(truthClasses, [truthClasses.Length]) }, p)]);
+        }
+
+        await TelemetryFixture.IngestAsync(_server, UpdateServerHost.Bearer(_token), TelemetryFixture.Batch("1-4", [.. records]));
+        await _server.EvaluateRolloutsAsync();
+
+        var alert = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+        Assert.Equal(11 / 12.0, alert.Value, 12);
+        Assert.Equal("map of iris-classifier 1.0.0 is 0.9167 over the last 60 s (2 samples), below 0.95: IoU 0.5", alert.Message);
+    }
+
     private async Task ReportAsync(long requests, long errors) =>
         await _server.Devices.ReportHealthAsync(
             new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = requests, Errors = errors } } },

@@ -110,7 +110,7 @@ internal static class MonitoredFigures
     /// </summary>
     public static readonly Figure Map = new("map", FigureSource.Detections, i => i.Detections!.MeanAveragePrecision, i => i.Detections!.Images)
     {
-        Detail = i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"IoU {i.Detections!.IouThreshold:0.##}, {i.Detections.Images} labelled images{(i.Detections.Images >= DetectionEvidence.MaxImages ? " (the newest)" : string.Empty)}"),
+        Detail = i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"IoU {i.Detections!.IouThreshold:0.##}{(i.Detections.Images >= DetectionEvidence.MaxImages ? $", the newest {DetectionEvidence.MaxImages} labelled images" : string.Empty)}"),
     };
 
     /// <summary>The figures alert rules may name, in the order the error message lists them.</summary>

@@ -400,6 +400,22 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Equal(0.25, DetectionEvidence.Score(rows, 0.85).MeanAveragePrecision, 12); // at IoU 0.85 only the exact box hits: class 0 AP 1/2, class 1 AP 0
     }
 
+    [Fact]
+    public async Task Prune_CutoffInsideAnHour_EvidenceRollupsRebuiltFromWhatRetentionKept()
+    {
+        const long Hour = 3_600_000;
+        var gone = Served(100, 1, ts: 1000) with { Evidence = TopClasses(1, 0) };
+        var kept = Served(200, 2, ts: 3_000_000) with { Evidence = Text("ab") };
+        var late = Served(300, 0, ts: 3_100_000) with { Evidence = TopClasses(1, 0) };
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-5", [gone, kept, late], [new IngestedGroundTruth(gone.PredictionId, 1, 2000), Truth(kept, "abc", 3_000_001), new IngestedGroundTruth(late.PredictionId, 0, 3_100_001)]), 1, CancellationToken.None);
+
+        await Store.PruneAsync(2_000_000, CancellationToken.None);
+        var rolled = Store.Summarize(Model, "1.0.0", 0, Hour);
+
+        Assert.Equal(new Dictionary<int, long> { [1] = 1 }, rolled.Evidence.Ranks); // late's rank 1; gone's rank 0 went with it
+        Assert.Equal((1L, 1L, 3L), (rolled.Evidence.Sequences, rolled.Evidence.CharacterEdits, rolled.Evidence.Characters)); // "ab" vs "abc"
+    }
+
     private static byte[] EvidenceBytes(Dictionary<string, EdgeTensor> tensors) =>
         TelemetryCodec.ReadEvidence(TelemetryCodec.Encode(new PredictionRecord(Guid.NewGuid(), Model, "1.0.0", 0, 0, false, [], new Dictionary<string, EdgeTensor>()) { Evidence = tensors })).ToArray();
 
