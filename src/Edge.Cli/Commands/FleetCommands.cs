@@ -209,13 +209,13 @@ internal static class FleetCommands
     {
         var monitor = new Command("monitor", "Fleet monitoring of a model version: serving statistics per time window, drift, slices, fairness, alerts, and labelled predictions out for retraining (export).");
         monitor.Subcommands.Add(WindowedQuery(
-            "status", "Requests, error rate, latency p50/p95/p99, online metric (device health reports, as rollout gates read them), then missing inputs and predictions (telemetry) per window.", 10, "Window length (0 = one window).",
+            "status", "Requests, error rate, latency p50/p95/p99, online metric (device health reports, as rollout gates read them), then missing inputs, predictions and, where devices send evidence, the gate metrics online (top-k accuracy, CER/WER, mAP) from telemetry per window.", 10, "Window length (0 = one window).",
             async (registry, request, ct) =>
             {
                 var stats = await registry.GetVersionStatsAsync(request, cancellationToken: ct);
                 var lines = new List<string> { $"{request.Model} {request.Version}: window (UTC)  requests  errors  latency p50/p95/p99  online metric  |  telemetry: records  missing  predictions" };
                 lines.AddRange(stats.Windows.Select(w => Invariant(
-                    $"  {Window(w.FromUnixMs, w.ToUnixMs)}  {w.ReportedRequests,6}  {Errors(w.ReportedRequests, w.ErrorRate)}  {Ms(w.ReportedLatencyP50Ms)}/{Ms(w.ReportedLatencyP95Ms)}/{Ms(w.ReportedLatencyP99Ms)} ms  {w.MetricName} {Number(w.ReportedOnlineMetric, "F4")} on {w.ReportedGroundTruth} labels  |  {w.Requests} records  {(w.Requests == 0 ? "-" : (w.MissingFraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%")} missing  {(w.Predictions.Count == 0 ? "-" : string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}")))}")));
+                    $"  {Window(w.FromUnixMs, w.ToUnixMs)}  {w.ReportedRequests,6}  {Errors(w.ReportedRequests, w.ErrorRate)}  {Ms(w.ReportedLatencyP50Ms)}/{Ms(w.ReportedLatencyP95Ms)}/{Ms(w.ReportedLatencyP99Ms)} ms  {w.MetricName} {Number(w.ReportedOnlineMetric, "F4")} on {w.ReportedGroundTruth} labels  |  {w.Requests} records  {(w.Requests == 0 ? "-" : (w.MissingFraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%")} missing  {(w.Predictions.Count == 0 ? "-" : string.Join(" ", w.Predictions.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value}")))}{GateMetrics(w)}")));
                 return (stats, string.Join(Environment.NewLine, lines));
             }));
 
@@ -288,7 +288,7 @@ internal static class FleetCommands
             var version = new Option<string?>("--version") { Description = "One version (default: every version a live rollout deploys)." };
             var metric = new Option<string>("--metric")
             {
-                Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon, slice_metric, min_class_recall, min_class_precision, positive_rate_ratio, fpr_ratio, fnr_ratio or fairness_disparity.",
+                Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon, slice_metric, min_class_recall, min_class_precision, positive_rate_ratio, fpr_ratio, fnr_ratio, fairness_disparity, top_k_accuracy, cer, wer or map.",
                 Required = true,
             };
             var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric (and optionally min_class_recall, min_class_precision): the model-card slice; the fairness metrics: optionally one fairness group (default: the group farthest from parity)." };
@@ -341,6 +341,28 @@ internal static class FleetCommands
         }
 
         return rules;
+    }
+
+    /// <summary>The package's gate metrics online, each where the window scored any: "  |  top3 0.6667 on 3  cer 0.1154 wer 0.6000 on 3 texts  map@0.5 0.9167 on 2 images".</summary>
+    private static string GateMetrics(VersionWindow w)
+    {
+        var parts = new List<string>();
+        if (w.TopKSamples > 0)
+        {
+            parts.Add(Invariant($"top{w.TopK} {Number(w.TopKAccuracy, "F4")} on {w.TopKSamples}"));
+        }
+
+        if (w.Sequences > 0)
+        {
+            parts.Add(Invariant($"cer {Number(w.Cer, "F4")} wer {Number(w.Wer, "F4")} on {w.Sequences} texts"));
+        }
+
+        if (w.MapImages > 0)
+        {
+            parts.Add(Invariant($"map@{w.MapIouThreshold:0.##} {Number(w.Map, "F4")} on {w.MapImages} images"));
+        }
+
+        return parts.Count == 0 ? string.Empty : "  |  " + string.Join("  ", parts);
     }
 
     /// <summary>A monitor command over one version and a time range cut into windows: the query gets the request and returns what to print.</summary>

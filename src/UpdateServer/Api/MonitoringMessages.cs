@@ -31,6 +31,16 @@ internal static class MonitoringMessages
             ReportedGroundTruth = w.Health.Totals.GroundTruth,
             ReportedOnlineMetric = w.Health.OnlineMetric,
         };
+        var evidence = w.EvidenceInput;
+        window.TopK = w.TopK;
+        window.TopKAccuracy = MonitoredFigures.TopKAccuracy.Value(evidence);
+        window.TopKSamples = MonitoredFigures.TopKAccuracy.Samples(evidence);
+        window.Cer = MonitoredFigures.Cer.Value(evidence);
+        window.Wer = MonitoredFigures.Wer.Value(evidence);
+        window.Sequences = MonitoredFigures.Cer.Samples(evidence);
+        window.Map = w.Detections is null ? double.NaN : MonitoredFigures.Map.Value(evidence);
+        window.MapImages = w.Detections is null ? 0 : MonitoredFigures.Map.Samples(evidence);
+        window.MapIouThreshold = w.Detections?.IouThreshold ?? double.NaN;
         foreach (var (predicted, count) in s.PredictionCounts.OrderBy(p => p.Key))
         {
             window.Predictions[predicted.ToString(CultureInfo.InvariantCulture)] = count;

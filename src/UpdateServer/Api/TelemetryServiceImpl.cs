@@ -109,16 +109,13 @@ internal sealed class TelemetryServiceImpl(
                         }
 
                         var (raw, expires) = RawInputs(r.Payload.Memory, manifest, model, version, p.TimestampMs);
-                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices, raw, expires));
+                        var evidence = TelemetryEvidenceRules.Evidence(r.Payload.Memory);
+                        predictions.Add(new IngestedPrediction(p.PredictionId, p.Model, p.Version, p.TimestampMs, p.LatencyMicros, p.Shadow, p.InputValues, p.InputMissing, p.Predicted, p.Slices, raw, expires, evidence));
                         break;
                     case TelemetryRecordKind.GroundTruth:
                         var g = TelemetryCodec.DecodeGroundTruth(r.Payload.Memory);
-                        if (!double.IsFinite(g.Label))
-                        {
-                            throw new FormatException("the label must be a finite number");
-                        }
-
-                        groundTruth.Add(new IngestedGroundTruth(g.PredictionId, g.Label, g.TimestampMs));
+                        var truth = TelemetryEvidenceRules.Truth(g, r.Payload.Memory);
+                        groundTruth.Add(new IngestedGroundTruth(g.PredictionId, g.Label, g.TimestampMs, truth));
                         break;
                     default:
                         throw new FormatException($"unknown record kind {r.Kind}");
@@ -164,7 +161,7 @@ internal sealed class TelemetryServiceImpl(
     private static (string Model, string Version) PeekVersion(ReadOnlyMemory<byte> payload)
     {
         var reader = new MessagePack.MessagePackReader(payload);
-        if (reader.ReadArrayHeader() is not (8 or 9 or 10))
+        if (reader.ReadArrayHeader() is not (>= 8 and <= 11))
         {
             throw new FormatException("not a prediction record");
         }

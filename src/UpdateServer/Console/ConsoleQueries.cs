@@ -254,7 +254,21 @@ internal sealed class ConsoleQueries(
             Series("error rate", w => w.Health.ErrorRate),
             [Series("p50", w => w.Telemetry.LatencyP50Micros / 1000), Series("p95", w => w.Telemetry.LatencyP95Micros / 1000), Series("p99", w => w.Telemetry.LatencyP99Micros / 1000)],
             Series("online " + metric, w => MonitoredFigures.TelemetryOnlineMetric.Of(w.Telemetry, higherIsBetter)),
-            slices, alerts, rules, note);
+            slices, alerts, rules, note)
+        {
+            GateMetrics = [.. GateMetricSeries(windows).Where(x => x.Scored).Select(x => Series(x.Name, x.Value))],
+        };
+    }
+
+    /// <summary>The evidence figures a version's windows may carry, by display name, and whether any window scored it.</summary>
+    private static IEnumerable<(string Name, Func<StatsWindow, double> Value, bool Scored)> GateMetricSeries(List<StatsWindow> windows)
+    {
+        var k = windows.Count == 0 ? 1 : windows[0].TopK;
+        foreach (var (name, figure) in (IEnumerable<(string, Figure)>)[($"top{k} accuracy", MonitoredFigures.TopKAccuracy), ("cer", MonitoredFigures.Cer), ("wer", MonitoredFigures.Wer), ("map", MonitoredFigures.Map)])
+        {
+            var scored = windows.Any(w => (figure.Source != FigureSource.Detections || w.Detections is not null) && figure.Samples(w.EvidenceInput) > 0);
+            yield return (name, w => figure.Source == FigureSource.Detections && w.Detections is null ? double.NaN : figure.Value(w.EvidenceInput), scored);
+        }
     }
 
     public async Task<DriftView> DriftAsync(string model, string version, int hours, CancellationToken cancellationToken)

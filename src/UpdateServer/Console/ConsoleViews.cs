@@ -88,7 +88,11 @@ public sealed record AlertRuleRow(string Id, string Model, string Version, strin
 public sealed record MonitoringView(
     string Model, string Version, IReadOnlyList<string> Choices, int Hours, string MetricName, long Requests, double ErrorRate,
     ChartSeries RequestsSeries, ChartSeries ErrorRateSeries, IReadOnlyList<ChartSeries> Latency, ChartSeries Online,
-    IReadOnlyList<SliceRow> Slices, IReadOnlyList<AlertRow> Alerts, IReadOnlyList<AlertRuleRow> Rules, string Note);
+    IReadOnlyList<SliceRow> Slices, IReadOnlyList<AlertRow> Alerts, IReadOnlyList<AlertRuleRow> Rules, string Note)
+{
+    /// <summary>The package's gate metrics online (top-k accuracy, CER, WER, mAP), one series each where any window scored them.</summary>
+    public IReadOnlyList<ChartSeries> GateMetrics { get; init; } = [];
+}
 
 /// <summary>One feature's or output's drift.</summary>
 public sealed record DriftRow(string Name, string Kind, bool IsOutput, long Observed, double MissingFraction, double Psi, double Ks, double JensenShannon, IReadOnlyList<double> Reference, IReadOnlyList<double> Live)

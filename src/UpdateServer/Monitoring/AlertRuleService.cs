@@ -15,7 +15,7 @@ internal sealed class AlertRuleService(IUpdateStore store, PackageFacts facts, T
         var optional = AlertEvaluator.OptionalFeatureMetrics.Contains(draft.Metric);
         if ((!optional && AlertEvaluator.FeatureMetrics.Contains(draft.Metric) != (draft.Feature.Length > 0)) || !double.IsFinite(draft.Threshold) || draft.WindowSeconds < 0 || draft.MinSamples < 0)
         {
-            throw RejectedException.Invalid("feature is required for psi, ks and jensen_shannon (a feature or output) and slice_metric (a slice name), optional for min_class_recall and min_class_precision (a slice name) and the fairness metrics (a fairness group), and given for no other; threshold must be finite; window_seconds and min_samples non-negative.");
+            throw RejectedException.Invalid("feature is required for psi, ks and jensen_shannon (a feature or output) and slice_metric (a slice name), optional for min_class_recall, min_class_precision, top_k_accuracy, cer and wer (a slice name) and the fairness metrics (a fairness group), and given for no other; threshold must be finite; window_seconds and min_samples non-negative.");
         }
 
         // Fairness rules need a card that states fairness (and, when named, one of its groups); class rules a named slice.

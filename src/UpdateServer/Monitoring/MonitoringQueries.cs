@@ -29,15 +29,21 @@ internal sealed class MonitoringQueries(IUpdateStore store, ITelemetryStore tele
     /// <exception cref="RejectedException">An empty or over-long time range.</exception>
     public async Task<IReadOnlyList<StatsWindow>> VersionStatsAsync(string model, string version, long fromUnixMs, long toUnixMs, int windowSeconds, CancellationToken cancellationToken)
     {
-        _ = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
+        var manifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false)
             ?? throw RejectedException.NotFound($"{model} {version} is not published.");
         var (higherIsBetter, metric) = await facts.MetricKindAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var topK = EvidenceFigures.TopK(manifest);
+        var map = EvidenceFigures.DeclaresMap(manifest);
         var result = new List<StatsWindow>();
         foreach (var (from, until) in Windows(fromUnixMs, toUnixMs, windowSeconds))
         {
             var s = telemetry.Summarize(model, version, from, until);
             var health = new VersionHealthSummary(version, false, await store.SumHealthAsync(model, version, false, from, until, cancellationToken).ConfigureAwait(false), higherIsBetter, metric);
-            result.Add(new StatsWindow(from, until, s, health));
+            result.Add(new StatsWindow(from, until, s, health)
+            {
+                TopK = topK,
+                Detections = map ? await figures.DetectionsAsync(model, version, from, until, cancellationToken).ConfigureAwait(false) : null,
+            });
         }
 
         return result;

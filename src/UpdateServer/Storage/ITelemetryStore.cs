@@ -31,6 +31,13 @@ public interface ITelemetryStore
     /// <summary>Deletes raw inputs whose model card's retention ran out by <paramref name="nowUnixMs"/>; returns how many.</summary>
     Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The newest (by prediction time) served predictions of a version in [fromUnixMs, toUnixMs) that carry evidence and
+    /// whose label carries structured truth, at most <paramref name="limit"/>: the encoded evidence and truth, newest
+    /// first. Figures that are not sums over predictions (mAP) are computed from these at query time.
+    /// </summary>
+    Task<IReadOnlyList<(byte[] Evidence, byte[] Truth)>> ScoredEvidenceAsync(string model, string version, long fromUnixMs, long toUnixMs, int limit, CancellationToken cancellationToken);
+
     /// <summary>Predictions per hour of their timestamp (for the size cap of retention), in no particular order.</summary>
     Task<IReadOnlyList<HourCount>> PredictionsPerHourAsync(CancellationToken cancellationToken);
 }

@@ -22,12 +22,15 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
             input_missing INTEGER NOT NULL, predicted REAL NOT NULL, slices INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS predictions_series_time ON predictions (series, ts_ms);
-        CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL NOT NULL,
-            ts_ms INTEGER NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL,
+            ts_ms INTEGER NOT NULL, truth BLOB, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS raw_inputs (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, ts_ms INTEGER NOT NULL,
             expires_ms INTEGER NOT NULL, inputs BLOB NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS raw_inputs_time ON raw_inputs (ts_ms);
         CREATE INDEX IF NOT EXISTS raw_inputs_expiry ON raw_inputs (expires_ms);
+        CREATE TABLE IF NOT EXISTS prediction_evidence (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, ts_ms INTEGER NOT NULL,
+            evidence BLOB NOT NULL, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS prediction_evidence_time ON prediction_evidence (ts_ms);
         """;
 
     /// <summary>Hourly roll-ups (<see cref="TelemetryRollup"/>); created with the rows' hour they are valid from (see <see cref="CreateRollups"/>).</summary>
@@ -51,6 +54,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     private readonly Dictionary<(string, string), long> _series = [];
     private readonly SqliteCommand _insertGroundTruth;
     private readonly SqliteCommand _insertRawInputs;
+    private readonly SqliteCommand _insertEvidence;
     private readonly string _connectionString;
     private readonly TelemetryRollup _rollup = new();
     private readonly SqliteCommand _findPrediction;
@@ -72,12 +76,17 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;");
         Execute(_writer, Schema);
         AddSlicesColumn(_writer);
+        AddTruthColumn(_writer);
         _rollupsFromHour = CreateRollups(_writer);
         _orphans = Scalar(_writer, "SELECT EXISTS (SELECT 1 FROM rollup_orphan_labels);") != 0;
-        _findPrediction = Prepare("SELECT series, ts_ms, predicted, slices, shadow FROM predictions WHERE prediction_id = $id AND device_id = $d LIMIT 1;", "$id", "$d");
-        _findLabel = Prepare("SELECT label FROM ground_truth WHERE device_id = $d AND prediction_id = $id;", "$d", "$id");
+        _findPrediction = Prepare(
+            "SELECT series, ts_ms, predicted, slices, shadow, (SELECT evidence FROM prediction_evidence e WHERE e.device_id = $d AND e.prediction_id = $id) FROM predictions WHERE prediction_id = $id AND device_id = $d LIMIT 1;",
+            "$id", "$d");
+        _findLabel = Prepare("SELECT label, truth FROM ground_truth WHERE device_id = $d AND prediction_id = $id;", "$d", "$id");
         _addOrphan = Prepare("INSERT OR IGNORE INTO rollup_orphan_labels VALUES ($d, $id, $ts);", "$d", "$id", "$ts");
-        _takeOrphan = Prepare("DELETE FROM rollup_orphan_labels WHERE device_id = $d AND prediction_id = $id RETURNING (SELECT label FROM ground_truth g WHERE g.device_id = $d AND g.prediction_id = $id);", "$d", "$id");
+        _takeOrphan = Prepare(
+            "DELETE FROM rollup_orphan_labels WHERE device_id = $d AND prediction_id = $id RETURNING (SELECT label FROM ground_truth g WHERE g.device_id = $d AND g.prediction_id = $id), (SELECT truth FROM ground_truth g WHERE g.device_id = $d AND g.prediction_id = $id);",
+            "$d", "$id");
         _upsertRollup = Prepare(
             """
             INSERT INTO telemetry_rollups VALUES ($s, $h, $k, $key, $n, $v, $m, $g, $c, $a) ON CONFLICT (series, hour, kind, key) DO UPDATE SET
@@ -87,7 +96,8 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             "$s", "$h", "$k", "$key", "$n", "$v", "$m", "$g", "$c", "$a");
         _insertBatch = Prepare("INSERT OR IGNORE INTO telemetry_batches VALUES ($d, $b, $at, $n);", "$d", "$b", "$at", "$n");
         Check(raw.sqlite3_prepare_v2(_writer.Handle, "INSERT INTO predictions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10);", out _insertPrediction));
-        _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth VALUES ($d, $id, $label, $ts);", "$d", "$id", "$label", "$ts");
+        _insertGroundTruth = Prepare("INSERT OR REPLACE INTO ground_truth (device_id, prediction_id, label, ts_ms, truth) VALUES ($d, $id, $label, $ts, $truth);", "$d", "$id", "$label", "$ts", "$truth");
+        _insertEvidence = Prepare("INSERT OR IGNORE INTO prediction_evidence VALUES ($d, $id, $ts, $e);", "$d", "$id", "$ts", "$e");
         _insertRawInputs = Prepare("INSERT OR REPLACE INTO raw_inputs VALUES ($d, $id, $ts, $exp, $in);", "$d", "$id", "$ts", "$exp", "$in");
         _writerTask = Task.Run(WriteLoopAsync);
     }
@@ -157,8 +167,9 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         using var command = connection.CreateCommand();
         command.Transaction = read;
         command.CommandText = """
-            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label, p.slices FROM predictions p
+            SELECT p.latency_us, p.input_values, p.input_missing, p.predicted, g.label, p.slices, e.evidence, g.truth FROM predictions p
             LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
+            LEFT JOIN prediction_evidence e ON e.device_id = p.device_id AND e.prediction_id = p.prediction_id
             WHERE p.series = (SELECT id FROM series WHERE model = $m AND version = $v) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to;
             """;
         command.Parameters.AddWithValue("$m", model);
@@ -169,7 +180,8 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         while (reader.Read())
         {
             double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
-            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)));
+            var scored = reader.IsDBNull(6) ? EvidenceOutcome.None : EvidenceOutcome.Of((byte[])reader.GetValue(6), label ?? double.NaN, reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7));
+            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)), scored);
         }
     }
 
@@ -182,6 +194,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         foreach (var sql in (string[])[
             "DELETE FROM predictions WHERE series IN (SELECT id FROM series) AND ts_ms < $before;",
             "DELETE FROM raw_inputs WHERE ts_ms < $before;",
+            "DELETE FROM prediction_evidence WHERE ts_ms < $before;",
             "DELETE FROM ground_truth WHERE ts_ms < $before;",
             "DELETE FROM telemetry_batches WHERE received_ms < $before;"])
         {
@@ -250,6 +263,32 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         return rows;
     }
 
+    public async Task<IReadOnlyList<(byte[] Evidence, byte[] Truth)>> ScoredEvidenceAsync(string model, string version, long fromUnixMs, long toUnixMs, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT e.evidence, g.truth FROM predictions p
+            JOIN prediction_evidence e ON e.device_id = p.device_id AND e.prediction_id = p.prediction_id
+            JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id AND g.truth IS NOT NULL
+            WHERE p.series = (SELECT id FROM series WHERE model = $m AND version = $v) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to
+            ORDER BY p.ts_ms DESC LIMIT $limit;
+            """;
+        command.Parameters.AddWithValue("$m", model);
+        command.Parameters.AddWithValue("$v", version);
+        command.Parameters.AddWithValue("$from", fromUnixMs);
+        command.Parameters.AddWithValue("$to", toUnixMs);
+        command.Parameters.AddWithValue("$limit", limit);
+        var rows = new List<(byte[], byte[])>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(((byte[])reader.GetValue(0), (byte[])reader.GetValue(1)));
+        }
+
+        return rows;
+    }
+
     public async Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken)
     {
         await using var connection = Open();
@@ -275,6 +314,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _insertPrediction.Dispose();
         _insertGroundTruth.Dispose();
         _insertRawInputs.Dispose();
+        _insertEvidence.Dispose();
         _findPrediction.Dispose();
         _findLabel.Dispose();
         _addOrphan.Dispose();
@@ -292,6 +332,34 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             Execute(connection, "ALTER TABLE predictions ADD COLUMN slices INTEGER NOT NULL DEFAULT 0;");
         }
+    }
+
+    /// <summary>
+    /// Files created before structured truth existed: ground_truth gets a nullable label (NULL: structured truth only) and
+    /// the truth column. SQLite cannot drop a NOT NULL constraint, so the table is copied once into the new shape.
+    /// </summary>
+    private static void AddTruthColumn(SqliteConnection connection)
+    {
+        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('ground_truth') WHERE name = 'truth';") != 0)
+        {
+            return;
+        }
+
+        using var tx = connection.BeginTransaction();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = """
+                CREATE TABLE ground_truth_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL,
+                    ts_ms INTEGER NOT NULL, truth BLOB, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
+                INSERT INTO ground_truth_truth SELECT device_id, prediction_id, label, ts_ms, NULL FROM ground_truth;
+                DROP TABLE ground_truth;
+                ALTER TABLE ground_truth_truth RENAME TO ground_truth;
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        tx.Commit();
     }
 
     /// <summary>
@@ -326,8 +394,9 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             read.Transaction = tx;
             read.CommandText = """
-                SELECT p.series, p.ts_ms, p.latency_us, p.input_values, p.input_missing, p.predicted, p.slices, g.label FROM predictions p
+                SELECT p.series, p.ts_ms, p.latency_us, p.input_values, p.input_missing, p.predicted, p.slices, g.label, g.ts_ms, e.evidence, g.truth FROM predictions p
                 LEFT JOIN ground_truth g ON g.device_id = p.device_id AND g.prediction_id = p.prediction_id
+                LEFT JOIN prediction_evidence e ON e.device_id = p.device_id AND e.prediction_id = p.prediction_id
                 WHERE p.series IN (SELECT id FROM series) AND p.shadow = 0 AND p.ts_ms >= $from AND p.ts_ms < $to;
                 """;
             read.Parameters.AddWithValue("$from", hour * TelemetryRollup.HourMs);
@@ -337,9 +406,11 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             {
                 var (series, ts, predicted, slices) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(5), unchecked((ulong)reader.GetInt64(6)));
                 rollup.AddPrediction(series, ts, reader.GetDouble(2), reader.GetInt64(3), reader.GetInt64(4), predicted, slices);
-                if (!reader.IsDBNull(7))
+                if (!reader.IsDBNull(8))
                 {
-                    rollup.AddLabel(series, ts, predicted, slices, reader.GetDouble(7), 1);
+                    var label = reader.IsDBNull(7) ? double.NaN : reader.GetDouble(7);
+                    var scored = reader.IsDBNull(9) ? EvidenceOutcome.None : EvidenceOutcome.Of((byte[])reader.GetValue(9), label, reader.IsDBNull(10) ? null : (byte[])reader.GetValue(10));
+                    rollup.AddLabel(series, ts, predicted, slices, label, 1, scored: scored);
                 }
             }
         }
@@ -404,7 +475,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
     private bool[] StoreGroup(List<PendingBatch> group)
     {
         using var tx = _writer.BeginTransaction();
-        _insertBatch.Transaction = _insertGroundTruth.Transaction = _insertRawInputs.Transaction = tx;
+        _insertBatch.Transaction = _insertGroundTruth.Transaction = _insertRawInputs.Transaction = _insertEvidence.Transaction = tx;
         _findPrediction.Transaction = _findLabel.Transaction = _addOrphan.Transaction = _takeOrphan.Transaction = _upsertRollup.Transaction = tx;
         _rollup.Clear();
         var orphans = _orphans;
@@ -469,6 +540,12 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
                 _insertRawInputs.ExecuteNonQuery();
             }
 
+            if (p.Evidence is { } evidence)
+            {
+                Set(_insertEvidence, batch.DeviceId, id.ToArray(), p.TimestampMs, evidence);
+                _insertEvidence.ExecuteNonQuery();
+            }
+
             if (!p.Shadow)
             {
                 var series = SeriesId(p.Model, p.Version);
@@ -477,9 +554,12 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
                 {
                     // A label that came before its prediction counts now.
                     Set(_takeOrphan, batch.DeviceId, p.PredictionId.ToByteArray());
-                    if (_takeOrphan.ExecuteScalar() is double label)
+                    using var reader = _takeOrphan.ExecuteReader();
+                    if (reader.Read() && !(reader.IsDBNull(0) && reader.IsDBNull(1)))
                     {
-                        _rollup.AddLabel(series, p.TimestampMs, p.Predicted, p.Slices, label, 1);
+                        var label = reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0);
+                        var truth = reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1);
+                        _rollup.AddLabel(series, p.TimestampMs, p.Predicted, p.Slices, label, 1, scored: EvidenceOutcome.Of(p.Evidence, label, truth));
                     }
                 }
             }
@@ -489,7 +569,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             var predictionId = g.PredictionId.ToByteArray();
             RollUpLabel(batch.DeviceId, predictionId, g);
-            Set(_insertGroundTruth, batch.DeviceId, predictionId, g.Label, g.TimestampMs);
+            Set(_insertGroundTruth, batch.DeviceId, predictionId, double.IsNaN(g.Label) ? DBNull.Value : g.Label, g.TimestampMs, (object?)g.Truth ?? DBNull.Value);
             _insertGroundTruth.ExecuteNonQuery();
         }
 
@@ -503,6 +583,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         long series = 0, ts = 0;
         double predicted = 0;
         ulong slices = 0;
+        byte[]? evidence = null;
         bool found, shadow = false;
         using (var reader = _findPrediction.ExecuteReader())
         {
@@ -510,6 +591,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             if (found)
             {
                 (series, ts, predicted, slices, shadow) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), unchecked((ulong)reader.GetInt64(3)), reader.GetInt64(4) != 0);
+                evidence = reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5);
             }
         }
 
@@ -527,12 +609,17 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         }
 
         Set(_findLabel, deviceId, predictionId);
-        if (_findLabel.ExecuteScalar() is double previous)
+        using (var reader = _findLabel.ExecuteReader())
         {
-            _rollup.AddLabel(series, ts, predicted, slices, previous, -1);
+            if (reader.Read())
+            {
+                var previous = reader.IsDBNull(0) ? double.NaN : reader.GetDouble(0);
+                var truth = reader.IsDBNull(1) ? null : (byte[])reader.GetValue(1);
+                _rollup.AddLabel(series, ts, predicted, slices, previous, -1, scored: EvidenceOutcome.Of(evidence, previous, truth));
+            }
         }
 
-        _rollup.AddLabel(series, ts, predicted, slices, g.Label, 1);
+        _rollup.AddLabel(series, ts, predicted, slices, g.Label, 1, scored: EvidenceOutcome.Of(evidence, g.Label, g.Truth));
     }
 
     private sealed record PendingBatch(TelemetryBatchRecord Batch, long ReceivedUnixMs, TaskCompletionSource<bool> Stored);

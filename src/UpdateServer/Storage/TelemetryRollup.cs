@@ -33,6 +33,20 @@ internal sealed class TelemetryRollup
     /// </summary>
     public const int Confusion = 4;
 
+    /// <summary>
+    /// One row per (scope, rank of the true class among the prediction's top classes) of labelled predictions with
+    /// evidence (the key, see <see cref="TopKKey"/>; N is the count; rank -1: not among them): top-k accuracy for any k.
+    /// Scopes as in <see cref="Confusion"/>.
+    /// </summary>
+    public const int TopK = 5;
+
+    /// <summary>
+    /// One row per scope (the key, as in <see cref="Confusion"/>) of decoded texts scored against true texts. The counters
+    /// are reused: N = sequences, Values = character edits, Missing = true characters, GroundTruth = word edits,
+    /// Correct = true words; CER and WER are their ratios over any window.
+    /// </summary>
+    public const int Sequence = 6;
+
     private readonly Dictionary<Key, Row> _rows = [];
 
     public int Count => _rows.Count;
@@ -96,10 +110,19 @@ internal sealed class TelemetryRollup
         }
     }
 
-    /// <summary>Adds (<paramref name="sign"/> 1) or takes back (-1) a label's outcome for a served prediction.</summary>
-    public void AddLabel(long series, long timestampMs, double predicted, ulong slices, double label, int sign, int shard = 0)
+    /// <summary>
+    /// Adds (<paramref name="sign"/> 1) or takes back (-1) a label's outcome for a served prediction, and what its evidence
+    /// scored (<paramref name="scored"/>). A label of NaN (structured truth only) counts no plain outcome.
+    /// </summary>
+    public void AddLabel(long series, long timestampMs, double predicted, ulong slices, double label, int sign, int shard = 0, EvidenceOutcome scored = default)
     {
         var hour = timestampMs / HourMs;
+        AddEvidence(series, hour, slices, scored, sign, shard);
+        if (double.IsNaN(label))
+        {
+            return;
+        }
+
         Outcome(Get(new Key(series, hour, Totals, 0, shard)), predicted, label, sign);
         for (var mask = slices; mask != 0; mask &= mask - 1)
         {
@@ -116,6 +139,42 @@ internal sealed class TelemetryRollup
                 Get(new Key(series, hour, Confusion, ConfusionKey(System.Numerics.BitOperations.TrailingZeroCount(mask) + 1, p, l), shard)).N += sign;
             }
         }
+    }
+
+    /// <summary>Packs (scope, rank) into one exact double key: rank + 1 in the low 8 bits (ranks are below <c>TelemetryEvidence.MaxTopClasses</c>).</summary>
+    public static double TopKKey(int scope, int rank) => (scope << 8) | (rank + 1);
+
+    /// <summary>The inverse of <see cref="TopKKey"/>.</summary>
+    public static (int Scope, int Rank) FromTopKKey(double key) => ((int)key >> 8, ((int)key & 0xFF) - 1);
+
+    private void AddEvidence(long series, long hour, ulong slices, EvidenceOutcome scored, int sign, int shard)
+    {
+        if (scored.TopRank is { } rank)
+        {
+            Get(new Key(series, hour, TopK, TopKKey(0, rank), shard)).N += sign;
+            for (var mask = slices; mask != 0; mask &= mask - 1)
+            {
+                Get(new Key(series, hour, TopK, TopKKey(System.Numerics.BitOperations.TrailingZeroCount(mask) + 1, rank), shard)).N += sign;
+            }
+        }
+
+        if (scored.Characters is { } c && scored.Words is { } w)
+        {
+            Edits(Get(new Key(series, hour, Sequence, 0, shard)), c, w, sign);
+            for (var mask = slices; mask != 0; mask &= mask - 1)
+            {
+                Edits(Get(new Key(series, hour, Sequence, System.Numerics.BitOperations.TrailingZeroCount(mask) + 1, shard)), c, w, sign);
+            }
+        }
+    }
+
+    private static void Edits(Row row, (int Edits, int Length) characters, (int Edits, int Length) words, int sign)
+    {
+        row.N += sign;
+        row.Values += sign * characters.Edits;
+        row.Missing += sign * characters.Length;
+        row.GroundTruth += sign * words.Edits;
+        row.Correct += sign * words.Length;
     }
 
     /// <summary>Packs (scope, predicted, label) into one exact double key: 7 + 17 + 17 bits, far below 2^53.</summary>

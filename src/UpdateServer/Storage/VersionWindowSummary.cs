@@ -21,4 +21,10 @@ public sealed record VersionWindowSummary(
 
     /// <summary>The same per model-card slice (keyed like <see cref="Slices"/>): per-slice class metrics and fairness groups.</summary>
     public IReadOnlyDictionary<int, ConfusionCounts> SliceConfusion { get; init; } = new Dictionary<int, ConfusionCounts>();
+
+    /// <summary>Labelled predictions scored through their evidence: top-k ranks, character and word edits.</summary>
+    public EvidenceCounts Evidence { get; init; } = new();
+
+    /// <summary>The same per model-card slice (keyed like <see cref="Slices"/>).</summary>
+    public IReadOnlyDictionary<int, EvidenceCounts> SliceEvidence { get; init; } = new Dictionary<int, EvidenceCounts>();
 }

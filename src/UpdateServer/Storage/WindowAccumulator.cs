@@ -15,8 +15,12 @@ internal sealed class WindowAccumulator
     private long _values;
     private long _missing;
 
-    /// <summary>Adds one served prediction, with its label when one arrived; <paramref name="slices"/> has bit i set for slice i.</summary>
-    public void Add(double latencyMicros, long inputValues, long inputMissing, double predicted, double? label, ulong slices)
+    /// <summary>
+    /// Adds one served prediction, with its label when one arrived (null also when only structured truth did);
+    /// <paramref name="slices"/> has bit i set for slice i; <paramref name="scored"/>: what its evidence scored against its
+    /// label or structured truth (<see cref="EvidenceOutcome"/>).
+    /// </summary>
+    public void Add(double latencyMicros, long inputValues, long inputMissing, double predicted, double? label, ulong slices, EvidenceOutcome scored = default)
     {
         var latency = TelemetryRollup.Quantize(latencyMicros);
         _latencies[latency] = _latencies.GetValueOrDefault(latency) + 1;
@@ -25,6 +29,7 @@ internal sealed class WindowAccumulator
         var mix = TelemetryRollup.Quantize(predicted);
         _predictions[mix] = _predictions.GetValueOrDefault(mix) + 1;
         _overall.Add(predicted, label);
+        _overall.Evidence.Add(scored);
         for (var mask = slices; mask != 0; mask &= mask - 1)
         {
             var bit = System.Numerics.BitOperations.TrailingZeroCount(mask);
@@ -34,6 +39,7 @@ internal sealed class WindowAccumulator
             }
 
             slice.Add(predicted, label);
+            slice.Evidence.Add(scored);
         }
     }
 
@@ -79,6 +85,14 @@ internal sealed class WindowAccumulator
                 }
 
                 break;
+            case TelemetryRollup.TopK when n > 0:
+                var (rankScope, rank) = TelemetryRollup.FromTopKKey(key);
+                Scope(rankScope).Evidence.AddRank(rank, n);
+                break;
+            case TelemetryRollup.Sequence when n > 0:
+                // Counters reused (see TelemetryRollup.Sequence): values = character edits, missing = true characters, ground truth = word edits, correct = true words.
+                Scope((int)key).Evidence.AddEdits(n, values, missing, groundTruth, correct);
+                break;
         }
     }
 
@@ -100,7 +114,25 @@ internal sealed class WindowAccumulator
         {
             Confusion = _overall.Confusion,
             SliceConfusion = _slices.ToDictionary(kv => kv.Key, kv => kv.Value.Confusion),
+            Evidence = _overall.Evidence,
+            SliceEvidence = _slices.ToDictionary(kv => kv.Key, kv => kv.Value.Evidence),
         };
+    }
+
+    /// <summary>Scope 0: every prediction; s + 1: model-card slice s.</summary>
+    private Outcomes Scope(int scope)
+    {
+        if (scope == 0)
+        {
+            return _overall;
+        }
+
+        if (!_slices.TryGetValue(scope - 1, out var slice))
+        {
+            _slices[scope - 1] = slice = new Outcomes();
+        }
+
+        return slice;
     }
 
     /// <summary>The nearest-rank percentile over (value, count) pairs sorted by value: the smallest value with at least q of the values at or below it.</summary>
@@ -145,6 +177,8 @@ internal sealed class WindowAccumulator
         }
 
         public ConfusionCounts Confusion { get; } = new();
+
+        public EvidenceCounts Evidence { get; } = new();
 
         public void Add(double predicted, double? label)
         {

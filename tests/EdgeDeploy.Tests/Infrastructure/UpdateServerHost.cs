@@ -37,6 +37,9 @@ public sealed class UpdateServerHost : IAsyncDisposable
 
     internal EdgeDeploy.UpdateServer.Storage.ITelemetryStore TelemetryStore => _app.Services.GetRequiredService<EdgeDeploy.UpdateServer.Storage.ITelemetryStore>();
 
+    /// <summary>The console's reads (what its pages render), for checks that need no browser.</summary>
+    internal EdgeDeploy.UpdateServer.WebConsole.ConsoleQueries ConsoleQueries => _app.Services.GetRequiredService<EdgeDeploy.UpdateServer.WebConsole.ConsoleQueries>();
+
     /// <summary>The gRPC (HTTP/2) listener.</summary>
     public Uri Address { get; }
 

@@ -152,6 +152,95 @@ public sealed class AlertEvaluatorTests : IAsyncLifetime
         Assert.Equal("iris-classifier 1.0.0's model card has no slice 'petal_length>9' with a predicate; it has: petal_length<2.5, 2.5<=petal_length<5, petal_length>=5.", noSuchSlice.Status.Detail);
     }
 
+    [Fact]
+    public async Task CerRule_DecodedTextAgainstTrueText_FiresWithTheHandComputedRateRollsBackAndStatsShowIt()
+    {
+        var rollout = await _server.Registry.CreateRolloutAsync(
+            new CreateRolloutRequest { Model = "iris-classifier", Version = "1.0.0", Strategy = RolloutStrategy.AllAtOnce, Gates = new HealthGates { FailOnAlerts = true, MaxErrorRate = 1 } },
+            UpdateServerHost.Operator);
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "cer", Threshold = 0.05, WindowSeconds = 60, MinSamples = 4 }, UpdateServerHost.Operator);
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "wer", Threshold = 0.5, WindowSeconds = 60, MinSamples = 4 }, UpdateServerHost.Operator);
+
+        // Decoded vs true: "helo world"/"hello world" 1 of 11 characters, 1 of 2 words; "edge"/"edge" 0 of 4, 0 of 1;
+        // "abc"/"abd" 1 of 3, 1 of 1; "ok"/"ok" 0 of 2, 0 of 1. CER 2/20 = 0.1 (fires above 0.05), WER 2/5 = 0.4 (not above 0.5).
+        // Two labels also carry a class, scored against the device's top classes: rank 0 and rank 1, so top-1 accuracy 0.5.
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<TelemetryFixture.Rec>();
+        foreach (var (decoded, truth, top, label) in new (string, string, long[]?, double)[] { ("helo world", "hello world", [1, 0, 2], 1), ("edge", "edge", [0, 1, 2], 1), ("abc", "abd", null, double.NaN), ("ok", "ok", null, double.NaN) })
+        {
+            var evidence = new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor> { ["text"] = EdgeDeploy.Runtime.EdgeTensor.Create([decoded], [1]) };
+            if (top is not null)
+            {
+                evidence["top_classes"] = EdgeDeploy.Runtime.EdgeTensor.Create(top, [3]);
+            }
+
+            var p = TelemetryFixture.Prediction(100, label: 1, timestampMs: now - 1000, evidence: evidence);
+            records.AddRange([p, TelemetryFixture.Truth(new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor> { ["text"] = EdgeDeploy.Runtime.EdgeTensor.Create([truth], [1]) }, p, label)]);
+        }
+
+        await TelemetryFixture.IngestAsync(_server, UpdateServerHost.Bearer(_token), TelemetryFixture.Batch("1-8", [.. records]));
+        await _server.EvaluateRolloutsAsync();
+
+        var alert = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+        Assert.Equal("cer of iris-classifier 1.0.0 is 0.1 over the last 60 s (4 samples), above 0.05", alert.Message);
+        var status = await _server.Registry.GetRolloutAsync(new GetRolloutRequest { Id = rollout.Id }, UpdateServerHost.Operator);
+        Assert.Equal(("rolled_back", $"health gate failed: alert {alert.Id} is firing: {alert.Message}"), (status.State, status.StateReason));
+
+        var stats = Assert.Single((await _server.Registry.GetVersionStatsAsync(
+            new VersionStatsRequest { Model = "iris-classifier", Version = "1.0.0", FromUnixMs = now - 60_000, ToUnixMs = now + 1 }, UpdateServerHost.Operator)).Windows);
+        Assert.Equal((0.1, 0.4, 4L), (stats.Cer, stats.Wer, stats.Sequences));
+        Assert.Equal((1, 0.5, 2L), (stats.TopK, stats.TopKAccuracy, stats.TopKSamples)); // the iris manifest declares no top-k metric: k = 1
+        Assert.Equal((0L, true), (stats.MapImages, double.IsNaN(stats.Map))); // nor mAP
+        Assert.Equal(2L, stats.GroundTruth); // the truth-only labels are no class labels
+
+        using var http = new HttpClient { BaseAddress = _server.HttpAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", UpdateServerHost.OperatorToken);
+        var json = await http.GetStringAsync($"/api/v1/models/iris-classifier/versions/1.0.0/stats?fromUnixMs={now - 60_000}&toUnixMs={now + 1}");
+        Assert.Contains("\"cer\":0.1,", json, StringComparison.Ordinal);
+        Assert.Contains("\"topKAccuracy\":0.5,", json, StringComparison.Ordinal);
+
+        // The console's monitoring page charts the scored figures (and only those: no detections, no mAP series).
+        var page = await _server.ConsoleQueries.MonitoringAsync("iris-classifier", "1.0.0", 1, CancellationToken.None);
+        Assert.Equal(["top1 accuracy", "cer", "wer"], page.GateMetrics.Select(g => g.Name));
+        Assert.Equal([0.5, 0.1, 0.4], page.GateMetrics.Select(g => g.Points.Last(p => !double.IsNaN(p.Value)).Value));
+    }
+
+    [Fact]
+    public async Task MapRule_DetectionsAgainstTruthBoxes_FiresWithTheHandComputedMeanAveragePrecision()
+    {
+        await _server.Registry.CreateAlertRuleAsync(
+            new AlertRule { Model = "iris-classifier", Version = "1.0.0", Metric = "map", Below = true, Threshold = 0.95, WindowSeconds = 60, MinSamples = 2 }, UpdateServerHost.Operator);
+
+        // As in the storage contract: image 1 one hit (0.9) and one miss (0.8) of class 0; image 2 a hit of class 0 (IoU 0.81,
+        // 0.7) and of class 1 (IoU 0.8). Class 0 AP 5/6, class 1 AP 1: mAP 11/12 at the default IoU 0.5.
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<TelemetryFixture.Rec>();
+        foreach (var (boxes, scores, classes, truthBoxes, truthClasses) in new (float[], float[], long[], float[], long[])[]
+        {
+            ([0, 0, 10, 10, 20, 20, 30, 30], [0.9f, 0.8f], [0, 0], [0, 0, 10, 10], [0]),
+            ([1, 1, 10, 10, 50, 50, 58, 60], [0.7f, 0.6f], [0, 1], [0, 0, 10, 10, 50, 50, 60, 60], [0, 1]),
+        })
+        {
+            var p = TelemetryFixture.Prediction(100, label: 1, timestampMs: now - 1000, evidence: new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor>
+            {
+                ["boxes"] = EdgeDeploy.Runtime.EdgeTensor.Create(boxes, [scores.Length, 4]),
+                ["scores"] = EdgeDeploy.Runtime.EdgeTensor.Create(scores, [scores.Length]),
+                ["classes"] = EdgeDeploy.Runtime.EdgeTensor.Create(classes, [classes.Length]),
+            });
+            records.AddRange([p, TelemetryFixture.Truth(
+                new Dictionary<string, EdgeDeploy.Runtime.EdgeTensor> { ["boxes"] = EdgeDeploy.Runtime.EdgeTensor.Create(truthBoxes, [truthClasses.Length, 4]), ["classes"] = EdgeDeploy.Runtime.EdgeTensor.Create(truthClasses, [truthClasses.Length]) }, p)]);
+        }
+
+        await TelemetryFixture.IngestAsync(_server, UpdateServerHost.Bearer(_token), TelemetryFixture.Batch("1-4", [.. records]));
+        await _server.EvaluateRolloutsAsync();
+
+        var alert = Assert.Single((await ListAsync(includeResolved: false)).Alerts);
+        Assert.Equal(11 / 12.0, alert.Value, 12);
+        Assert.Equal("map of iris-classifier 1.0.0 is 0.9167 over the last 60 s (2 samples), below 0.95: IoU 0.5", alert.Message);
+    }
+
     private async Task ReportAsync(long requests, long errors) =>
         await _server.Devices.ReportHealthAsync(
             new HealthReport { Versions = { new VersionStats { Model = "iris-classifier", Version = "1.0.0", Requests = requests, Errors = errors } } },

@@ -1,4 +1,5 @@
 using EdgeDeploy.Protos.V1;
+using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Tests.Infrastructure;
 using Google.Protobuf;
@@ -212,6 +213,57 @@ public sealed class TelemetryServiceTests : IAsyncLifetime
         Assert.Equal("Batch 40-41 record 1: the record carries raw inputs, but the model card of iris-classifier 1.0.0 does not allow recording them (privacy.rawInputs); the batch was not stored.", ex.Status.Detail);
         Assert.Equal(before, _server.TelemetryStore.Count());
         Assert.Empty(exported);
+    }
+
+    [Fact]
+    public async Task Ingest_MalformedEvidenceOrTruth_RefusedWithTheReasonAndNothingStored()
+    {
+        // A modified device sends evidence or truth outside TelemetryEvidence's names, types and limits: each batch is
+        // refused whole, naming the batch, the record and the reason, and nothing of any of them is stored.
+        var f = EdgeTensor.Create([1f], [1]);
+        var boxes = EdgeTensor.Create(new float[4 * 101], [101, 4]);
+        var cases = new (Dictionary<string, EdgeTensor>? Evidence, Dictionary<string, EdgeTensor>? Truth, double Label, string Reason)[]
+        {
+            (new() { ["logits"] = f }, null, 0, "unknown evidence 'logits'"),
+            (new() { ["top_classes"] = f }, null, 0, "evidence 'top_classes' must be int64 [K] with K from 1 to 100"),
+            (new() { ["text"] = EdgeTensor.Create([new string('a', 1025)], [1]) }, null, 0, "evidence 'text' is 1025 characters; at most 1024 are accepted"),
+            (new() { ["boxes"] = EdgeTensor.Create(new float[4], [1, 4]), ["classes"] = EdgeTensor.Create([0L], [1]) }, null, 0, "evidence detections need boxes, scores, classes together"),
+            (new() { ["boxes"] = boxes, ["scores"] = EdgeTensor.Create(new float[101], [101]), ["classes"] = EdgeTensor.Create(new long[101], [101]) }, null, 0, "evidence holds 101 boxes; at most 100 are accepted"),
+            (null, new() { ["text"] = EdgeTensor.Create(["a", "b"], [2]) }, double.NaN, "truth 'text' must be string [1]"),
+            (null, new() { ["mask"] = f }, double.NaN, "unknown truth 'mask'"),
+            (null, new() { ["boxes"] = EdgeTensor.Create(new float[4], [1, 4]) }, double.NaN, "truth detections need boxes, classes together"),
+            (null, null, double.NaN, "the label must be a finite number (NaN only beside structured truth)"),
+        };
+        var before = _server.TelemetryStore.Count();
+
+        for (var i = 0; i < cases.Length; i++)
+        {
+            var (evidence, truth, label, reason) = cases[i];
+            var valid = Prediction(100, label: 0);
+            var bad = evidence is not null ? Prediction(100, label: 0, evidence: evidence) : truth is not null ? Truth(truth, valid, label) : GroundTruth(label, valid);
+
+            var ex = await Assert.ThrowsAsync<RpcException>(() => IngestAsync(Batch($"50-{i}", valid, bad)));
+
+            Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+            Assert.StartsWith($"Batch 50-{i} record 1: {reason}", ex.Status.Detail);
+            Assert.EndsWith("; the batch was not stored.", ex.Status.Detail);
+        }
+
+        Assert.Equal(before, _server.TelemetryStore.Count());
+        Assert.Empty(await _server.TelemetryStore.ScoredEvidenceAsync("iris-classifier", "1.0.0", 0, long.MaxValue, 100, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Ingest_TextEvidenceAndTruthOnlyLabel_StoredAndScoredWithoutCountingAsAPlainLabel()
+    {
+        var p = Prediction(100, label: 0, evidence: new Dictionary<string, EdgeTensor> { ["text"] = EdgeTensor.Create(["helo"], [1]) });
+
+        var response = await IngestAsync(Batch("60-61", p, Truth(new Dictionary<string, EdgeTensor> { ["text"] = EdgeTensor.Create(["hello"], [1]) }, p)));
+        var s = _server.TelemetryStore.Summarize("iris-classifier", "1.0.0", 0, long.MaxValue);
+
+        Assert.Equal(2L, response.RecordsStored);
+        Assert.Equal((1L, 1L, 5L, 0.2), (s.Evidence.Sequences, s.Evidence.CharacterEdits, s.Evidence.Characters, s.Evidence.CharacterErrorRate)); // "helo" vs "hello"
+        Assert.Equal(0L, s.GroundTruth); // NaN beside truth is no class label
     }
 
     private Task<IngestResponse> IngestAsync(TelemetryBatch batch, Metadata? headers = null) =>

@@ -11,8 +11,8 @@ internal sealed record Figure(string Name, FigureSource Source, Func<FigureInput
     /// <summary>Whether an alert rule on it names a feature or output (drift) or a model-card slice.</summary>
     public bool NeedsFeature => Source is FigureSource.Drift or FigureSource.Slice;
 
-    /// <summary>Whether a rule may name a model-card slice (class figures) or fairness group (fairness figures), or none for all.</summary>
-    public bool TakesFeature => Source is FigureSource.Classes or FigureSource.Fairness;
+    /// <summary>Whether a rule may name a model-card slice (class and evidence figures) or fairness group (fairness figures), or none for all.</summary>
+    public bool TakesFeature => Source is FigureSource.Classes or FigureSource.Fairness or FigureSource.Evidence;
 
     /// <summary>What an alert message adds about the value: the class or group and rates behind it; null for nothing.</summary>
     public Func<FigureInput, string?>? Detail { get; init; }

@@ -20,4 +20,8 @@ internal sealed record FigureInput(bool HigherIsBetter)
     public ConfusionCounts? Classes { get; init; }
 
     public FairnessEvidence? Fairness { get; init; }
+
+    public EvidenceFigures? Evidence { get; init; }
+
+    public DetectionEvidence? Detections { get; init; }
 }

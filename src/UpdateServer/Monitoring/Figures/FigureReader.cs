@@ -33,6 +33,14 @@ internal sealed class FigureReader(IUpdateStore store, ITelemetryStore telemetry
         return new FairnessEvidence(spec, outcomes, group);
     }
 
+    /// <summary>mAP of the newest labelled predictions with detections in [from, to) (see <see cref="DetectionEvidence"/>).</summary>
+    public async Task<DetectionEvidence> DetectionsAsync(string model, string version, long from, long to, CancellationToken cancellationToken)
+    {
+        var iou = EvidenceFigures.IouThreshold(await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false));
+        var rows = await telemetry.ScoredEvidenceAsync(model, version, from, to, DetectionEvidence.MaxImages, cancellationToken).ConfigureAwait(false);
+        return DetectionEvidence.Score(rows, iou);
+    }
+
     private async Task<FigureInput?> InputAsync(FigureSource source, string model, string version, string feature, long from, long to, CancellationToken cancellationToken)
     {
         switch (source)
@@ -64,6 +72,19 @@ internal sealed class FigureReader(IUpdateStore store, ITelemetryStore telemetry
                 var cardSlices = (await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false))?.ModelCard.Slices;
                 var at = cardSlices?.Select(x => x.Name).ToList().IndexOf(feature) ?? -1;
                 return at < 0 ? null : new FigureInput(true) { Classes = whole.SliceConfusion.GetValueOrDefault(at) ?? new ConfusionCounts() };
+            case FigureSource.Evidence:
+                // Top-k ranks and CER/WER edits of the version, or of the named model-card slice.
+                var scoredManifest = await facts.ManifestAsync(model, version, cancellationToken).ConfigureAwait(false);
+                var scored = telemetry.Summarize(model, version, from, to);
+                if (feature.Length == 0)
+                {
+                    return new FigureInput(true) { Evidence = new EvidenceFigures(scored.Evidence, EvidenceFigures.TopK(scoredManifest)) };
+                }
+
+                var scoredSlice = scoredManifest?.ModelCard.Slices.Select(x => x.Name).ToList().IndexOf(feature) ?? -1;
+                return scoredSlice < 0 ? null : new FigureInput(true) { Evidence = new EvidenceFigures(scored.SliceEvidence.GetValueOrDefault(scoredSlice) ?? new EvidenceCounts(), EvidenceFigures.TopK(scoredManifest)) };
+            case FigureSource.Detections:
+                return new FigureInput(true) { Detections = await DetectionsAsync(model, version, from, to, cancellationToken).ConfigureAwait(false) };
             case FigureSource.Fairness:
                 return await FairnessAsync(model, version, feature, from, to, cancellationToken).ConfigureAwait(false) is { } fairness ? new FigureInput(true) { Fairness = fairness } : null;
             default:

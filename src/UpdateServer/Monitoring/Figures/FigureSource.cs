@@ -23,4 +23,13 @@ internal enum FigureSource
 
     /// <summary>The model card's fairness groups against its reference group (<see cref="FairnessEvidence"/>), optionally one group.</summary>
     Fairness,
+
+    /// <summary>
+    /// Labelled telemetry scored through the devices' evidence (<see cref="EvidenceFigures"/>): top-k ranks and CER/WER
+    /// edits, summed like the other roll-ups; of the version or, when the rule names one, of a model-card slice.
+    /// </summary>
+    Evidence,
+
+    /// <summary>Detections against truth boxes of the newest labelled predictions in the window (<see cref="DetectionEvidence"/>): mAP.</summary>
+    Detections,
 }

@@ -89,10 +89,34 @@ internal static class MonitoredFigures
         Detail = i => i.Fairness!.Worst()?.Describe(),
     };
 
+    /// <summary>
+    /// Top-k accuracy over labelled predictions whose devices kept their top classes (k: the largest top-k gate metric
+    /// of the version's manifest), as the device gate's <c>top{k}_accuracy</c>; of one model-card slice when the rule names it.
+    /// </summary>
+    public static readonly Figure TopKAccuracy = new("top_k_accuracy", FigureSource.Evidence, i => i.Evidence!.Counts.TopKAccuracy(i.Evidence.K), i => i.Evidence!.Counts.Ranked)
+    {
+        Detail = i => $"k = {i.Evidence!.K}",
+    };
+
+    /// <summary>Character error rate of decoded text against true text: total edits over total true characters (the gate's <c>cer</c>).</summary>
+    public static readonly Figure Cer = new("cer", FigureSource.Evidence, i => i.Evidence!.Counts.CharacterErrorRate, i => i.Evidence!.Counts.Sequences);
+
+    /// <summary>Word error rate: total word edits over total true words (the gate's <c>wer</c>).</summary>
+    public static readonly Figure Wer = new("wer", FigureSource.Evidence, i => i.Evidence!.Counts.WordErrorRate, i => i.Evidence!.Counts.Sequences);
+
+    /// <summary>
+    /// Mean average precision of detections against truth boxes at the manifest's IoU threshold (the gate's <c>map@iou</c>),
+    /// over the newest <see cref="DetectionEvidence.MaxImages"/> labelled predictions of the window at most.
+    /// </summary>
+    public static readonly Figure Map = new("map", FigureSource.Detections, i => i.Detections!.MeanAveragePrecision, i => i.Detections!.Images)
+    {
+        Detail = i => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"IoU {i.Detections!.IouThreshold:0.##}{(i.Detections.Images >= DetectionEvidence.MaxImages ? $", the newest {DetectionEvidence.MaxImages} labelled images" : string.Empty)}"),
+    };
+
     /// <summary>The figures alert rules may name, in the order the error message lists them.</summary>
     public static readonly IReadOnlyList<Figure> Alertable =
         [ErrorRate, LatencyP50Ms, LatencyP95Ms, LatencyP99Ms, OnlineMetric, MissingFraction, Psi, Ks, JensenShannon, SliceMetric,
-         MinClassRecall, MinClassPrecision, PositiveRateRatio, FprRatio, FnrRatio, FairnessDisparity];
+         MinClassRecall, MinClassPrecision, PositiveRateRatio, FprRatio, FnrRatio, FairnessDisparity, TopKAccuracy, Cer, Wer, Map];
 
     /// <summary>Every figure, by name.</summary>
     public static readonly IReadOnlyDictionary<string, Figure> All =

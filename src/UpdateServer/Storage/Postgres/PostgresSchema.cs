@@ -175,6 +175,14 @@ internal static class PostgresSchema
         CREATE INDEX raw_inputs_time ON raw_inputs (ts_ms);
         CREATE INDEX raw_inputs_expiry ON raw_inputs (expires_ms);
         """,
+        """
+        -- Online top-k, CER/WER and mAP: a prediction's evidence (PredictionRecord.Evidence) beside the chunks, as raw inputs
+        -- are; a label's structured truth with it, the label NULL when the truth is structured only.
+        CREATE TABLE prediction_evidence (device_id text NOT NULL, prediction_id uuid NOT NULL, ts_ms bigint NOT NULL, evidence bytea NOT NULL,
+            PRIMARY KEY (device_id, prediction_id));
+        CREATE INDEX prediction_evidence_time ON prediction_evidence (ts_ms);
+        ALTER TABLE ground_truth ALTER COLUMN label DROP NOT NULL, ADD COLUMN truth bytea;
+        """,
     ];
 
     /// <summary>The migration that moved predictions into <c>prediction_chunks</c> (its upgrade test migrates to just before it).</summary>

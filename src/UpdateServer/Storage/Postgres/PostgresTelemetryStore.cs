@@ -80,6 +80,20 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (batch.Predictions.Any(p => p.Evidence is not null))
+        {
+            var scored = batch.Predictions.Where(p => p.Evidence is not null).ToList();
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO prediction_evidence SELECT $1, id, ts, evidence FROM unnest($2::uuid[], $3::bigint[], $4::bytea[]) AS u(id, ts, evidence) ON CONFLICT DO NOTHING;",
+                connection,
+                tx);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+            insert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. scored.Select(p => p.PredictionId)] });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. scored.Select(p => p.TimestampMs)] });
+            insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. scored.Select(p => p.Evidence!)] });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await RollUpAsync(connection, tx, batch, series, cancellationToken).ConfigureAwait(false);
         if (batch.GroundTruth.Count > 0)
         {
@@ -92,8 +106,9 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
             await using var upsert = new NpgsqlCommand(
                 """
-                INSERT INTO ground_truth SELECT $1, id, label, ts FROM unnest($2::uuid[], $3::double precision[], $4::bigint[]) AS u(id, label, ts)
-                ON CONFLICT (device_id, prediction_id) DO UPDATE SET label = EXCLUDED.label, ts_ms = EXCLUDED.ts_ms;
+                INSERT INTO ground_truth (device_id, prediction_id, label, ts_ms, truth)
+                SELECT $1, id, NULLIF(label, 'NaN'::double precision), ts, truth FROM unnest($2::uuid[], $3::double precision[], $4::bigint[], $5::bytea[]) AS u(id, label, ts, truth)
+                ON CONFLICT (device_id, prediction_id) DO UPDATE SET label = EXCLUDED.label, ts_ms = EXCLUDED.ts_ms, truth = EXCLUDED.truth;
                 """,
                 connection,
                 tx);
@@ -101,6 +116,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             upsert.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. labels.Keys] });
             upsert.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = [.. labels.Values.Select(g => g.Label)] });
             upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. labels.Values.Select(g => g.TimestampMs)] });
+            upsert.Parameters.Add(new NpgsqlParameter<byte[]?[]> { TypedValue = [.. labels.Values.Select(g => g.Truth)] });
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -164,8 +180,9 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
 
         using var command = new NpgsqlCommand(
             $"""
-            SELECT u.latency_us, u.input_values, u.input_missing, u.predicted, g.label, u.slices FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
+            SELECT u.latency_us, u.input_values, u.input_missing, u.predicted, g.label, u.slices, e.evidence, g.truth FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
             LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
+            LEFT JOIN prediction_evidence e ON e.device_id = c.device_id AND e.prediction_id = u.prediction_id
             WHERE c.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND c.ts_to >= $3 AND c.ts_from < $4
                 AND NOT u.shadow AND u.ts_ms >= $3 AND u.ts_ms < $4;
             """,
@@ -178,7 +195,9 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)));
+            double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
+            var scored = reader.IsDBNull(6) ? EvidenceOutcome.None : EvidenceOutcome.Of(reader.GetFieldValue<byte[]>(6), label ?? double.NaN, reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7));
+            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)), scored);
         }
     }
 
@@ -230,6 +249,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                     """, beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM ground_truth WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM raw_inputs WHERE ts_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
+                Before("WITH gone AS (DELETE FROM prediction_evidence WHERE ts_ms < $1) SELECT 0::bigint;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM telemetry_batches WHERE received_ms < $1 RETURNING 1) SELECT COUNT(*) FROM gone;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM telemetry_rollups WHERE hour < $1 / 3600000 OR (hour = $1 / 3600000 AND $1 % 3600000 <> 0)) SELECT 0::bigint;", beforeUnixMs),
                 Before("WITH gone AS (DELETE FROM rollup_orphan_labels WHERE ts_ms < $1) SELECT 0::bigint;", beforeUnixMs),
@@ -290,6 +310,31 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         return rows;
     }
 
+    public async Task<IReadOnlyList<(byte[] Evidence, byte[] Truth)>> ScoredEvidenceAsync(string model, string version, long fromUnixMs, long toUnixMs, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            SELECT e.evidence, g.truth FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
+            JOIN prediction_evidence e ON e.device_id = c.device_id AND e.prediction_id = u.prediction_id
+            JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id AND g.truth IS NOT NULL
+            WHERE c.series = (SELECT id FROM series WHERE model = $1 AND version = $2) AND c.ts_to >= $3 AND c.ts_from < $4
+                AND NOT u.shadow AND u.ts_ms >= $3 AND u.ts_ms < $4
+            ORDER BY u.ts_ms DESC LIMIT $5;
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = model });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = version });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = fromUnixMs });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = toUnixMs });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+        var rows = new List<(byte[], byte[])>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add((reader.GetFieldValue<byte[]>(0), reader.GetFieldValue<byte[]>(1)));
+        }
+
+        return rows;
+    }
+
     public async Task<long> PruneRawInputsAsync(long nowUnixMs, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("DELETE FROM raw_inputs WHERE expires_ms <= $1;");
@@ -328,7 +373,7 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             await using var take = new NpgsqlCommand(
                 """
                 WITH taken AS (DELETE FROM rollup_orphan_labels WHERE device_id = $1 AND prediction_id = ANY($2) RETURNING prediction_id)
-                SELECT t.prediction_id, g.label FROM taken t JOIN ground_truth g ON g.device_id = $1 AND g.prediction_id = t.prediction_id;
+                SELECT t.prediction_id, g.label, g.truth FROM taken t JOIN ground_truth g ON g.device_id = $1 AND g.prediction_id = t.prediction_id;
                 """,
                 connection,
                 tx);
@@ -338,7 +383,12 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var (s, p) = served[reader.GetGuid(0)];
-                rollup.AddLabel(s, p.TimestampMs, p.Predicted, p.Slices, reader.GetDouble(1), 1, shard);
+                var label = reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1);
+                var truth = reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2);
+                if (!double.IsNaN(label) || truth is not null)
+                {
+                    rollup.AddLabel(s, p.TimestampMs, p.Predicted, p.Slices, label, 1, shard, EvidenceOutcome.Of(p.Evidence, label, truth));
+                }
             }
         }
 
@@ -370,15 +420,28 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                 }
             }
 
-            var previous = new Dictionary<Guid, double>();
-            await using (var old = new NpgsqlCommand("SELECT prediction_id, label FROM ground_truth WHERE device_id = $1 AND prediction_id = ANY($2);", connection, tx))
+            var previous = new Dictionary<Guid, (double Label, byte[]? Truth)>();
+            await using (var old = new NpgsqlCommand("SELECT prediction_id, label, truth FROM ground_truth WHERE device_id = $1 AND prediction_id = ANY($2);", connection, tx))
             {
                 old.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
                 old.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
                 await using var reader = await old.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    previous[reader.GetGuid(0)] = reader.GetDouble(1);
+                    previous[reader.GetGuid(0)] = (reader.IsDBNull(1) ? double.NaN : reader.GetDouble(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<byte[]>(2));
+                }
+            }
+
+            // The evidence of the labelled predictions (stored with them, possibly earlier in this transaction).
+            var evidence = new Dictionary<Guid, byte[]>();
+            await using (var find = new NpgsqlCommand("SELECT prediction_id, evidence FROM prediction_evidence WHERE device_id = $1 AND prediction_id = ANY($2);", connection, tx))
+            {
+                find.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.DeviceId });
+                find.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+                await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    evidence[reader.GetGuid(0)] = reader.GetFieldValue<byte[]>(1);
                 }
             }
 
@@ -396,12 +459,13 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
                     continue;
                 }
 
+                var scoredEvidence = evidence.GetValueOrDefault(id);
                 if (previous.TryGetValue(id, out var before))
                 {
-                    rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, before, -1, shard);
+                    rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, before.Label, -1, shard, EvidenceOutcome.Of(scoredEvidence, before.Label, before.Truth));
                 }
 
-                rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, g.Label, 1, shard);
+                rollup.AddLabel(p.Series, p.Ts, p.Predicted, p.Slices, g.Label, 1, shard, EvidenceOutcome.Of(scoredEvidence, g.Label, g.Truth));
             }
 
             if (orphans.Count > 0)
@@ -457,9 +521,10 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
         var rollup = new TelemetryRollup();
         await using (var read = new NpgsqlCommand(
             $"""
-            SELECT c.series, c.device_id, u.ts_ms, u.latency_us, u.input_values, u.input_missing, u.predicted, u.slices, g.label
+            SELECT c.series, c.device_id, u.ts_ms, u.latency_us, u.input_values, u.input_missing, u.predicted, u.slices, g.label, g.ts_ms, e.evidence, g.truth
             FROM prediction_chunks c CROSS JOIN LATERAL {Unnest}
             LEFT JOIN ground_truth g ON g.device_id = c.device_id AND g.prediction_id = u.prediction_id
+            LEFT JOIN prediction_evidence e ON e.device_id = c.device_id AND e.prediction_id = u.prediction_id
             WHERE c.hour = $1 AND NOT u.shadow;
             """,
             connection,
@@ -471,9 +536,11 @@ internal sealed class PostgresTelemetryStore(NpgsqlDataSource dataSource) : ITel
             {
                 var (series, shard, ts, predicted, slices) = (reader.GetInt32(0), TelemetryRollup.Shard(reader.GetString(1)), reader.GetInt64(2), reader.GetDouble(6), unchecked((ulong)reader.GetInt64(7)));
                 rollup.AddPrediction(series, ts, reader.GetDouble(3), reader.GetInt64(4), reader.GetInt64(5), predicted, slices, shard);
-                if (!reader.IsDBNull(8))
+                if (!reader.IsDBNull(9))
                 {
-                    rollup.AddLabel(series, ts, predicted, slices, reader.GetDouble(8), 1, shard);
+                    var label = reader.IsDBNull(8) ? double.NaN : reader.GetDouble(8);
+                    var scored = reader.IsDBNull(10) ? EvidenceOutcome.None : EvidenceOutcome.Of(reader.GetFieldValue<byte[]>(10), label, reader.IsDBNull(11) ? null : reader.GetFieldValue<byte[]>(11));
+                    rollup.AddLabel(series, ts, predicted, slices, label, 1, shard, scored);
                 }
             }
         }

@@ -1,3 +1,5 @@
+using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Infrastructure;
 using EdgeDeploy.UpdateServer.Storage;
 using Microsoft.Data.Sqlite;
@@ -50,5 +52,12 @@ public sealed class SqliteTelemetryStoreTests : TelemetryStoreContract
         Assert.Equal((2L, 1L, 1L), (summary.Requests, summary.GroundTruth, summary.Correct)); // the old row kept its label
         var slice = Assert.Single(summary.Slices);
         Assert.Equal((2, new SliceOutcomes(1, 0, 0, 0)), (slice.Key, slice.Value)); // the old row has no slices; the new one is in slice 2
+
+        // Its ground_truth table took the nullable label and the truth column: a truth-only label (NaN) is stored and scored.
+        var evidence = TelemetryCodec.ReadEvidence(TelemetryCodec.Encode(new PredictionRecord(Guid.NewGuid(), "m", "1", 0, 0, false, [], new Dictionary<string, EdgeTensor>()) { Evidence = new Dictionary<string, EdgeTensor> { ["text"] = EdgeTensor.Create(["ab"], [1]) } })).ToArray();
+        var scored = new IngestedPrediction(Guid.NewGuid(), "iris-classifier", "1.0.0", 1004, 60, false, 4, 0, 1, Evidence: evidence);
+        await store.StoreBatchAsync(new TelemetryBatchRecord("d1", "2-3", [scored], [new IngestedGroundTruth(scored.PredictionId, double.NaN, 1005, evidence)]), 1006, CancellationToken.None);
+        var after = store.Summarize("iris-classifier", "1.0.0", 0, 2000);
+        Assert.Equal((3L, 1L, 1L, 0L), (after.Requests, after.GroundTruth, after.Evidence.Sequences, after.Evidence.CharacterEdits));
     }
 }

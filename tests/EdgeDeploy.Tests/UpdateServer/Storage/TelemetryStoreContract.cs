@@ -1,4 +1,7 @@
+using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.UpdateServer.Monitoring.Figures;
 using EdgeDeploy.UpdateServer.Storage;
 
 namespace EdgeDeploy.Tests.UpdateServer.Storage;
@@ -315,6 +318,124 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
         Assert.Equal((0L, 0L), (afterWhole.Requests, afterWhole.GroundTruth));
         Assert.Empty(afterWhole.PredictionCounts);
     }
+
+    [Fact]
+    public async Task Summarize_TopClassesEvidence_RanksFromRollupsAndRawRowsAgreeWithLateEarlyAndReplacedLabels()
+    {
+        const long Hour = 3_600_000;
+        var a = Served(100, 2, ts: 1000, slices: 0b1) with { Evidence = TopClasses(2, 0, 1) };
+        var b = Served(200, 1, ts: Hour + 500) with { Evidence = TopClasses(1, 2, 3) };
+        var c = Served(300, 0, ts: (2 * Hour) + 100) with { Evidence = TopClasses(0, 1, 2) };
+        var plain = Served(400, 1, ts: Hour + 600); // no evidence: its label counts for accuracy only
+        var shadow = Served(500, 0, ts: Hour + 700) with { Shadow = true, Evidence = TopClasses(0, 1, 2) };
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "0-0", [], [new IngestedGroundTruth(c.PredictionId, 5, (2 * Hour) + 150)]), 1, CancellationToken.None); // before its prediction: not among c's top classes
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-5", [a, b, c, plain, shadow], [new IngestedGroundTruth(a.PredictionId, 0, 2000), new IngestedGroundTruth(shadow.PredictionId, 0, 2000)]), 2, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "6-8", [], [new IngestedGroundTruth(b.PredictionId, 3, 3 * Hour), new IngestedGroundTruth(a.PredictionId, 2, 3 * Hour), new IngestedGroundTruth(plain.PredictionId, 1, 3 * Hour)]), 3, CancellationToken.None); // late, and a's label replaced (rank 1 -> 0)
+
+        var whole = Store.Summarize(Model, "1.0.0", 0, 3 * Hour);
+        var mixed = Store.Summarize(Model, "1.0.0", 500, (3 * Hour) - 1);
+        var raw = Store.Summarize(Model, "1.0.0", Hour + 100, (2 * Hour) - 1);
+
+        // a: rank 0 (label 2 of [2, 0, 1]), b: rank 2 (3 of [1, 2, 3]), c: absent (5): top-1 1/3, top-2 1/3, top-3 2/3.
+        Assert.Equal(new Dictionary<int, long> { [0] = 1, [2] = 1, [-1] = 1 }, whole.Evidence.Ranks);
+        Assert.Equal((3L, 1 / 3.0, 1 / 3.0, 2 / 3.0), (whole.Evidence.Ranked, whole.Evidence.TopKAccuracy(1), whole.Evidence.TopKAccuracy(2), whole.Evidence.TopKAccuracy(3)));
+        Assert.Equal(new Dictionary<int, long> { [0] = 1 }, whole.SliceEvidence[0].Ranks);
+        Assert.Equal(4L, whole.GroundTruth); // plain labels still count as before
+        Assert.Equal(whole.Evidence.Ranks, mixed.Evidence.Ranks);
+        Assert.Equal(whole.SliceEvidence[0].Ranks, mixed.SliceEvidence[0].Ranks);
+        Assert.Equal(new Dictionary<int, long> { [2] = 1 }, raw.Evidence.Ranks); // b only
+    }
+
+    [Fact]
+    public async Task Summarize_TextEvidenceWithTruth_CerAndWerFromRollupsAndRawRowsAgree()
+    {
+        const long Hour = 3_600_000;
+        var p1 = Served(100, 0, ts: 1000, slices: 0b10) with { Evidence = Text("helo world") };
+        var p2 = Served(200, 0, ts: Hour + 500) with { Evidence = Text("edge deploy") };
+        var p3 = Served(300, 0, ts: (2 * Hour) + 100) with { Evidence = Text("abc") };
+        var p4 = Served(400, 1, ts: Hour + 700) with { Evidence = Text("x") }; // a plain label: no truth text to score
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "0-0", [], [Truth(p3, "abd", (2 * Hour) + 150)]), 1, CancellationToken.None); // before its prediction
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-4", [p1, p2, p3, p4], [Truth(p1, "hello world", 2000), Truth(p2, "edge deploy", 2000), new IngestedGroundTruth(p4.PredictionId, 1, 2000)]), 2, CancellationToken.None);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "5-5", [], [Truth(p2, "edge deploys", 3 * Hour)]), 3, CancellationToken.None); // replaced: 0 edits -> 1
+
+        var whole = Store.Summarize(Model, "1.0.0", 0, 3 * Hour);
+        var mixed = Store.Summarize(Model, "1.0.0", 500, (3 * Hour) - 1);
+        var raw = Store.Summarize(Model, "1.0.0", Hour + 100, (2 * Hour) - 1);
+
+        // p1: 1 of 11 characters, 1 of 2 words; p2: 1 of 12, 1 of 2; p3: 1 of 3, 1 of 1. CER 3/26, WER 3/5.
+        var e = whole.Evidence;
+        Assert.Equal((3L, 3L, 26L, 3L, 5L), (e.Sequences, e.CharacterEdits, e.Characters, e.WordEdits, e.Words));
+        Assert.Equal((3 / 26.0, 3 / 5.0), (e.CharacterErrorRate, e.WordErrorRate));
+        Assert.Equal((1L, 1L, 11L), (whole.SliceEvidence[1].Sequences, whole.SliceEvidence[1].CharacterEdits, whole.SliceEvidence[1].Characters));
+        Assert.Equal((1L, 1L), (whole.GroundTruth, whole.Correct)); // truth-only labels (NaN) count in no accuracy figure
+        Assert.Equal((e.Sequences, e.CharacterEdits, e.Characters, e.WordEdits, e.Words), (mixed.Evidence.Sequences, mixed.Evidence.CharacterEdits, mixed.Evidence.Characters, mixed.Evidence.WordEdits, mixed.Evidence.Words));
+        Assert.Equal((whole.GroundTruth, whole.SliceEvidence[1].Characters), (mixed.GroundTruth, mixed.SliceEvidence[1].Characters));
+        Assert.Equal((1L, 1L, 12L), (raw.Evidence.Sequences, raw.Evidence.CharacterEdits, raw.Evidence.Characters)); // p2 only
+        Assert.Equal(new TelemetryCounts(3, 4, 4), Store.Count());
+    }
+
+    [Fact]
+    public async Task ScoredEvidence_DetectionsWithTruthBoxes_NewestFirstAndMeanAveragePrecisionHandComputed()
+    {
+        // Image 1: truth class 0 at [0,0,10,10]; detections: that box (0.9, a hit) and a miss (0.8).
+        // Image 2: truth class 0 at [0,0,10,10] and class 1 at [50,50,60,60]; detections overlap each (IoU 0.81 and 0.8).
+        // Class 0 ranked 0.9 hit, 0.8 miss, 0.7 hit: AP = 0.5 * 1 + 0.5 * 2/3 = 5/6; class 1: AP 1. mAP = 11/12.
+        var one = Served(100, 0, ts: 1000) with { Evidence = Detections([0, 0, 10, 10, 20, 20, 30, 30], [0.9f, 0.8f], [0, 0]) };
+        var two = Served(100, 0, ts: 2000) with { Evidence = Detections([1, 1, 10, 10, 50, 50, 58, 60], [0.7f, 0.6f], [0, 1]) };
+        var unlabelled = Served(100, 0, ts: 3000) with { Evidence = Detections([0, 0, 1, 1], [0.5f], [0]) };
+        var plain = Served(100, 0, ts: 4000) with { Evidence = Detections([0, 0, 1, 1], [0.5f], [0]) };
+        await Store.StoreBatchAsync(
+            new TelemetryBatchRecord("d1", "1-6", [one, two, unlabelled, plain], [Boxes(one, [0, 0, 10, 10], [0]), Boxes(two, [0, 0, 10, 10, 50, 50, 60, 60], [0, 1]), new IngestedGroundTruth(plain.PredictionId, 0, 5000)]),
+            1,
+            CancellationToken.None);
+
+        var rows = await Store.ScoredEvidenceAsync(Model, "1.0.0", 0, 10_000, 100, CancellationToken.None);
+        var newest = await Store.ScoredEvidenceAsync(Model, "1.0.0", 0, 10_000, 1, CancellationToken.None);
+        var scored = DetectionEvidence.Score(rows, 0.5);
+
+        Assert.Equal([two.Evidence, one.Evidence], rows.Select(r => r.Evidence));
+        Assert.Equal(two.Evidence, Assert.Single(newest).Evidence);
+        Assert.Equal(2L, scored.Images);
+        Assert.Equal(11 / 12.0, scored.MeanAveragePrecision, 12);
+        Assert.Equal(0.25, DetectionEvidence.Score(rows, 0.85).MeanAveragePrecision, 12); // at IoU 0.85 only the exact box hits: class 0 AP 1/2, class 1 AP 0
+    }
+
+    [Fact]
+    public async Task Prune_CutoffInsideAnHour_EvidenceRollupsRebuiltFromWhatRetentionKept()
+    {
+        const long Hour = 3_600_000;
+        var gone = Served(100, 1, ts: 1000) with { Evidence = TopClasses(1, 0) };
+        var kept = Served(200, 2, ts: 3_000_000) with { Evidence = Text("ab") };
+        var late = Served(300, 0, ts: 3_100_000) with { Evidence = TopClasses(1, 0) };
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-5", [gone, kept, late], [new IngestedGroundTruth(gone.PredictionId, 1, 2000), Truth(kept, "abc", 3_000_001), new IngestedGroundTruth(late.PredictionId, 0, 3_100_001)]), 1, CancellationToken.None);
+
+        await Store.PruneAsync(2_000_000, CancellationToken.None);
+        var rolled = Store.Summarize(Model, "1.0.0", 0, Hour);
+
+        Assert.Equal(new Dictionary<int, long> { [1] = 1 }, rolled.Evidence.Ranks); // late's rank 1; gone's rank 0 went with it
+        Assert.Equal((1L, 1L, 3L), (rolled.Evidence.Sequences, rolled.Evidence.CharacterEdits, rolled.Evidence.Characters)); // "ab" vs "abc"
+    }
+
+    private static byte[] EvidenceBytes(Dictionary<string, EdgeTensor> tensors) =>
+        TelemetryCodec.ReadEvidence(TelemetryCodec.Encode(new PredictionRecord(Guid.NewGuid(), Model, "1.0.0", 0, 0, false, [], new Dictionary<string, EdgeTensor>()) { Evidence = tensors })).ToArray();
+
+    private static byte[] TopClasses(params long[] classes) => EvidenceBytes(new() { [TelemetryEvidence.TopClasses] = EdgeTensor.Create(classes, [classes.Length]) });
+
+    private static byte[] Text(string text) => EvidenceBytes(new() { [TelemetryEvidence.Text] = EdgeTensor.Create([text], [1]) });
+
+    private static byte[] Detections(float[] boxes, float[] scores, long[] classes) => EvidenceBytes(new()
+    {
+        [TelemetryEvidence.Boxes] = EdgeTensor.Create(boxes, [scores.Length, 4]),
+        [TelemetryEvidence.Scores] = EdgeTensor.Create(scores, [scores.Length]),
+        [TelemetryEvidence.Classes] = EdgeTensor.Create(classes, [classes.Length]),
+    });
+
+    /// <summary>A truth-only label (NaN) as ingest stores it: the encoded map, here through the same codec.</summary>
+    private static IngestedGroundTruth Truth(IngestedPrediction p, string text, long ts) =>
+        new(p.PredictionId, double.NaN, ts, EvidenceBytes(new() { [TelemetryEvidence.Text] = EdgeTensor.Create([text], [1]) }));
+
+    private static IngestedGroundTruth Boxes(IngestedPrediction p, float[] boxes, long[] classes, long ts = 5000) =>
+        new(p.PredictionId, double.NaN, ts, EvidenceBytes(new() { [TelemetryEvidence.Boxes] = EdgeTensor.Create(boxes, [classes.Length, 4]), [TelemetryEvidence.Classes] = EdgeTensor.Create(classes, [classes.Length]) }));
 
     private static IngestedPrediction Served(double latencyMicros, double predicted, long ts = 1000, long missing = 0, ulong slices = 0) =>
         new(Guid.NewGuid(), Model, "1.0.0", ts, latencyMicros, false, 4, missing, predicted, slices);
