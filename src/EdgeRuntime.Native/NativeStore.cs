@@ -113,6 +113,18 @@ internal static unsafe partial class NativeExports
         Store(store).Store.RecordGroundTruth(id, label);
     });
 
+    /// <summary>
+    /// Attaches the true text (NUL-terminated UTF-8, at most 1,024 UTF-16 code units) to an earlier prediction of a
+    /// sequence model: recorded by telemetry with a NaN label, so the server scores the package's CER/WER online.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_store_record_ground_truth_text")]
+    public static int StoreRecordGroundTruthText(IntPtr store, byte* predictionId, byte* text) => Guard(() =>
+    {
+        Require(predictionId != null && text != null, "prediction_id and text must not be NULL.");
+        Require(Guid.TryParseExact(Utf8(predictionId), "D", out var id), "prediction_id is not an id returned by edge_store_predict.");
+        Store(store).Store.RecordGroundTruth(id, Utf8(text));
+    });
+
     /// <summary>Closes the store; NULL is ignored. Fails (and keeps the store open) while an agent runs on it.</summary>
     [UnmanagedCallersOnly(EntryPoint = "edge_store_close")]
     public static int StoreClose(IntPtr store) => store == IntPtr.Zero ? 0 : Guard(() =>

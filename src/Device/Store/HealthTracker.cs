@@ -37,9 +37,14 @@ internal sealed class HealthTracker(int groundTruthWindow)
         }
     }
 
-    /// <summary>Scores every remembered prediction with this id (the served one and a shadow's); false when none is remembered.</summary>
+    /// <summary>Scores every remembered prediction with this id (the served one and a shadow's); false when none is remembered or the label is not finite.</summary>
     public bool GroundTruth(Guid id, double label)
     {
+        if (!double.IsFinite(label))
+        {
+            return false; // structured truth (text, boxes) carries a NaN label: it is no class to be right or wrong about
+        }
+
         var found = false;
         lock (_lock)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -138,7 +139,7 @@ public sealed class ModelStore : IDisposable
 
                 _layout.Commit(staged, m.Version, gate, _options.TimeProvider.GetUtcNow());
                 _options.Trust.RecordInstalled(m.Name, m.Version);
-                ReplaceLoaded(loaded);
+                ReplaceLoaded(loaded, verified);
                 if (!activate)
                 {
                     _standby.Add(m.Version);
@@ -316,6 +317,28 @@ public sealed class ModelStore : IDisposable
     {
         _health.GroundTruth(predictionId, label);
         _options.Telemetry?.RecordGroundTruth(predictionId, label);
+    }
+
+    /// <summary>
+    /// Attaches the true text to an earlier prediction of a sequence model (recorded by telemetry, so the server scores the
+    /// package's CER/WER metrics online against the text the device decoded).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the text is longer than <see cref="TelemetryEvidence.MaxTextLength"/>.</exception>
+    public void RecordGroundTruth(Guid predictionId, string text)
+    {
+        var truth = StructuredTruth.Text(text);
+        _options.Telemetry?.RecordTruth(predictionId, truth);
+    }
+
+    /// <summary>
+    /// Attaches the true boxes <c>[M, 4]</c> (x1, y1, x2, y2) and their classes <c>[M]</c> to an earlier prediction of a
+    /// detector (recorded by telemetry, so the server scores the package's mAP metric online).
+    /// </summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the shapes disagree or there are more than <see cref="TelemetryEvidence.MaxDetections"/> boxes.</exception>
+    public void RecordGroundTruth(Guid predictionId, EdgeTensor boxes, EdgeTensor classes)
+    {
+        var truth = StructuredTruth.Detections(boxes, classes);
+        _options.Telemetry?.RecordTruth(predictionId, truth);
     }
 
     /// <summary>Runs <paramref name="version"/> (installed and gated) silently beside the serving model; null stops shadowing.</summary>
@@ -522,14 +545,14 @@ public sealed class ModelStore : IDisposable
         var verified = _verifier.VerifyInstalled(path);
         var model = EdgeModel.Load(verified.ModelBytes, _options.ModelOptions);
         var loaded = new LoadedVersion(verified.Manifest, model);
-        _options.Telemetry?.Register(verified.Manifest);
+        _options.Telemetry?.Register(verified.Manifest, verified.ReadFile);
         _loaded[version] = loaded;
         return loaded;
     }
 
     private LoadedVersion GetOrLoad(string version) => _loaded.TryGetValue(version, out var v) ? v : LoadInstalled(version);
 
-    private void ReplaceLoaded(LoadedVersion loaded)
+    private void ReplaceLoaded(LoadedVersion loaded, VerifiedPackage verified)
     {
         if (_loaded.TryGetValue(loaded.Version, out var old) && !ReferenceEquals(old, loaded))
         {
@@ -537,7 +560,7 @@ public sealed class ModelStore : IDisposable
         }
 
         _loaded[loaded.Version] = loaded;
-        _options.Telemetry?.Register(loaded.Manifest);
+        _options.Telemetry?.Register(loaded.Manifest, verified.ReadFile); // the package's verified files: a CTC vocabulary for text evidence
     }
 
     /// <summary>Disposes loaded versions nothing uses; the previous version stays loaded for instant rollback.</summary>

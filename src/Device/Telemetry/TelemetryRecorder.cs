@@ -71,12 +71,36 @@ public sealed class TelemetryRecorder : IDisposable
     }
 
     /// <summary>Starts drift tracking for a model version against its package's reference, and tags its predictions with model-card slices.</summary>
-    public void Register(PackageManifest manifest)
+    public void Register(PackageManifest manifest) => Register(manifest, readFile: null);
+
+    /// <summary>
+    /// <see cref="Register(PackageManifest)"/>, reading the package's files where the manifest's gate metrics need them
+    /// for evidence (a CTC vocabulary): the store passes the installed package's verified files.
+    /// </summary>
+    internal void Register(PackageManifest manifest, Func<string, byte[]>? readFile)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        EvidencePlan? evidence = null;
+        try
+        {
+            evidence = EvidencePlan.Create(manifest, readFile);
+        }
+        catch (EdgeException ex)
+        {
+            TelemetryLog.EvidenceUnavailable(_logger, manifest.Name, manifest.Version, ex.Message);
+        }
+
         lock (_watchLock)
         {
-            _watched.TryAdd((manifest.Name, manifest.Version), new VersionWatch(new DriftMonitor(manifest), new SliceMatcher(manifest), manifest.ModelCard.AllowsRawInputs()));
+            var key = (manifest.Name, manifest.Version);
+            if (!_watched.TryGetValue(key, out var existing))
+            {
+                _watched[key] = new VersionWatch(new DriftMonitor(manifest), new SliceMatcher(manifest), manifest.ModelCard.AllowsRawInputs(), evidence);
+            }
+            else if (existing.Evidence is null && evidence is not null)
+            {
+                _watched[key] = existing with { Evidence = evidence }; // registered before without the package's files
+            }
         }
     }
 
@@ -114,6 +138,18 @@ public sealed class TelemetryRecorder : IDisposable
     /// <summary>Records the true label of an earlier prediction.</summary>
     public void RecordGroundTruth(Guid predictionId, double label) =>
         Enqueue(new Item(predictionId, null, null, _options.TimeProvider.GetTimestamp(), default, null, null, false, label));
+
+    /// <summary>Records the true text of an earlier prediction (scored online by a CER/WER metric).</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the text is longer than <see cref="TelemetryEvidence.MaxTextLength"/>.</exception>
+    public void RecordGroundTruth(Guid predictionId, string text) => RecordTruth(predictionId, StructuredTruth.Text(text));
+
+    /// <summary>Records the true boxes <c>[M, 4]</c> (x1, y1, x2, y2) and their classes <c>[M]</c> of an earlier prediction (scored online by an mAP metric).</summary>
+    /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the shapes disagree or there are more than <see cref="TelemetryEvidence.MaxDetections"/> boxes.</exception>
+    public void RecordGroundTruth(Guid predictionId, EdgeTensor boxes, EdgeTensor classes) => RecordTruth(predictionId, StructuredTruth.Detections(boxes, classes));
+
+    /// <summary>Records structured truth already checked by <see cref="StructuredTruth"/>; its label is NaN.</summary>
+    internal void RecordTruth(Guid predictionId, IReadOnlyDictionary<string, EdgeTensor> truth) =>
+        Enqueue(new Item(predictionId, null, null, _options.TimeProvider.GetTimestamp(), default, null, null, false, double.NaN) { Truth = truth });
 
     /// <summary>Blocks until everything recorded so far is committed to the outbox (or the timeout passes).</summary>
     /// <returns>True when it was committed in time.</returns>
@@ -232,7 +268,7 @@ public sealed class TelemetryRecorder : IDisposable
         var timestampMs = (_startTime + _options.TimeProvider.GetElapsedTime(_startTimestamp, item.Timestamp)).ToUnixTimeMilliseconds();
         if (item.Prediction is null)
         {
-            return (TelemetryRecordKind.GroundTruth, timestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, timestampMs)));
+            return (TelemetryRecordKind.GroundTruth, timestampMs, TelemetryCodec.Encode(new GroundTruthRecord(item.Id, item.Label, timestampMs) { Truth = item.Truth }));
         }
 
         VersionWatch? watch;
@@ -258,7 +294,11 @@ public sealed class TelemetryRecorder : IDisposable
         }
 
         var slices = watch?.Slices.Match(item.Inputs!) ?? 0;
-        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices) { RawInputs = RawInputs(watch, item) };
+        var record = new PredictionRecord(item.Id, item.Model!, item.Version!, timestampMs, item.Latency.TotalMicroseconds, item.Shadow, summaries, outputs, slices)
+        {
+            RawInputs = RawInputs(watch, item),
+            Evidence = Evidence(watch, item),
+        };
         return (TelemetryRecordKind.Prediction, timestampMs, TelemetryCodec.Encode(record));
     }
 
@@ -289,8 +329,55 @@ public sealed class TelemetryRecorder : IDisposable
         return item.Inputs;
     }
 
-    /// <summary>What the writer computes per registered version: drift counts and slice tags; whether its card allows raw inputs.</summary>
-    private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices, bool RawInputsAllowed);
+    /// <summary>
+    /// The evidence the version's gate metrics need (shadow runs too), or null. An output that does not fit the declared
+    /// metric is logged (the first time, then at every power of ten) and the prediction is recorded without evidence.
+    /// </summary>
+    private IReadOnlyDictionary<string, EdgeTensor>? Evidence(VersionWatch? watch, Item item)
+    {
+        if (watch?.Evidence is not { } plan)
+        {
+            return null;
+        }
 
-    private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label);
+        try
+        {
+            return plan.Compute(item.Prediction!);
+        }
+        catch (Exception ex) when (ex is EdgeException or ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            var failures = Interlocked.Increment(ref watch.EvidenceFailures);
+            if (IsPowerOfTen(failures))
+            {
+                TelemetryLog.EvidenceFailed(_logger, item.Model!, item.Version!, failures, ex.Message);
+            }
+
+            return null;
+        }
+    }
+
+    private static bool IsPowerOfTen(long n)
+    {
+        while (n >= 10 && n % 10 == 0)
+        {
+            n /= 10;
+        }
+
+        return n == 1;
+    }
+
+    /// <summary>
+    /// What the writer computes per registered version: drift counts and slice tags; whether its card allows raw inputs;
+    /// the evidence its gate metrics need (null: none).
+    /// </summary>
+    private sealed record VersionWatch(DriftMonitor Drift, SliceMatcher Slices, bool RawInputsAllowed, EvidencePlan? Evidence)
+    {
+        /// <summary>Predictions recorded without evidence because computing it failed (written by the writer only).</summary>
+        public long EvidenceFailures;
+    }
+
+    private sealed record Item(Guid Id, string? Model, string? Version, long Timestamp, TimeSpan Latency, IReadOnlyDictionary<string, EdgeTensor>? Inputs, Prediction? Prediction, bool Shadow, double Label)
+    {
+        public IReadOnlyDictionary<string, EdgeTensor>? Truth { get; init; }
+    }
 }

@@ -163,6 +163,11 @@ int edge_store_predict(edge_store *store, const edge_tensor *inputs, int32_t inp
 /* Attaches the true label to an earlier prediction: scored per version (health reports) and recorded by telemetry. */
 int edge_store_record_ground_truth(edge_store *store, const char *prediction_id, double label);
 
+/* Attaches the true text (NUL-terminated UTF-8, at most 1024 UTF-16 code units) to an earlier prediction of a sequence
+ * model (OCR, speech): recorded by telemetry with a NaN label, so the server scores the package's CER/WER metrics
+ * online against the text the device decoded. EDGE_E_INVALID_ARGUMENT for a NULL or too long text or an unknown id form. */
+int edge_store_record_ground_truth_text(edge_store *store, const char *prediction_id, const char *text);
+
 /* Closes the store. NULL is ignored. Fails with EDGE_E_INVALID_ARGUMENT while an agent still runs on it. */
 int edge_store_close(edge_store *store);
 

@@ -14,12 +14,36 @@ internal sealed class GroundTruthGrpcService(ModelCatalog catalog) : GroundTruth
         {
             var store = catalog.Find(request.ModelName);
             var id = InferenceCall.ParseId(request.PredictionId);
-            if (!double.IsFinite(request.Label))
+            var kinds = (request.HasLabel ? 1 : 0) + (request.HasText ? 1 : 0) + (request.Detections is null ? 0 : 1);
+            if (kinds != 1)
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, "The label must be a finite number.");
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Give exactly one of label, text or detections (boxes and classes); the request gives {(kinds == 0 ? "none" : "more than one")}.");
             }
 
-            store.RecordGroundTruth(id, request.Label);
+            if (request.HasText)
+            {
+                store.RecordGroundTruth(id, request.Text);
+            }
+            else if (request.Detections is { } detections)
+            {
+                if (detections.Boxes.Count != 4 * detections.Classes.Count)
+                {
+                    throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Detections need 4 box values per class: {detections.Boxes.Count} box values for {detections.Classes.Count} classes.");
+                }
+
+                var m = detections.Classes.Count;
+                store.RecordGroundTruth(id, EdgeTensor.Create([.. detections.Boxes], [m, 4]), EdgeTensor.Create([.. detections.Classes], [m]));
+            }
+            else
+            {
+                if (!double.IsFinite(request.Label))
+                {
+                    throw new EdgeException(EdgeErrorCode.InvalidArgument, "The label must be a finite number.");
+                }
+
+                store.RecordGroundTruth(id, request.Label);
+            }
+
             return Task.FromResult(new RecordGroundTruthResponse { PredictionId = id.ToString("N") });
         }
         catch (EdgeException ex)

@@ -145,30 +145,56 @@ internal sealed class RestApi(ModelCatalog catalog, InferenceLimiter limiter, Ti
         await WriteInferResponse(ctx, store.ModelName!, request.Id, served, outputs).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The ground-truth extension: <c>{"label": n}</c> (a class index or regression target), <c>{"text": "..."}</c> (for
+    /// a sequence model's CER/WER) or <c>{"boxes": [[x1, y1, x2, y2], ...], "classes": [c, ...]}</c> (for a detector's
+    /// mAP): exactly one of the three.
+    /// </summary>
     private async Task GroundTruthAsync(HttpContext ctx)
     {
         var store = catalog.Find(Route(ctx, "name"));
         var id = InferenceCall.ParseId(Route(ctx, "id"));
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        double label;
+        GroundTruthBody truth;
         try
         {
             using var doc = JsonDocument.Parse(body);
-            label = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetDouble(out var v) && double.IsFinite(v)
-                ? v
-                : throw new EdgeException(EdgeErrorCode.InvalidJson, "The body must be {\"label\": <finite number>}.");
+            truth = GroundTruthBody.Read(doc.RootElement);
         }
         catch (JsonException ex)
         {
             throw new EdgeException(EdgeErrorCode.InvalidJson, $"The body is not valid JSON: {ex.Message}");
         }
 
-        store.RecordGroundTruth(id, label);
+        if (truth.Text is { } text)
+        {
+            store.RecordGroundTruth(id, text);
+        }
+        else if (truth.Boxes is { } boxes)
+        {
+            store.RecordGroundTruth(id, boxes, truth.Classes!);
+        }
+        else
+        {
+            store.RecordGroundTruth(id, truth.Label);
+        }
+
         await WriteJson(ctx, 200, w =>
         {
             w.WriteString("model_name", store.ModelName);
             w.WriteString("prediction_id", id.ToString("N"));
-            w.WriteNumber("label", label);
+            if (truth.Text is { } t)
+            {
+                w.WriteString("text", t);
+            }
+            else if (truth.Boxes is { } b)
+            {
+                w.WriteNumber("boxes", b.Shape[0]);
+            }
+            else
+            {
+                w.WriteNumber("label", truth.Label);
+            }
         }).ConfigureAwait(false);
     }
 

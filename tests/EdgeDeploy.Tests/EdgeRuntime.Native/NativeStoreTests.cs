@@ -79,6 +79,46 @@ public sealed class NativeStoreTests : IDisposable
         Assert.Equal(["1.0.0"], Directory.GetDirectories(Path.Combine(args[0], "versions")).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void RecordGroundTruthText_ThroughTheCAbi_IsRecordedAsTruth_BadArgumentsAreRefusedWithoutThrowing()
+    {
+        var args = SampleArguments();
+        var telemetry = _temp.File("telemetry.db");
+        var id = Guid.NewGuid();
+        var script = _temp.File("truth_text.py");
+        File.WriteAllText(script, """
+            import ctypes, sys
+            lib = ctypes.CDLL(sys.argv[1])
+            p = ctypes.c_void_p
+            lib.edge_last_error.restype = ctypes.c_char_p
+            lib.edge_store_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(p)]
+            lib.edge_store_record_ground_truth_text.argtypes = [p, ctypes.c_char_p, ctypes.c_char_p]
+            lib.edge_store_close.argtypes = [p]
+            store = p()
+            assert lib.edge_store_open(sys.argv[2].encode(), sys.argv[3].encode(), sys.argv[4].encode(), ctypes.byref(store)) == 0, lib.edge_last_error()
+            pid = sys.argv[5].encode()
+            for what, rc in [
+                    ("text", lib.edge_store_record_ground_truth_text(store, pid, "Model 42 ships ✓".encode())),
+                    ("null text", lib.edge_store_record_ground_truth_text(store, pid, None)),
+                    ("bad id", lib.edge_store_record_ground_truth_text(store, b"not-an-id", b"x")),
+                    ("too long", lib.edge_store_record_ground_truth_text(store, pid, b"a" * 1025)),
+                    ("null store", lib.edge_store_record_ground_truth_text(None, pid, b"x"))]:
+                print(what, rc, lib.edge_last_error().decode().split(":")[0] if rc else "")
+            print("close", lib.edge_store_close(store))
+            """);
+
+        var run = ProcessRunner.Run("python3", [script, Path.Combine(_lib, "libedgeruntime.so"), args[0], args[1], telemetry, id.ToString("D")], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var invalid = (int)EdgeErrorCode.InvalidArgument;
+        Assert.Equal($"text 0 \nnull text {invalid} InvalidArgument\nbad id {invalid} InvalidArgument\ntoo long {invalid} InvalidArgument\nnull store {invalid} InvalidArgument\nclose 0\n", run.StdOut.ReplaceLineEndings("\n"));
+        using var recorder = EdgeDeploy.Runtime.Telemetry.TelemetryRecorder.Open(new EdgeDeploy.Runtime.Telemetry.TelemetryOptions { DatabasePath = telemetry });
+        var truth = EdgeDeploy.Runtime.Telemetry.TelemetryCodec.DecodeGroundTruth(Assert.Single(recorder.ReadBatch()!.Records).Payload);
+        Assert.Equal(id, truth.PredictionId);
+        Assert.True(double.IsNaN(truth.Label));
+        Assert.Equal("Model 42 ships \u2713", truth.Truth!["text"].AsSpan<string>()[0]);
+    }
+
     /// <summary>A fresh store and a device trust directory holding the samples' root (it records the highest versions seen).</summary>
     private string[] SampleArguments()
     {

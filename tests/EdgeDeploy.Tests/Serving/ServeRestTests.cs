@@ -196,4 +196,49 @@ public sealed class ServeRestTests(PackageFactory factory) : IClassFixture<Packa
         var truth = TelemetryCodec.DecodeGroundTruth(Assert.Single(records, r => r.Kind == TelemetryRecordKind.GroundTruth).Payload);
         Assert.Equal((Guid.Parse(id), 0.0), (truth.PredictionId, truth.Label));
     }
+    [Fact]
+    public async Task GroundTruth_TextOrBoxes_IsRecordedAsStructuredTruthWithANaNLabel()
+    {
+        await using var host = await ServeHost.StartAsync(factory);
+        var served = await ReadJson(await host.Http.PostAsync($"/v2/models/{Model}/infer", Json(InferBody(ServeHost.Setosa))));
+        var id = served.GetProperty("parameters").GetProperty("prediction_id").GetString()!;
+        host.Store.TakeHealth();
+
+        var text = await host.Http.PostAsync($"/v2/models/{Model}/predictions/{id}/ground_truth", Json("""{"text": "HELLO WORLD"}"""));
+        var boxes = await host.Http.PostAsync($"/v2/models/{Model}/predictions/{id}/ground_truth", Json("""{"boxes": [[0, 0, 10, 10], [20, 20, 30, 30.5]], "classes": [0, 1]}"""));
+
+        Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+        Assert.Equal("HELLO WORLD", (await ReadJson(text)).GetProperty("text").GetString());
+        Assert.Equal(HttpStatusCode.OK, boxes.StatusCode);
+        Assert.DoesNotContain(host.Store.TakeHealth(), h => h.GroundTruth > 0); // no class to be right or wrong about
+        Assert.True(host.Recorder.Flush(TimeSpan.FromSeconds(10)));
+        var truths = host.Recorder.ReadBatch()!.Records.Where(r => r.Kind == TelemetryRecordKind.GroundTruth).Select(r => TelemetryCodec.DecodeGroundTruth(r.Payload)).ToList();
+        Assert.Equal(2, truths.Count);
+        Assert.All(truths, t => Assert.Equal((Guid.Parse(id), true), (t.PredictionId, double.IsNaN(t.Label))));
+        Assert.Equal("HELLO WORLD", truths[0].Truth![TelemetryEvidence.Text].AsSpan<string>()[0]);
+        Assert.Equal([0f, 0, 10, 10, 20, 20, 30, 30.5f], truths[1].Truth![TelemetryEvidence.Boxes].ToArray<float>());
+        Assert.Equal([0L, 1L], truths[1].Truth![TelemetryEvidence.Classes].ToArray<long>());
+    }
+
+    [Theory]
+    [InlineData("""{}""", "InvalidArgument: The body must be one of", "it gives none")]
+    [InlineData("""{"label": 1, "text": "a"}""", "InvalidArgument: The body must be one of", "it gives more than one")]
+    [InlineData("""{"text": "a", "boxes": [[0, 0, 1, 1]], "classes": [0]}""", "InvalidArgument: The body must be one of", "it gives more than one")]
+    [InlineData("""{"boxes": [[0, 0, 1, 1]]}""", "InvalidArgument: \"boxes\" and \"classes\" go together", "")]
+    [InlineData("""{"boxes": [[0, 0, 1, 1]], "classes": [0, 1]}""", "InvalidArgument: Detections disagree in count", "")]
+    [InlineData("""{"text": 7}""", "InvalidJson: \"text\" must be a string.", "")]
+    public async Task GroundTruth_NeitherBothOrMalformedTruth_Is400AndRecordsNothing(string body, string start, string contains)
+    {
+        await using var host = await ServeHost.StartAsync(factory);
+        var id = Guid.NewGuid().ToString("N");
+
+        var response = await host.Http.PostAsync($"/v2/models/{Model}/predictions/{id}/ground_truth", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await ReadJson(response)).GetProperty("error").GetString()!;
+        Assert.StartsWith(start, error, StringComparison.Ordinal);
+        Assert.Contains(contains, error, StringComparison.Ordinal);
+        Assert.True(host.Recorder.Flush(TimeSpan.FromSeconds(10)));
+        Assert.DoesNotContain(host.Recorder.ReadBatch()?.Records ?? [], r => r.Kind == TelemetryRecordKind.GroundTruth);
+    }
 }

@@ -86,7 +86,16 @@ internal static class GateMetricEvaluator
             case GateMetricKind.CharacterErrorRate or GateMetricKind.WordErrorRate:
                 var ctc = spec.Ctc!;
                 var vocabulary = SequenceMetrics.ReadVocabulary(readFile(ctc.Vocabulary));
-                var decoded = outputs.Select(o => SequenceMetrics.GreedyCtc(Output(o, spec.Output), vocabulary, ctc.Blank)).ToList();
+                List<string> decoded;
+                try
+                {
+                    decoded = [.. outputs.Select(o => SequenceMetrics.GreedyCtc(Output(o, spec.Output), vocabulary, ctc.Blank))];
+                }
+                catch (EdgeException ex) when (ex.Code == EdgeErrorCode.InvalidArgument)
+                {
+                    return (double.NaN, $"cannot decode: {ex.Message}"); // e.g. a vocabulary shorter than the output's classes: the metric fails, naming why
+                }
+
                 var truth = cases.Select(TruthText).ToList();
                 var rate = spec.Kind == GateMetricKind.CharacterErrorRate ? SequenceMetrics.CharacterErrorRate(decoded, truth) : SequenceMetrics.WordErrorRate(decoded, truth);
                 return (rate, $"first decoded \"{decoded[0]}\", truth \"{truth[0]}\"");

@@ -132,9 +132,9 @@ internal static class GatePackages
         return EdgeTensor.Create(data, [1, steps.Length, classes]);
     }
 
-    private static Dictionary<string, EdgeTensor> Inputs(string name, EdgeTensor t) => new() { [name] = t };
+    public static Dictionary<string, EdgeTensor> Inputs(string name, EdgeTensor t) => new() { [name] = t };
 
-    private static PackageMetadataInput IrisMetadata()
+    public static PackageMetadataInput IrisMetadata()
     {
         var card = PackageMetadataInput.Parse(File.ReadAllBytes(Repo.Model("iris_classifier.card.json")));
         return new PackageMetadataInput
@@ -146,7 +146,7 @@ internal static class GatePackages
     }
 
     /// <summary>End-to-end cases whose expected outputs are the model's own (as <c>edge pack --e2e-from-model</c> does).</summary>
-    private static List<EndToEndCase> FromModel(string model, IEnumerable<IReadOnlyDictionary<string, EdgeTensor>> inputs)
+    public static List<EndToEndCase> FromModel(string model, IEnumerable<IReadOnlyDictionary<string, EdgeTensor>> inputs)
     {
         using var m = EdgeModel.Load(Repo.Model(model));
         return [.. inputs.Select(i =>
@@ -156,7 +156,7 @@ internal static class GatePackages
         })];
     }
 
-    private static PackageBuilder Builder(string name, string version, string model, PackageMetadataInput metadata, IReadOnlyList<EndToEndCase> e2e) =>
+    public static PackageBuilder Builder(string name, string version, string model, PackageMetadataInput metadata, IReadOnlyList<EndToEndCase> e2e) =>
         new PackageBuilder(name, version)
             .WithModel(File.ReadAllBytes(Repo.Model(model)))
             .WithMetadata(metadata)
@@ -164,5 +164,5 @@ internal static class GatePackages
             .WithValidity(TimeSpan.FromDays(30))
             .WithTimeProvider(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(PackageFactory.Now));
 
-    private static byte[] Sign(PackageFactory factory, PackageBuilder builder) => PackageSigner.Sign(builder.Build(), factory.PublisherKey);
+    public static byte[] Sign(PackageFactory factory, PackageBuilder builder) => PackageSigner.Sign(builder.Build(), factory.PublisherKey);
 }
