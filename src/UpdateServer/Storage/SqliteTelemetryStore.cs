@@ -20,7 +20,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, model TEXT NOT NULL, version TEXT NOT NULL, UNIQUE (model, version));
         CREATE TABLE IF NOT EXISTS predictions (series INTEGER NOT NULL, ts_ms INTEGER NOT NULL, device_id TEXT NOT NULL,
             prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
-            input_missing INTEGER NOT NULL, predicted REAL NOT NULL, slices INTEGER NOT NULL DEFAULT 0);
+            input_missing INTEGER NOT NULL, predicted REAL, slices INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS predictions_series_time ON predictions (series, ts_ms);
         CREATE TABLE IF NOT EXISTS ground_truth (device_id TEXT NOT NULL, prediction_id BLOB NOT NULL, label REAL,
             ts_ms INTEGER NOT NULL, truth BLOB, PRIMARY KEY (device_id, prediction_id)) WITHOUT ROWID;
@@ -77,6 +77,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         Execute(_writer, Schema);
         AddSlicesColumn(_writer);
         AddTruthColumn(_writer);
+        AllowNoPredictedValue(_writer);
         _rollupsFromHour = CreateRollups(_writer);
         _orphans = Scalar(_writer, "SELECT EXISTS (SELECT 1 FROM rollup_orphan_labels);") != 0;
         _findPrediction = Prepare(
@@ -181,7 +182,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             double? label = reader.IsDBNull(4) ? null : reader.GetDouble(4);
             var scored = reader.IsDBNull(6) ? EvidenceOutcome.None : EvidenceOutcome.Of((byte[])reader.GetValue(6), label ?? double.NaN, reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7));
-            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetDouble(3), label, unchecked((ulong)reader.GetInt64(5)), scored);
+            window.Add(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), Predicted(reader, 3), label, unchecked((ulong)reader.GetInt64(5)), scored);
         }
     }
 
@@ -256,7 +257,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new PredictionExportRow(
-                new Guid((byte[])reader.GetValue(1)), reader.GetString(2), reader.GetInt64(3), reader.GetDouble(4), unchecked((ulong)reader.GetInt64(5)),
+                new Guid((byte[])reader.GetValue(1)), reader.GetString(2), reader.GetInt64(3), Predicted(reader, 4), unchecked((ulong)reader.GetInt64(5)),
                 reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7), new ExportCursor(reader.GetInt64(0), 0)));
         }
 
@@ -323,6 +324,9 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         _writer.Dispose();
     }
 
+    /// <summary>A prediction's value: NULL (SQLite's NaN) when the device had none to read.</summary>
+    private static double Predicted(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
+
     /// <summary>Files created before slice masks existed get the column (existing rows: no slices).</summary>
     private static void AddSlicesColumn(SqliteConnection connection)
     {
@@ -332,6 +336,39 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
         {
             Execute(connection, "ALTER TABLE predictions ADD COLUMN slices INTEGER NOT NULL DEFAULT 0;");
         }
+    }
+
+    /// <summary>
+    /// Files whose predicted column is NOT NULL: a prediction with no value to read (its outputs too large to record, as
+    /// for an OCR or vision model) has NaN, which SQLite stores as NULL. The table is copied once into the new shape,
+    /// rowids kept (export cursors point at them), indexes rebuilt.
+    /// </summary>
+    private static void AllowNoPredictedValue(SqliteConnection connection)
+    {
+        if (Scalar(connection, "SELECT COUNT(*) FROM pragma_table_info('predictions') WHERE name = 'predicted' AND \"notnull\" = 1;") == 0)
+        {
+            return;
+        }
+
+        var idIndex = Scalar(connection, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'predictions_id';") != 0;
+        using var tx = connection.BeginTransaction();
+        using (var command = connection.CreateCommand())
+        {
+            command.Transaction = tx;
+            command.CommandText = """
+                CREATE TABLE predictions_nullable (series INTEGER NOT NULL, ts_ms INTEGER NOT NULL, device_id TEXT NOT NULL,
+                    prediction_id BLOB NOT NULL, shadow INTEGER NOT NULL, latency_us REAL NOT NULL, input_values INTEGER NOT NULL,
+                    input_missing INTEGER NOT NULL, predicted REAL, slices INTEGER NOT NULL DEFAULT 0);
+                INSERT INTO predictions_nullable (rowid, series, ts_ms, device_id, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices)
+                    SELECT rowid, series, ts_ms, device_id, prediction_id, shadow, latency_us, input_values, input_missing, predicted, slices FROM predictions;
+                DROP TABLE predictions;
+                ALTER TABLE predictions_nullable RENAME TO predictions;
+                CREATE INDEX predictions_series_time ON predictions (series, ts_ms);
+                """ + (idIndex ? "CREATE INDEX predictions_id ON predictions (prediction_id);" : string.Empty);
+            command.ExecuteNonQuery();
+        }
+
+        tx.Commit();
     }
 
     /// <summary>
@@ -404,7 +441,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             using var reader = read.ExecuteReader();
             while (reader.Read())
             {
-                var (series, ts, predicted, slices) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(5), unchecked((ulong)reader.GetInt64(6)));
+                var (series, ts, predicted, slices) = (reader.GetInt64(0), reader.GetInt64(1), Predicted(reader, 5), unchecked((ulong)reader.GetInt64(6)));
                 rollup.AddPrediction(series, ts, reader.GetDouble(2), reader.GetInt64(3), reader.GetInt64(4), predicted, slices);
                 if (!reader.IsDBNull(8))
                 {
@@ -590,7 +627,7 @@ internal sealed class SqliteTelemetryStore : ITelemetryStore, IDisposable
             found = reader.Read();
             if (found)
             {
-                (series, ts, predicted, slices, shadow) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), unchecked((ulong)reader.GetInt64(3)), reader.GetInt64(4) != 0);
+                (series, ts, predicted, slices, shadow) = (reader.GetInt64(0), reader.GetInt64(1), Predicted(reader, 2), unchecked((ulong)reader.GetInt64(3)), reader.GetInt64(4) != 0);
                 evidence = reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5);
             }
         }

@@ -103,7 +103,11 @@ internal sealed class TelemetryRollup
         totals.Values = SaturatingCount.Add(totals.Values, inputValues);
         totals.Missing = SaturatingCount.Add(totals.Missing, inputMissing);
         Get(new Key(series, hour, Latency, Quantize(latencyMicros), shard)).N++;
-        Get(new Key(series, hour, Predicted, Quantize(predicted), shard)).N++;
+        if (!double.IsNaN(predicted))
+        {
+            Get(new Key(series, hour, Predicted, Quantize(predicted), shard)).N++; // NaN: the device had no value to read
+        }
+
         for (var mask = slices; mask != 0; mask &= mask - 1)
         {
             Get(new Key(series, hour, Slice, System.Numerics.BitOperations.TrailingZeroCount(mask), shard)).N++;
@@ -112,15 +116,16 @@ internal sealed class TelemetryRollup
 
     /// <summary>
     /// Adds (<paramref name="sign"/> 1) or takes back (-1) a label's outcome for a served prediction, and what its evidence
-    /// scored (<paramref name="scored"/>). A label of NaN (structured truth only) counts no plain outcome.
+    /// scored (<paramref name="scored"/>). A label of NaN (structured truth only), or a prediction without a value (NaN: its
+    /// outputs were too large to record), counts no plain outcome.
     /// </summary>
     public void AddLabel(long series, long timestampMs, double predicted, ulong slices, double label, int sign, int shard = 0, EvidenceOutcome scored = default)
     {
         var hour = timestampMs / HourMs;
         AddEvidence(series, hour, slices, scored, sign, shard);
-        if (double.IsNaN(label))
+        if (double.IsNaN(label) || double.IsNaN(predicted))
         {
-            return;
+            return; // no plain outcome without a number on both sides
         }
 
         Outcome(Get(new Key(series, hour, Totals, 0, shard)), predicted, label, sign);

@@ -26,8 +26,12 @@ internal sealed class WindowAccumulator
         _latencies[latency] = _latencies.GetValueOrDefault(latency) + 1;
         _values = SaturatingCount.Add(_values, inputValues);
         _missing = SaturatingCount.Add(_missing, inputMissing);
-        var mix = TelemetryRollup.Quantize(predicted);
-        _predictions[mix] = _predictions.GetValueOrDefault(mix) + 1;
+        if (!double.IsNaN(predicted))
+        {
+            var mix = TelemetryRollup.Quantize(predicted);
+            _predictions[mix] = _predictions.GetValueOrDefault(mix) + 1;
+        }
+
         _overall.Add(predicted, label);
         _overall.Evidence.Add(scored);
         for (var mask = slices; mask != 0; mask &= mask - 1)
@@ -183,7 +187,7 @@ internal sealed class WindowAccumulator
         public void Add(double predicted, double? label)
         {
             Requests++;
-            if (label is { } truth)
+            if (label is { } truth && !double.IsNaN(truth) && !double.IsNaN(predicted))
             {
                 GroundTruth++;
                 Correct += predicted == truth ? 1 : 0;

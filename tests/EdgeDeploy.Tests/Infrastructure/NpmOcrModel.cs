@@ -2,6 +2,9 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using EdgeDeploy.Runtime;
+using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Telemetry;
+using EdgeDeploy.Tests.Device.Store.Gate;
 
 namespace EdgeDeploy.Tests.Infrastructure;
 
@@ -88,5 +91,34 @@ public sealed class NpmOcrModel
         }
 
         return new Dictionary<string, EdgeTensor> { [Input] = EdgeTensor.Create(x, [1, 3, Height, Width]) };
+    }
+
+    /// <summary>
+    /// The recogniser packed as a user would, signed by <paramref name="factory"/>'s publisher: name gate-ppocr-v4-rec,
+    /// CER within [<paramref name="cerMin"/>, <paramref name="cerMax"/>] and WER within [0, 0.2] over greedy CTC with
+    /// the vocabulary (<see cref="Vocabulary()"/> unless given) shipped and hashed in the package, the rendered lines
+    /// and their texts as the confidence set.
+    /// </summary>
+    public byte[] SignedPackage(PackageFactory factory, double cerMax, double cerMin = 0, byte[]? vocabulary = null, string version = "1.0.0")
+    {
+        var ctc = new CtcDecoding { Vocabulary = "ppocr_vocab.txt", Blank = 0 };
+        var confidence = Enumerable.Range(0, Texts.Count).Select(i => new ConfidenceCase(Line(i), 0)
+        {
+            Truth = new Dictionary<string, EdgeTensor> { [TelemetryEvidence.Text] = EdgeTensor.Create([Texts[i]], [1]) },
+        }).ToList();
+        var gate = new GateSpec
+        {
+            Metrics =
+            [
+                new MetricSpec { Kind = GateMetricKind.CharacterErrorRate, Output = Output, Ctc = ctc, Min = cerMin, Max = cerMax },
+                new MetricSpec { Kind = GateMetricKind.WordErrorRate, Output = Output, Ctc = ctc, Min = 0, Max = 0.2 },
+            ],
+        };
+        var builder = GatePackages.Builder("gate-ppocr-v4-rec", version, ModelPath, GatePackages.IrisMetadata(), GatePackages.FromModel(ModelPath, [Line(0)]))
+            .WithConfidenceSet(confidence, ConfidenceMetric.Accuracy, Output, 0, 1)
+            .WithGate(gate)
+            .WithFile(ctc.Vocabulary, vocabulary ?? Vocabulary())
+            .WithValidity(TimeSpan.FromDays(3650)); // a real server checks it against the real clock
+        return GatePackages.Sign(factory, builder);
     }
 }

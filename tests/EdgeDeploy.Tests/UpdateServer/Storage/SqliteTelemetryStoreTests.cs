@@ -59,5 +59,12 @@ public sealed class SqliteTelemetryStoreTests : TelemetryStoreContract
         await store.StoreBatchAsync(new TelemetryBatchRecord("d1", "2-3", [scored], [new IngestedGroundTruth(scored.PredictionId, double.NaN, 1005, evidence)]), 1006, CancellationToken.None);
         var after = store.Summarize("iris-classifier", "1.0.0", 0, 2000);
         Assert.Equal((3L, 1L, 1L, 0L), (after.Requests, after.GroundTruth, after.Evidence.Sequences, after.Evidence.CharacterEdits));
+
+        // Its predicted column lost NOT NULL (rowids kept): a prediction without a value (NaN, stored as NULL) is stored.
+        var valueless = new IngestedPrediction(Guid.NewGuid(), "iris-classifier", "1.0.0", 1007, 60, false, 4, 0, double.NaN);
+        await store.StoreBatchAsync(new TelemetryBatchRecord("d1", "4-4", [valueless], []), 1008, CancellationToken.None);
+        var last = store.Summarize("iris-classifier", "1.0.0", 0, 2000);
+        Assert.Equal((4L, 1L), (last.Requests, last.GroundTruth));
+        Assert.Equal(new Dictionary<double, long> { [2] = 1, [1] = 2 }, last.PredictionCounts);
     }
 }

@@ -289,6 +289,25 @@ public abstract class TelemetryStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoreBatch_PredictionWithoutAValue_IsCountedButScoresNoPlainOutcomeFromRollupsOrRawRows()
+    {
+        // An OCR or vision model's outputs are too large to record: the device sends no value (NaN). It is still a served
+        // prediction; a numeric label for it scores nothing (no accuracy, no absolute error), whole hours or partial.
+        const long Hour = 3_600_000;
+        var none = Served(100, double.NaN, ts: 1000);
+        var one = Served(200, 1, ts: 2000);
+        await Store.StoreBatchAsync(new TelemetryBatchRecord("d1", "1-2", [none, one], [new IngestedGroundTruth(none.PredictionId, 1, 3000), new IngestedGroundTruth(one.PredictionId, 1, 3000)]), 1, CancellationToken.None);
+
+        var whole = Store.Summarize(Model, "1.0.0", 0, Hour);
+        var raw = Store.Summarize(Model, "1.0.0", 500, Hour - 1);
+
+        Assert.Equal((2L, 1L, 1L, 0.0), (whole.Requests, whole.GroundTruth, whole.Correct, whole.AbsErrorSum));
+        Assert.Equal((2L, 1L, 1L, 0.0), (raw.Requests, raw.GroundTruth, raw.Correct, raw.AbsErrorSum));
+        Assert.Equal(new Dictionary<double, long> { [1] = 1 }, whole.PredictionCounts);
+        Assert.Equal(whole.PredictionCounts, raw.PredictionCounts);
+    }
+
+    [Fact]
     public async Task Summarize_LatencyWithMoreThanThreeDigits_RollupsAndRawRowsAgreeOnTheRoundedValue()
     {
         const long Hour = 3_600_000;

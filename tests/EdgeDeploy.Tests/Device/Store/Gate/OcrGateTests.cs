@@ -1,6 +1,5 @@
 using System.Globalization;
 using EdgeDeploy.Runtime;
-using EdgeDeploy.Runtime.Packages;
 using EdgeDeploy.Runtime.Store;
 using EdgeDeploy.Runtime.Telemetry;
 using EdgeDeploy.Tests.Device.Telemetry;
@@ -16,7 +15,6 @@ namespace EdgeDeploy.Tests.Device.Store.Gate;
 /// </summary>
 public sealed class OcrGateTests : IClassFixture<PackageFactory>, IClassFixture<NpmOcrModel>, IDisposable
 {
-    private static readonly CtcDecoding Ctc = new() { Vocabulary = "ppocr_vocab.txt", Blank = 0 };
     private readonly PackageFactory _factory;
     private readonly NpmOcrModel _ocr;
     private readonly ITestOutputHelper _output;
@@ -97,26 +95,7 @@ public sealed class OcrGateTests : IClassFixture<PackageFactory>, IClassFixture<
         Assert.Null(store.ActiveVersion);
     }
 
-    private byte[] Package(double cerMax, double cerMin = 0, byte[]? vocabulary = null)
-    {
-        var confidence = Enumerable.Range(0, _ocr.Texts.Count).Select(i => new ConfidenceCase(_ocr.Line(i), 0)
-        {
-            Truth = new Dictionary<string, EdgeTensor> { [TelemetryEvidence.Text] = EdgeTensor.Create([_ocr.Texts[i]], [1]) },
-        }).ToList();
-        var gate = new GateSpec
-        {
-            Metrics =
-            [
-                new MetricSpec { Kind = GateMetricKind.CharacterErrorRate, Output = NpmOcrModel.Output, Ctc = Ctc, Min = cerMin, Max = cerMax },
-                new MetricSpec { Kind = GateMetricKind.WordErrorRate, Output = NpmOcrModel.Output, Ctc = Ctc, Min = 0, Max = 0.2 },
-            ],
-        };
-        var builder = GatePackages.Builder("gate-ppocr-v4-rec", "1.0.0", _ocr.ModelPath, GatePackages.IrisMetadata(), GatePackages.FromModel(_ocr.ModelPath, [_ocr.Line(0)]))
-            .WithConfidenceSet(confidence, ConfidenceMetric.Accuracy, NpmOcrModel.Output, 0, 1)
-            .WithGate(gate)
-            .WithFile(Ctc.Vocabulary, vocabulary ?? _ocr.Vocabulary());
-        return GatePackages.Sign(_factory, builder);
-    }
+    private byte[] Package(double cerMax, double cerMin = 0, byte[]? vocabulary = null) => _ocr.SignedPackage(_factory, cerMax, cerMin, vocabulary);
 
     private ModelStore Open(string name, TelemetryRecorder? telemetry = null) => ModelStore.Open(new ModelStoreOptions
     {
