@@ -291,7 +291,7 @@ internal static class FleetCommands
                 Description = "error_rate, latency_p50_ms, latency_p95_ms, latency_p99_ms, online_metric, missing_fraction, psi, ks, jensen_shannon, slice_metric, min_class_recall, min_class_precision, positive_rate_ratio, fpr_ratio, fnr_ratio, fairness_disparity, top_k_accuracy, cer, wer or map.",
                 Required = true,
             };
-            var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric (and optionally min_class_recall, min_class_precision): the model-card slice; the fairness metrics: optionally one fairness group (default: the group farthest from parity)." };
+            var feature = new Option<string?>("--feature") { Description = "psi, ks, jensen_shannon: the feature or output; slice_metric (and optionally min_class_recall, min_class_precision, top_k_accuracy, cer, wer): the model-card slice; the fairness metrics: optionally one fairness group (default: the group farthest from parity)." };
             var above = new Option<double?>("--above") { Description = "Fire when the value exceeds this." };
             var below = new Option<double?>("--below") { Description = "Fire when the value falls below this." };
             var window = new Option<int>("--window-seconds") { Description = "Trailing window (default 300)." };
