@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace EdgeDeploy.Runtime.Native;
 
 /// <summary>
-/// In libedgeruntime.so, ONNX Runtime's native library sits next to our own; the default search looks beside the host
+/// In libedgeruntime.so, ONNX Runtime's and SQLite's native libraries sit next to our own; the default search looks beside the host
 /// executable instead (a C or Python program elsewhere). This resolver looks in our library's directory first.
 /// Only the C ABI installs it; .NET hosts keep the normal NuGet resolution.
 /// </summary>
@@ -25,7 +25,7 @@ internal static unsafe class NativeLibraryLocator
             return;
         }
 
-        NativeLibrary.SetDllImportResolver(typeof(OrtEnv).Assembly, (name, assembly, searchPath) =>
+        IntPtr Resolve(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath)
         {
             foreach (var candidate in new[] { $"lib{name}.so", $"{name}.so", name })
             {
@@ -36,7 +36,19 @@ internal static unsafe class NativeLibraryLocator
             }
 
             return NativeLibrary.TryLoad(name, assembly, searchPath, out var fallback) ? fallback : IntPtr.Zero;
-        });
+        }
+
+        NativeLibrary.SetDllImportResolver(typeof(OrtEnv).Assembly, Resolve);
+
+        // SQLite (the telemetry outbox edge_store_open's telemetry_db opens) sits beside us too: libe_sqlite3.so.
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(SQLitePCL.SQLite3Provider_e_sqlite3).Assembly, Resolve);
+        }
+        catch (InvalidOperationException)
+        {
+            // the provider set its own resolver: it then finds the library itself
+        }
     }
 
     /// <summary>The directory of the shared object that contains this code (dladdr on one of our exports).</summary>

@@ -180,6 +180,36 @@ public sealed class TelemetryEvidenceTests : IClassFixture<PackageFactory>, IDis
         Assert.Null(recorder.ReadBatch());
     }
 
+    [Fact]
+    public void Register_CtcManifestWithoutThePackagesFiles_RecordsNoText()
+    {
+        var gate = new GateSpec { Metrics = [new MetricSpec { Kind = GateMetricKind.CharacterErrorRate, Output = "probabilities", Ctc = Ctc, Min = 0, Max = 0.5 }] };
+        var manifest = new PackageVerifier(_factory.NewTrustStore(), PackageFactory.Options()).Verify(GatePackages.Ctc(_factory, gate)).Manifest;
+        using var recorder = Recorder();
+        using var model = EdgeModel.Load(Repo.Model("ctc_sample.onnx"));
+        var inputs = GatePackages.Inputs("logits", GatePackages.OneHot([1, 2], 5));
+
+        recorder.Register(manifest); // the public overload: no vocabulary, so no text (and no failure)
+        recorder.RecordPrediction(Guid.NewGuid(), manifest.Name, manifest.Version, TimeSpan.FromMilliseconds(1), inputs, model.Predict(inputs), shadow: false);
+
+        Assert.Null(Assert.Single(Predictions(recorder)).Evidence);
+    }
+
+    [Theory]
+    [InlineData(1022, 1024)] // the pair fits exactly
+    [InlineData(1023, 1023)] // the pair straddles the limit: left out whole
+    [InlineData(1024, 1024)]
+    public void Truncate_LongText_KeepsAtMostTheLimitWithoutSplittingASurrogatePair(int asciiFirst, int expectedLength)
+    {
+        var text = new string('a', asciiFirst) + string.Concat(Enumerable.Repeat("\U0001F600", 300));
+
+        var truncated = EvidencePlan.Truncate(text);
+
+        Assert.Equal(expectedLength, truncated.Length);
+        Assert.Equal(text[..expectedLength], truncated);
+        Assert.Equal("short", EvidencePlan.Truncate("short"));
+    }
+
     internal static List<PredictionRecord> Predictions(TelemetryRecorder recorder)
     {
         Assert.True(recorder.Flush(TimeSpan.FromSeconds(10)));
