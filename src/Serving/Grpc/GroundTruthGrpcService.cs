@@ -14,10 +14,11 @@ internal sealed class GroundTruthGrpcService(ModelCatalog catalog) : GroundTruth
         {
             var store = catalog.Find(request.ModelName);
             var id = InferenceCall.ParseId(request.PredictionId);
-            var kinds = (request.HasLabel ? 1 : 0) + (request.HasText ? 1 : 0) + (request.Detections is null ? 0 : 1);
-            if (kinds != 1)
+            // No text and no detections is a numeric label, present or not: proto3 leaves a label of 0 off the wire, and
+            // clients built before the field was optional send class 0 that way.
+            if ((request.HasLabel ? 1 : 0) + (request.HasText ? 1 : 0) + (request.Detections is null ? 0 : 1) > 1)
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"Give exactly one of label, text or detections (boxes and classes); the request gives {(kinds == 0 ? "none" : "more than one")}.");
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, "Give one of label, text or detections (boxes and classes); the request gives more than one.");
             }
 
             if (request.HasText)
