@@ -2,8 +2,11 @@
 # Cold start and size (issue 18): wall time from process start to the first prediction printed, `edge predict` against
 # a minimal raw ONNX Runtime AOT program (benchmarks/RawOrtPredict) in the same run, alternating the two so machine noise
 # hits both alike; then the sizes of edge, libedgeruntime.so, libedgeagent.so and the raw program (ONNX Runtime itself excluded: both
-# load the same libonnxruntime.so).
+# load the same libonnxruntime.so). Beside the wall time it prints each program's CPU time (user + sys): on a machine
+# other work loads, wall time mostly measures the wait for a core, CPU time what the program itself costs.
 # Usage: scripts/bench-coldstart.sh [RUNS]   (default 40 runs of each)
+#   EDGE_VARIANT_ARGS="-p:..." also publishes a second edge with those MSBuild arguments (e.g. -p:EdgeStartupHugePages=false,
+#   -p:IlcDehydrate=false) and alternates all three programs, to measure one lever within one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-40}"
@@ -14,30 +17,58 @@ dotnet publish src/Edge.Cli -c Release -o "$out/edge" -nologo -v quiet
 dotnet publish src/EdgeRuntime.Native -c Release -o "$out/native" -nologo -v quiet
 dotnet publish src/EdgeAgent.Native -c Release -o "$out/native" -nologo -v quiet
 dotnet publish benchmarks/RawOrtPredict -c Release -o "$out/raw" -nologo -v quiet
+names=(raw edge)
+if [[ -n "${EDGE_VARIANT_ARGS:-}" ]]; then
+  # Its own native object and link folders, so neither build reuses (or skips linking over) the other's.
+  variant="$PWD/$out/variant-build"
+  # shellcheck disable=SC2086 # several MSBuild arguments
+  dotnet publish src/Edge.Cli -c Release -o "$out/edge-variant" -nologo -v quiet $EDGE_VARIANT_ARGS \
+    -p:NativeIntermediateOutputPath="$variant/obj/" -p:NativeOutputPath="$variant/bin/"
+  names+=(variant)
+fi
 
 input='{"features":{"shape":[1,4],"data":[5.1,3.5,1.4,0.2]}}'
 model=models/iris_classifier.onnx
-"$out/edge/edge" predict "$model" -i "$input" > /dev/null # warm the page cache for both
-"$out/raw/rawort-predict" "$model" "$input" > /dev/null
+program() {
+  case "$1" in
+    raw) "$out/raw/rawort-predict" "$model" "$input" ;;
+    edge) "$out/edge/edge" predict "$model" -i "$input" ;;
+    variant) "$out/edge-variant/edge" predict "$model" -i "$input" ;;
+  esac
+}
+for name in "${names[@]}"; do program "$name" > /dev/null; done # warm the page cache for all
 
-now() { date +%s%N; }
-edge_ns=(); raw_ns=()
+declare -A wall cpu
+TIMEFORMAT='%3R %3U %3S'
 for ((i = 0; i < runs; i++)); do
-  t0=$(now); "$out/edge/edge" predict "$model" -i "$input" > /dev/null; t1=$(now)
-  "$out/raw/rawort-predict" "$model" "$input" > /dev/null; t2=$(now)
-  edge_ns+=($((t1 - t0))); raw_ns+=($((t2 - t1)))
+  for name in "${names[@]}"; do
+    read -r r u s < <({ time program "$name" > /dev/null 2>&1; } 2>&1)
+    wall[$name]+="$r "
+    cpu[$name]+="$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') "
+  done
 done
 
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-p90() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.9); if (i < 1) i = 1; print a[i]}'; }
-edge_med=$(median "${edge_ns[@]}"); raw_med=$(median "${raw_ns[@]}")
-edge_p90=$(p90 "${edge_ns[@]}"); raw_p90=$(p90 "${raw_ns[@]}")
-size() { stat -c %s "$1"; }
-awk -v e="$edge_med" -v r="$raw_med" -v e9="$edge_p90" -v r9="$raw_p90" -v n="$runs" \
-    -v se="$(size "$out/edge/edge")" -v sn="$(size "$out/native/libedgeruntime.so")" -v sa="$(size "$out/native/libedgeagent.so")" -v sr="$(size "$out/raw/rawort-predict")" 'BEGIN {
-  printf "cold start, process start to first prediction printed (%d runs each, iris_classifier, median / p90):\n", n
-  printf "  raw onnxruntime AOT program  %7.1f ms / %7.1f ms\n", r / 1e6, r9 / 1e6
-  printf "  edge predict                 %7.1f ms / %7.1f ms   ratio %.3fx (median)\n", e / 1e6, e9 / 1e6, e / r
-  printf "sizes (without libonnxruntime.so, which both load):\n"
-  printf "  edge               %6.1f MB\n  libedgeruntime.so  %6.1f MB\n  libedgeagent.so    %6.1f MB\n  rawort-predict     %6.1f MB\n", se / 1e6, sn / 1e6, sa / 1e6, sr / 1e6
-}'
+# median and p90 of seconds, printed in ms
+stats() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {m=(NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; i=int(NR*0.9); if (i < 1) i = 1; printf "%.1f %.1f", m * 1000, a[i] * 1000}'; }
+read -r raw_med raw_p90 <<< "$(stats "${wall[raw]}")"
+read -r raw_cpu _ <<< "$(stats "${cpu[raw]}")"
+echo "cold start, process start to first prediction printed ($runs runs each, alternating, iris_classifier; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+printf '  %-36s %8s %8s %9s   %s\n' "" "median" "p90" "CPU med" "ratio (median wall / CPU)"
+for name in "${names[@]}"; do
+  read -r med p90 <<< "$(stats "${wall[$name]}")"
+  read -r c _ <<< "$(stats "${cpu[$name]}")"
+  case "$name" in
+    raw) label="raw onnxruntime AOT program" ;;
+    edge) label="edge predict" ;;
+    variant) label="edge predict ($EDGE_VARIANT_ARGS)" ;;
+  esac
+  printf '  %-36s %5.1f ms %5.1f ms %6.1f ms   %.3fx / %.3fx\n' "$label" "$med" "$p90" "$c" \
+    "$(awk -v a="$med" -v b="$raw_med" 'BEGIN {print a / b}')" "$(awk -v a="$c" -v b="$raw_cpu" 'BEGIN {print a / b}')"
+done
+size() { awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%6.1f MB", b / 1e6}'; }
+echo "sizes (without libonnxruntime.so, which both load):"
+echo "  edge               $(size "$out/edge/edge")"
+[[ -n "${EDGE_VARIANT_ARGS:-}" ]] && echo "  edge (variant)     $(size "$out/edge-variant/edge")"
+echo "  libedgeruntime.so  $(size "$out/native/libedgeruntime.so")"
+echo "  libedgeagent.so    $(size "$out/native/libedgeagent.so")"
+echo "  rawort-predict     $(size "$out/raw/rawort-predict")"
