@@ -39,18 +39,7 @@ public sealed class ServeCliTests(AotArtifacts artifacts)
         })!;
         try
         {
-            string? rest = null;
-            using var startup = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (rest is null && await serve.StandardOutput.ReadLineAsync(startup.Token) is { } line)
-            {
-                rest = line.StartsWith("rest: ", StringComparison.Ordinal) ? line[6..] : null;
-            }
-
-            if (rest is null)
-            {
-                serve.Kill(entireProcessTree: true); // stderr ends only when the process does
-                Assert.Fail("edge serve printed no REST address: " + await serve.StandardError.ReadToEndAsync());
-            }
+            var rest = await RestAddressAsync(serve);
             using var http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(30) };
             var response = await http.PostAsync(
                 "/v2/models/iris-classifier/infer",
@@ -67,5 +56,22 @@ public sealed class ServeCliTests(AotArtifacts artifacts)
             serve.Kill(entireProcessTree: true);
             await serve.WaitForExitAsync();
         }
+    }
+
+    /// <summary>The REST address a started `edge serve` prints ("rest: URL"); fails the test (and stops serve) when none comes in 60 s.</summary>
+    internal static async Task<string> RestAddressAsync(Process serve)
+    {
+        using var startup = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await serve.StandardOutput.ReadLineAsync(startup.Token) is { } line)
+        {
+            if (line.StartsWith("rest: ", StringComparison.Ordinal))
+            {
+                return line[6..];
+            }
+        }
+
+        serve.Kill(entireProcessTree: true); // stderr ends only when the process does
+        Assert.Fail("edge serve printed no REST address: " + await serve.StandardError.ReadToEndAsync());
+        return string.Empty;
     }
 }

@@ -37,7 +37,7 @@ public sealed class ServeSharedOutboxTests(AotArtifacts artifacts)
         var drained = new List<OutboxRecord>();
         try
         {
-            var rest = await RestAddressAsync(serve);
+            var rest = await ServeCliTests.RestAddressAsync(serve);
             var output = serve.StandardOutput.ReadToEndAsync(); // keep both pipes drained: a full pipe would stall serve
             var errors = serve.StandardError.ReadToEndAsync();
 
@@ -104,21 +104,5 @@ public sealed class ServeSharedOutboxTests(AotArtifacts artifacts)
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, body);
         return Guid.Parse(JsonDocument.Parse(body).RootElement.GetProperty("parameters").GetProperty("prediction_id").GetString()!);
-    }
-
-    private static async Task<string> RestAddressAsync(Process serve)
-    {
-        using var startup = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (await serve.StandardOutput.ReadLineAsync(startup.Token) is { } line)
-        {
-            if (line.StartsWith("rest: ", StringComparison.Ordinal))
-            {
-                return line[6..];
-            }
-        }
-
-        serve.Kill(entireProcessTree: true); // stderr ends only when the process does
-        Assert.Fail("edge serve printed no REST address: " + await serve.StandardError.ReadToEndAsync());
-        return string.Empty;
     }
 }
