@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold start and size (issue 18): wall time from process start to the first prediction printed, `edge predict` against
 # a minimal raw ONNX Runtime AOT program (benchmarks/RawOrtPredict) in the same run, alternating the two so machine noise
-# hits both alike; then the sizes of edge, libedgeruntime.so, libedgeagent.so and the raw program (ONNX Runtime itself excluded: both
+# hits both alike (in a shuffled order each round); then the sizes of edge, libedgeruntime.so, libedgeagent.so and the raw program (ONNX Runtime itself excluded: both
 # load the same libonnxruntime.so). Beside the wall time it prints each program's CPU time (user + sys): on a machine
 # other work loads, wall time mostly measures the wait for a core, CPU time what the program itself costs.
 # Usage: scripts/bench-coldstart.sh [RUNS]   (default 40 runs of each)
@@ -41,7 +41,8 @@ for name in "${names[@]}"; do program "$name" > /dev/null; done # warm the page 
 declare -A wall cpu
 TIMEFORMAT='%3R %3U %3S'
 for ((i = 0; i < runs; i++)); do
-  for name in "${names[@]}"; do
+  # A fresh order each round, so no program always runs right after the same other one.
+  for name in $(printf '%s\n' "${names[@]}" | shuf); do
     read -r r u s < <({ time program "$name" > /dev/null 2>&1; } 2>&1)
     wall[$name]+="$r "
     cpu[$name]+="$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}') "
@@ -67,7 +68,8 @@ for name in "${names[@]}"; do
 done
 size() { awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%6.1f MB", b / 1e6}'; }
 echo "sizes (without libonnxruntime.so, which both load):"
-echo "  edge               $(size "$out/edge/edge")"
+echo "  edge               $(size "$out/edge/edge")   (the offline verbs)"
+echo "  edge-net           $(size "$out/edge/edge-net")   (the complete CLI edge hands networked verbs to)"
 [[ -n "${EDGE_VARIANT_ARGS:-}" ]] && echo "  edge (variant)     $(size "$out/edge-variant/edge")"
 echo "  libedgeruntime.so  $(size "$out/native/libedgeruntime.so")"
 echo "  libedgeagent.so    $(size "$out/native/libedgeagent.so")"

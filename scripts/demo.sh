@@ -38,7 +38,7 @@ with_progress() { # label, command...
 if [ -n "${EDGE_BIN:-}" ]; then
   edge=$EDGE_BIN
 else
-  echo "== publishing edge (native AOT; about a minute the first time)"
+  echo "== publishing edge and edge-net (native AOT; a few minutes the first time)"
   publish_edge() { dotnet publish src/Edge.Cli -c Release -o "$out/edge" -nologo -clp:NoSummary --disable-build-servers > "$out/publish.log" 2>&1 || { cat "$out/publish.log"; return 1; }; }
   mkdir -p "$out"
   with_progress "publishing edge (native AOT)" publish_edge

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release tarball: artifacts/release/edgedeploy-<version>-linux-x64.tar.gz with
-#   bin/edge                     the CLI (native AOT, self-contained) and libonnxruntime.so beside it
-#   lib/libedgeruntime.so        the C ABI (native AOT) with libonnxruntime.so, include/edgeruntime.h
+#   bin/edge, bin/edge-net       the CLI (native AOT, self-contained): edge runs the offline verbs and hands the rest to
+#                                edge-net (README, "Cold start and size"); libonnxruntime.so and libe_sqlite3.so beside them
+#   lib/libedgeruntime.so        the C ABI (native AOT) with libonnxruntime.so and libe_sqlite3.so, include/edgeruntime.h
 #   lib/libedgeagent.so          the same C ABI plus the update agent (gRPC client), include/edgeagent.h
 #   server/                      the update server (framework-dependent: needs the ASP.NET Core 10 runtime)
 #   samples/, systemd/ (units for the server and the agent), LICENSE, README.md
@@ -27,8 +28,9 @@ edge="${EDGE_PUBLISHED:-}";     [ -n "$edge" ]   || { edge="$work/edge";     pub
 native="${NATIVE_PUBLISHED:-}"; [ -n "$native" ] || { native="$work/native"; publish src/EdgeRuntime.Native "$native"; publish src/EdgeAgent.Native "$native"; }
 server="${SERVER_PUBLISHED:-}"; [ -n "$server" ] || { server="$work/server"; echo "publishing src/UpdateServer ..." >&2; dotnet publish src/UpdateServer -c Release -o "$server" -nologo -v quiet -clp:NoSummary >&2; }
 
-cp "$edge/edge" "$edge/libonnxruntime.so" "$stage/bin/"
-cp "$native/libedgeruntime.so" "$native/libedgeagent.so" "$native/libonnxruntime.so" "$stage/lib/"
+# libe_sqlite3.so: the telemetry outbox (edge store predict --telemetry, the agent, the C ABI's recorder) loads it.
+cp "$edge/edge" "$edge/edge-net" "$edge/libonnxruntime.so" "$edge/libe_sqlite3.so" "$stage/bin/"
+cp "$native/libedgeruntime.so" "$native/libedgeagent.so" "$native/libonnxruntime.so" "$native/libe_sqlite3.so" "$stage/lib/"
 cp src/EdgeRuntime.Native/include/edgeruntime.h src/EdgeRuntime.Native/include/edgeagent.h "$stage/include/"
 cp -r "$server/." "$stage/server/"
 # Debug symbols and the other platforms' native libraries have no place in a linux-x64 tarball.

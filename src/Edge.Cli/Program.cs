@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using EdgeDeploy.Cli;
 using EdgeDeploy.Cli.Commands;
 
-// Cold start: a device verb builds only its own command tree. The full tree (every verb and the fleet client's
-// commands) is only built when the first argument is not one of these: help, a usage error, a fleet verb.
-var deviceVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
+// Cold start: an offline verb builds only its own command tree. The published `edge` carries nothing else: it hands
+// every other command line (the networked verbs, help, a usage error) to `edge-net` beside it (EdgeNet.cs).
+var offlineVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
 {
     ["info"] = InfoCommand.Create,
     ["predict"] = PredictCommand.Create,
@@ -15,21 +16,29 @@ var deviceVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
     ["sign"] = SignCommand.Create,
     ["verify"] = VerifyCommand.Create,
     ["store"] = StoreCommands.Create,
-    ["agent"] = AgentCommand.Create,
-    ["serve"] = ServeCommand.Create,
 };
 var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.");
-if (args.Length > 0 && deviceVerbs.TryGetValue(args[0], out var only))
+if (args.Length > 0 && offlineVerbs.TryGetValue(args[0], out var only))
 {
     root.Subcommands.Add(only());
 }
+else if (EdgeNet.IsSeparate)
+{
+    return EdgeNet.Run(args);
+}
+else if (args is ["agent", ..] or ["serve", ..])
+{
+    root.Subcommands.Add(args[0] == "agent" ? AgentCommand.Create() : ServeCommand.Create());
+}
 else
 {
-    foreach (var create in deviceVerbs.Values)
+    foreach (var create in offlineVerbs.Values)
     {
         root.Subcommands.Add(create());
     }
 
+    root.Subcommands.Add(AgentCommand.Create());
+    root.Subcommands.Add(ServeCommand.Create());
     foreach (var fleetCommand in FleetCommands.Create())
     {
         root.Subcommands.Add(fleetCommand);

@@ -1,18 +1,27 @@
 /*
- * Cold start (README, "Cold start and size"): linked into the native AOT `edge` binary on Linux (Edge.Cli.csproj).
+ * Cold start (README, "Cold start and size"): linked into the native AOT `edge` and `edge-net` binaries on Linux
+ * (Edge.Cli.csproj).
  *
  * Before main, the .NET runtime rehydrates its type data into the zero-filled `.hydrated` section at the end of the
- * binary's writable segment (about 7 MB for `edge`, which carries `edge serve`'s Kestrel and the fleet client). Written
- * page by page that is about 1,700 page faults, the bulk of what `edge predict` costs over a minimal ONNX Runtime program.
- * This constructor runs before main and asks for transparent huge pages on that zero-filled part of its own module, so
- * the rehydration takes a handful of faults instead. Only advice: where THP is off (transparent_hugepage=never) or not
- * built into the kernel, madvise fails and nothing changes.
+ * binary's writable segment (2.6 MB for `edge`, 7 MB for `edge-net`, which carries Kestrel and the fleet client).
+ * Written page by page that is one page fault per 4 KB, and on a virtualised CPU each fault is a costly trap: the bulk of
+ * what `edge predict` costs over a minimal ONNX Runtime program. This constructor runs before main and, for that
+ * zero-filled part of its own module, asks for transparent huge pages (where a 2 MB-aligned stretch fits) and then
+ * populates the whole range in one call (MADV_POPULATE_WRITE, Linux 5.14), so rehydration writes to memory that is
+ * already there. Only advice: where THP is off or the kernel is older, madvise fails and nothing changes.
  */
 #define _GNU_SOURCE
 #include <link.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* Linux 5.14; older C library headers lack the name. */
+#ifdef MADV_POPULATE_WRITE
+#define EDGE_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define EDGE_MADV_POPULATE_WRITE 23
+#endif
 
 static void edge_advise_hugepages(void);
 
@@ -50,6 +59,7 @@ static int advise_own_module(struct dl_phdr_info *info, size_t size, void *data)
             if (end > start)
             {
                 (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+                (void)madvise((void *)start, end - start, EDGE_MADV_POPULATE_WRITE);
             }
         }
     }

@@ -33,7 +33,7 @@ public sealed class ReleaseArtifactsTests : IDisposable
         var unpack = ProcessRunner.Run("tar", ["-xzf", tarball, "-C", _temp.Path], TimeSpan.FromMinutes(2));
         Assert.True(unpack.ExitCode == 0, unpack.All);
         var root = _temp.File("edgedeploy-0.1.0-test-linux-x64");
-        foreach (var file in new[] { "bin/edge", "bin/libonnxruntime.so", "lib/libedgeruntime.so", "lib/libedgeagent.so", "lib/libonnxruntime.so", "include/edgeruntime.h", "include/edgeagent.h", "server/EdgeDeploy.UpdateServer", "systemd/edgedeploy-server.service", "systemd/edge-agent.service", "samples/predict_iris.c", "LICENSE", "README.md" })
+        foreach (var file in new[] { "bin/edge", "bin/edge-net", "bin/libonnxruntime.so", "bin/libe_sqlite3.so", "lib/libe_sqlite3.so", "lib/libedgeruntime.so", "lib/libedgeagent.so", "lib/libonnxruntime.so", "include/edgeruntime.h", "include/edgeagent.h", "server/EdgeDeploy.UpdateServer", "systemd/edgedeploy-server.service", "systemd/edge-agent.service", "samples/predict_iris.c", "LICENSE", "README.md" })
         {
             Assert.True(File.Exists(Path.Combine(root, file)), $"{file} is missing from the tarball");
         }
@@ -45,6 +45,15 @@ public sealed class ReleaseArtifactsTests : IDisposable
         Run(released, "root", "update", "--trust", trust, Path.Combine(Repo.Models, "trust", "root.json"));
         Assert.StartsWith("valid: iris-classifier 1.0.0", Run(released, "verify", Repo.Model("iris_classifier.edgepkg"), "--trust", trust).StdOut);
         Assert.Contains("\"label\"", Run(released, "predict", Repo.Model("iris_classifier.onnx"), "-i", """{"features": [[6.7, 3.0, 5.2, 2.3]]}""").StdOut);
+
+        // Telemetry needs SQLite beside the binary (before it was in the tarball, this crashed with DllNotFoundException).
+        var store = _temp.File("store");
+        Run(released, "store", "install", Repo.Model("iris_classifier.edgepkg"), "--store", store, "--trust", trust);
+        Assert.Contains("1.0.0", Run(released, "store", "predict", "--store", store, "--trust", trust, "--telemetry", _temp.File("telemetry.db"), "-i", """{"features": [[6.7, 3.0, 5.2, 2.3]]}""").StdOut);
+        Assert.True(new FileInfo(_temp.File("telemetry.db")).Length > 0);
+
+        // A networked verb from the tarball: edge hands it to the edge-net beside it.
+        Assert.Contains("--server", Run(released, "agent", "--help").StdOut);
 
         // systemd-analyze checks ExecStart exists and is executable, so point the units at the unpacked tree.
         foreach (var unit in new[] { "edgedeploy-server.service", "edge-agent.service" })

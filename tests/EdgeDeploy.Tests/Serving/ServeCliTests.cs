@@ -40,6 +40,10 @@ public sealed class ServeCliTests(AotArtifacts artifacts)
         try
         {
             var rest = await RestAddressAsync(serve);
+
+            // edge hands serve to edge-net by exec, not as a child: the process started as edge is edge-net now, so a
+            // SIGTERM, systemd's main PID and a parent's wait all reach the server itself.
+            Assert.Equal("edge-net", Path.GetFileName(new FileInfo($"/proc/{serve.Id}/exe").LinkTarget));
             using var http = new HttpClient { BaseAddress = new Uri(rest), Timeout = TimeSpan.FromSeconds(30) };
             var response = await http.PostAsync(
                 "/v2/models/iris-classifier/infer",
