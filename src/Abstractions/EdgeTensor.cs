@@ -105,6 +105,28 @@ public sealed class EdgeTensor
     /// <summary>A copy of the elements.</summary>
     public T[] ToArray<T>() => AsSpan<T>().ToArray();
 
+    /// <summary>
+    /// The element at <paramref name="index"/> (row-major, as in <see cref="AsSpan{T}"/>) as a <see cref="double"/>,
+    /// whatever the numeric element type: for reading a feature or a score without switching on <see cref="ElementType"/>.
+    /// </summary>
+    /// <returns><see cref="double.NaN"/> when the index is outside the tensor or its elements are not numbers (strings, booleans).</returns>
+    public double ValueAt(int index) => index < 0 || index >= ElementCount ? double.NaN : ElementType switch
+    {
+        EdgeElementType.Float => AsSpan<float>()[index],
+        EdgeElementType.Double => AsSpan<double>()[index],
+        EdgeElementType.Int64 => AsSpan<long>()[index],
+        EdgeElementType.Int32 => AsSpan<int>()[index],
+        EdgeElementType.Int16 => AsSpan<short>()[index],
+        EdgeElementType.Int8 => AsSpan<sbyte>()[index],
+        EdgeElementType.UInt64 => AsSpan<ulong>()[index],
+        EdgeElementType.UInt32 => AsSpan<uint>()[index],
+        EdgeElementType.UInt16 => AsSpan<ushort>()[index],
+        EdgeElementType.UInt8 => AsSpan<byte>()[index],
+        EdgeElementType.Float16 => (double)AsSpan<Half>()[index],
+        EdgeElementType.BFloat16 => ElementTypes.BFloat16ToSingle(AsSpan<ushort>()[index]),
+        _ => double.NaN,
+    };
+
     /// <summary>The raw bytes of a fixed-size tensor (empty for strings).</summary>
     internal ReadOnlySpan<byte> AsBytes() => ElementType == EdgeElementType.String
         ? default

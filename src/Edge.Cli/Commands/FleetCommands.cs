@@ -499,7 +499,7 @@ internal static class FleetCommands
             var secret = Secrets.Resolve(result.GetValue(connection.Token), "--token", result.GetValue(connection.TokenFile), "--token-file", "EDGE_OPERATOR_TOKEN");
             if (string.IsNullOrEmpty(secret))
             {
-                Console.Error.WriteLine("error: pass --token or set EDGE_OPERATOR_TOKEN. (--token-file FILE reads it from a file; a token in argv is visible in ps.)");
+                Console.Error.WriteLine("error: Usage: no operator token: pass --token-file FILE or set EDGE_OPERATOR_TOKEN (--token works too, but a token in argv is visible in ps).");
                 return 2;
             }
 

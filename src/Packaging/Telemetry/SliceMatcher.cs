@@ -61,7 +61,7 @@ internal sealed class SliceMatcher
             var all = true;
             foreach (var c in conditions)
             {
-                var value = row is not null ? ValueAt(row, c.Column) : inputs.TryGetValue(c.Feature, out var single) && single.ElementCount == 1 ? ValueAt(single, 0) : double.NaN;
+                var value = row is not null ? row.ValueAt(c.Column) : inputs.TryGetValue(c.Feature, out var single) && single.ElementCount == 1 ? single.ValueAt(0) : double.NaN;
                 if (!(value >= c.Min && value < c.Max))
                 {
                     all = false;
@@ -74,15 +74,6 @@ internal sealed class SliceMatcher
 
         return mask;
     }
-
-    private static double ValueAt(EdgeTensor t, int index) => index < 0 || index >= t.ElementCount ? double.NaN : t.ElementType switch
-    {
-        EdgeElementType.Float => t.AsSpan<float>()[index],
-        EdgeElementType.Double => t.AsSpan<double>()[index],
-        EdgeElementType.Int64 => t.AsSpan<long>()[index],
-        EdgeElementType.Int32 => t.AsSpan<int>()[index],
-        _ => double.NaN,
-    };
 
     private readonly record struct Bound(string Feature, int Column, double Min, double Max);
 }

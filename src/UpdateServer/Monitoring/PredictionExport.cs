@@ -178,7 +178,7 @@ internal sealed class PredictionExport(ITelemetryStore telemetry, PackageFacts f
             // Tabular: column i is the feature in the first row's element i.
             for (var i = 0; i < values.Length; i++)
             {
-                values[i] = ValueAt(table, i);
+                values[i] = table.ValueAt(i);
             }
 
             return values;
@@ -189,21 +189,12 @@ internal sealed class PredictionExport(ITelemetryStore telemetry, PackageFacts f
             var name = columns[c];
             var bracket = name.EndsWith(']') ? name.LastIndexOf('[') : -1;
             values[c] = bracket > 0 && tensors.TryGetValue(name[..bracket], out var t) && int.TryParse(name.AsSpan(bracket + 1, name.Length - bracket - 2), out var index)
-                ? ValueAt(t, index)
-                : tensors.TryGetValue(name, out var single) ? ValueAt(single, 0) : double.NaN;
+                ? t.ValueAt(index)
+                : tensors.TryGetValue(name, out var single) ? single.ValueAt(0) : double.NaN;
         }
 
         return values;
     }
-
-    private static double ValueAt(EdgeTensor t, int index) => index < 0 || index >= t.ElementCount ? double.NaN : t.ElementType switch
-    {
-        EdgeElementType.Float => t.AsSpan<float>()[index],
-        EdgeElementType.Double => t.AsSpan<double>()[index],
-        EdgeElementType.Int64 => t.AsSpan<long>()[index],
-        EdgeElementType.Int32 => t.AsSpan<int>()[index],
-        _ => double.NaN,
-    };
 
     /// <summary>Whether <paramref name="value"/> falls in a bin marked in <paramref name="towards"/> (outer bins open-ended, as devices bin).</summary>
     private static bool InDriftedBin(double value, IReadOnlyList<double> edges, bool[] towards)

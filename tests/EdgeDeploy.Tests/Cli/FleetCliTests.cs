@@ -144,6 +144,6 @@ public sealed class FleetCliTests(AotArtifacts artifacts) : FleetCliTest(artifac
         Assert.Equal(2, wrong.ExitCode);
         Assert.StartsWith("error: PermissionDenied: This call needs the operator credential.", wrong.StdErr);
         Assert.Equal(2, missing.ExitCode);
-        Assert.StartsWith("error: pass --token or set EDGE_OPERATOR_TOKEN.", missing.StdErr);
+        Assert.StartsWith("error: Usage: no operator token: pass --token-file FILE or set EDGE_OPERATOR_TOKEN", missing.StdErr);
     }
 }

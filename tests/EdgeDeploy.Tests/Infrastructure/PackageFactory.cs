@@ -1,5 +1,7 @@
 using EdgeDeploy.Runtime;
 using EdgeDeploy.Runtime.Packages;
+using EdgeDeploy.Runtime.Store;
+using EdgeDeploy.Runtime.Telemetry;
 
 namespace EdgeDeploy.Tests.Infrastructure;
 
@@ -39,6 +41,19 @@ public sealed class PackageFactory : IDisposable
         store.UpdateRoot(RootV2, PackageFactory.Now);
         return store;
     }
+
+    /// <summary>
+    /// A store in <paramref name="directory"/> as most store tests want one: CPU only, verifying with <see cref="Options"/>'s
+    /// clock (the factory's packages are valid then), recording to <paramref name="telemetry"/> when given.
+    /// </summary>
+    public static ModelStore OpenStore(string directory, TrustStore trust, TelemetryRecorder? telemetry = null) => ModelStore.Open(new ModelStoreOptions
+    {
+        Directory = directory,
+        Trust = trust,
+        Telemetry = telemetry,
+        VerifierOptions = Options(),
+        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
+    });
 
     public static PackageVerifierOptions Options(DateTimeOffset? now = null, long? maxFileBytes = null, long? maxPackageBytes = null) => new()
     {

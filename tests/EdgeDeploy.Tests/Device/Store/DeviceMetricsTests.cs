@@ -71,14 +71,7 @@ public sealed class DeviceMetricsTests : IClassFixture<PackageFactory>, IDisposa
     public void Meters_InstallPredictFailAndRecord_InstrumentsMove()
     {
         using var telemetry = TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = Path.Combine(_temp.Path, "telemetry.db") });
-        using var store = ModelStore.Open(new ModelStoreOptions
-        {
-            Directory = Path.Combine(_temp.Path, "store"),
-            Trust = _factory.NewTrustStore(),
-            Telemetry = telemetry,
-            VerifierOptions = PackageFactory.Options(),
-            ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-        });
+        using var store = PackageFactory.OpenStore(Path.Combine(_temp.Path, "store"), _factory.NewTrustStore(), telemetry);
 
         Assert.Equal(InstallOutcome.Activated, store.Install(_factory.SignedIris()).Outcome);
         for (var i = 0; i < 5; i++)

@@ -52,11 +52,5 @@ public sealed class OptionalOutputStoreTests : IClassFixture<PackageFactory>, ID
         Assert.Null(store.ActiveVersion);
     }
 
-    private ModelStore Open() => ModelStore.Open(new ModelStoreOptions
-    {
-        Directory = Path.Combine(_temp.Path, "store"),
-        Trust = _trust,
-        VerifierOptions = PackageFactory.Options(),
-        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-    });
+    private ModelStore Open() => PackageFactory.OpenStore(Path.Combine(_temp.Path, "store"), _trust);
 }

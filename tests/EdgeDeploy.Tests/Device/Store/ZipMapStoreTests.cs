@@ -98,11 +98,5 @@ public sealed class ZipMapStoreTests : IClassFixture<PackageFactory>, IDisposabl
 
     private static Dictionary<string, EdgeTensor> Row(float[] features) => new() { ["features"] = EdgeTensor.Create(features, [1, 4]) };
 
-    private ModelStore Open() => ModelStore.Open(new ModelStoreOptions
-    {
-        Directory = Path.Combine(_temp.Path, "store"),
-        Trust = _trust,
-        VerifierOptions = PackageFactory.Options(),
-        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-    });
+    private ModelStore Open() => PackageFactory.OpenStore(Path.Combine(_temp.Path, "store"), _trust);
 }

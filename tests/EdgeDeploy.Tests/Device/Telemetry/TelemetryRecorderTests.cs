@@ -193,14 +193,7 @@ public sealed class TelemetryRecorderTests : IClassFixture<PackageFactory>, IDis
         FlushInterval = TimeSpan.FromMilliseconds(20),
     });
 
-    private ModelStore Store(TelemetryRecorder recorder) => ModelStore.Open(new ModelStoreOptions
-    {
-        Directory = _temp.File("store"),
-        Trust = _factory.NewTrustStore(),
-        Telemetry = recorder,
-        VerifierOptions = PackageFactory.Options(),
-        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-    });
+    private ModelStore Store(TelemetryRecorder recorder) => PackageFactory.OpenStore(_temp.File("store"), _factory.NewTrustStore(), recorder);
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<(double, double)>
     {

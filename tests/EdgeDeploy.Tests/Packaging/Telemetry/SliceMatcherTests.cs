@@ -46,5 +46,8 @@ public sealed class SliceMatcherTests
 
         Assert.Equal(0b100UL, separate.Match(new Dictionary<string, EdgeTensor> { ["petal length (cm)"] = EdgeTensor.Create([5.5], [1]) }));
         Assert.Equal(0UL, separate.Match(new Dictionary<string, EdgeTensor> { ["petal length (cm)"] = EdgeTensor.Create([5.5, 1.0], [2]) }));
+
+        // Any numeric element type reads as its value (a quantised uint8 feature too).
+        Assert.Equal(0b100UL, separate.Match(new Dictionary<string, EdgeTensor> { ["petal length (cm)"] = EdgeTensor.Create(new byte[] { 6 }, [1]) }));
     }
 }

@@ -99,11 +99,5 @@ public sealed class FairnessGateTests : IClassFixture<PackageFactory>, IDisposab
         Assert.Contains("The fairness group 'group=2' is not a model-card slice with conditions", ex.Message, StringComparison.Ordinal);
     }
 
-    private ModelStore Open(string name) => ModelStore.Open(new ModelStoreOptions
-    {
-        Directory = Path.Combine(_temp.Path, name),
-        Trust = _factory.NewTrustStore(),
-        VerifierOptions = PackageFactory.Options(),
-        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-    });
+    private ModelStore Open(string name) => PackageFactory.OpenStore(Path.Combine(_temp.Path, name), _factory.NewTrustStore());
 }

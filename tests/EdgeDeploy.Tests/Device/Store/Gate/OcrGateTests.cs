@@ -97,12 +97,5 @@ public sealed class OcrGateTests : IClassFixture<PackageFactory>, IClassFixture<
 
     private byte[] Package(double cerMax, double cerMin = 0, byte[]? vocabulary = null) => _ocr.SignedPackage(_factory, cerMax, cerMin, vocabulary);
 
-    private ModelStore Open(string name, TelemetryRecorder? telemetry = null) => ModelStore.Open(new ModelStoreOptions
-    {
-        Directory = Path.Combine(_temp.Path, name),
-        Trust = _factory.NewTrustStore(),
-        Telemetry = telemetry,
-        VerifierOptions = PackageFactory.Options(),
-        ModelOptions = new EdgeModelOptions { ExecutionProvider = ExecutionProviderKind.Cpu },
-    });
+    private ModelStore Open(string name, TelemetryRecorder? telemetry = null) => PackageFactory.OpenStore(Path.Combine(_temp.Path, name), _factory.NewTrustStore(), telemetry);
 }
