@@ -125,6 +125,25 @@ internal static unsafe partial class NativeExports
         Store(store).Store.RecordGroundTruth(id, Utf8(text));
     });
 
+    /// <summary>
+    /// Attaches the true boxes of an earlier detection: <paramref name="boxCount"/> boxes as x1, y1, x2, y2 and their
+    /// classes (at most <see cref="TelemetryEvidence.MaxDetections"/>; 0 for an image with nothing in it, the arrays then
+    /// may be NULL). Recorded by telemetry with a NaN label, so the server scores the package's mAP metric online.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "edge_store_record_ground_truth_boxes")]
+    public static int StoreRecordGroundTruthBoxes(IntPtr store, byte* predictionId, float* boxes, long* classes, int boxCount) => Guard(() =>
+    {
+        Require(predictionId != null, "prediction_id must not be NULL.");
+        Require(Guid.TryParseExact(Utf8(predictionId), "D", out var id), "prediction_id is not an id returned by edge_store_predict.");
+        Require(boxCount >= 0 && boxCount <= TelemetryEvidence.MaxDetections, $"box_count must be 0 to {TelemetryEvidence.MaxDetections}, not {boxCount}.");
+        Require(boxCount == 0 || (boxes != null && classes != null), "boxes and classes must not be NULL when box_count is positive.");
+        var s = Store(store);
+        s.Store.RecordGroundTruth(
+            id,
+            EdgeTensor.Create(new ReadOnlySpan<float>(boxes, boxCount * 4).ToArray(), [boxCount, 4]),
+            EdgeTensor.Create(new ReadOnlySpan<long>(classes, boxCount).ToArray(), [boxCount]));
+    });
+
     /// <summary>Closes the store; NULL is ignored. Fails (and keeps the store open) while an agent runs on it.</summary>
     [UnmanagedCallersOnly(EntryPoint = "edge_store_close")]
     public static int StoreClose(IntPtr store) => store == IntPtr.Zero ? 0 : Guard(() =>

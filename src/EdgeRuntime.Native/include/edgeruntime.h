@@ -168,6 +168,14 @@ int edge_store_record_ground_truth(edge_store *store, const char *prediction_id,
  * online against the text the device decoded. EDGE_E_INVALID_ARGUMENT for a NULL or too long text or an unknown id form. */
 int edge_store_record_ground_truth_text(edge_store *store, const char *prediction_id, const char *text);
 
+/* Attaches the true boxes to an earlier prediction of a detector: box_count boxes as x1, y1, x2, y2 (4 * box_count
+ * floats, the coordinates the model's boxes use) and their classes (box_count values), at most 100; box_count 0 records
+ * an image with nothing in it (boxes and classes may then be NULL). Recorded by telemetry with a NaN label, so the
+ * server scores the package's mAP metric online. EDGE_E_INVALID_ARGUMENT for a count outside 0..100, NULL arrays, a
+ * non-finite coordinate, a negative class or an unknown id form. */
+int edge_store_record_ground_truth_boxes(edge_store *store, const char *prediction_id, const float *boxes,
+                                         const int64_t *classes, int32_t box_count);
+
 /* Closes the store. NULL is ignored. Fails with EDGE_E_INVALID_ARGUMENT while an agent still runs on it. */
 int edge_store_close(edge_store *store);
 

@@ -119,6 +119,70 @@ public sealed class NativeStoreTests : IDisposable
         Assert.Equal("Model 42 ships \u2713", truth.Truth!["text"].AsSpan<string>()[0]);
     }
 
+    [Fact]
+    public void RecordGroundTruthBoxes_CompiledAgainstTheHeader_IsRecordedAsTruth_BadArgumentsAreRefusedWithoutThrowing()
+    {
+        var args = SampleArguments();
+        var telemetry = _temp.File("telemetry.db");
+        var id = Guid.NewGuid().ToString("D");
+        var source = _temp.File("truth_boxes.c");
+        File.WriteAllText(source, """
+            #include <math.h>
+            #include <stdio.h>
+            #include <string.h>
+            #include "edgeruntime.h"
+
+            static void show(const char *what, int rc) {
+                const char *e = rc ? edge_last_error() : "";
+                printf("%s %d %.*s\n", what, rc, (int)strcspn(e, ":"), e);
+            }
+
+            int main(int argc, char **argv) {
+                edge_store *store = NULL;
+                if (edge_store_open(argv[1], argv[2], argv[3], &store) != 0) { fprintf(stderr, "%s\n", edge_last_error()); return 1; }
+                const char *id = argv[4];
+                float boxes[8] = {10, 20, 110, 220, 0.5f, 0.5f, 4, 4};
+                int64_t classes[2] = {3, 0};
+                float bad[4] = {0, 0, NAN, 1};
+                int64_t negative[1] = {-1};
+                static float many[4 * 101];
+                static int64_t many_classes[101];
+                show("boxes", edge_store_record_ground_truth_boxes(store, id, boxes, classes, 2));
+                show("nothing", edge_store_record_ground_truth_boxes(store, id, NULL, NULL, 0));
+                show("null arrays", edge_store_record_ground_truth_boxes(store, id, NULL, classes, 2));
+                show("too many", edge_store_record_ground_truth_boxes(store, id, many, many_classes, 101));
+                show("negative count", edge_store_record_ground_truth_boxes(store, id, boxes, classes, -1));
+                show("non-finite", edge_store_record_ground_truth_boxes(store, id, bad, classes, 1));
+                show("negative class", edge_store_record_ground_truth_boxes(store, id, boxes, negative, 1));
+                show("bad id", edge_store_record_ground_truth_boxes(store, "not-an-id", boxes, classes, 1));
+                show("null store", edge_store_record_ground_truth_boxes(NULL, id, boxes, classes, 1));
+                show("close", edge_store_close(store));
+                return 0;
+            }
+            """);
+        var binary = _temp.File("truth_boxes");
+        var gcc = ProcessRunner.Run("gcc", ["-Wall", "-Werror", "-I" + Path.Combine(_lib, "include"), source, "-L" + _lib, "-ledgeruntime", "-Wl,-rpath," + _lib, "-o", binary], TimeSpan.FromMinutes(1));
+        Assert.True(gcc.ExitCode == 0, gcc.All);
+
+        var run = ProcessRunner.Run(binary, [args[0], args[1], telemetry, id], TimeSpan.FromMinutes(2));
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var invalid = (int)EdgeErrorCode.InvalidArgument;
+        string[] refused = ["null arrays", "too many", "negative count", "non-finite", "negative class", "bad id", "null store"];
+        Assert.Equal(
+            $"boxes 0 \nnothing 0 \n{string.Concat(refused.Select(r => $"{r} {invalid} InvalidArgument\n"))}close 0 \n",
+            run.StdOut.ReplaceLineEndings("\n"));
+
+        // Two truths recorded, nothing from the refused calls: the boxes with their classes, then an empty image.
+        using var recorder = EdgeDeploy.Runtime.Telemetry.TelemetryRecorder.Open(new EdgeDeploy.Runtime.Telemetry.TelemetryOptions { DatabasePath = telemetry });
+        var truths = recorder.ReadBatch()!.Records.Select(r => EdgeDeploy.Runtime.Telemetry.TelemetryCodec.DecodeGroundTruth(r.Payload)).ToList();
+        Assert.Equal(2, truths.Count);
+        Assert.All(truths, t => Assert.Equal((Guid.Parse(id), true), (t.PredictionId, double.IsNaN(t.Label))));
+        Assert.Equal([10f, 20f, 110f, 220f, 0.5f, 0.5f, 4f, 4f], truths[0].Truth!["boxes"].ToArray<float>());
+        Assert.Equal([3L, 0L], truths[0].Truth!["classes"].ToArray<long>());
+        Assert.Equal(0, truths[1].Truth!["boxes"].ElementCount);
+    }
+
     /// <summary>A fresh store and a device trust directory holding the samples' root (it records the highest versions seen).</summary>
     private string[] SampleArguments()
     {
