@@ -4,7 +4,7 @@ using EdgeDeploy.Cli;
 using EdgeDeploy.Cli.Commands;
 
 // Cold start: an offline verb builds only its own command tree. The published `edge` carries nothing else: it hands
-// every other command line (the networked verbs, help, a usage error) to `edge-net` beside it (EdgeNet.cs).
+// every other command line (the networked verbs, help for all verbs, a usage error) to `edge-net` beside it (EdgeNet.cs).
 var offlineVerbs = new Dictionary<string, Func<Command>>(StringComparer.Ordinal)
 {
     ["info"] = InfoCommand.Create,
