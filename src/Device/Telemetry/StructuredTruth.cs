@@ -32,10 +32,12 @@ internal static class StructuredTruth
 
         for (var i = 0; i < classes.ElementCount; i++)
         {
-            // Classes are read as int: a larger id would be clamped, not refused (NaN compares false and lands here too).
-            if (!(classes.ValueAt(i) <= int.MaxValue))
+            // The server's range (TelemetryEvidenceRules), on the raw values: reading them as int below would clamp a
+            // larger id instead of refusing it. NaN compares false and is refused too.
+            var id = classes.ValueAt(i);
+            if (!(id >= 0 && id <= int.MaxValue))
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True box {i} has class {classes.ValueAt(i)}; classes are 0 to {int.MaxValue}.");
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True box {i} has class {id}; classes are 0 to {int.MaxValue}.");
             }
         }
 
@@ -50,9 +52,9 @@ internal static class StructuredTruth
         for (var i = 0; i < read.Count; i++)
         {
             var box = read[i];
-            if (!double.IsFinite(box.X1) || !double.IsFinite(box.Y1) || !double.IsFinite(box.X2) || !double.IsFinite(box.Y2) || box.Class < 0)
+            if (!double.IsFinite(box.X1) || !double.IsFinite(box.Y1) || !double.IsFinite(box.X2) || !double.IsFinite(box.Y2))
             {
-                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True box {i} has a non-finite coordinate or a negative class.");
+                throw new EdgeException(EdgeErrorCode.InvalidArgument, $"True box {i} has a non-finite coordinate.");
             }
 
             (b[4 * i], b[(4 * i) + 1], b[(4 * i) + 2], b[(4 * i) + 3]) = ((float)box.X1, (float)box.Y1, (float)box.X2, (float)box.Y2);
