@@ -22,6 +22,28 @@ internal sealed class FleetBackgroundService(
 {
     private DateTimeOffset _nextEvaluation;
     private DateTimeOffset _nextRetention;
+    private PeriodicTimer? _timer;
+
+    /// <summary>
+    /// Marks the loop started and starts its clock before the host finishes starting: since .NET 10 ExecuteAsync runs on
+    /// the thread pool, so without this /readyz could report the evaluator not started just after start, and a clock
+    /// advanced right after start could be missed.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        heartbeat.MarkStarted(now);
+        _nextEvaluation = now + options.RolloutEvaluationInterval;
+        _nextRetention = now + options.RetentionInterval;
+        _timer = new PeriodicTimer(options.CheckInFlushInterval, time);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -98,10 +120,7 @@ internal sealed class FleetBackgroundService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        heartbeat.MarkStarted(time.GetUtcNow());
-        _nextEvaluation = time.GetUtcNow() + options.RolloutEvaluationInterval;
-        _nextRetention = time.GetUtcNow() + options.RetentionInterval;
-        using var timer = new PeriodicTimer(options.CheckInFlushInterval, time);
+        var timer = _timer ?? throw new InvalidOperationException("StartAsync creates the timer.");
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))

@@ -76,11 +76,8 @@ public sealed class AddEdgeRuntimeTests : IDisposable
 
         await host.StartAsync();
         var store = host.Services.GetRequiredService<ModelStore>();
-        for (var i = 0; i < 100 && store.ActiveVersion is null; i++)
-        {
-            await Task.Delay(100);
-        }
-
+        // The hosted agent's first cycle registers, downloads, verifies, gates and loads the model: seconds on a busy box.
+        await Poll.UntilAsync(() => store.ActiveVersion is not null, () => "the hosted agent installed nothing:\n" + server.Log.Text, TimeSpan.FromSeconds(60));
         await host.StopAsync();
         Assert.Equal("1.0.0", store.ActiveVersion);
     }

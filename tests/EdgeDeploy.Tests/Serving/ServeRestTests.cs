@@ -168,10 +168,7 @@ public sealed class ServeRestTests(PackageFactory factory) : IClassFixture<Packa
             Assert.Equal(InstallOutcome.Activated, agentSide.Activate("2.0.0").Outcome);
         }
 
-        for (var i = 0; i < 200 && host.Store.ActiveVersion != "2.0.0"; i++)
-        {
-            await Task.Delay(25);
-        }
+        await Poll.UntilAsync(() => host.Store.ActiveVersion == "2.0.0", () => $"edge serve still serves {host.Store.ActiveVersion}");
 
         var body = await ReadJson(await host.Http.PostAsync($"/v2/models/{Model}/infer", Json(InferBody(ServeHost.Setosa))));
         Assert.Equal("2.0.0", body.GetProperty("model_version").GetString());

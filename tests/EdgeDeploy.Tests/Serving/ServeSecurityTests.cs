@@ -32,11 +32,7 @@ public sealed class ServeSecurityTests(PackageFactory factory) : IClassFixture<P
         var held = await host.Server.Limiter.AcquireAsync(CancellationToken.None);
         Assert.True(held.IsAcquired);
         var queued = host.Http.PostAsync(InferPath, Json());
-        for (var i = 0; i < 400 && host.Server.Limiter.Statistics!.CurrentQueuedCount == 0; i++)
-        {
-            await Task.Delay(10);
-        }
-
+        await Poll.UntilAsync(() => host.Server.Limiter.Statistics!.CurrentQueuedCount > 0, () => "the request never reached the limiter's queue", interval: TimeSpan.FromMilliseconds(10));
         Assert.Equal(1, host.Server.Limiter.Statistics!.CurrentQueuedCount);
         var refused = await host.Http.PostAsync(InferPath, Json());
         var refusedGrpc = await Assert.ThrowsAsync<RpcException>(async () => await grpc.ModelInferAsync(ServeGrpcTests.Request(ServeHost.Setosa)));

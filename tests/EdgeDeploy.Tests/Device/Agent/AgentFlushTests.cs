@@ -23,11 +23,7 @@ public sealed class AgentFlushTests : IAsyncLifetime
         using var device = new FleetDevice(_server, "kiosk-flush", withTelemetry: true);
         using var stop = new CancellationTokenSource();
         var running = device.Agent.RunAsync(stop.Token);
-        for (var i = 0; i < 200 && device.Store.ActiveVersion is null; i++)
-        {
-            await Task.Delay(50);
-        }
-
+        await Poll.UntilAsync(() => device.Store.ActiveVersion is not null, () => "the agent installed nothing:\n" + _server.Log.Text, TimeSpan.FromSeconds(60));
         Assert.Equal("1.0.0", device.Store.ActiveVersion);
         device.ServeLabelledTraffic(2); // 90 predictions after the check-in: only the flush on stop can send them
         await stop.CancelAsync();

@@ -106,12 +106,23 @@ public sealed class PredictAsyncTests
     [Fact]
     public async Task PredictAsync_BatchingCallerCancelsWhileQueued_OthersStillServed()
     {
-        using var model = EdgeModel.Load(Repo.Model("iris_classifier.onnx"), new EdgeModelOptions { MicroBatching = new MicroBatchingOptions { MaxBatchSize = 4, MaxDelay = TimeSpan.FromMilliseconds(500) } });
+        // The window runs on a fake clock, so it cannot close before the cancellation however slowly this thread runs;
+        // the test then closes it by advancing the clock (repeatedly: the dispatcher may open its window after an advance).
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var window = TimeSpan.FromMilliseconds(500);
+        using var model = EdgeModel.Load(Repo.Model("iris_classifier.onnx"), new EdgeModelOptions { MicroBatching = new MicroBatchingOptions { MaxBatchSize = 4, MaxDelay = window, TimeProvider = clock } });
         using var cts = new CancellationTokenSource();
         var cancelled = model.PredictAsync("features", TestSets.IrisRow(5, 3, 1.4f, 0.2f), cts.Token);
         var kept = model.PredictAsync("features", TestSets.IrisRow(6, 3, 4.8f, 1.8f));
 
         await cts.CancelAsync();
+        await Poll.UntilAsync(
+            () =>
+            {
+                clock.Advance(window);
+                return kept.IsCompleted;
+            },
+            () => "the kept request was never served");
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         var served = await kept;

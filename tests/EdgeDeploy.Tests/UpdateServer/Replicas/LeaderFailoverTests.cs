@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Tests.Infrastructure;
@@ -15,8 +13,11 @@ namespace EdgeDeploy.Tests.UpdateServer.Replicas;
 /// </summary>
 public sealed class LeaderFailoverTests
 {
-    /// <summary>Documented: a follower takes over within one leadership check (1 s) of the leader's session ending; slack for a loaded machine.</summary>
-    private static readonly TimeSpan TakeoverBound = TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Documented: a follower takes over within one leadership check (1 s) of the leader's session ending; slack for a
+    /// loaded 2-core CI machine (the bound is a wall-clock time measured beside AOT publishes).
+    /// </summary>
+    private static readonly TimeSpan TakeoverBound = TimeSpan.FromSeconds(2) + TimeSpan.FromSeconds(6);
 
     [Fact]
     public async Task Leader_KilledMidRollout_OtherReplicaTakesOverAndCompletesTheRollout()
@@ -104,7 +105,7 @@ public sealed class LeaderFailoverTests
         var dll = Path.Combine(Repo.Root, "src", "UpdateServer", "bin", "Release", "net10.0", "EdgeDeploy.UpdateServer.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = root };
         foreach (var a in (string[])[
-            dll, "--urls", $"http://127.0.0.1:{FreePort()}", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:EdgeDeploy=Information",
+            dll, "--urls", "http://127.0.0.1:0", "--EdgeDeploy:HttpUrls=", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:EdgeDeploy=Information",
             $"--EdgeDeploy:DataDirectory={Path.Combine(root, "data")}", $"--EdgeDeploy:TrustDirectory={trust}",
             $"--EdgeDeploy:OperatorToken={UpdateServerHost.OperatorToken}", $"--EdgeDeploy:EnrollmentToken={UpdateServerHost.EnrollmentToken}",
             "--EdgeDeploy:RolloutEvaluationInterval=00:00:01", $"--EdgeDeploy:Database={database}"])
@@ -118,13 +119,6 @@ public sealed class LeaderFailoverTests
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> failure)

@@ -68,6 +68,8 @@ public sealed class RetrainReceiverTests : IAsyncLifetime
         forged.Headers.Add("webhook-timestamp", timestamp);
         forged.Headers.Add("webhook-signature", "v1," + Convert.ToBase64String(HMACSHA256.HashData(RandomNumberGenerator.GetBytes(32), Encoding.UTF8.GetBytes($"msg_forged.{timestamp}.{{}}"))));
         using var refused = await http.SendAsync(forged);
+        // receiver.py prints before it answers, but the line reaches us through a thread-pool callback that can come later.
+        await WaitForOutputAsync("refused a message with a missing, stale or wrong signature");
 
         var lines = _output.ToArray();
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
