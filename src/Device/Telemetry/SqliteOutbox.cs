@@ -31,16 +31,47 @@ internal sealed class SqliteOutbox : IDisposable
             }
         }
 
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL;");
-        Execute("PRAGMA synchronous=FULL;"); // a committed batch survives power loss, not just a process crash
-        Execute("""
-            CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, created_ms INTEGER NOT NULL, payload BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            INSERT OR IGNORE INTO counters (name, value) VALUES ('dropped', 0), ('acknowledged', 0);
-            """);
-        _count = Scalar("SELECT COUNT(*) FROM outbox;");
+        try
+        {
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        }
+        catch (TypeInitializationException ex) when (Innermost(ex) is DllNotFoundException missing)
+        {
+            // SQLite's native library is loaded on first use: a copied binary without it fails here, not at start.
+            throw new FileNotFoundException(
+                $"SQLite's native library (libe_sqlite3) was not found beside the program or on the library path; the telemetry outbox needs it (it ships beside edge and libedgeruntime.so). {missing.Message.Split('\n')[0]}",
+                "libe_sqlite3.so",
+                ex);
+        }
+
+        try
+        {
+            _connection.Open();
+            Execute("PRAGMA journal_mode=WAL;");
+            Execute("PRAGMA synchronous=FULL;"); // a committed batch survives power loss, not just a process crash
+            Execute("""
+                CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, created_ms INTEGER NOT NULL, payload BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT OR IGNORE INTO counters (name, value) VALUES ('dropped', 0), ('acknowledged', 0);
+                """);
+            _count = Scalar("SELECT COUNT(*) FROM outbox;");
+        }
+        catch (SqliteException ex)
+        {
+            // Not a database or not writable here: refused before anything is written, so the file stays as it was.
+            _connection.Dispose();
+            throw new IOException($"The telemetry outbox '{path}' cannot be used: {ex.Message}", ex);
+        }
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } inner)
+        {
+            ex = inner;
+        }
+
+        return ex;
     }
 
     public long Count

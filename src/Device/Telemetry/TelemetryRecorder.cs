@@ -62,6 +62,8 @@ public sealed class TelemetryRecorder : IDisposable
 
     /// <summary>Opens (or creates) the outbox and starts the writer.</summary>
     /// <exception cref="EdgeException"><see cref="EdgeErrorCode.InvalidArgument"/> when the options are invalid.</exception>
+    /// <exception cref="IOException">The database file cannot be used (not an SQLite database, not writable); it is left unchanged.</exception>
+    /// <exception cref="FileNotFoundException">SQLite's native library (libe_sqlite3) is missing.</exception>
     public static TelemetryRecorder Open(TelemetryOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -61,6 +61,16 @@ public sealed class EdgeNetTests(AotArtifacts artifacts)
         Assert.Equal(2, agent.ExitCode);
         Assert.Equal(string.Empty, agent.StdOut);
         Assert.StartsWith($"error: FileNotFound: 'edge agent' runs in edge-net, which is not beside edge ({temp.File("edge-net")}).", agent.StdErr, StringComparison.Ordinal);
+
+        // Copied without SQLite's library too: telemetry names what is missing (SQLite loads it on first use).
+        var trust = temp.File("trust");
+        SampleTrust.Create(trust);
+        var store = temp.File("store");
+        Assert.Equal(0, ProcessRunner.Run(temp.File("edge"), ["store", "install", Repo.Model("iris_classifier.edgepkg"), "--store", store, "--trust", trust], TimeSpan.FromMinutes(1)).ExitCode);
+        var telemetry = ProcessRunner.Run(temp.File("edge"), ["store", "predict", "--store", store, "--trust", trust, "-i", """{"features": [[6.7, 3.0, 5.2, 2.3]]}""", "--telemetry", temp.File("t.db")], TimeSpan.FromMinutes(1));
+        Assert.Equal(2, telemetry.ExitCode);
+        Assert.StartsWith("error: FileNotFound: SQLite's native library (libe_sqlite3) was not found", telemetry.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", telemetry.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]

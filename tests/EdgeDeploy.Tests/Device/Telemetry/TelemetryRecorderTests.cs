@@ -184,6 +184,21 @@ public sealed class TelemetryRecorderTests : IClassFixture<PackageFactory>, IDis
         Assert.Equal([1f], TelemetryCodec.DecodePrediction(withInputs).RawInputs!["x"].ToArray<float>());
     }
 
+    [Fact]
+    public void Open_FileThatIsNotADatabase_ThrowsIOExceptionNamingItAndLeavesItUnchanged()
+    {
+        var path = _temp.File("notes.db");
+        var content = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("someone else's file, not SQLite\n", 200)));
+        File.WriteAllBytes(path, content);
+
+        var ex = Assert.Throws<IOException>(() => TelemetryRecorder.Open(new TelemetryOptions { DatabasePath = path }));
+
+        Assert.Contains($"The telemetry outbox '{path}' cannot be used", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("file is not a database", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(content, File.ReadAllBytes(path));
+        Assert.False(File.Exists(path + "-wal"));
+    }
+
     private TelemetryRecorder Recorder(long maxRecords = 1000, double sampleRate = 1, double rawInputSampleRate = 0) => TelemetryRecorder.Open(new TelemetryOptions
     {
         DatabasePath = _temp.File("telemetry.db"),
