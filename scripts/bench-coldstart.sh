@@ -31,7 +31,7 @@ input='{"features":{"shape":[1,4],"data":[5.1,3.5,1.4,0.2]}}'
 model=models/iris_classifier.onnx
 program() {
   case "$1" in
-    raw) "$out/raw/rawort-predict" "$model" "$input" ;;
+    raw) ORT_DISABLE_TELEMETRY=1 "$out/raw/rawort-predict" "$model" "$input" ;; # like edge: ONNX Runtime's telemetry off
     edge) "$out/edge/edge" predict "$model" -i "$input" ;;
     variant) "$out/edge-variant/edge" predict "$model" -i "$input" ;;
   esac

@@ -108,7 +108,8 @@ internal sealed class StoreLayout
         var versionDir = Path.Combine(_versions, version);
         Directory.CreateDirectory(versionDir);
         File.Move(staged, Path.Combine(versionDir, "package.edgepkg"), overwrite: true);
-        WriteGate(Path.Combine(versionDir, "gate.json"), gate, at);
+        WriteGate(Path.Combine(versionDir, "gate.json"), gate, at); // flushes versionDir: the package's new name with it
+        AtomicFile.SyncDirectory(_versions); // versionDir's own entry, before a pointer can name the version
         StoreFaults.Point("version-written");
     }
 

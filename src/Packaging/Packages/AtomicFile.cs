@@ -1,7 +1,13 @@
+using System.Runtime.InteropServices;
+
 namespace EdgeDeploy.Runtime.Packages;
 
-/// <summary>Crash-safe file replacement: write a temp file, flush it to disk, rename over the target.</summary>
-internal static class AtomicFile
+/// <summary>
+/// Crash-safe file replacement: write a temp file, flush it to disk, rename over the target, flush the directory. The
+/// rename alone is atomic against a crash of the process; the directory flush makes it survive a power cut too (until
+/// then the new name lives only in the page cache, and ext4 or XFS may come back with the old file or none).
+/// </summary>
+internal static partial class AtomicFile
 {
     /// <summary>Owner read and write only (0600).</summary>
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -60,8 +66,48 @@ internal static class AtomicFile
 
         step?.Invoke("pointer-temp-written");
         File.Move(temp, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         step?.Invoke("pointer-renamed");
     }
+
+    /// <summary>
+    /// Flushes a directory's entries (names created, renamed or removed in it) to disk: fsync on the directory, which .NET
+    /// has no API for. Linux only; elsewhere, and where the file system refuses, it does nothing: the rename already
+    /// happened and a crash of the process cannot undo it.
+    /// </summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        const int ReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC, the same value on every Linux architecture
+        try
+        {
+            var fd = Open(directory, ReadOnlyCloseOnExec);
+            if (fd < 0)
+            {
+                return;
+            }
+
+            _ = Fsync(fd);
+            _ = Close(fd);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // no libc to call (not seen on Linux): the rename stands, only its flush is skipped
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     private static FileStreamOptions Options(FileMode mode, bool secret)
     {
