@@ -51,9 +51,10 @@ int rename(const char *from, const char *to)
     return result;
 }
 
-int fsync(int fd)
+/* fsync and fdatasync: call the real one, log the path it flushed. */
+static int traced_sync(const char *name, int fd)
 {
-    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, name);
     int result = real(fd);
     if (result == 0) {
         note_fd("fsync", fd);
@@ -61,12 +62,12 @@ int fsync(int fd)
     return result;
 }
 
+int fsync(int fd)
+{
+    return traced_sync("fsync", fd);
+}
+
 int fdatasync(int fd)
 {
-    int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    int result = real(fd);
-    if (result == 0) {
-        note_fd("fsync", fd);
-    }
-    return result;
+    return traced_sync("fdatasync", fd);
 }
