@@ -309,11 +309,7 @@ internal static unsafe partial class NativeExports
         catch (Exception ex)
         {
             // Nothing may unwind into C: anything unexpected becomes InvalidArgument with the runtime's message.
-            var root = ex;
-            while (root.InnerException is not null)
-            {
-                root = root.InnerException; // a type initializer's wrapper says nothing; its cause does
-            }
+            var root = ex.GetBaseException(); // a type initializer's wrapper says nothing; its cause does
 
             SetLastError($"{EdgeErrorCode.InvalidArgument}: {root.GetType().Name}: {root.Message}");
             return (int)EdgeErrorCode.InvalidArgument;

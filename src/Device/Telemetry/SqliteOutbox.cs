@@ -35,7 +35,7 @@ internal sealed class SqliteOutbox : IDisposable
         {
             _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         }
-        catch (TypeInitializationException ex) when (Innermost(ex) is DllNotFoundException missing)
+        catch (TypeInitializationException ex) when (ex.GetBaseException() is DllNotFoundException missing)
         {
             // SQLite's native library is loaded on first use: a copied binary without it fails here, not at start.
             throw new FileNotFoundException(
@@ -62,16 +62,6 @@ internal sealed class SqliteOutbox : IDisposable
             _connection.Dispose();
             throw new IOException($"The telemetry outbox '{path}' cannot be used: {ex.Message}", ex);
         }
-    }
-
-    private static Exception Innermost(Exception ex)
-    {
-        while (ex.InnerException is { } inner)
-        {
-            ex = inner;
-        }
-
-        return ex;
     }
 
     public long Count

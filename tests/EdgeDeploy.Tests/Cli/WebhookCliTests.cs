@@ -47,12 +47,12 @@ public sealed class WebhookCliTests(AotArtifacts artifacts) : FleetCliTest(artif
         var refused = EdgeAs(viewer, "webhook", "add", "https://attacker.example/x");
 
         await Server.FireErrorRateAlertAsync();
-        await WaitUntilAsync(() => Ok("webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), "a dead letter");
+        await Poll.UntilAsync(() => Ok("webhook", "deliveries", "--dead").StdOut.Contains("  dead  ", StringComparison.Ordinal), () => "a dead letter", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
         var dead = Ok("webhook", "deliveries", "--dead").StdOut.Trim();
         var messageId = dead.Split("  ")[0];
         Volatile.Write(ref failing, false);
         var queued = Ok("webhook", "redeliver", messageId, "--reason", "receiver fixed").StdOut;
-        await WaitUntilAsync(() => Ok("webhook", "deliveries", "--webhook", id).StdOut.Contains("  delivered ", StringComparison.Ordinal), "the redelivery");
+        await Poll.UntilAsync(() => Ok("webhook", "deliveries", "--webhook", id).StdOut.Contains("  delivered ", StringComparison.Ordinal), () => "the redelivery", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
         var removed = Ok("webhook", "remove", id).StdOut;
 
         Assert.StartsWith("wh-", id, StringComparison.Ordinal);
@@ -71,15 +71,5 @@ public sealed class WebhookCliTests(AotArtifacts artifacts) : FleetCliTest(artif
         Assert.StartsWith($"removed {id}  ", removed, StringComparison.Ordinal);
         Assert.Equal([503, 503, 204], _receiver.Requests.Select(r => r.AnsweredStatus)); // the psi-only webhook took no error_rate alert
         Assert.Single(Ok("webhook", "list").StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Not within 60 s: {what}.");
-            await Task.Delay(100);
-        }
     }
 }

@@ -28,7 +28,7 @@ public sealed class LeaderFailoverTests
         using var leader = StartServerProcess(database, temp.Path, output);
         try
         {
-            await WaitAsync(async () => await LockHoldersAsync(database) == 1, TimeSpan.FromSeconds(60), () => "the server process never took the leadership:\n" + output);
+            await Poll.UntilAsync(async () => await LockHoldersAsync(database) == 1, () => "the server process never took the leadership:\n" + output, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
             await using var replica = await UpdateServerHost.StartAsync(
                 database: database, evaluationInterval: TimeSpan.FromSeconds(1), assignmentKey: Path.Combine(temp.Path, "data", "assignment.key"));
             await Task.Delay(1500); // a leadership check or two
@@ -41,13 +41,13 @@ public sealed class LeaderFailoverTests
             leader.Kill(); // SIGKILL: no shutdown, no resignation; PostgreSQL ends its session when the socket closes
             await leader.WaitForExitAsync();
             var killed = Stopwatch.StartNew();
-            await WaitAsync(() => Task.FromResult(replica.Service<ILeaderElection>().IsLeader), TimeSpan.FromSeconds(30), () => "the replica never took over");
+            await Poll.UntilAsync(() => replica.Service<ILeaderElection>().IsLeader, () => "the replica never took over", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
             var tookOver = killed.Elapsed;
 
             // Real agents (download, verify, gate, install, report) at the surviving replica; the new leader advances
             // the rollout stage by stage as its members report.
             using var devices = new DisposableList<FleetDevice>([new FleetDevice(replica, "sensor-1"), new FleetDevice(replica, "sensor-2")]);
-            await WaitAsync(
+            await Poll.UntilAsync(
                 async () =>
                 {
                     foreach (var device in devices.Items)
@@ -57,8 +57,9 @@ public sealed class LeaderFailoverTests
 
                     return (await replica.Registry.GetRolloutAsync(new GetRolloutRequest { Id = staged.Id }, UpdateServerHost.Operator)).State == "completed";
                 },
+                () => "the rollout did not complete after the takeover",
                 TimeSpan.FromSeconds(60),
-                () => "the rollout did not complete after the takeover");
+                TimeSpan.FromMilliseconds(50));
             var final = await replica.Registry.GetRolloutAsync(new GetRolloutRequest { Id = staged.Id }, UpdateServerHost.Operator);
 
             Assert.False(replicaLedBefore);
@@ -119,21 +120,5 @@ public sealed class LeaderFailoverTests
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> failure)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException(failure());
     }
 }

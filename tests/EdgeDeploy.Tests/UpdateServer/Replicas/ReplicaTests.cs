@@ -136,7 +136,7 @@ public sealed class ReplicaTests : IAsyncLifetime
     [Fact]
     public async Task Leadership_TwoReplicas_ExactlyOneLeadsAndTheOtherTakesOverWhenItStops()
     {
-        await WaitForAsync(() => Leaders() == 1, TimeSpan.FromSeconds(10));
+        await Poll.UntilAsync(() => Leaders() == 1, () => "no single leader", TimeSpan.FromSeconds(10));
         var first = _a.Service<ILeaderElection>().IsLeader ? _a : _b;
         var other = first == _a ? _b : _a;
         for (var i = 0; i < 3; i++)
@@ -156,7 +156,7 @@ public sealed class ReplicaTests : IAsyncLifetime
     [Fact]
     public async Task Leadership_LeaderLosesItsLockConnection_StepsDownAndExactlyOneLeadsAgain()
     {
-        await WaitForAsync(() => Leaders() == 1, TimeSpan.FromSeconds(10));
+        await Poll.UntilAsync(() => Leaders() == 1, () => "no single leader", TimeSpan.FromSeconds(10));
         var leader = Leader();
 
         // The database ends the leader's lock session (as a network cut or a failover of PostgreSQL would).
@@ -277,13 +277,5 @@ public sealed class ReplicaTests : IAsyncLifetime
         }
 
         return null;
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        if (await TimeUntilOrNullAsync(() => Task.FromResult(condition()), timeout) is null)
-        {
-            throw new TimeoutException($"not within {timeout}");
-        }
     }
 }

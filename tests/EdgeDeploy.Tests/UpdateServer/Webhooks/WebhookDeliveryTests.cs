@@ -65,7 +65,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         await ReportAsync(requests: 100, errors: 0); // 5 / 120 < 0.1: resolves
         await _server.EvaluateRolloutsAsync();
         var all = await _receiver.WaitForAsync(2, "the resolved alert");
-        await WaitUntilAsync(async () => (await DeliveriesAsync()).All(d => d.State == "delivered"), "both recorded as delivered");
+        await Poll.UntilAsync(async () => (await DeliveriesAsync()).All(d => d.State == "delivered"), () => "both recorded as delivered", interval: TimeSpan.FromMilliseconds(20));
         var again = await _server.Service<WebhookDispatcher>().DispatchDueAsync(CancellationToken.None);
 
         Assert.Single(afterFiring);
@@ -105,7 +105,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         await ReportAsync(requests: 20, errors: 5);
         await _server.EvaluateRolloutsAsync();
         var received = await _receiver.WaitForAsync(2, "the failed attempt and its retry");
-        await WaitUntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", "recorded as delivered");
+        await Poll.UntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", () => "recorded as delivered", interval: TimeSpan.FromMilliseconds(20));
 
         Assert.Equal([500, 200], received.Select(r => r.AnsweredStatus));
         Assert.Equal(received[0].Id, received[1].Id); // the same message: receivers de-duplicate by webhook-id
@@ -125,14 +125,14 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
 
         await ReportAsync(requests: 20, errors: 5);
         await _server.EvaluateRolloutsAsync();
-        await WaitUntilAsync(async () => (await DeliveriesAsync(deadOnly: true)).Count == 1, "a dead letter after 3 attempts");
+        await Poll.UntilAsync(async () => (await DeliveriesAsync(deadOnly: true)).Count == 1, () => "a dead letter after 3 attempts", interval: TimeSpan.FromMilliseconds(20));
         var dead = Assert.Single(await DeliveriesAsync(deadOnly: true));
         var attemptsBeforeRedeliver = _receiver.Requests.Count;
 
         Volatile.Write(ref failing, false);
         var queued = await _admin.RedeliverWebhookAsync(new RedeliverWebhookRequest { Id = dead.Id, Reason = "receiver fixed" }, UpdateServerHost.Operator);
         var received = await _receiver.WaitForAsync(4, "the redelivered message");
-        await WaitUntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", "recorded as delivered");
+        await Poll.UntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", () => "recorded as delivered", interval: TimeSpan.FromMilliseconds(20));
 
         Assert.Equal(("dead", 3, 503), (dead.State, dead.Attempts, dead.LastStatus));
         Assert.Contains("HTTP 503", dead.LastError, StringComparison.Ordinal);
@@ -186,7 +186,7 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         await ReportAsync(requests: 20, errors: 5);
         await _server.EvaluateRolloutsAsync();
         await _receiver.WaitForAsync(1, "the firing alert");
-        await WaitUntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", "recorded as delivered");
+        await Poll.UntilAsync(async () => (await DeliveriesAsync()).Single().State == "delivered", () => "recorded as delivered", interval: TimeSpan.FromMilliseconds(20));
 
         var keyPart = created.Secret["whsec_".Length..];
         using var http = new HttpClient { BaseAddress = _server.HttpAddress };
@@ -282,19 +282,5 @@ public sealed class WebhookDeliveryTests : IAsyncLifetime
         var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{received.Id}.{received.Timestamp}.{received.Body}"));
         var signatures = received.Signature!.Split(' ').Where(s => s.StartsWith("v1,", StringComparison.Ordinal)).Select(s => Convert.FromBase64String(s[3..])).ToList();
         Assert.Contains(signatures, s => CryptographicOperations.FixedTimeEquals(s, expected));
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Not within 30 s: {what}.");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }
