@@ -237,7 +237,19 @@ public sealed class ReplicaTests : IAsyncLifetime
             }
         });
 
-        await admin.RotateDeviceAsync(new DeviceActionRequest { DeviceId = "kiosk-b", Reason = "scheduled" }, UpdateServerHost.Operator);
+        // A learns of a device registered at B at its next change poll (within the bound): until then it answers NotFound.
+        await TimeUntilAsync(async () =>
+        {
+            try
+            {
+                await admin.RotateDeviceAsync(new DeviceActionRequest { DeviceId = "kiosk-b", Reason = "scheduled" }, UpdateServerHost.Operator);
+                return true;
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.NotFound)
+            {
+                return false;
+            }
+        });
         var newToken = string.Empty;
         var handedOutAtB = await TimeUntilAsync(async () =>
         {
