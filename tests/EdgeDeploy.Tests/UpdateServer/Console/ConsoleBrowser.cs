@@ -1,5 +1,6 @@
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Tests.Infrastructure;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace EdgeDeploy.Tests.UpdateServer.WebConsole;
@@ -31,6 +32,7 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
     public static async Task<ConsoleBrowser> LaunchAsync(UpdateServerHost server)
     {
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        Assertions.SetDefaultExpectTimeout(15_000); // as the pages' own default: 5 s is tight on a loaded 2-core CI machine
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new()
         {
@@ -60,7 +62,29 @@ internal sealed class ConsoleBrowser : IAsyncDisposable
         Assert.Contains("/console/sign-in?returnUrl=", page.Url, StringComparison.Ordinal);
         await page.GetByLabel("Operator token").FillAsync(token);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync("**" + path);
+        await ArrivedAsync(page, new Regex(Regex.Escape(path) + "$"));
+    }
+
+    /// <summary>
+    /// Waits until the page's address matches <paramref name="url"/> and that document has loaded. Not
+    /// <c>WaitForURLAsync</c>: when the address already matches, it checks the load state and then subscribes to it,
+    /// and a load landing in between is lost (playwright-dotnet#3364; it timed out a CI run). The assertion polls the
+    /// address in the driver; a missed load state is still recorded, so short waits repeated find it.
+    /// </summary>
+    public static async Task ArrivedAsync(IPage page, Regex url)
+    {
+        await Assertions.Expect(page).ToHaveURLAsync(url, new() { Timeout = 30_000 });
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.WaitForLoadStateAsync(LoadState.Load, new() { Timeout = 1_000 });
+                return;
+            }
+            catch (TimeoutException) when (attempt < 30)
+            {
+            }
+        }
     }
 
     public static Task ShotAsync(IPage page, string name) =>

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Tests.Infrastructure;
 using Microsoft.Playwright;
@@ -61,7 +62,7 @@ public sealed class ConsoleTests : IAsyncLifetime
         await ConsoleBrowser.ShotAsync(page, "fleet");
         await page.GetByLabel("Status").SelectOptionAsync("offline");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
-        await page.WaitForURLAsync("**status=offline**"); // the filter is a GET form: counting before it lands counts the old page
+        await ConsoleBrowser.ArrivedAsync(page, new Regex("status=offline")); // the filter is a GET form: counting before it lands counts the old page
         await Assertions.Expect(page.Locator("tr[data-device]")).ToHaveCountAsync(0);
 
         await page.GotoAsync($"/console/devices/{serving.Id}");
