@@ -97,9 +97,14 @@ internal sealed class DeviceServiceImpl(
         }
 
         var certificate = await certificates.BindAsync(context, request.DeviceId, string.Empty, context.CancellationToken).ConfigureAwait(false);
-        await fleet.RegisterAsync(
-            new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now) { CertificateSha256 = certificate },
-            context.CancellationToken).ConfigureAwait(false);
+        var device = new DeviceRecord(request.DeviceId, Auth.HashToken(token), attributes, [.. request.Tags], request.RuntimeVersion, found?.Record.RegisteredUnixMs ?? now, now) { CertificateSha256 = certificate };
+        // Enrolment only creates a new id or replaces the reset record it found: of two enrolments of one id at once
+        // (at two replicas) exactly one wins, so the second cannot replace the first's credential.
+        if (!await fleet.TryEnrolAsync(device, found?.Record, context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"Device {request.DeviceId} has just been registered by another enrolment; nothing was changed."));
+        }
+
         ServerLog.DeviceRegistered(logger, request.DeviceId, request.RuntimeVersion);
         return new RegisterResponse { DeviceToken = token };
     }

@@ -54,7 +54,14 @@ internal sealed class FleetDirectory(IUpdateStore store)
     public async Task<DeviceEntry?> FindAsync(string deviceId, CancellationToken cancellationToken)
     {
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
-        return _byId.GetValueOrDefault(deviceId);
+        if (_byId.TryGetValue(deviceId, out var known))
+        {
+            return known;
+        }
+
+        // Not in memory: another replica may have registered it since our last change poll. Reading through keeps a
+        // registration there from looking unknown here (an admin's rotate, or an enrolment of the same id, at this replica).
+        return await store.FindDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false) is { } stored ? Put(stored) : null;
     }
 
     public async Task RegisterAsync(DeviceRecord device, CancellationToken cancellationToken)
@@ -62,6 +69,26 @@ internal sealed class FleetDirectory(IUpdateStore store)
         await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
         await store.UpsertDeviceAsync(device, cancellationToken).ConfigureAwait(false);
         Put(device);
+    }
+
+    /// <summary>
+    /// Enrols a device: a new id (<paramref name="replacing"/> null) is only created, a reset one only replaced while it
+    /// is still the record <paramref name="replacing"/>. False, and nothing changes, when another registration (at
+    /// another replica, in the moment since <see cref="FindAsync"/>) got there first.
+    /// </summary>
+    public async Task<bool> TryEnrolAsync(DeviceRecord device, DeviceRecord? replacing, CancellationToken cancellationToken)
+    {
+        await EnsureLoadedAsync(cancellationToken).ConfigureAwait(false);
+        var won = replacing is null
+            ? await store.TryAddDeviceAsync(device, cancellationToken).ConfigureAwait(false)
+            : await store.TryReplaceDeviceAsync(device, replacing.TokenHash, cancellationToken).ConfigureAwait(false);
+        if (!won)
+        {
+            return false;
+        }
+
+        Put(device);
+        return true;
     }
 
     /// <summary>

@@ -18,6 +18,22 @@ public interface IUpdateStore : IAccessStore
     /// <summary>Creates the device or replaces its attributes and credential (re-enrolment).</summary>
     Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates the device unless its id is already registered (another replica may have just enrolled it): false then,
+    /// and nothing changes. One of two concurrent first registrations of an id wins, never both.
+    /// </summary>
+    Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the device's credential and attributes only while it still holds <paramref name="expectedTokenHash"/>
+    /// (compare and swap: of two concurrent re-enrolments of a reset device exactly one wins); false, and nothing
+    /// changes, otherwise. Its registration time stays.
+    /// </summary>
+    Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken);
+
+    /// <summary>The device with this id, or null.</summary>
+    Task<DeviceRecord?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<DeviceRecord>> ListDevicesAsync(CancellationToken cancellationToken);
 
     /// <summary>The device holding this credential hash, or null.</summary>

@@ -168,6 +168,37 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var connection = Open();
+        await using var command = Command(connection, """
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous, $certificate) ON CONFLICT (device_id) DO NOTHING;
+            """,
+            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
+            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var connection = Open();
+        await using var command = Command(connection, """
+            UPDATE devices SET token_hash = $token, attributes_json = $attributes, tags_json = $tags, runtime_version = $runtime, last_seen_ms = $seen,
+                previous_token_hash = $previous, certificate_sha256 = $certificate
+            WHERE device_id = $id AND token_hash = $expected;
+            """,
+            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
+            ("$runtime", device.RuntimeVersion), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256),
+            ("$expected", expectedTokenHash));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public Task<DeviceRecord?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken) =>
+        SingleAsync("SELECT * FROM devices WHERE device_id = $id;", StoreRows.ReadDevice, cancellationToken, ("$id", deviceId));
+
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
         SingleAsync("SELECT * FROM devices WHERE token_hash = $hash OR (previous_token_hash = $hash AND $hash <> '') LIMIT 1;", StoreRows.ReadDevice, cancellationToken, ("$hash", tokenHash));
 

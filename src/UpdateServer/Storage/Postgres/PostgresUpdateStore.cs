@@ -45,6 +45,33 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var command = Command("""
+            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (device_id) DO NOTHING;
+            """,
+            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
+            device.PreviousTokenHash, device.CertificateSha256);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        await using var command = Command("""
+            UPDATE devices SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $6, previous_token_hash = $7, certificate_sha256 = $8
+            WHERE device_id = $1 AND token_hash = $9;
+            """,
+            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.LastSeenUnixMs,
+            device.PreviousTokenHash, device.CertificateSha256, expectedTokenHash);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public Task<DeviceRecord?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken) =>
+        SingleAsync("SELECT * FROM devices WHERE device_id = $1;", StoreRows.ReadDevice, cancellationToken, deviceId);
+
     public Task<DeviceRecord?> FindDeviceByTokenHashAsync(string tokenHash, CancellationToken cancellationToken) =>
         SingleAsync("SELECT * FROM devices WHERE token_hash = $1 OR (previous_token_hash = $1 AND $1 <> '') LIMIT 1;", StoreRows.ReadDevice, cancellationToken, tokenHash);
 

@@ -237,19 +237,8 @@ public sealed class ReplicaTests : IAsyncLifetime
             }
         });
 
-        // A learns of a device registered at B at its next change poll (within the bound): until then it answers NotFound.
-        await TimeUntilAsync(async () =>
-        {
-            try
-            {
-                await admin.RotateDeviceAsync(new DeviceActionRequest { DeviceId = "kiosk-b", Reason = "scheduled" }, UpdateServerHost.Operator);
-                return true;
-            }
-            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.NotFound)
-            {
-                return false;
-            }
-        });
+        // At once, though A's change poll may not have brought kiosk-b yet: A reads a device it does not know through to the store.
+        await admin.RotateDeviceAsync(new DeviceActionRequest { DeviceId = "kiosk-b", Reason = "scheduled" }, UpdateServerHost.Operator);
         var newToken = string.Empty;
         var handedOutAtB = await TimeUntilAsync(async () =>
         {
@@ -260,6 +249,45 @@ public sealed class ReplicaTests : IAsyncLifetime
         Assert.True(refusedAtB < PropagationBound, $"removed at A, still accepted at B for {refusedAtB.TotalMilliseconds:F0} ms");
         Assert.True(handedOutAtB < PropagationBound, $"rotation asked at A, handed out at B after {handedOutAtB.TotalMilliseconds:F0} ms");
         Assert.NotNull(await VersionsAsync(_b, newToken)); // the new credential works
+    }
+
+    [Fact]
+    public async Task Register_SameNewIdAtBothReplicasAtOnce_ExactlyOneWinsAndItsCredentialStays()
+    {
+        // The attack: someone holding the fleet's shared enrolment token races a new device's first registration at
+        // the other replica, to replace its credential with one they hold. Neither replica knows the id yet.
+        var attempts = Enumerable.Range(0, 8).Select(i => TryRegisterAsync(i % 2 == 0 ? _a : _b, "twin-1")).ToList();
+        var outcomes = await Task.WhenAll(attempts);
+
+        var winner = Assert.Single(outcomes, o => o.Token is not null).Token!;
+        Assert.All(outcomes.Where(o => o.Token is null), o => Assert.Equal(Grpc.Core.StatusCode.AlreadyExists, o.Refused));
+        Assert.NotNull(await VersionsAsync(_a, winner));
+        Assert.NotNull(await VersionsAsync(_b, winner));
+
+        // The same race for a device an admin reset (it may enrol again): one re-enrolment replaces the reset record.
+        await new AdminService.AdminServiceClient(_a.Channel).ResetDeviceAsync(new DeviceActionRequest { DeviceId = "twin-1", Reason = "reinstalled" }, UpdateServerHost.Operator);
+        var again = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => TryRegisterAsync(i % 2 == 0 ? _a : _b, "twin-1")));
+        var reenrolled = Assert.Single(again, o => o.Token is not null).Token!;
+        Assert.All(again.Where(o => o.Token is null), o => Assert.Equal(Grpc.Core.StatusCode.AlreadyExists, o.Refused));
+        Assert.NotNull(await VersionsAsync(_a, reenrolled));
+
+        // Straight after, at the replica that did not take it: refused too, and the winner's credential is unchanged.
+        var first = await _a.RegisterAsync("twin-2");
+        var late = await TryRegisterAsync(_b, "twin-2");
+        Assert.Equal((null, Grpc.Core.StatusCode.AlreadyExists), late);
+        Assert.NotNull(await VersionsAsync(_b, first));
+    }
+
+    private static async Task<(string? Token, Grpc.Core.StatusCode Refused)> TryRegisterAsync(UpdateServerHost server, string deviceId)
+    {
+        try
+        {
+            return (await server.RegisterAsync(deviceId), Grpc.Core.StatusCode.OK);
+        }
+        catch (Grpc.Core.RpcException ex)
+        {
+            return (null, ex.StatusCode);
+        }
     }
 
     private int Leaders() => (_a.Service<ILeaderElection>().IsLeader ? 1 : 0) + (_b.Service<ILeaderElection>().IsLeader ? 1 : 0);

@@ -48,6 +48,42 @@ public abstract partial class UpdateStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Devices_TryAddTheSameIdTwice_OnlyTheFirstIsStoredAndFoundById()
+    {
+        var first = new DeviceRecord("d1", "hash-1", new Dictionary<string, string> { ["region"] = "eu" }, ["lab"], "0.1.0", 100, 100) { CertificateSha256 = "cert-1" };
+
+        var added = await Store.TryAddDeviceAsync(first, None);
+        var again = await Store.TryAddDeviceAsync(first with { TokenHash = "hash-2", RegisteredUnixMs = 200, LastSeenUnixMs = 200 }, None);
+        var found = await Store.FindDeviceAsync("d1", None);
+
+        Assert.Equal((true, false), (added, again));
+        Assert.NotNull(found);
+        Assert.Equal(("hash-1", "eu", "cert-1", 100L), (found.TokenHash, found.Attributes["region"], found.CertificateSha256, found.RegisteredUnixMs));
+        Assert.Equal(["lab"], found.Tags);
+        Assert.Null(await Store.FindDeviceByTokenHashAsync("hash-2", None));
+        Assert.Null(await Store.FindDeviceAsync("d2", None));
+    }
+
+    [Fact]
+    public async Task Devices_TryReplace_OnlyWhileTheExpectedCredentialIsHeld()
+    {
+        var reset = new DeviceRecord("d1", "reset:1", new Dictionary<string, string>(), [], "0.1.0", 100, 100);
+        await Store.UpsertDeviceAsync(reset, None);
+        var enrolled = reset with { TokenHash = "hash-a", Tags = ["kiosk"], RuntimeVersion = "0.2.0", RegisteredUnixMs = 999, LastSeenUnixMs = 300 };
+
+        var first = await Store.TryReplaceDeviceAsync(enrolled, "reset:1", None);
+        var second = await Store.TryReplaceDeviceAsync(enrolled with { TokenHash = "hash-b" }, "reset:1", None); // a concurrent re-enrolment, one step late
+        var unknown = await Store.TryReplaceDeviceAsync(enrolled with { DeviceId = "d2" }, "reset:1", None);
+        var found = await Store.FindDeviceAsync("d1", None);
+
+        Assert.Equal((true, false, false), (first, second, unknown));
+        Assert.NotNull(found);
+        Assert.Equal(("hash-a", "0.2.0", 100L, 300L), (found.TokenHash, found.RuntimeVersion, found.RegisteredUnixMs, found.LastSeenUnixMs)); // registration time kept
+        Assert.Equal(["kiosk"], found.Tags);
+        Assert.Null(await Store.FindDeviceAsync("d2", None));
+    }
+
+    [Fact]
     public async Task Devices_Reenrolment_ReplacesTheCredentialAndAttributes()
     {
         var device = new DeviceRecord("d1", "hash-1", new Dictionary<string, string> { ["region"] = "eu" }, ["edge", "lab"], "0.1.0", 100, 100);
