@@ -1,6 +1,6 @@
+using System.Text.RegularExpressions;
 using EdgeDeploy.Protos.V1;
 using EdgeDeploy.Tests.Infrastructure;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace EdgeDeploy.Tests.UpdateServer.WebConsole;
