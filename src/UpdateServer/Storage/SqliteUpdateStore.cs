@@ -154,46 +154,34 @@ internal sealed partial class SqliteUpdateStore : IUpdateStore
     public Task<IReadOnlyList<PackageRecord>> ListPackagesAsync(string? model, CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM packages WHERE $model = '' OR name = $model ORDER BY name, published_ms;", StoreRows.ReadPackage, cancellationToken, ("$model", model ?? string.Empty));
 
-    public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
-    {
-        await using var connection = Open();
-        await using var command = Command(connection, """
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
-            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous, $certificate)
-            ON CONFLICT (device_id) DO UPDATE SET token_hash = $token, attributes_json = $attributes, tags_json = $tags,
-                runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous, certificate_sha256 = $certificate;
-            """,
-            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
-            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    // The three device writes share one statement shape: what differs is what a conflict on the id does, or a replace's WHERE.
+    private const string InsertDevice = """
+        INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+        VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous, $certificate)
+        """;
 
-    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
+    // Everything but the id and the registration time, which a re-enrolment keeps.
+    private const string SetDevice =
+        "token_hash = $token, attributes_json = $attributes, tags_json = $tags, runtime_version = $runtime, last_seen_ms = $seen, previous_token_hash = $previous, certificate_sha256 = $certificate";
+
+    public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"{InsertDevice} ON CONFLICT (device_id) DO UPDATE SET {SetDevice};", device, string.Empty, cancellationToken);
+
+    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"{InsertDevice} ON CONFLICT (device_id) DO NOTHING;", device, string.Empty, cancellationToken) == 1;
+
+    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"UPDATE devices SET {SetDevice} WHERE device_id = $id AND token_hash = $expected;", device, expectedTokenHash, cancellationToken) == 1;
+
+    private async Task<int> WriteDeviceAsync(string sql, DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
         await using var connection = Open();
-        await using var command = Command(connection, """
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
-            VALUES ($id, $token, $attributes, $tags, $runtime, $registered, $seen, $previous, $certificate) ON CONFLICT (device_id) DO NOTHING;
-            """,
+        await using var command = Command(connection, sql,
             ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
-            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
-    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        await using var connection = Open();
-        await using var command = Command(connection, """
-            UPDATE devices SET token_hash = $token, attributes_json = $attributes, tags_json = $tags, runtime_version = $runtime, last_seen_ms = $seen,
-                previous_token_hash = $previous, certificate_sha256 = $certificate
-            WHERE device_id = $id AND token_hash = $expected;
-            """,
-            ("$id", device.DeviceId), ("$token", device.TokenHash), ("$attributes", StoreRows.ToJson(device.Attributes)), ("$tags", StoreRows.ToJson(device.Tags)),
-            ("$runtime", device.RuntimeVersion), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash), ("$certificate", device.CertificateSha256),
-            ("$expected", expectedTokenHash));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+            ("$runtime", device.RuntimeVersion), ("$registered", device.RegisteredUnixMs), ("$seen", device.LastSeenUnixMs), ("$previous", device.PreviousTokenHash),
+            ("$certificate", device.CertificateSha256), ("$expected", expectedTokenHash));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<DeviceRecord?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken) =>

@@ -31,42 +31,36 @@ internal sealed partial class PostgresUpdateStore(NpgsqlDataSource dataSource) :
     public Task<IReadOnlyList<PackageRecord>> ListPackagesAsync(string? model, CancellationToken cancellationToken) =>
         ListAsync("SELECT * FROM packages WHERE $1 = '' OR name = $1 ORDER BY name, published_ms;", StoreRows.ReadPackage, cancellationToken, model ?? string.Empty);
 
-    public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        await using var command = Command("""
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            ON CONFLICT (device_id) DO UPDATE SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7,
-                previous_token_hash = $8, certificate_sha256 = $9;
-            """,
-            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
-            device.PreviousTokenHash, device.CertificateSha256);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    // The three device writes share one statement shape: what differs is what a conflict on the id does, or a replace's WHERE.
+    private const string InsertDevice = """
+        INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        """;
 
-    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(device);
-        await using var command = Command("""
-            INSERT INTO devices (device_id, token_hash, attributes_json, tags_json, runtime_version, registered_ms, last_seen_ms, previous_token_hash, certificate_sha256)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (device_id) DO NOTHING;
-            """,
-            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs, device.LastSeenUnixMs,
-            device.PreviousTokenHash, device.CertificateSha256);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-    }
+    // Everything but the id and the registration time ($6), which a re-enrolment keeps.
+    private const string SetDevice =
+        "token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $7, previous_token_hash = $8, certificate_sha256 = $9";
 
-    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken)
+    public async Task UpsertDeviceAsync(DeviceRecord device, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"{InsertDevice} ON CONFLICT (device_id) DO UPDATE SET {SetDevice};", device, null, cancellationToken).ConfigureAwait(false);
+
+    public async Task<bool> TryAddDeviceAsync(DeviceRecord device, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"{InsertDevice} ON CONFLICT (device_id) DO NOTHING;", device, null, cancellationToken).ConfigureAwait(false) == 1;
+
+    public async Task<bool> TryReplaceDeviceAsync(DeviceRecord device, string expectedTokenHash, CancellationToken cancellationToken) =>
+        await WriteDeviceAsync($"UPDATE devices SET {SetDevice} WHERE device_id = $1 AND token_hash = $10;", device, expectedTokenHash, cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <summary>Runs one of the device writes: $1-$9 are the record's columns, $10 (a replace only) the credential it expects.</summary>
+    private async Task<int> WriteDeviceAsync(string sql, DeviceRecord device, string? expectedTokenHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(device);
-        await using var command = Command("""
-            UPDATE devices SET token_hash = $2, attributes_json = $3, tags_json = $4, runtime_version = $5, last_seen_ms = $6, previous_token_hash = $7, certificate_sha256 = $8
-            WHERE device_id = $1 AND token_hash = $9;
-            """,
-            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.LastSeenUnixMs,
-            device.PreviousTokenHash, device.CertificateSha256, expectedTokenHash);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        object[] values =
+        [
+            device.DeviceId, device.TokenHash, StoreRows.ToJson(device.Attributes), StoreRows.ToJson(device.Tags), device.RuntimeVersion, device.RegisteredUnixMs,
+            device.LastSeenUnixMs, device.PreviousTokenHash, device.CertificateSha256,
+        ];
+        await using var command = Command(sql, expectedTokenHash is null ? values : [.. values, expectedTokenHash]);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public Task<DeviceRecord?> FindDeviceAsync(string deviceId, CancellationToken cancellationToken) =>
